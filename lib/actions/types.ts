@@ -1,0 +1,76 @@
+import type { ParsedMessage } from '../message/types.ts';
+
+export interface Envelope {
+  /** MAIL FROM address; '' for the null sender `<>`. */
+  mailFrom: string;
+  rcptTo: string[];
+  /** Connecting client address, when known. */
+  remoteAddress?: string;
+  /** HELO/EHLO name, when known. */
+  helo?: string;
+}
+
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+/** What a handler receives for one delivery. */
+export interface HandlerContext {
+  /** Mailroom's id of the stored message. */
+  id: string;
+  envelope: Envelope;
+  /** The envelope recipient(s) that routed here (first one for convenience in `recipient`). */
+  recipient: string;
+  recipients: string[];
+  message: ParsedMessage;
+  /** Captures from the route's match (`{token}`, subaddress `tag`, named regex groups). */
+  params: Record<string, string>;
+  /** The stored raw bytes. */
+  raw: Buffer;
+  logger: Logger;
+  /** Stable across retries and re-processing: message id + route + action (+ params). */
+  idempotencyKey: string;
+  /** The route's name. */
+  route: string;
+  /** 1 on the first try. */
+  attempt: number;
+  /** Put this message into a mailbox (idempotent: a mailbox holds a message once). */
+  mailboxes: {
+    put(mailbox: string, data?: Record<string, unknown>): Promise<void>;
+  };
+}
+
+export type HandlerFn = (ctx: HandlerContext) => unknown | Promise<unknown>;
+
+export interface MailboxAction {
+  kind: 'mailbox';
+  mailbox: string;
+}
+export interface HandlerAction {
+  kind: 'handler';
+  name: string;
+  fn: HandlerFn;
+}
+export interface WebhookAction {
+  kind: 'webhook';
+  url: string;
+  /** Standard Webhooks secret (`whsec_<base64>` or raw string). */
+  secret?: string;
+  /** @default 10_000 */
+  timeoutMs?: number;
+}
+export interface RejectAction {
+  kind: 'reject';
+  /** SMTP reply code, e.g. 550. @default 550 */
+  code: number;
+  /** Enhanced status + text, e.g. '5.7.1 Not accepted here'. */
+  text: string;
+}
+export interface DropAction {
+  kind: 'drop';
+}
+
+export type Action = MailboxAction | HandlerAction | WebhookAction | RejectAction | DropAction;

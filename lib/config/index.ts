@@ -1,0 +1,11 @@
+export { ConfigError } from './errors.ts';
+export { loadConfig } from './load-config.ts';
+export { defineMailroom, resolveConfig } from './resolve-config.ts';
+export type {
+  DeliveryOptions,
+  HttpOptions,
+  MailroomConfig,
+  MailroomOptions,
+  ReplyAddressOptions,
+  SmtpOptions,
+} from './types.ts';

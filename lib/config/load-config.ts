@@ -1,0 +1,32 @@
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from './errors.ts';
+import { resolveConfig } from './resolve-config.ts';
+import type { MailroomConfig } from './types.ts';
+
+/**
+ * Imports a config module (`.ts` works: the CLI runs under tsx) and validates its default export.
+ * @throws ConfigError for a missing file, a module that fails to load, or invalid options.
+ */
+export async function loadConfig(file: string): Promise<MailroomConfig> {
+  const path = resolve(file);
+  try {
+    await access(path);
+  } catch (cause) {
+    throw new ConfigError([`config file not found: ${file}`], { cause });
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = await import(pathToFileURL(path).href);
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new ConfigError([`config file ${file} failed to load: ${msg}`], { cause });
+  }
+  if (mod.default === undefined) {
+    throw new ConfigError([
+      `config file ${file} has no default export (export default defineMailroom({...}))`,
+    ]);
+  }
+  return resolveConfig(mod.default);
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import type { MailroomConfig, MailroomOptions } from './types.ts';
+
+const domainName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, {
+    message: 'must be a domain name such as example.com',
+  });
+
+const valuePattern = z.union([z.string(), z.instanceof(RegExp)]);
+const recipientPattern = z.union([
+  z.string().min(1, { message: 'must not be empty' }),
+  z.instanceof(RegExp),
+  z.object({ domain: domainName }).strict(),
+]);
+
+const action = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('mailbox'),
+    mailbox: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
+      message: 'mailbox names are 1–64 letters, digits, dot, underscore or dash',
+    }),
+  }),
+  z.object({
+    kind: z.literal('handler'),
+    name: z.string().min(1),
+    fn: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', {
+      message: 'must be a function',
+    }),
+  }),
+  z.object({
+    kind: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    secret: z.string().min(1).optional(),
+    timeoutMs: z.number().int().positive().optional(),
+  }),
+  z.object({
+    kind: z.literal('reject'),
+    code: z.number().int().min(400).max(599),
+    text: z.string(),
+  }),
+  z.object({ kind: z.literal('drop') }),
+]);
+
+const route = z
+  .object({
+    name: z.string().min(1).optional(),
+    match: z.union([recipientPattern, z.array(recipientPattern).min(1)]),
+    when: z
+      .object({
+        sender: z.union([valuePattern, z.array(valuePattern)]).optional(),
+        from: z.union([valuePattern, z.array(valuePattern)]).optional(),
+        subject: valuePattern.optional(),
+        headers: z.record(z.string(), valuePattern).optional(),
+      })
+      .strict()
+      .optional(),
+    action: z.union([action, z.array(action).min(1)], {
+      message: 'must be an action such as mailbox("support") or handler(fn)',
+    }),
+    continue: z.boolean().optional(),
+    caseSensitive: z.boolean().optional(),
+  })
+  .strict();
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+
+const schema = z
+  .object({
+    domains: z.array(domainName).min(1, { message: 'list at least one domain' }),
+    routes: z.array(route),
+    dataDir: z.string().min(1).default('.mailroom'),
+    smtp: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(2525),
+        hostname: z.string().min(1).default('mailroom.local'),
+        maxMessageBytes: positiveInt.default(25 * 1024 * 1024),
+        maxRecipients: positiveInt.default(100),
+        socketTimeoutMs: positiveInt.default(300_000),
+        closeTimeoutMs: z.number().int().nonnegative().default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({ host: z.string().default('127.0.0.1'), port: port.default(8025) })
+      .strict()
+      .prefault({}),
+    delivery: z
+      .object({
+        attempts: positiveInt.max(100).default(5),
+        backoffMs: z.number().int().nonnegative().default(500),
+        maxBackoffMs: z.number().int().nonnegative().default(30_000),
+        concurrency: positiveInt.max(256).default(4),
+      })
+      .strict()
+      .prefault({}),
+    parse: z
+      .object({
+        maxParts: positiveInt.default(1000),
+        maxDepth: positiveInt.default(32),
+        maxHeaderBytes: positiveInt.default(1024 * 1024),
+        maxHeaders: positiveInt.default(2000),
+      })
+      .strict()
+      .prefault({}),
+    replyAddress: z
+      .object({
+        keys: z.record(
+          z.string().regex(/^[a-z0-9]$/, { message: 'key ids are one character a–z or 0–9' }),
+          z.string().min(16, { message: 'signing keys need at least 16 characters' }),
+        ),
+        currentKeyId: z.string(),
+      })
+      .strict()
+      .refine((r) => r.currentKeyId in r.keys, {
+        message: 'currentKeyId must name one of keys',
+        path: ['currentKeyId'],
+      })
+      .nullable()
+      .default(null),
+  })
+  .strict();
+
+function formatPath(path: PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(config)';
+}
+
+/**
+ * Validates user options once, at start, and fills in every default.
+ * @throws ConfigError naming every bad field at once.
+ */
+export function resolveConfig(options: unknown): MailroomConfig {
+  const result = schema.safeParse(options);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const config = result.data as MailroomConfig;
+  config.domains = config.domains.map((d) => d.toLowerCase());
+  return config;
+}
+
+/** Types a config file's default export. Validation happens when Mailroom loads it. */
+export function defineMailroom(options: MailroomOptions): MailroomOptions {
+  return options;
+}

@@ -1,0 +1,59 @@
+/** A mailbox address as it appears in a header. `name` is '' when the header gave none. */
+export interface Address {
+  address: string;
+  name: string;
+}
+
+export interface Attachment {
+  filename: string | null;
+  contentType: string;
+  /** Decoded size in bytes. */
+  size: number;
+  /** Hex SHA-256 of the decoded content. */
+  sha256: string;
+  contentId: string | null;
+  /** `attachment`, `inline`, or null when the part gave no Content-Disposition. */
+  disposition: string | null;
+}
+
+export interface HeaderField {
+  /** Lower-case header name. */
+  key: string;
+  /** Unfolded, decoded value. */
+  value: string;
+}
+
+/** The normalized parse of one message. Field names are a public contract (see DESIGN.md). */
+export interface ParsedMessage {
+  messageId: string | null;
+  /** ISO 8601, or null when absent or unparseable. */
+  date: string | null;
+  subject: string | null;
+  from: Address | null;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  inReplyTo: string | null;
+  references: string[];
+  text: string | null;
+  html: string | null;
+  attachments: Attachment[];
+  headers: HeaderField[];
+  /** Only what the person wrote: quotes, signatures and client boilerplate removed. */
+  reply: { text: string; signature: string | null };
+  thread: { id: string };
+  /** Human-readable descriptions of what was malformed or truncated; empty for clean mail. */
+  problems: string[];
+}
+
+/** Limits checked before a message can exhaust memory or time. */
+export interface ParseLimits {
+  /** @default 1000 */
+  maxParts?: number;
+  /** @default 32 */
+  maxDepth?: number;
+  /** Bytes of the top-level header block. @default 1_048_576 (1 MiB) */
+  maxHeaderBytes?: number;
+  /** Number of header fields in the top-level header block. @default 2000 */
+  maxHeaders?: number;
+}
