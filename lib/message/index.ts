@@ -1,0 +1,12 @@
+/** The message module: pure (no I/O) parsing, reply extraction and threading of raw email. */
+export {
+  DEFAULT_PARSE_LIMITS,
+  type LimitKind,
+  MAX_LINES,
+  type MimeScan,
+  scanMimeLimits,
+} from './mime-limits.ts';
+export { PARSE_TIME_BUDGET_MS, parseMessage } from './parse-message.ts';
+export { type ExtractedReply, extractReply } from './reply-text.ts';
+export { normalizeSubject, type ThreadFields, threadId } from './thread-id.ts';
+export type { Address, Attachment, HeaderField, ParsedMessage, ParseLimits } from './types.ts';
