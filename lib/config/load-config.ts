@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { ConfigError } from './errors.ts';
 import { resolveConfig } from './resolve-config.ts';
 import type { MailroomConfig } from './types.ts';
@@ -18,15 +19,23 @@ export async function loadConfig(file: string): Promise<MailroomConfig> {
   }
   let mod: { default?: unknown };
   try {
-    mod = await import(pathToFileURL(path).href);
+    // tsImport loads TypeScript as ESM even where no package.json says "type": "module".
+    mod = /\.[cm]?ts$/.test(path)
+      ? await tsImport(pathToFileURL(path).href, import.meta.url)
+      : await import(pathToFileURL(path).href);
   } catch (cause) {
     const msg = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new ConfigError([`config file ${file} failed to load: ${msg}`], { cause });
   }
-  if (mod.default === undefined) {
+  let options = mod.default;
+  // A module compiled to CommonJS shows up as { default: { default: options } }.
+  if (options && typeof options === 'object' && 'default' in options && !('domains' in options)) {
+    options = (options as { default: unknown }).default;
+  }
+  if (options === undefined) {
     throw new ConfigError([
       `config file ${file} has no default export (export default defineMailroom({...}))`,
     ]);
   }
-  return resolveConfig(mod.default);
+  return resolveConfig(options);
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { RouteConfigError } from '../routing/errors.ts';
+import { createRouter } from '../routing/router.ts';
 import { ConfigError } from './errors.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
@@ -145,6 +147,12 @@ export function resolveConfig(options: unknown): MailroomConfig {
   }
   const config = result.data as MailroomConfig;
   config.domains = config.domains.map((d) => d.toLowerCase());
+  try {
+    createRouter({ domains: config.domains, routes: config.routes });
+  } catch (err) {
+    if (err instanceof RouteConfigError) throw new ConfigError(err.problems, { cause: err });
+    throw err;
+  }
   return config;
 }
 

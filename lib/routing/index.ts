@@ -1,0 +1,24 @@
+export { type NormalizedAddress, normalizeAddress, normalizeDomain, normalizeMailFrom } from './address.ts';
+export { ReplyTokenError, RouteConfigError, RoutingError } from './errors.ts';
+export {
+  type CreateReplyAddressOptions,
+  createReplyToken,
+  type ReplyTokenFailure,
+  type ReplyTokenOptions,
+  type ReplyTokenVerification,
+  type ReplyTokenVerifyOptions,
+  replyAddress,
+  verifyReplyToken,
+} from './reply-address.ts';
+export type { ReplyPayload } from './reply-payload.ts';
+export { createRouter, type Router, type RouterOptions } from './router.ts';
+export type {
+  RecipientDecision,
+  RecipientPattern,
+  RecipientVerdict,
+  Route,
+  RouteConditions,
+  RouteMatch,
+  RoutingInput,
+  ValuePattern,
+} from './types.ts';
