@@ -11,6 +11,14 @@ export interface RawStore {
   get(id: string): Promise<Buffer>;
   /** Ids of every stored message (order unspecified). */
   list(): Promise<string[]>;
+  /**
+   * Optional: keeps the SMTP envelope durably beside the bytes (a sidecar file, S3 object metadata), so a
+   * message whose record was lost in a crash can still be routed by its envelope. Without these methods the
+   * pipeline stores the envelope as a separate object `<id>.envelope` through `put` (see lib/pipeline).
+   */
+  putEnvelope?(id: string, envelope: Envelope): Promise<void>;
+  /** Optional: the envelope saved with {@link RawStore.putEnvelope}, or null when there is none. */
+  getEnvelope?(id: string): Promise<Envelope | null>;
 }
 
 export interface DeliveryRecord {

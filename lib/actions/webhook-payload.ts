@@ -1,0 +1,21 @@
+import type { ParsedMessage } from '../message/types.ts';
+import type { Envelope } from './types.ts';
+
+/** The JSON body Mailroom POSTs to a webhook. */
+export interface WebhookPayload {
+  type: 'message.received';
+  /** The delivery's idempotency key, equal to the `webhook-id` header: deduplicate on it. */
+  id: string;
+  /** ISO 8601 time of this attempt. */
+  timestamp: string;
+  data: {
+    /** Mailroom's id of the stored message. */
+    id: string;
+    envelope: Envelope;
+    recipient: string;
+    recipients: string[];
+    route: string;
+    params: Record<string, string>;
+    message: ParsedMessage;
+  };
+}

@@ -1,0 +1,453 @@
+import { silentLogger } from '../actions/child-logger.ts';
+import { actionTarget, runAction } from '../actions/run-action.ts';
+import type { Envelope, Logger } from '../actions/types.ts';
+import type { MailroomConfig } from '../config/types.ts';
+import { parseMessage } from '../message/index.ts';
+import type { ParsedMessage } from '../message/types.ts';
+import { createRouter } from '../routing/index.ts';
+import { newMessageId } from '../store/message-id.ts';
+import type { DeliveryRecord, MessageStatus, MessageStore, RawStore } from '../store/types.ts';
+import { backoffDelay, sleep } from './backoff.ts';
+import { isEnvelopeObject, loadEnvelope, saveEnvelope } from './envelope-record.ts';
+import { PipelineError } from './errors.ts';
+import type { PipelineEvent, PipelineEventListener } from './events.ts';
+import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface PipelineDeps {
+  config: MailroomConfig;
+  rawStore: RawStore;
+  store: MessageStore;
+  /** @default a logger that discards everything */
+  logger?: Logger;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** Random source for retry jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Used by webhook actions. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** A message handed over by an ingress (SMTP, the dev HTTP API, `mailroom/testing`). */
+export interface AcceptInput {
+  envelope: Envelope;
+  /** Trace headers (Received…) stored in front of the body. */
+  prefix?: Buffer;
+  /** The message bytes as received. */
+  body: AsyncIterable<Buffer | Uint8Array> | Buffer;
+}
+
+/** What {@link Pipeline.recover} queued. */
+export interface RecoveryReport {
+  /** Recorded messages whose processing had not finished. */
+  resumed: string[];
+  /** Raw messages that had no record (crash between storing and recording), now recorded. */
+  orphans: string[];
+}
+
+export interface Pipeline {
+  /**
+   * Stores the raw bytes durably (envelope first), records the message as received and queues it.
+   * Resolves once both are durable: only then may an ingress answer `250`.
+   * @throws when storing or recording failed (the ingress answers `451 4.3.0`), or after `close()`.
+   */
+  accept(input: AcceptInput): Promise<{ id: string }>;
+  /** Queues one recorded message and resolves with its final status; null for an unknown id. */
+  process(id: string): Promise<MessageStatus | null>;
+  /**
+   * Re-runs a message with the current code and config: failed and pending deliveries are tried again
+   * (with a fresh set of attempts); delivered and dropped ones are never repeated. Null for an unknown id.
+   */
+  replay(id: string): Promise<MessageStatus | null>;
+  /** Replays every failed message. */
+  replayFailed(): Promise<Array<{ id: string; status: MessageStatus | null }>>;
+  /** Ids of failed messages, oldest first. */
+  listFailed(): Promise<string[]>;
+  /** Queues every unfinished message and every raw message without a record. Call once at start. */
+  recover(): Promise<RecoveryReport>;
+  /** Resolves once the queue is empty and no message is being processed. */
+  drain(): Promise<void>;
+  /**
+   * Stops taking work: waiting messages stay unfinished (recovered next start), retry waits end at once,
+   * actions already running finish. Does not close the stores (the caller owns them).
+   */
+  close(): Promise<void>;
+  /** Subscribes to pipeline events; returns the unsubscribe function. */
+  onEvent(listener: PipelineEventListener): () => void;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** Envelope recipients without duplicates (compared case-insensitively), in order. */
+function uniqueRecipients(rcptTo: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const r of rcptTo) {
+    const k = r.toLowerCase();
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r);
+  }
+  return out;
+}
+
+function describe(d: DeliveryRecord): string {
+  const what =
+    d.action === 'mailbox' ? `mailbox ${d.mailbox}` : d.target ? `${d.action} ${d.target}` : d.action;
+  return `${what} for ${d.recipients.join(', ')}`;
+}
+
+/**
+ * The processing core shared by every local ingress: accept → store raw → record → queue → parse → route →
+ * deliver (idempotent, retried with backoff) → record outcome and trace.
+ */
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const { config, rawStore, store } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const listeners = new Set<PipelineEventListener>();
+  const abort = new AbortController();
+  /** Ids between raw put and record, so `recover()` does not take them for orphans. */
+  const accepting = new Set<string>();
+  let closed = false;
+
+  const emit = (event: PipelineEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        logger.warn('pipeline event listener threw', { error: errorText(err), type: event.type });
+      }
+    }
+  };
+
+  const trace = async (id: string, step: string, detail: string) => {
+    try {
+      await store.addTrace(id, step, detail);
+    } catch (err) {
+      logger.warn('could not write trace entry', { id, step, error: errorText(err) });
+    }
+  };
+
+  const putDelivery = async (d: DeliveryRecord) => {
+    d.updatedAt = now().toISOString();
+    await store.putDelivery(d);
+    const delivery: Extract<PipelineEvent, { type: 'delivery.updated' }>['delivery'] = {
+      key: d.key,
+      recipient: d.recipient,
+      recipients: d.recipients,
+      route: d.route,
+      action: d.action,
+      status: d.status,
+      attempts: d.attempts,
+    };
+    if (d.mailbox !== undefined) delivery.mailbox = d.mailbox;
+    if (d.error !== undefined) delivery.error = d.error;
+    emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
+  };
+
+  /** Runs one delivery until it succeeds, runs out of tries, or the pipeline closes. */
+  const deliver = async (
+    d: DeliveryRecord,
+    planned: PlannedDelivery,
+    ctx: { id: string; envelope: Envelope; message: ParsedMessage; raw: Buffer },
+  ): Promise<void> => {
+    const action = planned.action;
+    if (!action) return;
+    const tries = config.delivery.attempts;
+    for (let n = 1; n <= tries; n++) {
+      if (abort.signal.aborted) return;
+      d.attempts += 1;
+      try {
+        const outcome = await runAction(action, {
+          messageId: ctx.id,
+          envelope: ctx.envelope,
+          recipient: d.recipient,
+          recipients: d.recipients,
+          message: ctx.message,
+          params: d.params,
+          raw: ctx.raw,
+          route: d.route,
+          idempotencyKey: d.key,
+          attempt: d.attempts,
+          store,
+          logger,
+          now,
+          signal: abort.signal,
+          fetch: deps.fetch,
+        });
+        d.status = outcome.status;
+        delete d.error;
+        await putDelivery(d);
+        await trace(ctx.id, outcome.status, `${describe(d)}: ${outcome.detail}`);
+        return;
+      } catch (err) {
+        d.error = errorText(err);
+        if (n < tries && !abort.signal.aborted) {
+          d.status = 'pending';
+          await putDelivery(d);
+          await trace(ctx.id, 'delivery attempt failed', `attempt ${d.attempts}, ${describe(d)}: ${d.error}`);
+          logger.warn('delivery attempt failed', {
+            id: ctx.id,
+            delivery: d.key,
+            attempt: d.attempts,
+            error: d.error,
+          });
+          if (!(await sleep(backoffDelay(n, config.delivery, random), abort.signal))) return;
+        } else if (abort.signal.aborted) {
+          d.status = 'pending';
+          await putDelivery(d);
+          return;
+        } else {
+          d.status = 'failed';
+          await putDelivery(d);
+          await trace(
+            ctx.id,
+            'delivery failed',
+            `${describe(d)}: gave up after attempt ${d.attempts}: ${d.error}`,
+          );
+          logger.error('delivery failed', {
+            id: ctx.id,
+            delivery: d.key,
+            attempts: d.attempts,
+            error: d.error,
+          });
+        }
+      }
+    }
+  };
+
+  const markFailed = async (id: string, error: string): Promise<MessageStatus> => {
+    try {
+      await store.setStatus(id, 'failed');
+    } catch (err) {
+      logger.error('could not record message failure', { id, error: errorText(err) });
+    }
+    await trace(id, 'failed', error);
+    emit({ type: 'message.failed', id, at: now().toISOString(), error });
+    return 'failed';
+  };
+
+  /** Processes one message end to end. Never throws for a known id. */
+  const run = async (id: string): Promise<MessageStatus | null> => {
+    const record = await store.getMessage(id);
+    if (!record) return null;
+    if (abort.signal.aborted) return record.status;
+    try {
+      await store.setStatus(id, 'processing');
+      let raw: Buffer;
+      try {
+        raw = await rawStore.get(id);
+      } catch (err) {
+        return await markFailed(id, `raw message unreadable: ${errorText(err)}`);
+      }
+      const envelope = (await loadEnvelope(rawStore, id)) ?? { ...record.envelope };
+      const message = await parseMessage(raw, config.parse);
+      await store.saveParsed(id, message);
+      await trace(
+        id,
+        'parsed',
+        `${raw.length} bytes, subject ${JSON.stringify(message.subject ?? '')}` +
+          (message.problems.length ? `; problems: ${message.problems.join('; ')}` : ''),
+      );
+
+      const routingInput = {
+        mailFrom: envelope.mailFrom,
+        message: { from: message.from, subject: message.subject, headers: message.headers },
+      };
+      const decisions = uniqueRecipients(envelope.rcptTo).map((rcpt) => router.decide(rcpt, routingInput));
+      for (const decision of decisions) {
+        if (decision.matches.length > 0) {
+          await trace(
+            id,
+            'routed',
+            `${decision.recipient} → ${decision.matches.map((m) => m.route).join(', ')}`,
+          );
+        } else {
+          const why = decision.rejected
+            ? `${decision.rejected.code} ${decision.rejected.message}`
+            : 'no route';
+          await trace(id, 'unrouted', `${decision.recipient}: ${why}`);
+        }
+      }
+
+      const plan = planDeliveries(id, decisions);
+      const work: Array<{ record: DeliveryRecord; planned: PlannedDelivery }> = [];
+      const finals: DeliveryRecord[] = [];
+      for (const planned of plan) {
+        const existing = await store.getDelivery(planned.key);
+        if (existing && (existing.status === 'delivered' || existing.status === 'dropped')) {
+          finals.push(existing);
+          await trace(id, 'skipped', `${describe(existing)}: already ${existing.status}`);
+          continue;
+        }
+        const d: DeliveryRecord = {
+          key: planned.key,
+          messageId: id,
+          recipient: planned.recipients[0] ?? '',
+          recipients: planned.recipients,
+          route: planned.route,
+          action: planned.kind,
+          params: planned.params,
+          status: planned.kind === 'none' ? 'unrouted' : planned.kind === 'reject' ? 'rejected' : 'pending',
+          attempts: existing?.attempts ?? 0,
+          updatedAt: '',
+        };
+        const target = planned.action ? actionTarget(planned.action) : undefined;
+        if (target !== undefined && planned.kind !== 'mailbox') d.target = target;
+        if (planned.action?.kind === 'mailbox') d.mailbox = planned.action.mailbox;
+        if (planned.reason !== undefined) d.error = planned.reason;
+        else if (existing?.error !== undefined) d.error = existing.error;
+        await putDelivery(d);
+        finals.push(d);
+        if (d.status === 'pending') work.push({ record: d, planned });
+        else if (d.status === 'rejected') await trace(id, 'rejected', `${d.recipient}: ${d.error}`);
+      }
+
+      await Promise.all(work.map((w) => deliver(w.record, w.planned, { id, envelope, message, raw })));
+
+      if (finals.some((d) => d.status === 'pending')) return 'processing'; // closing: resumed on next start
+      if (finals.some((d) => d.status === 'failed')) {
+        const failed = finals.filter((d) => d.status === 'failed').length;
+        return await markFailed(id, `${failed} of ${finals.length} deliveries failed`);
+      }
+      await store.setStatus(id, 'processed');
+      await trace(id, 'processed', `${finals.length} deliveries`);
+      emit({ type: 'message.processed', id, at: now().toISOString() });
+      return 'processed';
+    } catch (err) {
+      logger.error('processing failed', { id, error: errorText(err) });
+      return await markFailed(id, `processing error: ${errorText(err)}`);
+    }
+  };
+
+  const queue = new WorkQueue<MessageStatus | null>(config.delivery.concurrency, run);
+
+  const schedule = (id: string): void => {
+    queue.push(id).catch((err) => {
+      if (!closed) logger.error('queued processing failed', { id, error: errorText(err) });
+    });
+  };
+
+  /** For a raw message whose envelope was lost too: recipients from the headers, in our domains. */
+  const envelopeFromHeaders = async (raw: Buffer): Promise<Envelope> => {
+    const parsed = await parseMessage(raw, config.parse);
+    const domains = new Set(config.domains);
+    const candidates = [
+      ...parsed.headers
+        .filter((h) => h.key === 'delivered-to' || h.key === 'x-original-to')
+        .map((h) => h.value.trim()),
+      ...parsed.to.map((a) => a.address),
+      ...parsed.cc.map((a) => a.address),
+    ];
+    const rcptTo = uniqueRecipients(
+      candidates.filter((a) => domains.has(a.slice(a.lastIndexOf('@') + 1).toLowerCase())),
+    );
+    const returnPath = parsed.headers.find((h) => h.key === 'return-path')?.value ?? '';
+    return { mailFrom: returnPath.replace(/^\s*<?|>?\s*$/g, ''), rcptTo };
+  };
+
+  return {
+    async accept(input) {
+      if (closed) throw new PipelineError('the pipeline is closed');
+      const id = newMessageId();
+      accepting.add(id);
+      try {
+        await saveEnvelope(rawStore, id, input.envelope);
+        const { prefix, body } = input;
+        let data: Buffer | AsyncIterable<Buffer | Uint8Array>;
+        if (Buffer.isBuffer(body)) data = prefix?.length ? Buffer.concat([prefix, body]) : body;
+        else if (prefix?.length) {
+          data = (async function* () {
+            yield prefix;
+            yield* body;
+          })();
+        } else data = body;
+        const { size } = await rawStore.put(id, data);
+        const receivedAt = now().toISOString();
+        const envelope = { mailFrom: input.envelope.mailFrom, rcptTo: [...input.envelope.rcptTo] };
+        await store.recordReceived({ id, receivedAt, envelope: input.envelope, size });
+        await trace(
+          id,
+          'received',
+          `${size} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')}`,
+        );
+        emit({ type: 'message.received', id, at: receivedAt, envelope, size });
+      } finally {
+        accepting.delete(id);
+      }
+      schedule(id);
+      return { id };
+    },
+
+    process(id) {
+      return queue.push(id);
+    },
+
+    async replay(id) {
+      if (!(await store.hasMessage(id))) return null;
+      await trace(id, 'replay', 'replay requested');
+      return queue.push(id);
+    },
+
+    async replayFailed() {
+      const ids = await store.listFailed();
+      return Promise.all(ids.map(async (id) => ({ id, status: await this.replay(id) })));
+    },
+
+    listFailed() {
+      return store.listFailed();
+    },
+
+    async recover() {
+      const resumed = await store.listUnfinished();
+      const orphans: string[] = [];
+      for (const id of await rawStore.list()) {
+        if (isEnvelopeObject(id) || accepting.has(id) || (await store.hasMessage(id))) continue;
+        try {
+          const raw = await rawStore.get(id);
+          let envelope = await loadEnvelope(rawStore, id);
+          let how = 'envelope from its durable record';
+          if (!envelope) {
+            envelope = await envelopeFromHeaders(raw);
+            how = 'envelope lost: recipients taken from To/Cc/Delivered-To headers in our domains';
+            await saveEnvelope(rawStore, id, envelope);
+          }
+          await store.recordReceived({ id, receivedAt: now().toISOString(), envelope, size: raw.length });
+          await trace(id, 'recovered', `stored message had no record; ${how}`);
+          orphans.push(id);
+        } catch (err) {
+          logger.error('could not recover stored message', { id, error: errorText(err) });
+        }
+      }
+      for (const id of [...resumed, ...orphans]) schedule(id);
+      if (resumed.length || orphans.length)
+        logger.info('recovering messages', { resumed: resumed.length, orphans: orphans.length });
+      return { resumed, orphans };
+    },
+
+    drain() {
+      return queue.idle();
+    },
+
+    async close() {
+      if (closed) return queue.idle();
+      closed = true;
+      abort.abort();
+      queue.close();
+      await queue.idle();
+    },
+
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+}

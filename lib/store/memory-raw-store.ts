@@ -1,0 +1,49 @@
+import type { Envelope } from '../actions/types.ts';
+import type { RawStore } from './types.ts';
+
+/**
+ * A {@link RawStore} in memory, for tests and `mailroom/testing`. Nothing survives the process, so it is
+ * "durable" only in the sense the interface needs: `put` resolves once the bytes are kept.
+ */
+export class MemoryRawStore implements RawStore {
+  readonly #objects = new Map<string, Buffer>();
+  readonly #envelopes = new Map<string, Envelope>();
+
+  async put(id: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>): Promise<{ size: number }> {
+    let bytes: Buffer;
+    if (Buffer.isBuffer(data)) {
+      bytes = Buffer.from(data);
+    } else {
+      const chunks: Buffer[] = [];
+      for await (const chunk of data) chunks.push(Buffer.from(chunk));
+      bytes = Buffer.concat(chunks);
+    }
+    this.#objects.set(id, bytes);
+    return { size: bytes.length };
+  }
+
+  async get(id: string): Promise<Buffer> {
+    const bytes = this.#objects.get(id);
+    if (!bytes) throw new Error(`raw message not found: ${id}`);
+    return Buffer.from(bytes);
+  }
+
+  async list(): Promise<string[]> {
+    return [...this.#objects.keys()];
+  }
+
+  async putEnvelope(id: string, envelope: Envelope): Promise<void> {
+    this.#envelopes.set(id, structuredClone(envelope));
+  }
+
+  async getEnvelope(id: string): Promise<Envelope | null> {
+    const env = this.#envelopes.get(id);
+    return env ? structuredClone(env) : null;
+  }
+
+  /** Removes one message (tests use it to simulate loss). Returns whether it existed. */
+  delete(id: string): boolean {
+    this.#envelopes.delete(id);
+    return this.#objects.delete(id);
+  }
+}

@@ -1,0 +1,412 @@
+import Database from 'better-sqlite3';
+import type { Envelope } from '../actions/types.ts';
+import type { Address, ParsedMessage } from '../message/types.ts';
+import type {
+  DeliveryRecord,
+  DeliveryStatus,
+  MailboxEntry,
+  MessageDetail,
+  MessageStatus,
+  MessageStore,
+  MessageSummary,
+  TraceEntry,
+} from './types.ts';
+
+/** The schema version this code writes (`PRAGMA user_version`). */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Ordered migrations: entry `n` moves the schema from version `n` to `n + 1`. */
+const migrations: string[] = [
+  `
+  CREATE TABLE messages (
+    id          TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    mail_from   TEXT NOT NULL,
+    rcpt_to     TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    subject     TEXT,
+    "from"      TEXT,
+    parsed      TEXT,
+    auth        TEXT
+  );
+  CREATE INDEX messages_newest ON messages (received_at DESC, id DESC);
+  CREATE INDEX messages_status ON messages (status);
+
+  CREATE TABLE deliveries (
+    key        TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    route      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    target     TEXT,
+    mailbox    TEXT,
+    params     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    error      TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX deliveries_message ON deliveries (message_id);
+  CREATE INDEX deliveries_status ON deliveries (status);
+
+  CREATE TABLE mailbox_entries (
+    mailbox    TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    data       TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, message_id)
+  );
+  CREATE INDEX mailbox_entries_message ON mailbox_entries (message_id);
+  CREATE INDEX mailbox_entries_created ON mailbox_entries (mailbox, created_at);
+
+  CREATE TABLE trace (
+    message_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    at         TEXT NOT NULL,
+    step       TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    PRIMARY KEY (message_id, seq)
+  );
+  `,
+];
+
+/** The database was written by a newer Mailroom than this one. */
+export class SchemaVersionError extends Error {
+  override readonly name = 'SchemaVersionError';
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(`message store schema version ${found} is newer than this Mailroom supports (${supported})`);
+  }
+}
+
+export interface SqliteMessageStoreOptions {
+  /**
+   * SQLite `synchronous` level. `full` syncs the WAL on every commit, so a delivery recorded as
+   * `delivered` survives a power loss (exactly-once effects depend on it).
+   * @default 'full'
+   */
+  synchronous?: 'full' | 'normal';
+  /** How long a write waits for another process holding the lock (the CLI, a second server). @default 5000 */
+  busyTimeoutMs?: number;
+  /** Clock for trace entries. @default () => new Date() */
+  now?: () => Date;
+}
+
+interface MessageRow {
+  id: string;
+  received_at: string;
+  mail_from: string;
+  rcpt_to: string;
+  size: number;
+  status: string;
+  subject: string | null;
+  from: string | null;
+  parsed?: string | null;
+  auth?: string | null;
+}
+
+interface DeliveryRow {
+  key: string;
+  message_id: string;
+  recipient: string;
+  recipients: string;
+  route: string;
+  action: string;
+  target: string | null;
+  mailbox: string | null;
+  params: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+  updated_at: string;
+}
+
+interface MailboxRow {
+  mailbox: string;
+  message_id: string;
+  data: string | null;
+  created_at: string;
+}
+
+const SUMMARY_COLUMNS = 'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from"';
+
+/** Parses JSON written by this store; a damaged cell reads as `fallback` rather than failing a listing. */
+function json<T>(text: string | null | undefined, fallback: T): T {
+  if (text == null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function toRecord(row: DeliveryRow): DeliveryRecord {
+  const rec: DeliveryRecord = {
+    key: row.key,
+    messageId: row.message_id,
+    recipient: row.recipient,
+    recipients: json<string[]>(row.recipients, [row.recipient]),
+    route: row.route,
+    action: row.action,
+    params: json<Record<string, string>>(row.params, {}),
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    updatedAt: row.updated_at,
+  };
+  if (row.target != null) rec.target = row.target;
+  if (row.mailbox != null) rec.mailbox = row.mailbox;
+  if (row.error != null) rec.error = row.error;
+  return rec;
+}
+
+function toSummaryDelivery(row: DeliveryRow): MessageSummary['deliveries'][number] {
+  const d: MessageSummary['deliveries'][number] = {
+    recipient: row.recipient,
+    route: row.route,
+    action: row.action,
+    params: json<Record<string, string>>(row.params, {}),
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+  };
+  if (row.mailbox != null) d.mailbox = row.mailbox;
+  if (row.error != null) d.error = row.error;
+  return d;
+}
+
+function toSummary(row: MessageRow, deliveries: DeliveryRow[]): MessageSummary {
+  return {
+    id: row.id,
+    receivedAt: row.received_at,
+    envelope: { mailFrom: row.mail_from, rcptTo: json<string[]>(row.rcpt_to, []) },
+    subject: row.subject,
+    from: json<Address | null>(row.from, null),
+    status: row.status as MessageStatus,
+    size: row.size,
+    deliveries: deliveries.map(toSummaryDelivery),
+  };
+}
+
+/**
+ * The local {@link MessageStore}: one SQLite file (WAL mode) via better-sqlite3.
+ * Safe to open from several processes at once (the dev server and `mailroom replay`).
+ */
+export class SqliteMessageStore implements MessageStore {
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+
+  /** @param file path of the database file, or `':memory:'`. */
+  constructor(file: string, options: SqliteMessageStoreOptions = {}) {
+    this.#now = options.now ?? (() => new Date());
+    this.#db = new Database(file);
+    try {
+      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.#db.pragma('foreign_keys = ON');
+      this.#migrate();
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
+  }
+
+  #migrate(): void {
+    const migrate = this.#db.transaction(() => {
+      const version = this.#db.pragma('user_version', { simple: true }) as number;
+      if (version > SQLITE_SCHEMA_VERSION) throw new SchemaVersionError(version, SQLITE_SCHEMA_VERSION);
+      for (let v = version; v < SQLITE_SCHEMA_VERSION; v++) {
+        const sql = migrations[v];
+        if (sql) this.#db.exec(sql);
+      }
+      if (version !== SQLITE_SCHEMA_VERSION) this.#db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+    });
+    migrate.immediate();
+  }
+
+  async recordReceived(rec: {
+    id: string;
+    receivedAt: string;
+    envelope: Envelope;
+    size: number;
+  }): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
+         VALUES (?, ?, ?, ?, ?, 'received') ON CONFLICT (id) DO NOTHING`,
+      )
+      .run(rec.id, rec.receivedAt, rec.envelope.mailFrom, JSON.stringify(rec.envelope.rcptTo), rec.size);
+  }
+
+  async saveParsed(id: string, parsed: ParsedMessage): Promise<void> {
+    this.#db
+      .prepare('UPDATE messages SET parsed = ?, subject = ?, "from" = ? WHERE id = ?')
+      .run(JSON.stringify(parsed), parsed.subject, parsed.from ? JSON.stringify(parsed.from) : null, id);
+  }
+
+  /** Saves the authentication results shown in the message detail. */
+  async saveAuth(id: string, auth: Record<string, unknown> | null): Promise<void> {
+    this.#db.prepare('UPDATE messages SET auth = ? WHERE id = ?').run(auth ? JSON.stringify(auth) : null, id);
+  }
+
+  async setStatus(id: string, status: MessageStatus): Promise<void> {
+    this.#db.prepare('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  async getDelivery(key: string): Promise<DeliveryRecord | null> {
+    const row = this.#db.prepare('SELECT * FROM deliveries WHERE key = ?').get(key) as
+      | DeliveryRow
+      | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /** Upserts in place, so a delivery keeps its position (creation order) in the summary. */
+  async putDelivery(d: DeliveryRecord): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO deliveries
+           (key, message_id, recipient, recipients, route, action, target, mailbox, params, status, attempts, error, updated_at)
+         VALUES (@key, @messageId, @recipient, @recipients, @route, @action, @target, @mailbox, @params, @status, @attempts, @error, @updatedAt)
+         ON CONFLICT (key) DO UPDATE SET
+           message_id = excluded.message_id, recipient = excluded.recipient, recipients = excluded.recipients,
+           route = excluded.route, action = excluded.action, target = excluded.target, mailbox = excluded.mailbox,
+           params = excluded.params, status = excluded.status, attempts = excluded.attempts, error = excluded.error,
+           updated_at = excluded.updated_at`,
+      )
+      .run({
+        key: d.key,
+        messageId: d.messageId,
+        recipient: d.recipient,
+        recipients: JSON.stringify(d.recipients),
+        route: d.route,
+        action: d.action,
+        target: d.target ?? null,
+        mailbox: d.mailbox ?? null,
+        params: JSON.stringify(d.params),
+        status: d.status,
+        attempts: d.attempts,
+        error: d.error ?? null,
+        updatedAt: d.updatedAt,
+      });
+  }
+
+  /** Every delivery of one message, in creation order. */
+  async listDeliveries(messageId: string): Promise<DeliveryRecord[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY rowid')
+      .all(messageId) as DeliveryRow[];
+    return rows.map(toRecord);
+  }
+
+  async putMailboxEntry(entry: MailboxEntry): Promise<boolean> {
+    const info = this.#db
+      .prepare(
+        `INSERT INTO mailbox_entries (mailbox, message_id, data, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (mailbox, message_id) DO NOTHING`,
+      )
+      .run(entry.mailbox, entry.messageId, entry.data ? JSON.stringify(entry.data) : null, entry.createdAt);
+    return info.changes > 0;
+  }
+
+  /** Oldest first (the order messages arrived in the mailbox). */
+  async listMailboxEntries(mailbox: string): Promise<MailboxEntry[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM mailbox_entries WHERE mailbox = ? ORDER BY created_at, rowid')
+      .all(mailbox) as MailboxRow[];
+    return rows.map((r) => ({
+      mailbox: r.mailbox,
+      messageId: r.message_id,
+      data: json<Record<string, unknown> | null>(r.data, null),
+      createdAt: r.created_at,
+    }));
+  }
+
+  async addTrace(id: string, step: string, detail: string): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO trace (message_id, seq, at, step, detail)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM trace WHERE message_id = ?), ?, ?, ?)`,
+      )
+      .run(id, id, this.#now().toISOString(), step, detail);
+  }
+
+  async getMessage(id: string): Promise<MessageDetail | null> {
+    const row = this.#db
+      .prepare(`SELECT ${SUMMARY_COLUMNS}, m.parsed, m.auth FROM messages m WHERE m.id = ?`)
+      .get(id) as MessageRow | undefined;
+    if (!row) return null;
+    const deliveries = this.#db
+      .prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY rowid')
+      .all(id) as DeliveryRow[];
+    const trace = this.#db
+      .prepare('SELECT at, step, detail FROM trace WHERE message_id = ? ORDER BY seq')
+      .all(id) as TraceEntry[];
+    return {
+      ...toSummary(row, deliveries),
+      parsed: json<ParsedMessage | null>(row.parsed, null),
+      auth: json<Record<string, unknown> | null>(row.auth, null),
+      trace,
+    };
+  }
+
+  /**
+   * Newest first (`receivedAt`, then id, descending).
+   * @param opts.mailbox only messages held by this mailbox.
+   * @param opts.limit @default 100
+   */
+  async listMessages(opts: { mailbox?: string; limit?: number } = {}): Promise<MessageSummary[]> {
+    const limit = Math.max(0, Math.floor(opts.limit ?? 100));
+    const rows = (
+      opts.mailbox === undefined
+        ? this.#db
+            .prepare(
+              `SELECT ${SUMMARY_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
+            )
+            .all(limit)
+        : this.#db
+            .prepare(
+              `SELECT ${SUMMARY_COLUMNS} FROM mailbox_entries e JOIN messages m ON m.id = e.message_id
+               WHERE e.mailbox = ? ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
+            )
+            .all(opts.mailbox, limit)
+    ) as MessageRow[];
+    if (rows.length === 0) return [];
+    const deliveries = this.#db
+      .prepare('SELECT * FROM deliveries WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY rowid')
+      .all(JSON.stringify(rows.map((r) => r.id))) as DeliveryRow[];
+    const byMessage = new Map<string, DeliveryRow[]>();
+    for (const d of deliveries) {
+      const list = byMessage.get(d.message_id);
+      if (list) list.push(d);
+      else byMessage.set(d.message_id, [d]);
+    }
+    return rows.map((r) => toSummary(r, byMessage.get(r.id) ?? []));
+  }
+
+  /** Oldest first, so recovery processes in arrival order. */
+  async listUnfinished(): Promise<string[]> {
+    const rows = this.#db
+      .prepare(`SELECT id FROM messages WHERE status NOT IN ('processed', 'failed') ORDER BY received_at, id`)
+      .all() as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** Oldest first. */
+  async listFailed(): Promise<string[]> {
+    const rows = this.#db
+      .prepare(`SELECT id FROM messages WHERE status = 'failed' ORDER BY received_at, id`)
+      .all() as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async hasMessage(id: string): Promise<boolean> {
+    return this.#db.prepare('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
