@@ -1,5 +1,5 @@
 import type { Envelope } from '../actions/types.ts';
-import type { RawStore } from './types.ts';
+import type { RawPutOptions, RawStore } from './types.ts';
 
 /**
  * A {@link RawStore} in memory, for tests and `mailroom/testing`. Nothing survives the process, so it is
@@ -9,7 +9,11 @@ export class MemoryRawStore implements RawStore {
   readonly #objects = new Map<string, Buffer>();
   readonly #envelopes = new Map<string, Envelope>();
 
-  async put(id: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>): Promise<{ size: number }> {
+  async put(
+    id: string,
+    data: Buffer | AsyncIterable<Buffer | Uint8Array>,
+    options: RawPutOptions = {},
+  ): Promise<{ size: number }> {
     let bytes: Buffer;
     if (Buffer.isBuffer(data)) {
       bytes = Buffer.from(data);
@@ -19,6 +23,7 @@ export class MemoryRawStore implements RawStore {
       bytes = Buffer.concat(chunks);
     }
     this.#objects.set(id, bytes);
+    if (options.envelope) this.#envelopes.set(id, structuredClone(options.envelope));
     return { size: bytes.length };
   }
 
@@ -30,10 +35,6 @@ export class MemoryRawStore implements RawStore {
 
   async list(): Promise<string[]> {
     return [...this.#objects.keys()];
-  }
-
-  async putEnvelope(id: string, envelope: Envelope): Promise<void> {
-    this.#envelopes.set(id, structuredClone(envelope));
   }
 
   async getEnvelope(id: string): Promise<Envelope | null> {

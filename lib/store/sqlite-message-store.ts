@@ -196,12 +196,21 @@ function toSummary(row: MessageRow, deliveries: DeliveryRow[]): MessageSummary {
  */
 export class SqliteMessageStore implements MessageStore {
   readonly #db: Database.Database;
+  /** Prepared statements by SQL text: preparing is costlier than running a small statement. */
+  readonly #statements = new Map<string, Database.Statement>();
+  #pending: Array<{ run: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }> =
+    [];
+  #flushScheduled = false;
+  /** Runs a function in a savepoint (a nested transaction inside the batch's transaction). */
+  readonly #savepoint: (run: () => unknown) => unknown;
   readonly #now: () => Date;
 
   /** @param file path of the database file, or `':memory:'`. */
   constructor(file: string, options: SqliteMessageStoreOptions = {}) {
     this.#now = options.now ?? (() => new Date());
     this.#db = new Database(file);
+    const nested = this.#db.transaction((run: () => unknown) => run());
+    this.#savepoint = (run) => nested(run);
     try {
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       this.#db.pragma('journal_mode = WAL');
@@ -227,56 +236,58 @@ export class SqliteMessageStore implements MessageStore {
     migrate.immediate();
   }
 
-  async recordReceived(rec: {
-    id: string;
-    receivedAt: string;
-    envelope: Envelope;
-    size: number;
-  }): Promise<void> {
-    this.#db
-      .prepare(
+  recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(
         `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
-         VALUES (?, ?, ?, ?, ?, 'received') ON CONFLICT (id) DO NOTHING`,
-      )
-      .run(rec.id, rec.receivedAt, rec.envelope.mailFrom, JSON.stringify(rec.envelope.rcptTo), rec.size);
+           VALUES (?, ?, ?, ?, ?, 'received') ON CONFLICT (id) DO NOTHING`,
+      ).run(rec.id, rec.receivedAt, rec.envelope.mailFrom, JSON.stringify(rec.envelope.rcptTo), rec.size);
+    });
   }
 
-  async saveParsed(id: string, parsed: ParsedMessage): Promise<void> {
-    this.#db
-      .prepare('UPDATE messages SET parsed = ?, subject = ?, "from" = ? WHERE id = ?')
-      .run(JSON.stringify(parsed), parsed.subject, parsed.from ? JSON.stringify(parsed.from) : null, id);
+  saveParsed(id: string, parsed: ParsedMessage): Promise<void> {
+    return this.#write(() => {
+      this.#stmt('UPDATE messages SET parsed = ?, subject = ?, "from" = ? WHERE id = ?').run(
+        JSON.stringify(parsed),
+        parsed.subject,
+        parsed.from ? JSON.stringify(parsed.from) : null,
+        id,
+      );
+    });
   }
 
   /** Saves the authentication results shown in the message detail. */
-  async saveAuth(id: string, auth: Record<string, unknown> | null): Promise<void> {
-    this.#db.prepare('UPDATE messages SET auth = ? WHERE id = ?').run(auth ? JSON.stringify(auth) : null, id);
+  saveAuth(id: string, auth: Record<string, unknown> | null): Promise<void> {
+    return this.#write(() => {
+      this.#stmt('UPDATE messages SET auth = ? WHERE id = ?').run(auth ? JSON.stringify(auth) : null, id);
+    });
   }
 
-  async setStatus(id: string, status: MessageStatus): Promise<void> {
-    this.#db.prepare('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+  setStatus(id: string, status: MessageStatus): Promise<void> {
+    return this.#write(() => {
+      this.#stmt('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+    });
   }
 
   async getDelivery(key: string): Promise<DeliveryRecord | null> {
-    const row = this.#db.prepare('SELECT * FROM deliveries WHERE key = ?').get(key) as
-      | DeliveryRow
-      | undefined;
+    this.#flush();
+    const row = this.#stmt('SELECT * FROM deliveries WHERE key = ?').get(key) as DeliveryRow | undefined;
     return row ? toRecord(row) : null;
   }
 
   /** Upserts in place, so a delivery keeps its position (creation order) in the summary. */
-  async putDelivery(d: DeliveryRecord): Promise<void> {
-    this.#db
-      .prepare(
+  putDelivery(d: DeliveryRecord): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(
         `INSERT INTO deliveries
-           (key, message_id, recipient, recipients, route, action, target, mailbox, params, status, attempts, error, updated_at)
-         VALUES (@key, @messageId, @recipient, @recipients, @route, @action, @target, @mailbox, @params, @status, @attempts, @error, @updatedAt)
-         ON CONFLICT (key) DO UPDATE SET
-           message_id = excluded.message_id, recipient = excluded.recipient, recipients = excluded.recipients,
-           route = excluded.route, action = excluded.action, target = excluded.target, mailbox = excluded.mailbox,
-           params = excluded.params, status = excluded.status, attempts = excluded.attempts, error = excluded.error,
-           updated_at = excluded.updated_at`,
-      )
-      .run({
+             (key, message_id, recipient, recipients, route, action, target, mailbox, params, status, attempts, error, updated_at)
+           VALUES (@key, @messageId, @recipient, @recipients, @route, @action, @target, @mailbox, @params, @status, @attempts, @error, @updatedAt)
+           ON CONFLICT (key) DO UPDATE SET
+             message_id = excluded.message_id, recipient = excluded.recipient, recipients = excluded.recipients,
+             route = excluded.route, action = excluded.action, target = excluded.target, mailbox = excluded.mailbox,
+             params = excluded.params, status = excluded.status, attempts = excluded.attempts, error = excluded.error,
+             updated_at = excluded.updated_at`,
+      ).run({
         key: d.key,
         messageId: d.messageId,
         recipient: d.recipient,
@@ -291,31 +302,34 @@ export class SqliteMessageStore implements MessageStore {
         error: d.error ?? null,
         updatedAt: d.updatedAt,
       });
+    });
   }
 
   /** Every delivery of one message, in creation order. */
   async listDeliveries(messageId: string): Promise<DeliveryRecord[]> {
-    const rows = this.#db
-      .prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY rowid')
-      .all(messageId) as DeliveryRow[];
+    this.#flush();
+    const rows = this.#stmt('SELECT * FROM deliveries WHERE message_id = ? ORDER BY rowid').all(
+      messageId,
+    ) as DeliveryRow[];
     return rows.map(toRecord);
   }
 
-  async putMailboxEntry(entry: MailboxEntry): Promise<boolean> {
-    const info = this.#db
-      .prepare(
+  putMailboxEntry(entry: MailboxEntry): Promise<boolean> {
+    return this.#write(() => {
+      const info = this.#stmt(
         `INSERT INTO mailbox_entries (mailbox, message_id, data, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (mailbox, message_id) DO NOTHING`,
-      )
-      .run(entry.mailbox, entry.messageId, entry.data ? JSON.stringify(entry.data) : null, entry.createdAt);
-    return info.changes > 0;
+           ON CONFLICT (mailbox, message_id) DO NOTHING`,
+      ).run(entry.mailbox, entry.messageId, entry.data ? JSON.stringify(entry.data) : null, entry.createdAt);
+      return info.changes > 0;
+    });
   }
 
   /** Oldest first (the order messages arrived in the mailbox). */
   async listMailboxEntries(mailbox: string): Promise<MailboxEntry[]> {
-    const rows = this.#db
-      .prepare('SELECT * FROM mailbox_entries WHERE mailbox = ? ORDER BY created_at, rowid')
-      .all(mailbox) as MailboxRow[];
+    this.#flush();
+    const rows = this.#stmt('SELECT * FROM mailbox_entries WHERE mailbox = ? ORDER BY created_at, rowid').all(
+      mailbox,
+    ) as MailboxRow[];
     return rows.map((r) => ({
       mailbox: r.mailbox,
       messageId: r.message_id,
@@ -324,26 +338,78 @@ export class SqliteMessageStore implements MessageStore {
     }));
   }
 
-  async addTrace(id: string, step: string, detail: string): Promise<void> {
-    this.#db
-      .prepare(
+  /**
+   * Writes are batched: everything written during one turn of the event loop commits in one transaction
+   * (each in its own savepoint, so one failing write fails alone). Reads flush first, so a read always
+   * sees every earlier write. Committing 20 concurrent sessions' records at once costs about what one costs.
+   */
+  #write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0 || !this.#db.open) return;
+    this.#pending = [];
+    const results: Array<{ ok: boolean; value: unknown }> = [];
+    try {
+      this.#db.transaction(() => {
+        for (const op of batch) {
+          try {
+            results.push({ ok: true, value: this.#savepoint(op.run) });
+          } catch (err) {
+            results.push({ ok: false, value: err });
+          }
+        }
+      })();
+    } catch (err) {
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const r = results[i]!;
+      if (r.ok) op.resolve(r.value);
+      else op.reject(r.value);
+    });
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  addTrace(id: string, step: string, detail: string): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(
         `INSERT INTO trace (message_id, seq, at, step, detail)
-         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM trace WHERE message_id = ?), ?, ?, ?)`,
-      )
-      .run(id, id, this.#now().toISOString(), step, detail);
+           VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM trace WHERE message_id = ?), ?, ?, ?)`,
+      ).run(id, id, this.#now().toISOString(), step, detail);
+    });
   }
 
   async getMessage(id: string): Promise<MessageDetail | null> {
-    const row = this.#db
-      .prepare(`SELECT ${SUMMARY_COLUMNS}, m.parsed, m.auth FROM messages m WHERE m.id = ?`)
-      .get(id) as MessageRow | undefined;
+    this.#flush();
+    const row = this.#stmt(`SELECT ${SUMMARY_COLUMNS}, m.parsed, m.auth FROM messages m WHERE m.id = ?`).get(
+      id,
+    ) as MessageRow | undefined;
     if (!row) return null;
-    const deliveries = this.#db
-      .prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY rowid')
-      .all(id) as DeliveryRow[];
-    const trace = this.#db
-      .prepare('SELECT at, step, detail FROM trace WHERE message_id = ? ORDER BY seq')
-      .all(id) as TraceEntry[];
+    const deliveries = this.#stmt('SELECT * FROM deliveries WHERE message_id = ? ORDER BY rowid').all(
+      id,
+    ) as DeliveryRow[];
+    const trace = this.#stmt('SELECT at, step, detail FROM trace WHERE message_id = ? ORDER BY seq').all(
+      id,
+    ) as TraceEntry[];
     return {
       ...toSummary(row, deliveries),
       parsed: json<ParsedMessage | null>(row.parsed, null),
@@ -358,25 +424,22 @@ export class SqliteMessageStore implements MessageStore {
    * @param opts.limit @default 100
    */
   async listMessages(opts: { mailbox?: string; limit?: number } = {}): Promise<MessageSummary[]> {
+    this.#flush();
     const limit = Math.max(0, Math.floor(opts.limit ?? 100));
     const rows = (
       opts.mailbox === undefined
-        ? this.#db
-            .prepare(
-              `SELECT ${SUMMARY_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
-            )
-            .all(limit)
-        : this.#db
-            .prepare(
-              `SELECT ${SUMMARY_COLUMNS} FROM mailbox_entries e JOIN messages m ON m.id = e.message_id
+        ? this.#stmt(
+            `SELECT ${SUMMARY_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
+          ).all(limit)
+        : this.#stmt(
+            `SELECT ${SUMMARY_COLUMNS} FROM mailbox_entries e JOIN messages m ON m.id = e.message_id
                WHERE e.mailbox = ? ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
-            )
-            .all(opts.mailbox, limit)
+          ).all(opts.mailbox, limit)
     ) as MessageRow[];
     if (rows.length === 0) return [];
-    const deliveries = this.#db
-      .prepare('SELECT * FROM deliveries WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY rowid')
-      .all(JSON.stringify(rows.map((r) => r.id))) as DeliveryRow[];
+    const deliveries = this.#stmt(
+      'SELECT * FROM deliveries WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY rowid',
+    ).all(JSON.stringify(rows.map((r) => r.id))) as DeliveryRow[];
     const byMessage = new Map<string, DeliveryRow[]>();
     for (const d of deliveries) {
       const list = byMessage.get(d.message_id);
@@ -388,25 +451,29 @@ export class SqliteMessageStore implements MessageStore {
 
   /** Oldest first, so recovery processes in arrival order. */
   async listUnfinished(): Promise<string[]> {
-    const rows = this.#db
-      .prepare(`SELECT id FROM messages WHERE status NOT IN ('processed', 'failed') ORDER BY received_at, id`)
-      .all() as { id: string }[];
+    this.#flush();
+    const rows = this.#stmt(
+      `SELECT id FROM messages WHERE status NOT IN ('processed', 'failed') ORDER BY received_at, id`,
+    ).all() as { id: string }[];
     return rows.map((r) => r.id);
   }
 
   /** Oldest first. */
   async listFailed(): Promise<string[]> {
-    const rows = this.#db
-      .prepare(`SELECT id FROM messages WHERE status = 'failed' ORDER BY received_at, id`)
-      .all() as { id: string }[];
+    this.#flush();
+    const rows = this.#stmt(
+      `SELECT id FROM messages WHERE status = 'failed' ORDER BY received_at, id`,
+    ).all() as { id: string }[];
     return rows.map((r) => r.id);
   }
 
   async hasMessage(id: string): Promise<boolean> {
-    return this.#db.prepare('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined;
+    this.#flush();
+    return this.#stmt('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined;
   }
 
   async close(): Promise<void> {
+    this.#flush();
     if (this.#db.open) this.#db.close();
   }
 }

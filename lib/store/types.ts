@@ -4,21 +4,27 @@ import type { Address, ParsedMessage } from '../message/types.ts';
 export type MessageStatus = 'received' | 'processing' | 'processed' | 'failed';
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dropped' | 'rejected' | 'unrouted';
 
+export interface RawPutOptions {
+  /**
+   * The SMTP envelope, kept durably with the bytes (never inside them) so that a message whose record was
+   * lost in a crash is still routed by its real envelope, Bcc recipients included.
+   */
+  envelope?: Envelope;
+}
+
 /** Durable storage of raw message bytes. */
 export interface RawStore {
-  /** Resolves only once the bytes are durable (fsync / completed PUT); rejects otherwise. */
-  put(id: string, data: Buffer | AsyncIterable<Buffer | Uint8Array>): Promise<{ size: number }>;
+  /** Resolves only once the bytes (and the envelope, when given) are durable; rejects otherwise. */
+  put(
+    id: string,
+    data: Buffer | AsyncIterable<Buffer | Uint8Array>,
+    options?: RawPutOptions,
+  ): Promise<{ size: number }>;
   get(id: string): Promise<Buffer>;
+  /** The envelope stored with the message, or null when none was. */
+  getEnvelope(id: string): Promise<Envelope | null>;
   /** Ids of every stored message (order unspecified). */
   list(): Promise<string[]>;
-  /**
-   * Optional: keeps the SMTP envelope durably beside the bytes (a sidecar file, S3 object metadata), so a
-   * message whose record was lost in a crash can still be routed by its envelope. Without these methods the
-   * pipeline stores the envelope as a separate object `<id>.envelope` through `put` (see lib/pipeline).
-   */
-  putEnvelope?(id: string, envelope: Envelope): Promise<void>;
-  /** Optional: the envelope saved with {@link RawStore.putEnvelope}, or null when there is none. */
-  getEnvelope?(id: string): Promise<Envelope | null>;
 }
 
 export interface DeliveryRecord {

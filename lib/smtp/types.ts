@@ -1,0 +1,40 @@
+import type { SMTPServer } from 'smtp-server';
+import type { Envelope, Logger } from '../actions/types.ts';
+import type { SmtpOptions } from '../config/types.ts';
+import type { RecipientVerdict, RoutingInput } from '../routing/types.ts';
+
+/** One message handed over at the end of DATA. */
+export interface AcceptInput {
+  envelope: Envelope;
+  /** Trace headers to store in front of the body (our `Received:`), CRLF-terminated. */
+  prefix: Buffer;
+  /**
+   * The message exactly as received (dot-stuffing undone), streamed while the client sends it. It throws
+   * (a `MessageTooBigError`) once the message goes over `maxMessageBytes`, and with the client's
+   * error when the connection drops; whatever was stored must then be discarded.
+   */
+  body: AsyncIterable<Buffer>;
+  /** Aborted when the message will not be accepted (too big, client gone, server shut down). */
+  signal: AbortSignal;
+}
+
+export interface SmtpIngressDeps {
+  options: Required<SmtpOptions>;
+  /** RCPT-time decision, from the router. `<>` senders and postmaster are the router's business too. */
+  checkRecipient(rcpt: string, input: RoutingInput): RecipientVerdict;
+  /** Stores durably and records; resolves with the id only once durable. */
+  accept(input: AcceptInput): Promise<{ id: string }>;
+  /** @default no logging */
+  logger?: Logger;
+}
+
+export interface SmtpIngress {
+  /** Starts listening on `options.host`:`options.port` (port 0 picks a free one). */
+  listen(): Promise<{ port: number }>;
+  /**
+   * Graceful stop: no new connections; idle sessions get `421` at once; a session in the middle of DATA
+   * may finish it (and get its reply) for up to `closeTimeoutMs`, then gets `421` and is disconnected.
+   */
+  close(): Promise<void>;
+  readonly server: SMTPServer;
+}

@@ -1,0 +1,450 @@
+import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Envelope } from '../actions/types.ts';
+import { fsyncPath, writeAll } from './fs-durable.ts';
+import { GroupCommitJournal } from './group-commit-journal.ts';
+import { decodeJournalRecords, encodeJournalRecord } from './journal-record.ts';
+import { syncFilesystem } from './sync-filesystem.ts';
+import type { RawPutOptions, RawStore } from './types.ts';
+
+/** Ids become file names: letters, digits, dot, underscore and dash, not starting with a dot. */
+const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+
+const EXTENSION = '.eml';
+const ENVELOPE_EXTENSION = '.envelope.json';
+/** Below the usual IOV_MAX (1024). */
+const MAX_CHUNKS_PER_WRITE = 512;
+
+export interface LocalRawStoreOptions {
+  /**
+   * Bytes gathered from a streamed message before they are written out in one call (direct path).
+   * @default 262_144 (256 KiB)
+   */
+  writeBufferBytes?: number;
+  /**
+   * Messages up to this size are made durable through the group-commit journal (one flush shared by
+   * every message that arrives meanwhile); bigger ones are written straight to their own file.
+   * 0 turns the journal off.
+   * @default 1_048_576 (1 MiB)
+   */
+  journalMaxMessageBytes?: number;
+  /**
+   * Bytes of journaled messages that may wait, in memory, to be written out as files; past this, new
+   * messages take the direct path until the backlog drains.
+   * @default 67_108_864 (64 MiB)
+   */
+  journalBacklogBytes?: number;
+  /** How long journaled messages may wait before they are written out as files. @default 200 */
+  checkpointIntervalMs?: number;
+}
+
+interface BacklogEntry {
+  id: string;
+  data: Buffer;
+  envelope: Envelope | null;
+}
+
+/**
+ * Raw messages as files: `<dir>/raw/<id>.eml`, with the SMTP envelope beside it in `<id>.envelope.json`.
+ *
+ * Durability comes first: `put()` resolves only once the bytes would survive a crash. Two paths get there:
+ *
+ * - **Journal (messages up to 1 MiB).** The message is appended to `<dir>/journal/<seq>.log` and flushed
+ *   with one `fdatasync` shared by every message that arrived meanwhile (group commit) — that is what lets
+ *   20 concurrent SMTP sessions outrun a server that fsyncs each message. A checkpoint then writes each
+ *   message as its own file (temp file, fdatasync, rename, directory fsync) and only after that deletes
+ *   the journal segment. On start, any segment still there is replayed into files first.
+ * - **Direct (bigger messages).** Streamed to `<dir>/tmp/<id>.<n>` (never held whole in memory),
+ *   fdatasync'd, renamed into `raw/`, and the directory fsync'd; concurrent directory fsyncs are coalesced.
+ *
+ * Either way a message is completely there or not at all. Files left in `tmp/` by a crash are never listed.
+ */
+export class LocalRawStore implements RawStore {
+  readonly dir: string;
+  readonly #rawDir: string;
+  readonly #tmpDir: string;
+  readonly #envelopeDir: string;
+  readonly #writeBufferBytes: number;
+  readonly #journalMax: number;
+  readonly #backlogMax: number;
+  readonly #checkpointMs: number;
+  readonly #journal: GroupCommitJournal<BacklogEntry>;
+  /** Journaled messages not yet written out as files, by id (latest put wins). */
+  readonly #backlog = new Map<string, BacklogEntry>();
+  #backlogBytes = 0;
+  #ready: Promise<void> | null = null;
+  #rawDirHandle: Promise<FileHandle> | null = null;
+  #syncRunning: Promise<void> | null = null;
+  #syncQueued: Promise<void> | null = null;
+  #tmpCounter = 0;
+  #checkpointTimer: NodeJS.Timeout | null = null;
+  #checkpointRunning: Promise<void> | null = null;
+  #checkpointError: unknown = null;
+
+  constructor(dir: string, options: LocalRawStoreOptions = {}) {
+    this.dir = dir;
+    this.#rawDir = join(dir, 'raw');
+    this.#tmpDir = join(dir, 'tmp');
+    this.#envelopeDir = join(dir, 'envelopes');
+    this.#writeBufferBytes = options.writeBufferBytes ?? 256 * 1024;
+    this.#journalMax = options.journalMaxMessageBytes ?? 1024 * 1024;
+    this.#backlogMax = options.journalBacklogBytes ?? 64 * 1024 * 1024;
+    this.#checkpointMs = options.checkpointIntervalMs ?? 200;
+    this.#journal = new GroupCommitJournal(join(dir, 'journal'));
+  }
+
+  async put(
+    id: string,
+    data: Buffer | AsyncIterable<Buffer | Uint8Array>,
+    options: RawPutOptions = {},
+  ): Promise<{ size: number }> {
+    assertSafeId(id);
+    await this.#init();
+    const envelope = options.envelope ?? null;
+    const journalOpen = this.#journalMax > 0 && this.#backlogBytes < this.#backlogMax;
+    if (Buffer.isBuffer(data)) {
+      if (journalOpen && data.length <= this.#journalMax) return this.#putJournaled(id, data, envelope);
+      return this.#putDirect(id, [data], null, envelope);
+    }
+    // Gather up to the journal limit in memory; past it, stream the rest to a file.
+    const iterator = data[Symbol.asyncIterator]();
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    const limit = journalOpen ? this.#journalMax : 0;
+    while (true) {
+      const next = await iterator.next();
+      if (next.done) return this.#putJournaled(id, Buffer.concat(head, headBytes), envelope, limit > 0);
+      if (next.value.length === 0) continue;
+      head.push(next.value);
+      headBytes += next.value.length;
+      if (headBytes > limit) return this.#putDirect(id, head, iterator, envelope);
+    }
+  }
+
+  /** The stored bytes; rejects with an `ENOENT` error for an unknown id. */
+  async get(id: string): Promise<Buffer> {
+    assertSafeId(id);
+    await this.#init();
+    const pending = this.#backlog.get(id);
+    if (pending) return pending.data;
+    return readFile(join(this.#rawDir, id + EXTENSION));
+  }
+
+  async getEnvelope(id: string): Promise<Envelope | null> {
+    assertSafeId(id);
+    await this.#init();
+    const pending = this.#backlog.get(id);
+    if (pending) return pending.envelope;
+    try {
+      return JSON.parse(await readFile(join(this.#rawDir, id + ENVELOPE_EXTENSION), 'utf8')) as Envelope;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+    }
+    return this.#findInEnvelopeLogs(id);
+  }
+
+  /** Envelopes of checkpointed messages live in one NDJSON file per checkpoint; newest first. */
+  async #findInEnvelopeLogs(id: string): Promise<Envelope | null> {
+    const names = (await readdir(this.#envelopeDir).catch(() => [] as string[])).sort().reverse();
+    const needle = `{"id":${JSON.stringify(id)},`;
+    for (const name of names) {
+      const text = await readFile(join(this.#envelopeDir, name), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(needle)) continue;
+        try {
+          return (JSON.parse(line) as { envelope: Envelope }).envelope;
+        } catch {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  async list(): Promise<string[]> {
+    await this.#init();
+    const names = await readdir(this.#rawDir);
+    const ids = new Set(names.filter((n) => n.endsWith(EXTENSION)).map((n) => n.slice(0, -EXTENSION.length)));
+    for (const id of this.#backlog.keys()) ids.add(id);
+    return [...ids];
+  }
+
+  /** Writes every journaled message out as its own file and retires the journal segments. */
+  checkpoint(): Promise<void> {
+    if (this.#checkpointTimer) {
+      clearTimeout(this.#checkpointTimer);
+      this.#checkpointTimer = null;
+    }
+    const run = (this.#checkpointRunning ?? Promise.resolve()).then(() => this.#runCheckpoint());
+    const tracked = run.finally(() => {
+      if (this.#checkpointRunning === tracked) this.#checkpointRunning = null;
+    });
+    this.#checkpointRunning = tracked;
+    return run;
+  }
+
+  /** Writes out the journal and releases file handles. The store can still be used afterwards. */
+  async close(): Promise<void> {
+    if (this.#ready) {
+      await this.#ready.catch(() => undefined);
+      await this.checkpoint().catch(() => undefined);
+      await this.#journal.close();
+    }
+    const handle = this.#rawDirHandle;
+    this.#rawDirHandle = null;
+    if (handle) await (await handle.catch(() => null))?.close();
+  }
+
+  #init(): Promise<void> {
+    this.#ready ??= (async () => {
+      await mkdir(this.#rawDir, { recursive: true });
+      await mkdir(this.#tmpDir, { recursive: true });
+      await mkdir(this.#envelopeDir, { recursive: true });
+      await fsyncPath(this.dir);
+      await this.#recoverJournal();
+      await this.#journal.open();
+    })().catch((err: unknown) => {
+      this.#ready = null;
+      throw err;
+    });
+    return this.#ready;
+  }
+
+  /** Replays segments left by a crash into files, then deletes them. */
+  async #recoverJournal(): Promise<void> {
+    const segments = await GroupCommitJournal.segmentNumbers(this.#journal.dir);
+    if (segments.length === 0) return;
+    for (const segment of segments) {
+      const { records } = decodeJournalRecords(await GroupCommitJournal.readSegment(segment.path));
+      for (const r of records) await this.#writeFiles(r);
+    }
+    await this.#syncRawDir();
+    for (const segment of segments) await unlink(segment.path);
+    await fsyncPath(this.#journal.dir);
+  }
+
+  async #putJournaled(id: string, data: Buffer, envelope: Envelope | null, journal = true) {
+    if (!journal) return this.#putDirect(id, [data], null, envelope);
+    if (this.#checkpointError) {
+      // Files cannot be written out right now: don't let the backlog grow on an unhealthy disk.
+      const err = this.#checkpointError;
+      this.#checkpointError = null;
+      throw err;
+    }
+    const entry: BacklogEntry = { id, data, envelope };
+    await this.#journal.append(encodeJournalRecord(entry), entry);
+    const previous = this.#backlog.get(id);
+    if (previous) this.#backlogBytes -= previous.data.length;
+    this.#backlog.set(id, entry);
+    this.#backlogBytes += data.length;
+    this.#scheduleCheckpoint();
+    return { size: data.length };
+  }
+
+  #scheduleCheckpoint(): void {
+    if (this.#checkpointTimer) return;
+    const delay = this.#backlogBytes >= this.#backlogMax / 2 ? 0 : this.#checkpointMs;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = null;
+      this.checkpoint().catch((err: unknown) => {
+        this.#checkpointError = err;
+      });
+    }, delay);
+    this.#checkpointTimer.unref();
+  }
+
+  async #runCheckpoint(): Promise<void> {
+    await this.#init();
+    const { seqs, tags } = await this.#journal.rotate();
+    if (seqs.length === 0) return;
+    // Later records for the same id replace earlier ones; write only the latest of each.
+    const latest = new Map<string, BacklogEntry>();
+    for (const entry of tags) latest.set(entry.id, entry);
+    const entries = [...latest.values()];
+    // Write every file, then make them all durable at once: one syncfs where the system has it,
+    // else an fdatasync per file. Only then may the journal segments go.
+    // Few at a time, so the journal's own flushes still find a free thread in libuv's pool.
+    for (let i = 0; i < entries.length; i += 4) {
+      await Promise.all(entries.slice(i, i + 4).map((e) => this.#writeFiles(e, false, false)));
+    }
+    const envelopes = entries
+      .filter((e) => e.envelope)
+      .map((e) => `${JSON.stringify({ id: e.id, envelope: e.envelope })}\n`)
+      .join('');
+    const logName = `${String(seqs[0]).padStart(12, '0')}-${String(seqs.at(-1)).padStart(12, '0')}.ndjson`;
+    if (envelopes)
+      await this.#writeFileAtomically(join(this.#envelopeDir, logName), [Buffer.from(envelopes)], false);
+    if (!(await syncFilesystem(this.#rawDir))) {
+      for (let i = 0; i < entries.length; i += 4) {
+        await Promise.all(
+          entries.slice(i, i + 4).map((e) => fdatasyncPath(join(this.#rawDir, e.id + EXTENSION))),
+        );
+      }
+      if (envelopes) await fdatasyncPath(join(this.#envelopeDir, logName));
+      await fsyncPath(this.#envelopeDir);
+      await this.#syncRawDir();
+    }
+    await this.#journal.remove(seqs);
+    for (const entry of tags) {
+      if (this.#backlog.get(entry.id) === entry) {
+        this.#backlog.delete(entry.id);
+        this.#backlogBytes -= entry.data.length;
+      }
+    }
+    this.#checkpointError = null;
+  }
+
+  /**
+   * One message's files, atomically named; each flushed before its rename when `durable` (the directory
+   * fsync is the caller's). Returns the file names.
+   */
+  async #writeFiles(
+    entry: { id: string; data: Buffer; envelope: Envelope | null },
+    durable = true,
+    sidecar = true,
+  ): Promise<void> {
+    const jobs = [this.#writeFileAtomically(join(this.#rawDir, entry.id + EXTENSION), [entry.data], durable)];
+    if (entry.envelope && sidecar) {
+      const json = Buffer.from(JSON.stringify(entry.envelope));
+      jobs.push(
+        this.#writeFileAtomically(join(this.#rawDir, entry.id + ENVELOPE_EXTENSION), [json], durable),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  /** Writes `finalPath` through a temp file and a rename (flushed first when `durable`). */
+  async #writeFileAtomically(finalPath: string, chunks: Uint8Array[], durable: boolean): Promise<void> {
+    const tmpPath = join(this.#tmpDir, `${basename(finalPath)}.${process.pid}-${++this.#tmpCounter}`);
+    const file = await open(tmpPath, 'wx', 0o600);
+    try {
+      await writeAll(
+        file,
+        chunks,
+        chunks.reduce((n, c) => n + c.length, 0),
+      );
+      if (durable) await file.datasync();
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      await unlink(tmpPath).catch(() => undefined);
+      throw err;
+    }
+    await file.close();
+    try {
+      await rename(tmpPath, finalPath);
+    } catch (err) {
+      await unlink(tmpPath).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #putDirect(
+    id: string,
+    head: Uint8Array[],
+    rest: AsyncIterator<Buffer | Uint8Array> | null,
+    envelope: Envelope | null,
+  ): Promise<{ size: number }> {
+    const tmpPath = join(this.#tmpDir, `${id}.${process.pid}-${++this.#tmpCounter}`);
+    const finalPath = join(this.#rawDir, id + EXTENSION);
+    let file: FileHandle | null = null;
+    let created = false;
+    let renamed = false;
+    try {
+      file = await open(tmpPath, 'wx', 0o600);
+      created = true;
+      const size = await this.#writeStream(file, head, rest);
+      const envelopeWritten = envelope
+        ? this.#writeFileAtomically(
+            join(this.#rawDir, id + ENVELOPE_EXTENSION),
+            [Buffer.from(JSON.stringify(envelope))],
+            true,
+          )
+        : Promise.resolve();
+      await Promise.all([file.datasync(), envelopeWritten]);
+      const closing = file;
+      file = null;
+      await closing.close();
+      await rename(tmpPath, finalPath);
+      created = false;
+      renamed = true;
+      await this.#syncRawDir();
+      return { size };
+    } catch (err) {
+      if (file) await file.close().catch(() => undefined);
+      if (created) await unlink(tmpPath).catch(() => undefined);
+      // Not known to be durable: take it back so that a retry by the sender does not make a twin.
+      if (renamed) await unlink(finalPath).catch(() => undefined);
+      if (rest) await rest.return?.().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #writeStream(
+    file: FileHandle,
+    head: Uint8Array[],
+    rest: AsyncIterator<Buffer | Uint8Array> | null,
+  ): Promise<number> {
+    let pending: Uint8Array[] = [...head];
+    let pendingBytes = head.reduce((n, c) => n + c.length, 0);
+    let size = 0;
+    while (rest) {
+      const next = await rest.next();
+      if (next.done) break;
+      const chunk = next.value;
+      if (chunk.length === 0) continue;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= this.#writeBufferBytes || pending.length >= MAX_CHUNKS_PER_WRITE) {
+        size += await writeAll(file, pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    if (pendingBytes > 0) size += await writeAll(file, pending, pendingBytes);
+    return size;
+  }
+
+  /** Resolves once an fsync of `raw/` that started after this call has completed (group commit). */
+  #syncRawDir(): Promise<void> {
+    if (this.#syncQueued) return this.#syncQueued;
+    const start = (): Promise<void> => {
+      this.#syncQueued = null;
+      const running = this.#fsyncRawDir();
+      this.#syncRunning = running;
+      const clear = () => {
+        if (this.#syncRunning === running) this.#syncRunning = null;
+      };
+      running.then(clear, clear);
+      return running;
+    };
+    if (!this.#syncRunning) return start();
+    const queued = this.#syncRunning.then(start, start);
+    this.#syncQueued = queued;
+    return queued;
+  }
+
+  async #fsyncRawDir(): Promise<void> {
+    this.#rawDirHandle ??= open(this.#rawDir, 'r');
+    let handle: FileHandle;
+    try {
+      handle = await this.#rawDirHandle;
+    } catch (err) {
+      this.#rawDirHandle = null;
+      throw err;
+    }
+    await handle.sync();
+  }
+}
+
+async function fdatasyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function assertSafeId(id: string): void {
+  if (!SAFE_ID.test(id)) throw new RangeError(`not a valid message id: ${JSON.stringify(id)}`);
+}
