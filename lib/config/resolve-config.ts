@@ -96,6 +96,7 @@ const schema = z
         backoffMs: z.number().int().nonnegative().default(500),
         maxBackoffMs: z.number().int().nonnegative().default(30_000),
         concurrency: positiveInt.max(256).default(4),
+        processingDelayMaxMs: z.number().int().nonnegative().max(600_000).default(2000),
       })
       .strict()
       .prefault({}),

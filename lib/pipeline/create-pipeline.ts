@@ -8,9 +8,9 @@ import { createRouter } from '../routing/index.ts';
 import { newMessageId } from '../store/message-id.ts';
 import type { DeliveryRecord, MessageStatus, MessageStore, RawStore } from '../store/types.ts';
 import { backoffDelay, sleep } from './backoff.ts';
-import { isEnvelopeObject, loadEnvelope, saveEnvelope } from './envelope-record.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent, PipelineEventListener } from './events.ts';
+import { IngestPriorityGate } from './ingest-priority.ts';
 import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -79,6 +79,14 @@ export interface Pipeline {
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
+}
+
+/** The envelope fields worth keeping (no stray properties from an ingress). */
+function cleanEnvelope(envelope: Envelope): Envelope {
+  const clean: Envelope = { mailFrom: envelope.mailFrom, rcptTo: [...envelope.rcptTo] };
+  if (envelope.remoteAddress !== undefined) clean.remoteAddress = envelope.remoteAddress;
+  if (envelope.helo !== undefined) clean.helo = envelope.helo;
+  return clean;
 }
 
 /** Envelope recipients without duplicates (compared case-insensitively), in order. */
@@ -246,7 +254,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       } catch (err) {
         return await markFailed(id, `raw message unreadable: ${errorText(err)}`);
       }
-      const envelope = (await loadEnvelope(rawStore, id)) ?? { ...record.envelope };
+      // The record holds the envelope; the raw store's copy is only for recovering a lost record.
+      const envelope = { ...record.envelope };
       const message = await parseMessage(raw, config.parse);
       await store.saveParsed(id, message);
       await trace(
@@ -333,6 +342,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (!closed) logger.error('queued processing failed', { id, error: errorText(err) });
     });
   };
+  const gate = new IngestPriorityGate(schedule, config.delivery.processingDelayMaxMs);
 
   /** For a raw message whose envelope was lost too: recipients from the headers, in our domains. */
   const envelopeFromHeaders = async (raw: Buffer): Promise<Envelope> => {
@@ -357,8 +367,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (closed) throw new PipelineError('the pipeline is closed');
       const id = newMessageId();
       accepting.add(id);
+      gate.arrival();
       try {
-        await saveEnvelope(rawStore, id, input.envelope);
         const { prefix, body } = input;
         let data: Buffer | AsyncIterable<Buffer | Uint8Array>;
         if (Buffer.isBuffer(body)) data = prefix?.length ? Buffer.concat([prefix, body]) : body;
@@ -368,7 +378,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
             yield* body;
           })();
         } else data = body;
-        const { size } = await rawStore.put(id, data);
+        const { size } = await rawStore.put(id, data, { envelope: cleanEnvelope(input.envelope) });
         const receivedAt = now().toISOString();
         const envelope = { mailFrom: input.envelope.mailFrom, rcptTo: [...input.envelope.rcptTo] };
         await store.recordReceived({ id, receivedAt, envelope: input.envelope, size });
@@ -381,7 +391,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       } finally {
         accepting.delete(id);
       }
-      schedule(id);
+      gate.add(id);
       return { id };
     },
 
@@ -408,15 +418,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const resumed = await store.listUnfinished();
       const orphans: string[] = [];
       for (const id of await rawStore.list()) {
-        if (isEnvelopeObject(id) || accepting.has(id) || (await store.hasMessage(id))) continue;
+        if (accepting.has(id) || (await store.hasMessage(id))) continue;
         try {
           const raw = await rawStore.get(id);
-          let envelope = await loadEnvelope(rawStore, id);
+          let envelope = await rawStore.getEnvelope(id).catch(() => null);
           let how = 'envelope from its durable record';
           if (!envelope) {
             envelope = await envelopeFromHeaders(raw);
             how = 'envelope lost: recipients taken from To/Cc/Delivered-To headers in our domains';
-            await saveEnvelope(rawStore, id, envelope);
           }
           await store.recordReceived({ id, receivedAt: now().toISOString(), envelope, size: raw.length });
           await trace(id, 'recovered', `stored message had no record; ${how}`);
@@ -432,12 +441,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
 
     drain() {
+      gate.flush();
       return queue.idle();
     },
 
     async close() {
       if (closed) return queue.idle();
       closed = true;
+      gate.clear(); // recorded as received: the next start's recovery processes them
       abort.abort();
       queue.close();
       await queue.idle();

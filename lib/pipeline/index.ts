@@ -6,7 +6,6 @@ export {
   type PipelineDeps,
   type RecoveryReport,
 } from './create-pipeline.ts';
-export { ENVELOPE_SUFFIX, isEnvelopeObject, loadEnvelope, saveEnvelope } from './envelope-record.ts';
 export { PipelineError } from './errors.ts';
 export type { DeliveryEventData, PipelineEvent, PipelineEventListener } from './events.ts';
 export { canonicalParams, type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';

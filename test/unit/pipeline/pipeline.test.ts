@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,6 @@ import { verifyWebhook } from '../../../lib/actions/webhook-signature.ts';
 import { resolveConfig } from '../../../lib/config/resolve-config.ts';
 import type { MailroomConfig } from '../../../lib/config/types.ts';
 import { createPipeline, type Pipeline, type PipelineDeps } from '../../../lib/pipeline/create-pipeline.ts';
-import { saveEnvelope } from '../../../lib/pipeline/envelope-record.ts';
 import type { PipelineEvent } from '../../../lib/pipeline/events.ts';
 import type { Route } from '../../../lib/routing/types.ts';
 import { LocalRawStore } from '../../../lib/store/local-raw-store.ts';
@@ -321,8 +320,7 @@ describe('pipeline', () => {
     // Simulated crash: envelope + raw stored, "received" recorded, 250 sent, then the process died.
     const id = newMessageId();
     const envelope = { mailFrom: 'a@example.net', rcptTo: ['support@example.com'] };
-    await saveEnvelope(rawStore, id, envelope);
-    const { size } = await rawStore.put(id, rfc822());
+    const { size } = await rawStore.put(id, rfc822(), { envelope });
     await store.recordReceived({ id, receivedAt: new Date().toISOString(), envelope, size });
 
     const p = make(cfg);
@@ -342,12 +340,9 @@ describe('pipeline', () => {
     ]);
     // Crash between the durable raw write and the record: only the envelope and the bytes exist.
     const id = newMessageId();
-    await saveEnvelope(rawStore, id, {
-      mailFrom: 'a@example.net',
-      rcptTo: ['support@example.com', 'sales@example.com'],
+    await rawStore.put(id, rfc822({ to: 'support@example.com' }), {
+      envelope: { mailFrom: 'a@example.net', rcptTo: ['support@example.com', 'sales@example.com'] },
     });
-    await rawStore.put(id, rfc822({ to: 'support@example.com' }));
-    expect(readdirSync(join(dir, 'raw')).sort()).toEqual([`${id}.envelope.eml`, `${id}.eml`].sort());
 
     const p = make(cfg);
     expect(await p.recover()).toEqual({ resumed: [], orphans: [id] });
@@ -468,7 +463,6 @@ describe('pipeline', () => {
       },
       get: async () => Buffer.alloc(0),
       list: async () => [],
-      putEnvelope: async () => {},
       getEnvelope: async () => null,
     };
     rawStore = failing;
