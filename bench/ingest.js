@@ -1,0 +1,343 @@
+#!/usr/bin/env node
+/**
+ * Ingest benchmark: Postfix's `smtp-source` against
+ *   (a) "bare": a plain smtp-server that writes each message to a file and fsyncs it before `250`, and
+ *   (b) "mailroom": Mailroom as `mailroom smtp` runs it — ingress, LocalRawStore (group-commit journal,
+ *       fdatasync before 250), the SQLite "received" record, and processing running alongside.
+ * Each server runs in its own child process with the same environment; runs alternate (ABBA) so that
+ * drift of the machine hits both alike. Everything stays on 127.0.0.1 and stops by itself.
+ *
+ *   node bench/ingest.js [--rounds 4] [--messages 5000] [--sessions 20] [--size 1024] [--raw-only]
+ *
+ * `--raw-only` adds a third, informative column: the ingress with LocalRawStore alone (no record, no
+ * processing), not part of the ratio.
+ *
+ * Needs `smtp-source` (Debian/Ubuntu: `apt-get install postfix`; no running Postfix is needed).
+ */
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const SELF = new URL(import.meta.url).pathname;
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '4' },
+      messages: { type: 'string', default: '5000' },
+      sessions: { type: 'string', default: '20' },
+      size: { type: 'string', default: '1024' },
+      'raw-only': { type: 'boolean', default: false },
+    },
+  });
+  const kinds = values['raw-only'] ? ['bare', 'mailroom', 'raw-only'] : ['bare', 'mailroom'];
+  const rounds = Number(values.rounds);
+  const messages = Number(values.messages);
+  const sessions = Number(values.sessions);
+  const size = Number(values.size);
+  const smtpSource = findSmtpSource();
+  if (!smtpSource) {
+    console.error('smtp-source not found: install Postfix (apt-get install postfix) and run again.');
+    process.exit(2);
+  }
+
+  const dirs = [];
+  const servers = {};
+  try {
+    for (const kind of kinds) {
+      const dir = await mkdtemp(join(tmpdir(), `mailroom-bench-${kind}-`));
+      dirs.push(dir);
+      servers[kind] = await startServer(kind, dir);
+    }
+    console.log(
+      `ingest: smtp-source -s ${sessions} -m ${messages} -l ${size} -d (connection reuse), ` +
+        `${rounds} rounds per server, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, ` +
+        `data in ${tmpdir()}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}`,
+    );
+
+    // Warm-up: JIT, page cache, first directory entries.
+    for (const kind of kinds) {
+      await runSource(smtpSource, servers[kind], { sessions, messages: Math.min(500, messages), size });
+      await servers[kind].request('settle');
+    }
+
+    const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? kinds : [...kinds].reverse();
+      for (const kind of order) {
+        const before = await servers[kind].request('count');
+        const seconds = await runSource(smtpSource, servers[kind], { sessions, messages, size });
+        const after = await servers[kind].request('count');
+        await servers[kind].request('settle');
+        if (after - before !== messages) {
+          throw new Error(`${kind}: ${after - before} messages stored, expected ${messages}`);
+        }
+        results[kind].push(messages / seconds);
+      }
+      console.log(
+        `round ${round + 1}: ${line(Object.fromEntries(kinds.map((k) => [k, results[k].at(-1)])))}`,
+      );
+    }
+    console.log(
+      `median:  ${line(Object.fromEntries(kinds.map((k) => [k, median(results[k])])))} (target ≥ 1.00×)`,
+    );
+    console.log(
+      `load average at the end ${loadavg()[0].toFixed(2)} (other work on the machine makes runs noisy)`,
+    );
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+}
+
+/** `bare 4000 msgs/s, mailroom 4100 msgs/s, ratio 1.03×[, raw-only …]` */
+function line(rates) {
+  const parts = Object.entries(rates).map(([kind, rate]) => `${kind} ${rate.toFixed(0)} msgs/s`);
+  parts.splice(2, 0, `ratio ${(rates.mailroom / rates.bare).toFixed(2)}×`);
+  return parts.join(', ');
+}
+
+function findSmtpSource() {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin']) {
+    if (dir && existsSync(join(dir, 'smtp-source'))) return join(dir, 'smtp-source');
+  }
+  try {
+    return execFileSync('which', ['smtp-source'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs smtp-source once; resolves with the wall-clock seconds it took. */
+function runSource(smtpSource, server, { sessions, messages, size }) {
+  const args = [
+    '-s',
+    String(sessions),
+    '-m',
+    String(messages),
+    '-l',
+    String(size),
+    '-d',
+    '-M',
+    'client.test',
+    '-f',
+    'sender@client.test',
+    '-t',
+    'support@example.com',
+    `127.0.0.1:${server.port}`,
+  ];
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(smtpSource, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code === 0) resolve(seconds);
+      else reject(new Error(`smtp-source exited with ${code ?? signal}: ${stderr.trim()}`));
+    });
+  });
+}
+
+/** Forks this script as a server process; resolves once it listens. */
+async function startServer(kind, dir) {
+  // Every server gets the same environment, with the thread pool size that bin/mailroom.js sets.
+  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+  const child = fork(SELF, ['--serve', kind, dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+  const pending = new Map();
+  let seq = 0;
+  const ready = new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited early (${code})`)));
+    child.on('message', (msg) => {
+      if (msg.type === 'ready') resolve(msg.port);
+      else if (msg.type === 'reply') {
+        pending.get(msg.seq)?.(msg.value);
+        pending.delete(msg.seq);
+      }
+    });
+  });
+  const port = await ready;
+  child.removeAllListeners('exit');
+  return {
+    port,
+    request(what) {
+      return new Promise((resolve) => {
+        const n = ++seq;
+        pending.set(n, resolve);
+        child.send({ seq: n, what });
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send({ seq: 0, what: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Server processes
+
+const SMTP_OPTIONS = {
+  host: '127.0.0.1',
+  port: 0,
+  hostname: 'bench.mailroom.local',
+  maxMessageBytes: 25 * 1024 * 1024,
+  maxRecipients: 100,
+  socketTimeoutMs: 60_000,
+  closeTimeoutMs: 5_000,
+};
+
+async function serve(kind, dir) {
+  const server =
+    kind === 'bare'
+      ? await bareServer(dir)
+      : kind === 'raw-only'
+        ? await rawOnlyServer(dir)
+        : await mailroomServer(dir);
+  const port = await server.listen();
+  process.on('message', async ({ seq, what }) => {
+    if (what === 'settle') {
+      await server.settle?.();
+      process.send({ type: 'reply', seq, value: true });
+    } else if (what === 'count') {
+      process.send({ type: 'reply', seq, value: await server.count() });
+    } else if (what === 'stop') {
+      await server.close();
+      process.exit(0);
+    }
+  });
+  process.send({ type: 'ready', port });
+}
+
+/** (a) The baseline: smtp-server, each message buffered, written to its own file and fsynced. */
+async function bareServer(dir) {
+  const { SMTPServer } = await import('smtp-server');
+  let n = 0;
+  let stored = 0;
+  const server = new SMTPServer({
+    name: SMTP_OPTIONS.hostname,
+    size: SMTP_OPTIONS.maxMessageBytes,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks = [];
+      stream.on('data', (chunk) => chunks.push(chunk));
+      stream.on('end', async () => {
+        try {
+          const file = await open(join(dir, `${session.id}-${++n}.eml`), 'w');
+          await file.write(Buffer.concat(chunks));
+          await file.sync();
+          await file.close();
+          stored++;
+          callback(null, 'Ok');
+        } catch (err) {
+          callback(err);
+        }
+      });
+    },
+  });
+  server.on('error', () => {});
+  return {
+    listen: () =>
+      new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.server.address().port))),
+    count: async () => stored,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * (b) Mailroom as `mailroom smtp` / `mailroom dev` run it: the SMTP ingress, LocalRawStore (group-commit
+ * journal, fsync before 250), the "received" record in SQLite, and processing (parse, route, mailbox
+ * delivery) running in the same process while the load goes on.
+ */
+async function mailroomServer(dir) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { startLocalMailroom } = await import('../lib/dev/local-mailroom.ts');
+  const { resolveConfig } = await import('../lib/config/index.ts');
+  const { mailbox } = await import('../lib/actions/builders.ts');
+  const { silentLogger } = await import('../lib/actions/index.ts');
+  const config = resolveConfig({
+    domains: ['example.com'],
+    dataDir: dir,
+    smtp: { hostname: SMTP_OPTIONS.hostname, port: 0 },
+    routes: [{ match: 'support@example.com', action: mailbox('support') }],
+  });
+  const mailroom = await startLocalMailroom({ config, logger: silentLogger, http: false });
+  let accepted = 0;
+  mailroom.pipeline.onEvent((e) => {
+    if (e.type === 'message.received') accepted++;
+  });
+  return {
+    listen: async () => mailroom.smtpPort,
+    count: async () => accepted,
+    /** Processing goes on after the 250s; let it finish so it does not slow down the next run. */
+    settle: () => mailroom.pipeline.drain(),
+    close: () => mailroom.close(),
+  };
+}
+
+/** (c) Informative (--raw-only): the ingress with LocalRawStore alone, no record, no processing. */
+async function rawOnlyServer(dir) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { createSmtpIngress } = await import('../lib/smtp/index.ts');
+  const { LocalRawStore } = await import('../lib/store/local-raw-store.ts');
+  const { newMessageId } = await import('../lib/store/message-id.ts');
+  const store = new LocalRawStore(dir);
+  let stored = 0;
+  const ingress = createSmtpIngress({
+    options: SMTP_OPTIONS,
+    checkRecipient: (rcpt) =>
+      rcpt.toLowerCase().endsWith('@example.com')
+        ? { accepted: true }
+        : { accepted: false, code: 550, message: '5.7.1 Relaying denied' },
+    async accept({ envelope, prefix, body }) {
+      const id = newMessageId();
+      await store.put(id, withPrefix(prefix, body), { envelope });
+      stored++;
+      return { id };
+    },
+  });
+  return {
+    listen: async () => (await ingress.listen()).port,
+    count: async () => stored,
+    close: async () => {
+      await ingress.close();
+      await store.close();
+    },
+  };
+}
+
+async function* withPrefix(prefix, body) {
+  yield prefix;
+  yield* body;
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3], process.argv[4]);
+} else {
+  await main();
+}
