@@ -1,0 +1,17 @@
+// What `npm start` serves. In your own project, import from 'mailroom' instead of '../lib/index.ts'.
+import { defineMailroom, handler, mailbox } from '../lib/index.ts';
+import { storeReply } from './handlers/store-reply.ts';
+import { replyKeys } from './reply-keys.ts';
+
+export default defineMailroom({
+  domains: ['example.com'],
+  replyAddress: replyKeys,
+  routes: [
+    // support@example.com, and support+anything@example.com with params.tag = 'anything'
+    { name: 'support', match: 'support@example.com', action: mailbox('support') },
+    // reply+<signed token>@example.com → verify the token, keep only the new reply text
+    { name: 'replies', match: 'reply+{token}@example.com', action: handler(storeReply) },
+    { name: 'postmaster', match: 'postmaster@example.com', action: mailbox('postmaster') },
+    // Every other @example.com recipient has no route: refused `550 5.1.1` at RCPT. Other domains: `550 5.7.1`.
+  ],
+});

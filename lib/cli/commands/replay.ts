@@ -1,0 +1,88 @@
+import { startLocalMailroom } from '../../dev/local-mailroom.ts';
+import { parseCommandArgs, portOption } from '../args.ts';
+import { loadCliConfig } from '../config-path.ts';
+import { createConsoleLogger } from '../console-logger.ts';
+import { CliError } from '../errors.ts';
+
+const usage = 'mailroom replay <id> | --failed [--http-port 8025] [--config F] [--data .mailroom]';
+
+interface ReplayResult {
+  id: string;
+  status: string | null;
+}
+
+/**
+ * `mailroom replay`: re-runs one message (or every failed one) with the current code and config.
+ * Asks the running dev server when there is one, so the handlers run where the mail lives; otherwise
+ * replays in this process against the data directory.
+ */
+export async function replayCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      failed: { type: 'boolean', default: false },
+      'http-port': { type: 'string' },
+      config: { type: 'string' },
+      data: { type: 'string' },
+    },
+    usage,
+  );
+  const id = positionals[0];
+  if (values.failed === Boolean(id) || positionals.length > 1)
+    throw new CliError(`give one message id or --failed\nusage: ${usage}`);
+  const port = portOption(values['http-port'], 'http-port') ?? 8025;
+  const results = (await replayOverHttp(port, id)) ?? (await replayInProcess(values.config, values.data, id));
+  for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+  return results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+async function replayOverHttp(port: number, id: string | undefined): Promise<ReplayResult[] | null> {
+  const base = `http://127.0.0.1:${port}`;
+  let ids: string[];
+  try {
+    if (id) ids = [id];
+    else {
+      const res = await fetch(`${base}/api/messages`);
+      const body = (await res.json()) as { messages: Array<{ id: string; status: string }> };
+      ids = body.messages.filter((m) => m.status === 'failed').map((m) => m.id);
+    }
+  } catch {
+    return null; // no dev server listening: replay in-process
+  }
+  const results: ReplayResult[] = [];
+  for (const one of ids) {
+    const res = await fetch(`${base}/api/messages/${encodeURIComponent(one)}/replay`, { method: 'POST' });
+    const body = (await res.json()) as { status?: string; error?: string };
+    if (!res.ok)
+      throw new CliError(`replay ${one}: ${body.error ?? res.statusText}`, res.status === 404 ? 2 : 1);
+    results.push({ id: one, status: body.status ?? null });
+  }
+  return results;
+}
+
+async function replayInProcess(
+  configFlag: string | undefined,
+  data: string | undefined,
+  id: string | undefined,
+) {
+  const config = await loadCliConfig(configFlag);
+  const mailroom = await startLocalMailroom({
+    config,
+    logger: createConsoleLogger('warn'),
+    dataDir: data,
+    smtpPort: 0,
+    http: false,
+  });
+  try {
+    const ids = id ? [id] : await mailroom.pipeline.listFailed();
+    const results: ReplayResult[] = [];
+    for (const one of ids) {
+      const status = await mailroom.pipeline.replay(one);
+      if (status === null) throw new CliError(`no message ${one}`);
+      results.push({ id: one, status });
+    }
+    return results;
+  } finally {
+    await mailroom.close();
+  }
+}

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Action } from '../../actions/types.ts';
+import { parseMessage } from '../../message/index.ts';
+import { createRouter } from '../../routing/index.ts';
+import { parseCommandArgs } from '../args.ts';
+import { loadCliConfig } from '../config-path.ts';
+import { CliError } from '../errors.ts';
+
+const usage = 'mailroom route <file.eml> --rcpt ADDR [--rcpt ADDR…] [--from ADDR] [--config F]';
+
+/** `mailroom route`: the routing decision per recipient as JSON, delivering nothing. */
+export async function routeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { rcpt: { type: 'string', multiple: true }, from: { type: 'string' }, config: { type: 'string' } },
+    usage,
+  );
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new CliError(`give exactly one message file\nusage: ${usage}`);
+  if (!values.rcpt?.length) throw new CliError(`give at least one --rcpt ADDR\nusage: ${usage}`);
+  if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
+  const config = await loadCliConfig(values.config);
+  const parsed = await parseMessage(await readFile(file), config.parse);
+  const mailFrom = values.from ?? parsed.from?.address ?? '';
+  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const recipients = values.rcpt.map((recipient) => {
+    const atRcpt = router.checkRecipient(recipient, { mailFrom });
+    const decision = router.decide(recipient, { mailFrom, message: parsed });
+    return {
+      recipient,
+      accepted: atRcpt.accepted,
+      ...(atRcpt.accepted ? {} : { code: atRcpt.code, message: atRcpt.message }),
+      matches: decision.matches.map((m) => ({
+        route: m.route,
+        params: m.params,
+        actions: m.actions.map(describeAction),
+      })),
+      ...(decision.rejected ? { rejected: decision.rejected } : {}),
+    };
+  });
+  process.stdout.write(`${JSON.stringify({ mailFrom, subject: parsed.subject, recipients }, null, 2)}\n`);
+  return 0;
+}
+
+/** An action as data (handlers by name, webhook secrets never printed). */
+export function describeAction(action: Action): Record<string, unknown> {
+  switch (action.kind) {
+    case 'mailbox':
+      return { kind: 'mailbox', mailbox: action.mailbox };
+    case 'handler':
+      return { kind: 'handler', name: action.name };
+    case 'webhook':
+      return { kind: 'webhook', url: action.url, signed: Boolean(action.secret) };
+    case 'reject':
+      return { kind: 'reject', code: action.code, text: action.text };
+    case 'drop':
+      return { kind: 'drop' };
+  }
+}

@@ -1,0 +1,207 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Envelope } from '../actions/types.ts';
+import type { MailroomConfig } from '../config/types.ts';
+import type { Pipeline } from '../pipeline/index.ts';
+import type { Router } from '../routing/index.ts';
+import { receivedHeader } from '../smtp/index.ts';
+import type { MessageStore, RawStore } from '../store/types.ts';
+import { renderIndexPage } from './index-page.ts';
+import type { SseHub } from './sse-hub.ts';
+
+export interface HttpApiDeps {
+  config: MailroomConfig;
+  pipeline: Pipeline;
+  router: Router;
+  store: MessageStore;
+  rawStore: RawStore;
+  events: SseHub;
+}
+
+/** An error answered as `{"error": message}` with its HTTP status. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const ID = '([a-z0-9-]{1,64})';
+const routes: Array<
+  [
+    string,
+    RegExp,
+    (
+      deps: HttpApiDeps,
+      req: IncomingMessage,
+      res: ServerResponse,
+      url: URL,
+      m: RegExpMatchArray,
+    ) => Promise<void>,
+  ]
+> = [
+  ['GET', /^\/api\/health$/, async (_d, _q, res) => json(res, 200, { ok: true })],
+  ['GET', /^\/api\/messages$/, listMessages],
+  ['POST', /^\/api\/messages$/, injectMessage],
+  ['GET', new RegExp(`^/api/messages/${ID}$`), getMessage],
+  ['GET', new RegExp(`^/api/messages/${ID}/raw$`), getRaw],
+  ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage],
+  ['GET', /^\/api\/events$/, async (d, _q, res) => d.events.add(res)],
+  ['GET', /^\/$/, async (_d, _q, res) => html(res, renderIndexPage())],
+];
+
+/** Handles one request of the dev HTTP API (see DESIGN.md for the contract). */
+export async function handleApiRequest(
+  deps: HttpApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  try {
+    let pathMatched = false;
+    for (const [method, pattern, fn] of routes) {
+      const m = url.pathname.match(pattern);
+      if (!m) continue;
+      pathMatched = true;
+      if (method === req.method || (method === 'GET' && req.method === 'HEAD')) {
+        await fn(deps, req, res, url, m);
+        return;
+      }
+    }
+    throw pathMatched
+      ? new HttpError(405, `method ${req.method} not allowed`)
+      : new HttpError(404, 'not found');
+  } catch (err) {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpError) json(res, err.status, { error: err.message, ...err.body });
+    else json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+async function listMessages(deps: HttpApiDeps, _req: IncomingMessage, res: ServerResponse, url: URL) {
+  const mailbox = url.searchParams.get('mailbox') ?? undefined;
+  const limitParam = url.searchParams.get('limit');
+  const limit = limitParam ? Number(limitParam) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new HttpError(400, 'limit must be a positive integer');
+  json(res, 200, { messages: await deps.store.listMessages({ mailbox, limit }) });
+}
+
+async function getMessage(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  const message = await deps.store.getMessage(m[1]!);
+  if (!message) throw new HttpError(404, `no message ${m[1]}`);
+  json(res, 200, message);
+}
+
+async function getRaw(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  if (!(await deps.store.hasMessage(m[1]!))) throw new HttpError(404, `no message ${m[1]}`);
+  const raw = await deps.rawStore.get(m[1]!);
+  res.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': raw.length });
+  res.end(raw);
+}
+
+async function replayMessage(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  const id = m[1]!;
+  if (!(await deps.store.hasMessage(id))) throw new HttpError(404, `no message ${id}`);
+  await deps.pipeline.replay(id);
+  const message = await deps.store.getMessage(id);
+  json(res, 200, { id, status: message?.status ?? null, deliveries: message?.deliveries ?? [] });
+}
+
+async function injectMessage(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const from = url.searchParams.get('from') ?? '';
+  const to = url.searchParams
+    .getAll('to')
+    .flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (to.length === 0) throw new HttpError(400, 'give at least one recipient: ?to=ADDR');
+  if (to.length > deps.config.smtp.maxRecipients) {
+    throw new HttpError(400, `at most ${deps.config.smtp.maxRecipients} recipients`);
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > deps.config.smtp.maxMessageBytes) {
+    throw new HttpError(413, `message exceeds ${deps.config.smtp.maxMessageBytes} bytes`);
+  }
+  const accepted: string[] = [];
+  const refused: Array<{ recipient: string; code: number; message: string }> = [];
+  for (const rcpt of to) {
+    const verdict = deps.router.checkRecipient(rcpt, { mailFrom: from });
+    if (verdict.accepted) accepted.push(rcpt);
+    else refused.push({ recipient: rcpt, code: verdict.code, message: verdict.message });
+  }
+  if (accepted.length === 0) throw new HttpError(422, 'every recipient was refused', { refused });
+  const envelope: Envelope = {
+    mailFrom: from,
+    rcptTo: accepted,
+    remoteAddress: req.socket.remoteAddress ?? undefined,
+  };
+  const prefix = Buffer.from(
+    receivedHeader({
+      hostname: deps.config.smtp.hostname,
+      helo: 'mailroom-http-api',
+      remoteAddress: envelope.remoteAddress ?? '127.0.0.1',
+      protocol: 'HTTP',
+      id: 'api',
+      recipients: accepted,
+    }),
+  );
+  const { id } = await deps.pipeline.accept({
+    envelope,
+    prefix,
+    body: limitedBody(req, deps.config.smtp.maxMessageBytes),
+  });
+  json(res, 201, refused.length ? { id, refused } : { id });
+}
+
+async function* limitedBody(req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new HttpError(413, `message exceeds ${max} bytes`);
+    yield chunk as Buffer;
+  }
+  if (size === 0) throw new HttpError(400, 'empty body: send the message as message/rfc822');
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+  });
+  res.end(data);
+}
+
+function html(res: ServerResponse, body: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy':
+      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+  });
+  res.end(body);
+}

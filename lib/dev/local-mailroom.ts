@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../actions/types.ts';
+import type { MailroomConfig } from '../config/types.ts';
+import { createPipeline, type Pipeline } from '../pipeline/index.ts';
+import { createRouter, type Router } from '../routing/index.ts';
+import { createSmtpIngress, type SmtpIngress } from '../smtp/index.ts';
+import { LocalRawStore, SqliteMessageStore } from '../store/index.ts';
+import { handleApiRequest } from './http-api.ts';
+import { SseHub } from './sse-hub.ts';
+
+export interface LocalMailroomOptions {
+  config: MailroomConfig;
+  logger: Logger;
+  /** @default config.dataDir */
+  dataDir?: string;
+  /** @default config.smtp.port */
+  smtpPort?: number;
+  /** @default config.smtp.host */
+  smtpHost?: string;
+  /** Serve the HTTP API and page; false for the production `mailroom smtp`. @default true */
+  http?: boolean;
+  /** @default config.http.port */
+  httpPort?: number;
+}
+
+export interface LocalMailroom {
+  readonly smtpPort: number;
+  /** null when the HTTP API is off. */
+  readonly httpPort: number | null;
+  readonly pipeline: Pipeline;
+  readonly router: Router;
+  /** Stops accepting mail, lets open sessions finish (421 after the close timeout), then stops processing. */
+  close(): Promise<void>;
+}
+
+/**
+ * Mailroom on one machine: SMTP ingress → files on disk (fsync before 250) → SQLite records →
+ * in-process pipeline, plus the dev HTTP API. Unfinished messages from an earlier run are processed on start.
+ */
+export async function startLocalMailroom(options: LocalMailroomOptions): Promise<LocalMailroom> {
+  const { config, logger } = options;
+  const dataDir = resolve(options.dataDir ?? config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const rawStore = new LocalRawStore(dataDir);
+  // WAL with synchronous=NORMAL: a process crash loses nothing; after a power loss the last records are
+  // rebuilt from the raw files and their envelopes (which are fsync'd before 250) by recover().
+  const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'), { synchronous: 'normal' });
+  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const pipeline = createPipeline({ config, rawStore, store, logger });
+  const events = new SseHub();
+  pipeline.onEvent((event) => events.send(event.type, event));
+
+  const smtp: SmtpIngress = createSmtpIngress({
+    options: {
+      ...config.smtp,
+      port: options.smtpPort ?? config.smtp.port,
+      host: options.smtpHost ?? config.smtp.host,
+    },
+    checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
+    accept: (input) => pipeline.accept(input),
+    logger,
+  });
+
+  let httpServer: Server | null = null;
+  let httpPort: number | null = null;
+  try {
+    const { port: smtpPort } = await smtp.listen();
+    if (options.http !== false) {
+      const server = createServer((req, res) => {
+        void handleApiRequest({ config, pipeline, router, store, rawStore, events }, req, res);
+      });
+      httpServer = server;
+      httpPort = await new Promise<number>((resolvePort, reject) => {
+        server.once('error', reject);
+        server.listen(options.httpPort ?? config.http.port, config.http.host, () => {
+          const addr = server.address();
+          resolvePort(typeof addr === 'object' && addr ? addr.port : 0);
+        });
+      });
+    }
+    await pipeline.recover();
+    logger.info('mailroom started', { smtpPort, httpPort, dataDir });
+
+    let closing: Promise<void> | null = null;
+    return {
+      smtpPort,
+      httpPort,
+      pipeline,
+      router,
+      close() {
+        closing ??= (async () => {
+          await smtp.close();
+          events.close();
+          if (httpServer) {
+            httpServer.closeAllConnections();
+            await new Promise<void>((r) => httpServer!.close(() => r()));
+          }
+          await pipeline.close();
+          await store.close();
+          await rawStore.close(); // writes the journal out as files
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await smtp.close().catch(() => {});
+    httpServer?.close();
+    await pipeline.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,41 @@
+// The `mailroom` package: config, routing, actions, handler types, the parser and the building blocks.
+export {
+  type Action,
+  DeliveryError,
+  drop,
+  type Envelope,
+  type HandlerContext,
+  type HandlerFn,
+  handler,
+  type Logger,
+  mailbox,
+  reject,
+  signWebhook,
+  verifyWebhook,
+  type WebhookPayload,
+  WebhookVerificationError,
+  webhook,
+} from './actions/index.ts';
+export {
+  ConfigError,
+  defineMailroom,
+  loadConfig,
+  type MailroomConfig,
+  type MailroomOptions,
+  type ReplyAddressOptions,
+  resolveConfig,
+} from './config/index.ts';
+export { parseMessage } from './message/index.ts';
+export type { Address, Attachment, ParsedMessage, ParseLimits } from './message/types.ts';
+export { createPipeline, type Pipeline, type PipelineEvent } from './pipeline/index.ts';
+export {
+  createReplyToken,
+  createRouter,
+  type RecipientPattern,
+  type Route,
+  type RouteConditions,
+  type Router,
+  replyAddress,
+  verifyReplyToken,
+} from './routing/index.ts';
+export type { MessageDetail, MessageStore, MessageSummary, RawStore } from './store/types.ts';

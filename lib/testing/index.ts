@@ -1,0 +1,6 @@
+export {
+  createTestMailroom,
+  type TestDeliverOptions,
+  type TestDelivery,
+  type TestMailroom,
+} from './test-mailroom.ts';

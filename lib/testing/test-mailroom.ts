@@ -1,0 +1,91 @@
+import { silentLogger } from '../actions/index.ts';
+import type { Logger } from '../actions/types.ts';
+import { resolveConfig } from '../config/resolve-config.ts';
+import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
+import { createPipeline } from '../pipeline/index.ts';
+import { createRouter } from '../routing/index.ts';
+import { MemoryRawStore, SqliteMessageStore } from '../store/index.ts';
+import type { MailboxEntry, MessageDetail } from '../store/types.ts';
+
+export interface TestDeliverOptions {
+  /** Envelope recipients (RCPT TO). */
+  to: string | string[];
+  /** Envelope sender (MAIL FROM). @default 'sender@example.test' */
+  from?: string;
+}
+
+/** What happened to one message: the same records the dev API shows, plus the RCPT-time refusals. */
+export interface TestDelivery extends MessageDetail {
+  refused: Array<{ recipient: string; code: number; message: string }>;
+}
+
+export interface TestMailroom {
+  readonly config: MailroomConfig;
+  /**
+   * Runs one message through the real pipeline (RCPT checks, parse, route, actions with retries) and
+   * resolves once it is processed. Recipients the SMTP ingress would refuse are in `refused`.
+   * @throws when every recipient is refused (the message would never have been accepted).
+   */
+  deliver(raw: string | Buffer, options: TestDeliverOptions): Promise<TestDelivery>;
+  /** The entries of a mailbox, oldest first. */
+  mailbox(name: string): Promise<MailboxEntry[]>;
+  replay(id: string): Promise<TestDelivery>;
+  close(): Promise<void>;
+}
+
+/**
+ * Mailroom in memory for tests (Action Mailbox's TestHelper idea): your config and handlers, the real
+ * pipeline, an in-memory raw store and an in-memory SQLite store. Retry waits default to zero.
+ */
+export async function createTestMailroom(
+  options: MailroomOptions,
+  logger: Logger = silentLogger,
+): Promise<TestMailroom> {
+  const config = resolveConfig({
+    ...options,
+    delivery: { backoffMs: 0, maxBackoffMs: 0, ...options.delivery },
+  });
+  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const rawStore = new MemoryRawStore();
+  const store = new SqliteMessageStore(':memory:');
+  const pipeline = createPipeline({ config, rawStore, store, logger });
+
+  const detail = async (id: string, refused: TestDelivery['refused']): Promise<TestDelivery> => {
+    const message = await store.getMessage(id);
+    if (!message) throw new Error(`no message ${id}`);
+    return { ...message, refused };
+  };
+
+  return {
+    config,
+    async deliver(raw, opts) {
+      const mailFrom = opts.from ?? 'sender@example.test';
+      const recipients = Array.isArray(opts.to) ? opts.to : [opts.to];
+      const accepted: string[] = [];
+      const refused: TestDelivery['refused'] = [];
+      for (const rcpt of recipients) {
+        const verdict = router.checkRecipient(rcpt, { mailFrom });
+        if (verdict.accepted) accepted.push(rcpt);
+        else refused.push({ recipient: rcpt, code: verdict.code, message: verdict.message });
+      }
+      if (accepted.length === 0) {
+        throw new Error(
+          `every recipient was refused: ${refused.map((r) => `${r.recipient}: ${r.code} ${r.message}`).join('; ')}`,
+        );
+      }
+      const body = typeof raw === 'string' ? Buffer.from(raw.replace(/\r?\n/g, '\r\n')) : raw;
+      const { id } = await pipeline.accept({ envelope: { mailFrom, rcptTo: accepted }, body });
+      await pipeline.drain();
+      return detail(id, refused);
+    },
+    mailbox: (name) => store.listMailboxEntries(name),
+    async replay(id) {
+      await pipeline.replay(id);
+      return detail(id, []);
+    },
+    async close() {
+      await pipeline.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTransport } from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type MailroomProcess,
+  mailroomBin,
+  projectRoot,
+  startMailroomProcess,
+  waitFor,
+} from '../support/mailroom-process.ts';
+
+async function mailroom(args: string[], input?: string) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [mailroomBin, ...args],
+      { cwd: projectRoot, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mailroom-cli-'));
+const eml = join(dir, 'hello.eml');
+writeFileSync(
+  eml,
+  'From: "Grace Hopper" <grace@navy.test>\r\nTo: support@example.com\r\nSubject: Bug report\r\nDate: Tue, 9 Sep 1947 15:45:00 -0400\r\nMessage-ID: <moth@navy.test>\r\n\r\nFound a moth in relay 70.\r\n',
+);
+const broken = join(dir, 'broken.eml');
+writeFileSync(
+  broken,
+  'Subject: =?utf-8?B?broken\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nunterminated',
+);
+
+describe('mailroom parse', () => {
+  it('prints one ParsedMessage as JSON', async () => {
+    const r = await mailroom(['parse', eml]);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed).toMatchObject({
+      messageId: expect.stringContaining('moth@navy.test'),
+      subject: 'Bug report',
+      from: { address: 'grace@navy.test', name: 'Grace Hopper' },
+      to: [{ address: 'support@example.com', name: '' }],
+      date: '1947-09-09T19:45:00.000Z',
+      problems: [],
+    });
+    for (const key of [
+      'cc',
+      'replyTo',
+      'inReplyTo',
+      'references',
+      'text',
+      'html',
+      'attachments',
+      'headers',
+      'reply',
+      'thread',
+    ]) {
+      expect(parsed).toHaveProperty(key);
+    }
+  });
+
+  it('exits 0 for malformed mail and lists problems', async () => {
+    const r = await mailroom(['parse', broken]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).problems.length).toBeGreaterThan(0);
+  });
+
+  it('reads stdin with -', async () => {
+    const r = await mailroom(['parse', '-'], 'Subject: piped\r\n\r\nbody\r\n');
+    expect(JSON.parse(r.stdout).subject).toBe('piped');
+  });
+
+  it('prints NDJSON with a file field for several files, in order', async () => {
+    const r = await mailroom(['parse', eml, broken, eml]);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file)).toEqual([eml, broken, eml]);
+  });
+
+  it('exits 2 with one line for a missing file', async () => {
+    const r = await mailroom(['parse', join(dir, 'missing.eml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/no such file/);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('mailroom route', () => {
+  it('prints the decision per recipient without delivering', async () => {
+    const r = await mailroom([
+      'route',
+      eml,
+      '--config',
+      'examples/mailroom.config.ts',
+      '--rcpt',
+      'support+vip@example.com',
+      '--rcpt',
+      'nobody@example.com',
+      '--rcpt',
+      'x@gmail.com',
+      '--rcpt',
+      'reply+abc@example.com',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.recipients).toMatchObject([
+      {
+        recipient: 'support+vip@example.com',
+        accepted: true,
+        matches: [
+          { route: 'support', params: { tag: 'vip' }, actions: [{ kind: 'mailbox', mailbox: 'support' }] },
+        ],
+      },
+      {
+        recipient: 'nobody@example.com',
+        accepted: false,
+        code: 550,
+        message: expect.stringMatching(/^5\.1\.1/),
+      },
+      { recipient: 'x@gmail.com', accepted: false, code: 550, message: expect.stringMatching(/^5\.7\.1/) },
+      {
+        recipient: 'reply+abc@example.com',
+        accepted: true,
+        matches: [
+          { route: 'replies', params: { token: 'abc' }, actions: [{ kind: 'handler', name: 'storeReply' }] },
+        ],
+      },
+    ]);
+  });
+
+  it('names every bad config field in one line', async () => {
+    const bad = join(dir, 'bad.config.ts');
+    writeFileSync(
+      bad,
+      "export default { domains: ['not a domain'], routes: [{ match: 'x@example.com', action: { kind: 'mailbox', mailbox: '' } }], smtp: { port: 'x' } };\n",
+    );
+    const r = await mailroom(['route', eml, '--config', bad, '--rcpt', 'a@example.com']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/domains\[0\].*routes\[0\]\.action\.mailbox.*smtp\.port/);
+  });
+
+  it('rejects an unknown option with a usage line', async () => {
+    const r = await mailroom(['route', eml, '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown option '--bogus'/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('mailroom send', () => {
+  let mr: MailroomProcess;
+  beforeAll(async () => {
+    mr = await startMailroomProcess({});
+  });
+  afterAll(async () => {
+    await mr?.stop();
+  });
+
+  it('sends a file with an explicit envelope and reports the 250', async () => {
+    const r = await mailroom(['send', eml, '--to', 'support@example.com', '--port', String(mr.smtpPort)]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      accepted: ['support@example.com'],
+      response: expect.stringMatching(/^250 /),
+    });
+  });
+
+  it('reports a refused recipient in one line with exit 1', async () => {
+    const r = await mailroom(['send', eml, '--to', 'nobody@example.com', '--port', String(mr.smtpPort)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/550 5\.1\.1/);
+  });
+
+  it('stops on SIGTERM with exit 0', async () => {
+    const other = await startMailroomProcess({});
+    const code = await other.stop('SIGTERM');
+    expect({ code, stderr: other.stderr() }).toEqual({ code: 0, stderr: expect.any(String) });
+  });
+});
+
+describe('unknown command', () => {
+  it('exits 2', async () => {
+    const r = await mailroom(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command/);
+  });
+});
+
+describe('mailroom smtp (the container entry command)', () => {
+  it('takes its config from MAILROOM_CONFIG, accepts mail durably and stops on SIGTERM', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'mailroom-smtp-'));
+    const child = spawn(process.execPath, [mailroomBin, 'smtp', '--port', '0', '--data', data], {
+      cwd: tmpdir(),
+      env: {
+        ...process.env,
+        MAILROOM_CONFIG: join(projectRoot, 'examples/mailroom.config.ts'),
+        MAILROOM_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+    });
+    const exited = once(child, 'exit');
+    const port = await waitFor(
+      async () => Number(err.match(/mailroom smtp: SMTP on [^:]+:(\d+)/)?.[1]),
+      'smtp listening',
+    );
+    const info = await createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }).sendMail({
+      envelope: { from: 'a@sender.test', to: ['support@example.com'] },
+      raw: 'Subject: via smtp\r\n\r\nhi\r\n',
+    });
+    const id = info.response.match(/queued as (\S+)/)![1]!;
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    // A clean stop writes the journal out: the message is a file of its own, the journal is empty.
+    expect(readdirSync(join(data, 'raw'))).toContain(`${id}.eml`);
+    expect(readdirSync(join(data, 'journal'))).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { type HandlerContext, handler, mailbox } from '../../../lib/index.ts';
+import { createTestMailroom } from '../../../lib/testing/index.ts';
+
+describe('mailroom/testing', () => {
+  it('runs a fixture through the real pipeline in memory', async () => {
+    const seen: HandlerContext[] = [];
+    const mr = await createTestMailroom({
+      domains: ['example.com'],
+      routes: [
+        { match: 'support@example.com', action: mailbox('support') },
+        { match: 'ticket+{id}@example.com', action: handler((ctx) => void seen.push(ctx), 'ticket') },
+      ],
+    });
+    try {
+      const d = await mr.deliver('From: a@b.test\nSubject: Hi\n\nHello\n', {
+        to: ['support@example.com', 'ticket+42@example.com', 'nobody@example.com'],
+      });
+      expect(d.status).toBe('processed');
+      expect(d.refused).toMatchObject([{ recipient: 'nobody@example.com', code: 550 }]);
+      expect(d.deliveries.map((x) => [x.route, x.status])).toEqual([
+        ['route-0', 'delivered'],
+        ['route-1', 'delivered'],
+      ]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.params).toEqual({ id: '42' });
+      expect(seen[0]!.message.subject).toBe('Hi');
+      expect((await mr.mailbox('support')).map((e) => e.messageId)).toEqual([d.id]);
+    } finally {
+      await mr.close();
+    }
+  });
+
+  it('shows a failing handler as failed, and replay after the fix', async () => {
+    let broken = true;
+    const mr = await createTestMailroom({
+      domains: ['example.com'],
+      delivery: { attempts: 2 },
+      routes: [
+        {
+          name: 'orders',
+          match: 'orders@example.com',
+          action: handler(() => {
+            if (broken) throw new Error('down');
+          }),
+        },
+      ],
+    });
+    try {
+      const d = await mr.deliver('Subject: order\n\n1\n', { to: 'orders@example.com' });
+      expect(d.status).toBe('failed');
+      expect(d.deliveries[0]).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        error: expect.stringContaining('down'),
+      });
+      broken = false;
+      expect((await mr.replay(d.id)).status).toBe('processed');
+    } finally {
+      await mr.close();
+    }
+  });
+});
