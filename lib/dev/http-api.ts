@@ -49,6 +49,7 @@ const routes: Array<
   ['GET', new RegExp(`^/api/messages/${ID}$`), getMessage],
   ['GET', new RegExp(`^/api/messages/${ID}/raw$`), getRaw],
   ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage],
+  ['GET', /^\/api\/mailboxes\/([A-Za-z0-9._-]{1,64})$/, listMailbox],
   ['GET', /^\/api\/events$/, async (d, _q, res) => d.events.add(res)],
   ['GET', /^\/$/, async (_d, _q, res) => html(res, renderIndexPage())],
 ];
@@ -91,6 +92,20 @@ async function listMessages(deps: HttpApiDeps, _req: IncomingMessage, res: Serve
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new HttpError(400, 'limit must be a positive integer');
   json(res, 200, { messages: await deps.store.listMessages({ mailbox, limit }) });
+}
+
+async function listMailbox(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  const entries = await deps.store.listMailboxEntries(m[1]!);
+  json(res, 200, {
+    mailbox: m[1],
+    entries: entries.map(({ messageId, createdAt, data }) => ({ messageId, createdAt, data })),
+  });
 }
 
 async function getMessage(

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MessageDetail, MessageSummary } from '../../../lib/store/types.ts';
+import { replyKeys } from '../../../examples/reply-keys.ts';
+import { replyAddress } from '../../../lib/routing/index.ts';
+import type { MailboxEntry, MessageDetail, MessageSummary } from '../../../lib/store/types.ts';
 import {
   getJson,
   type MailroomProcess,
@@ -153,6 +155,38 @@ describe('mailroom dev end to end (real process, real SMTP client)', () => {
     sock.write('QUIT\r\n');
     sock.end();
     await once(sock, 'close');
+  });
+
+  it('keeps only the new reply text for a signed reply+{token}@ address, and refuses forged tokens', async () => {
+    const to = replyAddress({ ticket: 42 }, { domain: 'example.com', ...replyKeys, expiresInSeconds: 3600 });
+    const reply = crlf(`From: Ada Lovelace <ada@sender.test>
+To: ${to}
+Subject: Re: Ticket 42
+Message-ID: <reply42@sender.test>
+
+Thanks, that fixed it.
+
+On Sat, 28 Nov 2026 at 10:00, Support <support@example.com> wrote:
+> Please try turning it off and on again.
+`);
+    const detail = await processed(idOf((await send(reply, [to])).response));
+    expect(detail.deliveries).toMatchObject([{ route: 'replies', action: 'handler', status: 'delivered' }]);
+    const box = await getJson<List>(`${mr.api}/api/messages?mailbox=replies`);
+    expect(box.messages.map((m) => m.id)).toContain(detail.id);
+    const entries = await getJson<{ entries: Array<Pick<MailboxEntry, 'messageId' | 'data'>> }>(
+      `${mr.api}/api/mailboxes/replies`,
+    );
+    expect(entries.entries.find((e) => e.messageId === detail.id)?.data).toEqual({
+      ticket: 42,
+      text: 'Thanks, that fixed it.',
+    });
+
+    const forged = await processed(idOf((await send(reply, ['reply+aforgedtoken@example.com'])).response));
+    const refusedBox = await getJson<List>(`${mr.api}/api/messages?mailbox=replies-refused`);
+    expect(refusedBox.messages.map((m) => m.id)).toContain(forged.id);
+    expect(
+      (await getJson<List>(`${mr.api}/api/messages?mailbox=replies`)).messages.map((m) => m.id),
+    ).not.toContain(forged.id);
   });
 
   it('injects a message over HTTP into the same pipeline', async () => {
