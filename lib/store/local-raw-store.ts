@@ -176,10 +176,15 @@ export class LocalRawStore implements RawStore {
       this.#checkpointTimer = null;
     }
     const run = (this.#checkpointRunning ?? Promise.resolve()).then(() => this.#runCheckpoint());
-    const tracked = run.finally(() => {
-      if (this.#checkpointRunning === tracked) this.#checkpointRunning = null;
+    // The chain that orders checkpoints must never reject (that would be an unhandled rejection).
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#checkpointRunning = settled;
+    void settled.then(() => {
+      if (this.#checkpointRunning === settled) this.#checkpointRunning = null;
     });
-    this.#checkpointRunning = tracked;
     return run;
   }
 

@@ -63,6 +63,7 @@ describe('pipeline', () => {
   afterEach(async () => {
     for (const p of pipelines.splice(0)) await p.close();
     await store.close();
+    if (rawStore instanceof LocalRawStore) await rawStore.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
