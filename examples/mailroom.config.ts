@@ -9,8 +9,14 @@ export default defineMailroom({
   routes: [
     // support@example.com, and support+anything@example.com with params.tag = 'anything'
     { name: 'support', match: 'support@example.com', action: mailbox('support') },
-    // reply+<signed token>@example.com → verify the token, keep only the new reply text
-    { name: 'replies', match: 'reply+{token}@example.com', action: handler(storeReply) },
+    // reply+<signed token>@example.com → keep only the new reply text. The router verifies the token with
+    // replyAddress.keys: a forged, damaged or expired one is refused `550 5.7.1` at RCPT, never handled.
+    {
+      name: 'replies',
+      match: 'reply+{token}@example.com',
+      replyToken: { param: 'token' },
+      action: handler(storeReply),
+    },
     { name: 'postmaster', match: 'postmaster@example.com', action: mailbox('postmaster') },
     // Every other @example.com recipient has no route: refused `550 5.1.1` at RCPT. Other domains: `550 5.7.1`.
   ],

@@ -22,20 +22,34 @@ export {
   loadConfig,
   type MailroomConfig,
   type MailroomOptions,
+  type OutboundOptions,
   type ReplyAddressOptions,
   resolveConfig,
 } from './config/index.ts';
 export { parseMessage } from './message/index.ts';
 export type { Address, Attachment, ParsedMessage, ParseLimits } from './message/types.ts';
+export {
+  createOutboundMail,
+  OutboundConfigError,
+  OutboundError,
+  type OutboundMail,
+  OutboxMail,
+  type ReplyOptions,
+  type ReplyResult,
+  SmtpRelayMail,
+} from './outbound/index.ts';
 export { createPipeline, type Pipeline, type PipelineEvent } from './pipeline/index.ts';
 export {
   createReplyToken,
   createRouter,
   type RecipientPattern,
+  type ReplyTokenRoute,
   type Route,
   type RouteConditions,
   type Router,
   replyAddress,
+  routerFromConfig,
+  type VerifiedReplyToken,
   verifyReplyToken,
 } from './routing/index.ts';
 export type { MessageDetail, MessageStore, MessageSummary, RawStore } from './store/types.ts';

@@ -1,16 +1,15 @@
-import { type HandlerContext, verifyReplyToken } from '../../lib/index.ts';
-import { replyKeys } from '../reply-keys.ts';
+import type { HandlerContext } from '../../lib/index.ts';
 
 /**
- * `reply+{token}@example.com`: verifies the signed token, then keeps only what the person wrote
- * (quotes and signature stripped) in mailbox `replies`, together with what the token names.
+ * `reply+{token}@example.com` (route option `replyToken: { param: 'token' }`): the router has verified the
+ * signed token before this runs, and its payload is in the params as `token.<field>`. Keeps only what the
+ * person wrote (quotes and signature stripped) in mailbox `replies`, with the ticket the token names.
  */
 export async function storeReply(ctx: HandlerContext): Promise<void> {
-  const verdict = verifyReplyToken(ctx.params.token ?? '', { keys: replyKeys.keys });
-  if (!verdict.ok) {
-    ctx.logger.warn('reply token refused', { reason: verdict.reason, recipient: ctx.recipient });
-    await ctx.mailboxes.put('replies-refused', { reason: verdict.reason });
+  const ticket = ctx.params['token.ticket'];
+  if (ticket === undefined) {
+    ctx.logger.warn('reply token names no ticket', { recipient: ctx.recipient });
     return;
   }
-  await ctx.mailboxes.put('replies', { ...verdict.payload, text: ctx.message.reply.text });
+  await ctx.mailboxes.put('replies', { ticket: Number(ticket), text: ctx.message.reply.text });
 }

@@ -6,6 +6,7 @@ export type {
   HttpOptions,
   MailroomConfig,
   MailroomOptions,
+  OutboundOptions,
   ReplyAddressOptions,
   SmtpOptions,
 } from './types.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RouteConfigError } from '../routing/errors.ts';
-import { createRouter } from '../routing/router.ts';
+import { routerFromConfig } from '../routing/router.ts';
 import { ConfigError } from './errors.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
@@ -63,6 +63,14 @@ const route = z
     }),
     continue: z.boolean().optional(),
     caseSensitive: z.boolean().optional(),
+    // Whether param is a capture, fallback names a route and keys are set is checked by the router.
+    replyToken: z
+      .object({
+        param: z.string().min(1, { message: 'name the capture that holds the token' }),
+        fallback: z.string().min(1, { message: 'must be the name of another route' }).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -109,6 +117,27 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    outbound: z
+      .object({
+        mode: z.enum(['outbox', 'smtp']).default('outbox'),
+        from: z.string().min(3).optional(),
+        smtp: z
+          .object({
+            host: z.string().min(1),
+            port: port.optional(),
+            secure: z.boolean().optional(),
+            requireTLS: z.boolean().optional(),
+            auth: z.object({ user: z.string(), pass: z.string() }).strict().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .refine((o) => o.mode !== 'smtp' || o.smtp !== undefined, {
+        message: 'mode "smtp" needs smtp: { host }',
+        path: ['smtp'],
+      })
+      .prefault({}),
     replyAddress: z
       .object({
         keys: z.record(
@@ -149,7 +178,7 @@ export function resolveConfig(options: unknown): MailroomConfig {
   const config = result.data as MailroomConfig;
   config.domains = config.domains.map((d) => d.toLowerCase());
   try {
-    createRouter({ domains: config.domains, routes: config.routes });
+    routerFromConfig(config);
   } catch (err) {
     if (err instanceof RouteConfigError) throw new ConfigError(err.problems, { cause: err });
     throw err;

@@ -49,6 +49,29 @@ export interface ReplyAddressOptions {
   currentKeyId: string;
 }
 
+/** Where handlers' `ctx.reply` sends. */
+export interface OutboundOptions {
+  /**
+   * `outbox`: keep replies in the local store, visible at `GET /api/outbox` (dev). `smtp`: send through a
+   * relay. On AWS the SES sender is wired at the edge.
+   * @default 'outbox'
+   */
+  mode?: 'outbox' | 'smtp';
+  /** From of replies, e.g. `Support <support@example.com>`. @default the recipient address that routed the message */
+  from?: string;
+  /** The relay, for `mode: 'smtp'`. */
+  smtp?: {
+    host: string;
+    /** @default 587 (465 when secure) */
+    port?: number;
+    /** @default false */
+    secure?: boolean;
+    /** @default false */
+    requireTLS?: boolean;
+    auth?: { user: string; pass: string };
+  };
+}
+
 /** What users write in `mailroom.config.ts`. */
 export interface MailroomOptions {
   /** Domains we receive mail for. Mail for any other domain is refused `550 5.7.1`. */
@@ -62,6 +85,7 @@ export interface MailroomOptions {
   delivery?: DeliveryOptions;
   parse?: ParseLimits;
   replyAddress?: ReplyAddressOptions;
+  outbound?: OutboundOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -74,4 +98,5 @@ export interface MailroomConfig {
   delivery: Required<DeliveryOptions>;
   parse: Required<ParseLimits>;
   replyAddress: ReplyAddressOptions | null;
+  outbound: OutboundOptions & { mode: 'outbox' | 'smtp' };
 }

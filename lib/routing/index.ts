@@ -11,14 +11,22 @@ export {
   verifyReplyToken,
 } from './reply-address.ts';
 export type { ReplyPayload } from './reply-payload.ts';
-export { createRouter, type Router, type RouterOptions } from './router.ts';
+export {
+  createRouter,
+  type Router,
+  type RouterConfig,
+  type RouterOptions,
+  routerFromConfig,
+} from './router.ts';
 export type {
   RecipientDecision,
   RecipientPattern,
   RecipientVerdict,
+  ReplyTokenRoute,
   Route,
   RouteConditions,
   RouteMatch,
   RoutingInput,
   ValuePattern,
+  VerifiedReplyToken,
 } from './types.ts';

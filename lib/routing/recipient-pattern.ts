@@ -6,6 +6,8 @@ import type { RecipientPattern } from './types.ts';
 export interface CompiledRecipientPattern {
   /** The pattern as written, for messages and traces. */
   source: string;
+  /** Names of the params a match can yield (`{name}` captures, named groups, `tag` for subaddresses). */
+  captures: string[];
   match(address: NormalizedAddress): Record<string, string> | null;
 }
 
@@ -35,6 +37,15 @@ export function describePattern(pattern: unknown): string {
   }
 }
 
+/** Every named group of a RegExp: an added empty alternative matches '' and lists them all. */
+function groupNames(re: RegExp): string[] {
+  try {
+    return Object.keys(new RegExp(`${re.source}|`, re.flags.replace(/[gy]/g, '')).exec('')?.groups ?? {});
+  } catch {
+    return [];
+  }
+}
+
 type DomainMatcher = (domain: string) => boolean;
 
 function compileDomain(raw: string, desc: string): DomainMatcher | string {
@@ -57,7 +68,12 @@ function compileDomain(raw: string, desc: string): DomainMatcher | string {
   return (d) => globMatch(glob, d);
 }
 
-type LocalMatcher = (local: string) => Record<string, string> | null;
+type LocalMatcher = ((local: string) => Record<string, string> | null) & { captures?: string[] };
+
+function withCaptures(matcher: LocalMatcher, captures: string[]): LocalMatcher {
+  matcher.captures = captures;
+  return matcher;
+}
 
 function compileLocal(
   raw: string,
@@ -99,29 +115,36 @@ function compileLocal(
   }
   if (variable) {
     const re = new RegExp(`^${source}$`, flags);
-    return (value) => {
-      const m = re.exec(value);
-      if (!m) return null;
-      const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) params[k] = v;
-      return params;
-    };
+    return withCaptures(
+      (value) => {
+        const m = re.exec(value);
+        if (!m) return null;
+        const params: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) params[k] = v;
+        return params;
+      },
+      [...names],
+    );
   }
   // Exact local part, optionally followed by `<separator><tag>`.
   const sub = separator === '' ? '' : `(?:${escapeRegExp(separator)}([\\s\\S]*))?`;
   const re = new RegExp(`^${source}${sub}$`, flags);
-  return (value) => {
-    const m = re.exec(value);
-    if (!m) return null;
-    const params: Record<string, string> = {};
-    if (m[1] !== undefined) params.tag = m[1];
-    return params;
-  };
+  return withCaptures(
+    (value) => {
+      const m = re.exec(value);
+      if (!m) return null;
+      const params: Record<string, string> = {};
+      if (m[1] !== undefined) params.tag = m[1];
+      return params;
+    },
+    separator === '' ? [] : ['tag'],
+  );
 }
 
 function fromParts(source: string, local: LocalMatcher, domain: DomainMatcher): CompiledRecipientPattern {
   return {
     source,
+    captures: local.captures ?? [],
     match(address) {
       if (!domain(address.domain)) return null;
       return local(address.local);
@@ -147,6 +170,7 @@ export function compileRecipientPattern(
       ok: true,
       pattern: {
         source: desc,
+        captures: groupNames(re),
         match(address) {
           const m = re.exec(address.address);
           if (!m) return null;

@@ -3,7 +3,15 @@ import { type NormalizedAddress, normalizeAddress, normalizeDomain } from './add
 import { type CompiledConditions, compileConditions } from './conditions.ts';
 import { RouteConfigError } from './errors.ts';
 import { type CompiledRecipientPattern, compileRecipientPattern } from './recipient-pattern.ts';
-import type { RecipientDecision, RecipientVerdict, Route, RouteMatch, RoutingInput } from './types.ts';
+import { type ReplyTokenFailure, verifyReplyToken } from './reply-address.ts';
+import type {
+  RecipientDecision,
+  RecipientVerdict,
+  Route,
+  RouteMatch,
+  RoutingInput,
+  VerifiedReplyToken,
+} from './types.ts';
 
 export interface RouterOptions {
   /** Domains we receive for: exact, case-insensitive, no implicit subdomains. */
@@ -12,6 +20,22 @@ export interface RouterOptions {
   routes: Route[];
   /** Separates a local part from its tag (`support+tag@…`); '' turns subaddress matching off. @default '+' */
   subaddressSeparator?: string;
+  /**
+   * Reply signing keys by key id (the config's `replyAddress.keys`), for routes with a `replyToken` option.
+   * Listing a retired key keeps its tokens verifying.
+   * @default undefined (a route with `replyToken` is then a config error)
+   */
+  replyKeys?: Record<string, string>;
+  /** Clock for reply token expiry when the input has no `receivedAt`. @default () => new Date() */
+  now?: () => Date;
+}
+
+/** The parts of a Mailroom config a router is built from (`MailroomConfig` fits). */
+export interface RouterConfig {
+  domains: string[];
+  routes: Route[];
+  /** Reply address settings; only `keys` is used here. @default null */
+  replyAddress?: { keys: Record<string, string> } | null;
 }
 
 /** Decides, per envelope recipient, whether it is ours and which routes take it. Pure; no I/O. */
@@ -36,6 +60,9 @@ interface CompiledRoute {
   actions: Action[];
   reject: RejectAction | undefined;
   continue: boolean;
+  replyToken: { param: string; fallback: string | undefined } | undefined;
+  /** Resolved from `replyToken.fallback` once every route is compiled. */
+  fallback?: CompiledRoute;
 }
 
 type Refusal = { code: number; message: string };
@@ -51,6 +78,7 @@ function compileRoute(
   route: Route,
   index: number,
   separator: string,
+  withKeys: boolean,
   problems: string[],
 ): CompiledRoute | null {
   const label = (name: string) => `routes[${index}] (${name})`;
@@ -90,6 +118,14 @@ function compileRoute(
     }
   }
 
+  const replyToken = compileReplyToken(route.replyToken, patterns, own);
+  if (route.replyToken !== undefined && !withKeys) {
+    own.push(
+      'replyToken: needs signing keys; set replyAddress: { keys, currentKeyId } in the config ' +
+        '(replyKeys for createRouter)',
+    );
+  }
+
   if (own.length > 0) {
     problems.push(...own.map((p) => `${label(name)}: ${p}`));
     return null;
@@ -102,8 +138,49 @@ function compileRoute(
     actions,
     reject: actions.find((a): a is RejectAction => a.kind === 'reject'),
     continue: route.continue === true,
+    replyToken,
   };
 }
+
+/** Checks a route's `replyToken` option against its own patterns (names of other routes are checked later). */
+function compileReplyToken(
+  raw: unknown,
+  patterns: CompiledRecipientPattern[],
+  own: string[],
+): CompiledRoute['replyToken'] {
+  if (raw === undefined) return undefined;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    own.push("replyToken: must be an object such as { param: 'token' }");
+    return undefined;
+  }
+  const { param, fallback } = raw as { param?: unknown; fallback?: unknown };
+  let ok = true;
+  if (typeof param !== 'string' || param === '') {
+    own.push("replyToken.param: name the capture that holds the token, e.g. 'token' for 'reply+{token}@…'");
+    ok = false;
+  } else {
+    for (const p of patterns) {
+      if (!p.captures.includes(param)) {
+        const has =
+          p.captures.length > 0 ? `its captures are ${p.captures.join(', ')}` : 'it captures nothing';
+        own.push(`replyToken.param: ${JSON.stringify(param)} is not a capture of ${p.source} (${has})`);
+        ok = false;
+      }
+    }
+  }
+  if (fallback !== undefined && (typeof fallback !== 'string' || fallback.trim() === '')) {
+    own.push('replyToken.fallback: must be the name of another route');
+    ok = false;
+  }
+  return ok ? { param: param as string, fallback: fallback as string | undefined } : undefined;
+}
+
+const FAILURE_TEXT: Record<ReplyTokenFailure, string> = {
+  malformed: 'reply address token is malformed',
+  'bad-signature': 'reply address signature does not match',
+  expired: 'reply address has expired',
+  'unknown-key': 'reply address is signed with an unknown key',
+};
 
 /**
  * Validates every route once and returns a router.
@@ -126,11 +203,26 @@ export function createRouter(options: RouterOptions): Router {
   });
   const routeList = Array.isArray(options.routes) ? options.routes : [];
   if (!Array.isArray(options.routes)) problems.push('routes: must be a list');
+  const replyKeys = options.replyKeys;
+  const hasKeys =
+    replyKeys !== null &&
+    typeof replyKeys === 'object' &&
+    Object.values(replyKeys).some((k) => typeof k === 'string' && k !== '');
+  if (replyKeys !== undefined && !hasKeys) {
+    problems.push('replyKeys: must map key ids to non-empty signing keys');
+  }
+  const clock = options.now ?? (() => new Date());
 
   const routes: CompiledRoute[] = [];
   const seen = new Map<string, number>();
   routeList.forEach((route, index) => {
-    const compiled = compileRoute(route, index, typeof separator === 'string' ? separator : '+', problems);
+    const compiled = compileRoute(
+      route,
+      index,
+      typeof separator === 'string' ? separator : '+',
+      replyKeys !== undefined,
+      problems,
+    );
     if (!compiled) return;
     const earlier = seen.get(compiled.name);
     if (earlier !== undefined) {
@@ -141,6 +233,37 @@ export function createRouter(options: RouterOptions): Router {
     seen.set(compiled.name, index);
     routes.push(compiled);
   });
+
+  // Fallbacks are checked on the routes as written, so routes with other problems are checked too.
+  const allNames = routeList.map((r, i) =>
+    r && typeof r === 'object' && typeof r.name === 'string' && r.name.trim() !== '' ? r.name : `route-${i}`,
+  );
+  const fallbackOf = (r: unknown): string | undefined => {
+    const option = r && typeof r === 'object' ? (r as Route).replyToken : undefined;
+    const name = option && typeof option === 'object' ? option.fallback : undefined;
+    return typeof name === 'string' && name.trim() !== '' ? name : undefined;
+  };
+  routeList.forEach((raw, index) => {
+    const name = fallbackOf(raw);
+    if (name === undefined) return;
+    const label = `routes[${index}] (${allNames[index]}): replyToken.fallback`;
+    const targetIndex = allNames.indexOf(name);
+    const target = routeList[targetIndex];
+    if (targetIndex === index) {
+      problems.push(`${label}: must name another route, not this one`);
+    } else if (targetIndex < 0) {
+      problems.push(`${label}: no route is named ${JSON.stringify(name)} (routes: ${allNames.join(', ')})`);
+    } else if (target && typeof target === 'object' && target.replyToken !== undefined) {
+      problems.push(
+        `${label}: route ${JSON.stringify(name)} has a replyToken itself; ` +
+          'a fallback takes unverified tokens, so it must not expect a verified one',
+      );
+    }
+  });
+  for (const route of routes) {
+    const name = route.replyToken?.fallback;
+    if (name !== undefined) route.fallback = routes.find((r) => r.name === name);
+  }
   if (problems.length > 0) throw new RouteConfigError(problems);
 
   const firstDomain = [...domains][0];
@@ -186,6 +309,47 @@ export function createRouter(options: RouterOptions): Router {
   });
   const isPostmaster = (a: NormalizedAddress) => a.local.toLowerCase() === 'postmaster';
 
+  /**
+   * What taking `route` means for this recipient once its reply token (if any) is verified: the route
+   * itself (with the payload), its fallback (with `replyTokenError`), or a 5.7.1 refusal.
+   */
+  function take(
+    route: CompiledRoute,
+    params: Record<string, string>,
+    address: string,
+    at: Date,
+  ):
+    | { route: CompiledRoute; params: Record<string, string>; replyToken?: VerifiedReplyToken }
+    | { refusal: Refusal; params: Record<string, string> } {
+    const option = route.replyToken;
+    if (!option) return { route, params };
+    const token = params[option.param];
+    const verdict =
+      token === undefined || token === ''
+        ? { ok: false as const, reason: 'malformed' as const }
+        : verifyReplyToken(token, { keys: replyKeys ?? {}, now: at });
+    if (verdict.ok) {
+      const withPayload = { ...params };
+      for (const [k, v] of Object.entries(verdict.payload)) withPayload[`${option.param}.${k}`] = String(v);
+      return {
+        route,
+        params: withPayload,
+        replyToken: {
+          param: option.param,
+          payload: verdict.payload,
+          keyId: verdict.keyId,
+          expiresAt: verdict.expiresAt,
+        },
+      };
+    }
+    const failed = { ...params, replyTokenError: verdict.reason };
+    if (route.fallback) return { route: route.fallback, params: failed };
+    return {
+      refusal: { code: 550, message: `5.7.1 <${address}>: ${FAILURE_TEXT[verdict.reason]}` },
+      params: failed,
+    };
+  }
+
   return {
     checkRecipient(recipient, input) {
       const r = resolve(recipient);
@@ -198,14 +362,21 @@ export function createRouter(options: RouterOptions): Router {
       const refusals: Refusal[] = [];
       let unmatched = true;
       let matched = false;
+      const at = input.receivedAt ?? clock();
       for (const route of routes) {
         if (!unmatched && !matched) break;
-        if (!matchPatterns(route, address)) continue;
+        const params = matchPatterns(route, address);
+        if (!params) continue;
         const outcome = route.conditions.evaluate(input, true);
         if (outcome === 'no') continue;
-        if (route.reject) refusals.push({ code: route.reject.code, message: route.reject.text });
-        else if (!route.continue) return { accepted: true };
-        const goesOn = !route.reject && route.continue;
+        const taken = take(route, params, address.address, at);
+        const refusal =
+          'refusal' in taken
+            ? taken.refusal
+            : taken.route.reject && { code: taken.route.reject.code, message: taken.route.reject.text };
+        const goesOn = !refusal && 'route' in taken && taken.route.continue;
+        if (refusal) refusals.push(refusal);
+        else if (!goesOn) return { accepted: true };
         if (outcome === 'yes') {
           unmatched = false;
           matched = goesOn;
@@ -224,16 +395,38 @@ export function createRouter(options: RouterOptions): Router {
       const { address } = r;
       const matches: RouteMatch[] = [];
       let rejected: Refusal | undefined;
+      const at = input.receivedAt ?? clock();
       for (const route of routes) {
         const params = matchPatterns(route, address);
         if (!params) continue;
         if (route.conditions.evaluate(input, false) !== 'yes') continue;
-        matches.push({ route: route.name, routeIndex: route.index, params, actions: [...route.actions] });
-        if (route.reject) {
-          rejected = { code: route.reject.code, message: route.reject.text };
+        const taken = take(route, params, address.address, at);
+        if ('refusal' in taken) {
+          // The route's own actions never run with an unverified token: it stands as a reject instead.
+          const { code, message } = taken.refusal;
+          matches.push({
+            route: route.name,
+            routeIndex: route.index,
+            params: taken.params,
+            actions: [{ kind: 'reject', code, text: message }],
+          });
+          rejected = taken.refusal;
           break;
         }
-        if (!route.continue) break;
+        const chosen = taken.route;
+        const match: RouteMatch = {
+          route: chosen.name,
+          routeIndex: chosen.index,
+          params: taken.params,
+          actions: [...chosen.actions],
+        };
+        if (taken.replyToken) match.replyToken = taken.replyToken;
+        matches.push(match);
+        if (chosen.reject) {
+          rejected = { code: chosen.reject.code, message: chosen.reject.text };
+          break;
+        }
+        if (!chosen.continue) break;
       }
       if (matches.length === 0) rejected = noSuchUser(address.address);
       if (rejected && isPostmaster(address)) {
@@ -245,4 +438,22 @@ export function createRouter(options: RouterOptions): Router {
         : { recipient: address.address, matches };
     },
   };
+}
+
+/**
+ * Builds the router a config describes, reply keys included: use this rather than `createRouter` wherever
+ * a router comes from a config, so routes with `replyToken` verify against the configured keys.
+ * @throws RouteConfigError as {@link createRouter} does.
+ */
+export function routerFromConfig(
+  config: RouterConfig,
+  options: Pick<RouterOptions, 'subaddressSeparator' | 'now'> = {},
+): Router {
+  const keys = config.replyAddress?.keys;
+  return createRouter({
+    domains: config.domains,
+    routes: config.routes,
+    ...(keys ? { replyKeys: keys } : {}),
+    ...options,
+  });
 }

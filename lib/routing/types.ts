@@ -1,4 +1,5 @@
 import type { Action } from '../actions/types.ts';
+import type { ReplyPayload } from './reply-payload.ts';
 
 /**
  * Which envelope recipients a route takes.
@@ -35,6 +36,45 @@ export interface Route {
   continue?: boolean;
   /** Compare local parts case-sensitively. @default false */
   caseSensitive?: boolean;
+  /**
+   * Treats a captured param as a signed reply token (see `replyAddress`) that the router verifies with the
+   * reply keys, at RCPT time and again when the message is processed: this route's actions only ever run
+   * with a verified token. Needs `replyAddress.keys` in the config (`replyKeys` for `createRouter`).
+   * @default undefined (the param is plain text, nothing is verified)
+   */
+  replyToken?: ReplyTokenRoute;
+}
+
+/**
+ * `Route.replyToken`: which param holds a signed reply token, and where recipients whose token does not
+ * verify (forged, damaged, expired, signed with a key no longer listed) go.
+ * @example { match: 'reply+{token}@example.com', replyToken: { param: 'token' }, action: handler(fn) }
+ */
+export interface ReplyTokenRoute {
+  /**
+   * The param that holds the token: a `{name}` capture or regex named group of every pattern in `match`,
+   * or `tag` for a plain address pattern (`reply@example.com` takes `reply+<token>@example.com`).
+   */
+  param: string;
+  /**
+   * Name of another route that takes the recipient instead when its token does not verify: that route's
+   * actions (or reject) apply with this route's params plus `replyTokenError` (a `ReplyTokenFailure`);
+   * its own `match` and `when` are not consulted, and it must not have a `replyToken` itself.
+   * @default undefined (the recipient is refused `550 5.7.1 <reason>` at RCPT time)
+   */
+  fallback?: string;
+}
+
+/** A reply token the router verified, as {@link RouteMatch.replyToken}. */
+export interface VerifiedReplyToken {
+  /** The param that held the token (`ReplyTokenRoute.param`). */
+  param: string;
+  /** What the token was signed with, values typed as given to `replyAddress`. */
+  payload: ReplyPayload;
+  /** Id of the key that signed it. */
+  keyId: string;
+  /** null when the token never expires. */
+  expiresAt: Date | null;
 }
 
 /** The RCPT-time answer for one recipient. */
@@ -44,8 +84,16 @@ export interface RouteMatch {
   route: string;
   /** Index of the route in the config. */
   routeIndex: number;
+  /**
+   * Captures of the match. On a `replyToken` route the token's payload is added as text, one param per
+   * field: `<param>.<field>` (`params['token.ticket'] === '42'`), so webhooks and mailbox entries see it
+   * too. When a `fallback` route took a recipient whose token did not verify, `replyTokenError` holds the
+   * reason (`malformed`, `bad-signature`, `expired` or `unknown-key`).
+   */
   params: Record<string, string>;
   actions: Action[];
+  /** Set when the route has a `replyToken` option: the verified token, its payload with its types. */
+  replyToken?: VerifiedReplyToken;
 }
 
 /** The processing-time decision for one recipient. */
@@ -60,6 +108,12 @@ export interface RecipientDecision {
 /** What the router may look at when deciding. */
 export interface RoutingInput {
   mailFrom: string;
+  /**
+   * When the message was accepted. Reply tokens are checked for expiry against it, so processing later
+   * (a queue backlog, crash recovery, a replay) does not refuse what RCPT time accepted.
+   * @default the router's clock (`RouterOptions.now`)
+   */
+  receivedAt?: Date;
   /** Absent at RCPT time: conditions on content are then treated as "may match". */
   message?: {
     from: { address: string } | null;

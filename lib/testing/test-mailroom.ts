@@ -2,10 +2,11 @@ import { silentLogger } from '../actions/index.ts';
 import type { Logger } from '../actions/types.ts';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
+import { OutboxMail } from '../outbound/index.ts';
 import { createPipeline } from '../pipeline/index.ts';
-import { createRouter } from '../routing/index.ts';
+import { routerFromConfig } from '../routing/index.ts';
 import { MemoryRawStore, SqliteMessageStore } from '../store/index.ts';
-import type { MailboxEntry, MessageDetail } from '../store/types.ts';
+import type { MailboxEntry, MessageDetail, OutboxEntry, OutboxSummary } from '../store/types.ts';
 
 export interface TestDeliverOptions {
   /** Envelope recipients (RCPT TO). */
@@ -29,6 +30,10 @@ export interface TestMailroom {
   deliver(raw: string | Buffer, options: TestDeliverOptions): Promise<TestDelivery>;
   /** The entries of a mailbox, oldest first. */
   mailbox(name: string): Promise<MailboxEntry[]>;
+  /** Replies handlers sent with `ctx.reply` (kept, never sent). */
+  outbox(): Promise<OutboxSummary[]>;
+  /** One kept reply with its bytes. */
+  outboxEntry(id: string): Promise<OutboxEntry | null>;
   replay(id: string): Promise<TestDelivery>;
   close(): Promise<void>;
 }
@@ -45,10 +50,17 @@ export async function createTestMailroom(
     ...options,
     delivery: { backoffMs: 0, maxBackoffMs: 0, ...options.delivery },
   });
-  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const router = routerFromConfig(config);
   const rawStore = new MemoryRawStore();
   const store = new SqliteMessageStore(':memory:');
-  const pipeline = createPipeline({ config, rawStore, store, logger });
+  const pipeline = createPipeline({
+    config,
+    rawStore,
+    store,
+    logger,
+    outbound: new OutboxMail(store),
+    replyFrom: config.outbound.from,
+  });
 
   const detail = async (id: string, refused: TestDelivery['refused']): Promise<TestDelivery> => {
     const message = await store.getMessage(id);
@@ -79,6 +91,8 @@ export async function createTestMailroom(
       return detail(id, refused);
     },
     mailbox: (name) => store.listMailboxEntries(name),
+    outbox: () => store.listOutbox(),
+    outboxEntry: (id) => store.getOutboxEntry(id),
     async replay(id) {
       await pipeline.replay(id);
       return detail(id, []);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Action } from '../../actions/types.ts';
 import { parseMessage } from '../../message/index.ts';
-import { createRouter } from '../../routing/index.ts';
+import { routerFromConfig } from '../../routing/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import { loadCliConfig } from '../config-path.ts';
 import { CliError } from '../errors.ts';
@@ -23,7 +23,7 @@ export async function routeCommand(argv: string[]): Promise<number> {
   const config = await loadCliConfig(values.config);
   const parsed = await parseMessage(await readFile(file), config.parse);
   const mailFrom = values.from ?? parsed.from?.address ?? '';
-  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const router = routerFromConfig(config);
   const recipients = values.rcpt.map((recipient) => {
     const atRcpt = router.checkRecipient(recipient, { mailFrom });
     const decision = router.decide(recipient, { mailFrom, message: parsed });
