@@ -1,4 +1,7 @@
-import type { ParsedMessage } from '../message/types.ts';
+import type { Address, ParsedMessage } from '../message/types.ts';
+import { OutboundConfigError } from '../outbound/errors.ts';
+import { createReplyFunction } from '../outbound/send-reply.ts';
+import type { OutboundMail } from '../outbound/types.ts';
 import type { MessageStore } from '../store/types.ts';
 import { childLogger } from './child-logger.ts';
 import { deliverWebhook } from './deliver-webhook.ts';
@@ -32,6 +35,10 @@ export interface ActionRun {
   signal?: AbortSignal;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Where `ctx.reply` sends; without it `ctx.reply` throws {@link OutboundConfigError}. */
+  outbound?: OutboundMail;
+  /** From of `ctx.reply`. @default the delivery's `recipient` */
+  replyFrom?: Address;
 }
 
 /** The result of an attempt that did not throw. */
@@ -111,6 +118,7 @@ export async function runAction(action: Action, run: ActionRun): Promise<ActionO
             await putMailbox(run, mailbox, data ?? null, now);
           },
         },
+        reply: replyFunction(run, logger, now),
       };
       try {
         await action.fn(ctx);
@@ -149,6 +157,32 @@ export async function runAction(action: Action, run: ActionRun): Promise<ActionO
       throw new DeliveryError(`unknown action kind: ${String(kind)}`);
     }
   }
+}
+
+function replyFunction(run: ActionRun, logger: Logger, now: () => Date): HandlerContext['reply'] {
+  const outbound = run.outbound;
+  if (!outbound) {
+    return async () => {
+      throw new OutboundConfigError(
+        'ctx.reply needs outbound mail: configure `outbound` (mode outbox or smtp)',
+      );
+    };
+  }
+  return createReplyFunction(
+    {
+      id: run.messageId,
+      envelope: run.envelope,
+      message: run.message,
+      idempotencyKey: run.idempotencyKey,
+    },
+    {
+      outbound,
+      from: run.replyFrom ?? { address: run.recipient, name: '' },
+      store: run.store,
+      logger,
+      now,
+    },
+  );
 }
 
 async function putMailbox(

@@ -1,4 +1,5 @@
 import type { ParsedMessage } from '../message/types.ts';
+import type { ReplyOptions, ReplyResult } from '../outbound/types.ts';
 
 export interface Envelope {
   /** MAIL FROM address; '' for the null sender `<>`. */
@@ -41,6 +42,15 @@ export interface HandlerContext {
   mailboxes: {
     put(mailbox: string, data?: Record<string, unknown>): Promise<void>;
   };
+  /**
+   * Replies to the message: To = its Reply-To (else From), From = the configured reply address (else the
+   * recipient that routed here), In-Reply-To and References set, Subject `Re: …`, sent through the
+   * configured outbound mail. Automatic by default (`Auto-Submitted: auto-replied`); never sent to the
+   * null sender, to list or bulk mail or to other automatic mail: those resolve `{ skipped: true, reason }`.
+   * Idempotent: a retried or replayed handler's replies resolve `{ duplicate: true }` and are not sent again.
+   * @throws OutboundConfigError when no outbound mail is configured; OutboundError when sending failed.
+   */
+  reply(options: ReplyOptions): Promise<ReplyResult>;
 }
 
 export type HandlerFn = (ctx: HandlerContext) => unknown | Promise<unknown>;

@@ -50,6 +50,9 @@ const routes: Array<
   ['GET', new RegExp(`^/api/messages/${ID}/raw$`), getRaw],
   ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage],
   ['GET', /^\/api\/mailboxes\/([A-Za-z0-9._-]{1,64})$/, listMailbox],
+  ['GET', new RegExp(`^/api/threads/${ID}$`), getThread],
+  ['GET', /^\/api\/outbox$/, listOutbox],
+  ['GET', new RegExp(`^/api/outbox/${ID}/raw$`), getOutboxRaw],
   ['GET', /^\/api\/events$/, async (d, _q, res) => d.events.add(res)],
   ['GET', /^\/$/, async (_d, _q, res) => html(res, renderIndexPage())],
 ];
@@ -106,6 +109,40 @@ async function listMailbox(
     mailbox: m[1],
     entries: entries.map(({ messageId, createdAt, data }) => ({ messageId, createdAt, data })),
   });
+}
+
+async function getThread(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  const messages = await deps.store.listThread(m[1]!);
+  if (messages.length === 0) throw new HttpError(404, `no thread ${m[1]}`);
+  json(res, 200, { thread: m[1], messages });
+}
+
+async function listOutbox(deps: HttpApiDeps, _req: IncomingMessage, res: ServerResponse, url: URL) {
+  const inReplyTo = url.searchParams.get('inReplyTo') ?? undefined;
+  const limitParam = url.searchParams.get('limit');
+  const limit = limitParam ? Number(limitParam) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new HttpError(400, 'limit must be a positive integer');
+  json(res, 200, { messages: await deps.store.listOutbox({ inReplyTo, limit }) });
+}
+
+async function getOutboxRaw(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  const entry = await deps.store.getOutboxEntry(m[1]!);
+  if (!entry) throw new HttpError(404, `no outbox message ${m[1]}`);
+  res.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': entry.raw.length });
+  res.end(entry.raw);
 }
 
 async function getMessage(

@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../actions/types.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import { createOutboundMail } from '../outbound/index.ts';
 import { createPipeline, type Pipeline } from '../pipeline/index.ts';
-import { createRouter, type Router } from '../routing/index.ts';
+import { type Router, routerFromConfig } from '../routing/index.ts';
 import { createSmtpIngress, type SmtpIngress } from '../smtp/index.ts';
 import { LocalRawStore, SqliteMessageStore } from '../store/index.ts';
 import { handleApiRequest } from './http-api.ts';
@@ -47,8 +48,17 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   // WAL with synchronous=NORMAL: a process crash loses nothing; after a power loss the last records are
   // rebuilt from the raw files and their envelopes (which are fsync'd before 250) by recover().
   const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'), { synchronous: 'normal' });
-  const router = createRouter({ domains: config.domains, routes: config.routes });
-  const pipeline = createPipeline({ config, rawStore, store, logger });
+  const router = routerFromConfig(config);
+  // Replies from handlers (`ctx.reply`): kept in the outbox (dev) or sent through the configured relay.
+  const outbound = createOutboundMail({ ...config.outbound, store });
+  const pipeline = createPipeline({
+    config,
+    rawStore,
+    store,
+    logger,
+    outbound,
+    replyFrom: config.outbound.from,
+  });
   const events = new SseHub();
   pipeline.onEvent((event) => events.send(event.type, event));
 
@@ -98,6 +108,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
             await new Promise<void>((r) => httpServer!.close(() => r()));
           }
           await pipeline.close();
+          await outbound.close?.();
           await store.close();
           await rawStore.close(); // writes the journal out as files
         })();
@@ -108,6 +119,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     await smtp.close().catch(() => {});
     httpServer?.close();
     await pipeline.close().catch(() => {});
+    await outbound.close?.().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

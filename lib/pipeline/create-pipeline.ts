@@ -3,8 +3,10 @@ import { actionTarget, runAction } from '../actions/run-action.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import { parseMessage } from '../message/index.ts';
-import type { ParsedMessage } from '../message/types.ts';
-import { createRouter } from '../routing/index.ts';
+import type { Address, ParsedMessage } from '../message/types.ts';
+import { parseSenderAddress } from '../outbound/sender-address.ts';
+import type { OutboundMail } from '../outbound/types.ts';
+import { routerFromConfig } from '../routing/index.ts';
 import { newMessageId } from '../store/message-id.ts';
 import type { DeliveryRecord, MessageStatus, MessageStore, RawStore } from '../store/types.ts';
 import { backoffDelay, sleep } from './backoff.ts';
@@ -26,6 +28,17 @@ export interface PipelineDeps {
   random?: () => number;
   /** Used by webhook actions. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Where handlers' `ctx.reply` sends (see `createOutboundMail`). Not closed by `close()`: the caller owns
+   * it. Without it `ctx.reply` throws `OutboundConfigError`.
+   */
+  outbound?: OutboundMail;
+  /**
+   * From of `ctx.reply`: `support@example.com` or `Support <support@example.com>`; `createPipeline`
+   * throws `OutboundConfigError` when it is not one mailbox.
+   * @default the envelope recipient the delivery serves
+   */
+  replyFrom?: string | Address;
 }
 
 /** A message handed over by an ingress (SMTP, the dev HTTP API, `mailroom/testing`). */
@@ -117,7 +130,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
-  const router = createRouter({ domains: config.domains, routes: config.routes });
+  const replyFrom = deps.replyFrom === undefined ? undefined : parseSenderAddress(deps.replyFrom);
+  const router = routerFromConfig(config);
   const listeners = new Set<PipelineEventListener>();
   const abort = new AbortController();
   /** Ids between raw put and record, so `recover()` does not take them for orphans. */
@@ -188,6 +202,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           now,
           signal: abort.signal,
           fetch: deps.fetch,
+          outbound: deps.outbound,
+          replyFrom,
         });
         d.status = outcome.status;
         delete d.error;
@@ -257,7 +273,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       // The record holds the envelope; the raw store's copy is only for recovering a lost record.
       const envelope = { ...record.envelope };
       const message = await parseMessage(raw, config.parse);
-      await store.saveParsed(id, message);
+      const { threadId } = await store.saveParsed(id, message);
+      message.thread = { id: threadId }; // the store may file it in a thread it already holds
       await trace(
         id,
         'parsed',
@@ -268,6 +285,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const routingInput = {
         mailFrom: envelope.mailFrom,
         message: { from: message.from, subject: message.subject, headers: message.headers },
+        // Reply tokens are checked against the arrival time, so a backlog or a replay refuses nothing
+        // that RCPT accepted.
+        receivedAt: new Date(record.receivedAt),
       };
       const decisions = uniqueRecipients(envelope.rcptTo).map((rcpt) => router.decide(rcpt, routingInput));
       for (const decision of decisions) {
@@ -390,6 +410,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         emit({ type: 'message.received', id, at: receivedAt, envelope, size });
       } finally {
         accepting.delete(id);
+        gate.stored();
       }
       gate.add(id);
       return { id };

@@ -1,7 +1,7 @@
 /**
  * Holds newly accepted messages back from processing while mail keeps arriving, so that accepting —
- * the durable write and the `250` — has the CPU during a burst. A message is released once arrivals have
- * paused for `quietMs`, or once it has waited `maxDelayMs`, so under sustained load processing runs at most
+ * the durable write and the `250` — has the CPU during a burst. A message is released once no message is
+ * being stored and arrivals have paused for `quietMs`, or once it has waited `maxDelayMs`, so under sustained load processing runs at most
  * `maxDelayMs` behind and never starves. Messages are durable and recorded before they get here: a crash
  * while they wait loses nothing (recovery processes them).
  */
@@ -11,6 +11,7 @@ export class IngestPriorityGate {
   readonly #quietMs: number;
   readonly #maxDelayMs: number;
   #lastArrival = 0;
+  #inFlight = 0;
   #timer: NodeJS.Timeout | null = null;
 
   /**
@@ -24,8 +25,15 @@ export class IngestPriorityGate {
     this.#quietMs = quietMs;
   }
 
-  /** A message is arriving (call when its DATA starts being stored). */
+  /** A message is arriving (call when its DATA starts being stored); pair with {@link stored}. */
   arrival(): void {
+    this.#inFlight++;
+    this.#lastArrival = performance.now();
+  }
+
+  /** The message announced by {@link arrival} is stored (or failed). */
+  stored(): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#lastArrival = performance.now();
   }
 
@@ -66,7 +74,7 @@ export class IngestPriorityGate {
   #check(): void {
     this.#timer = null;
     const now = performance.now();
-    if (now - this.#lastArrival >= this.#quietMs) {
+    if (this.#inFlight === 0 && now - this.#lastArrival >= this.#quietMs) {
       this.flush();
       return;
     }

@@ -15,6 +15,8 @@ export type {
   MessageStatus,
   MessageStore,
   MessageSummary,
+  OutboxEntry,
+  OutboxSummary,
   RawStore,
   TraceEntry,
 } from './types.ts';

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Envelope } from '../actions/types.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
+import { threadKeys } from './thread-keys.ts';
 import type {
   DeliveryRecord,
   DeliveryStatus,
@@ -9,11 +10,13 @@ import type {
   MessageStatus,
   MessageStore,
   MessageSummary,
+  OutboxEntry,
+  OutboxSummary,
   TraceEntry,
 } from './types.ts';
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** Ordered migrations: entry `n` moves the schema from version `n` to `n + 1`. */
 const migrations: string[] = [
@@ -70,6 +73,34 @@ const migrations: string[] = [
     PRIMARY KEY (message_id, seq)
   );
   `,
+  // 2: threads (thread id and the keys it is looked up by) and the outbox of sent replies.
+  `
+  ALTER TABLE messages ADD COLUMN thread_id TEXT;
+  ALTER TABLE messages ADD COLUMN header_message_id TEXT;
+  ALTER TABLE messages ADD COLUMN thread_index_root TEXT;
+  ALTER TABLE messages ADD COLUMN subject_key TEXT;
+  UPDATE messages SET
+      thread_id = json_extract(parsed, '$.thread.id'),
+      header_message_id = json_extract(parsed, '$.messageId')
+    WHERE parsed IS NOT NULL AND json_valid(parsed);
+  CREATE INDEX messages_thread ON messages (thread_id, received_at, id);
+  CREATE INDEX messages_header_message_id ON messages (header_message_id);
+  CREATE INDEX messages_thread_index_root ON messages (thread_index_root);
+  CREATE INDEX messages_subject_key ON messages (subject_key, received_at);
+
+  CREATE TABLE outbox (
+    id          TEXT PRIMARY KEY,
+    message_id  TEXT,
+    header_message_id TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    envelope    TEXT NOT NULL,
+    subject     TEXT,
+    transport   TEXT NOT NULL,
+    raw         BLOB NOT NULL
+  );
+  CREATE INDEX outbox_message ON outbox (message_id);
+  CREATE INDEX outbox_created ON outbox (created_at, id);
+  `,
 ];
 
 /** The database was written by a newer Mailroom than this one. */
@@ -105,6 +136,7 @@ interface MessageRow {
   status: string;
   subject: string | null;
   from: string | null;
+  thread_id: string | null;
   parsed?: string | null;
   auth?: string | null;
 }
@@ -125,6 +157,18 @@ interface DeliveryRow {
   updated_at: string;
 }
 
+interface OutboxRow {
+  id: string;
+  message_id: string | null;
+  header_message_id: string;
+  created_at: string;
+  envelope: string;
+  subject: string | null;
+  transport: string;
+  raw?: Buffer;
+  size?: number;
+}
+
 interface MailboxRow {
   mailbox: string;
   message_id: string;
@@ -132,7 +176,8 @@ interface MailboxRow {
   created_at: string;
 }
 
-const SUMMARY_COLUMNS = 'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from"';
+const SUMMARY_COLUMNS =
+  'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from", m.thread_id';
 
 /** Parses JSON written by this store; a damaged cell reads as `fallback` rather than failing a listing. */
 function json<T>(text: string | null | undefined, fallback: T): T {
@@ -186,6 +231,7 @@ function toSummary(row: MessageRow, deliveries: DeliveryRow[]): MessageSummary {
     from: json<Address | null>(row.from, null),
     status: row.status as MessageStatus,
     size: row.size,
+    threadId: row.thread_id,
     deliveries: deliveries.map(toSummaryDelivery),
   };
 }
@@ -201,16 +247,18 @@ export class SqliteMessageStore implements MessageStore {
   #pending: Array<{ run: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }> =
     [];
   #flushScheduled = false;
-  /** Runs a function in a savepoint (a nested transaction inside the batch's transaction). */
-  readonly #savepoint: (run: () => unknown) => unknown;
+  /** Runs writes in one transaction. */
+  readonly #batch: (runs: Array<() => unknown>) => unknown[];
+  /** Runs one write in its own transaction. */
+  readonly #single: (run: () => unknown) => unknown;
   readonly #now: () => Date;
 
   /** @param file path of the database file, or `':memory:'`. */
   constructor(file: string, options: SqliteMessageStoreOptions = {}) {
     this.#now = options.now ?? (() => new Date());
     this.#db = new Database(file);
-    const nested = this.#db.transaction((run: () => unknown) => run());
-    this.#savepoint = (run) => nested(run);
+    this.#batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
+    this.#single = this.#db.transaction((run: () => unknown) => run());
     try {
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       this.#db.pragma('journal_mode = WAL');
@@ -245,15 +293,62 @@ export class SqliteMessageStore implements MessageStore {
     });
   }
 
-  saveParsed(id: string, parsed: ParsedMessage): Promise<void> {
+  saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }> {
     return this.#write(() => {
-      this.#stmt('UPDATE messages SET parsed = ?, subject = ?, "from" = ? WHERE id = ?').run(
-        JSON.stringify(parsed),
+      const keys = threadKeys(parsed);
+      const threadId = this.#findThread(id, keys) ?? parsed.thread.id;
+      this.#stmt(
+        `UPDATE messages SET parsed = ?, subject = ?, "from" = ?, thread_id = ?, header_message_id = ?,
+             thread_index_root = ?, subject_key = ?
+           WHERE id = ?`,
+      ).run(
+        JSON.stringify({ ...parsed, thread: { id: threadId } }),
         parsed.subject,
         parsed.from ? JSON.stringify(parsed.from) : null,
+        threadId,
+        keys.messageId,
+        keys.threadIndexRoot,
+        keys.subjectKey,
         id,
       );
+      if (keys.rootedHere !== null && keys.rootedHere !== threadId) {
+        // replies that arrived before this message started a thread named after it: they belong to ours
+        this.#stmt(
+          `UPDATE messages SET thread_id = @threadId,
+               parsed = CASE WHEN json_valid(parsed) THEN json_set(parsed, '$.thread.id', @threadId) ELSE parsed END
+             WHERE thread_id = @rootedHere`,
+        ).run({ threadId, rootedHere: keys.rootedHere });
+      }
+      return { threadId };
     });
+  }
+
+  /** The thread of a stored message this one belongs with, or null (see {@link MessageStore.saveParsed}). */
+  #findThread(id: string, keys: ReturnType<typeof threadKeys>): string | null {
+    if (keys.lookupIds.length > 0) {
+      const byId = this.#stmt(
+        `SELECT m.thread_id FROM json_each(?) j JOIN messages m ON m.header_message_id = j.value
+           WHERE m.id <> ? AND m.thread_id IS NOT NULL ORDER BY j.key LIMIT 1`,
+      ).get(JSON.stringify(keys.lookupIds), id) as { thread_id: string } | undefined;
+      if (byId) return byId.thread_id;
+    }
+    if (keys.threadIndexRoot !== null) {
+      const byIndex = this.#stmt(
+        `SELECT thread_id FROM messages WHERE thread_index_root = ? AND id <> ? AND thread_id IS NOT NULL
+           ORDER BY received_at, id LIMIT 1`,
+      ).get(keys.threadIndexRoot, id) as { thread_id: string } | undefined;
+      if (byIndex) return byIndex.thread_id;
+    }
+    // Only a reply that names no earlier message at all falls back to subject + participants.
+    const unreferenced = keys.lookupIds.length === (keys.messageId ? 1 : 0);
+    if (unreferenced && keys.prefixedSubject && keys.subjectKey !== null) {
+      const bySubject = this.#stmt(
+        `SELECT thread_id FROM messages WHERE subject_key = ? AND id <> ? AND thread_id IS NOT NULL
+           ORDER BY received_at DESC, id DESC LIMIT 1`,
+      ).get(keys.subjectKey, id) as { thread_id: string } | undefined;
+      if (bySubject) return bySubject.thread_id;
+    }
+    return null;
   }
 
   /** Saves the authentication results shown in the message detail. */
@@ -340,7 +435,7 @@ export class SqliteMessageStore implements MessageStore {
 
   /**
    * Writes are batched: everything written during one turn of the event loop commits in one transaction
-   * (each in its own savepoint, so one failing write fails alone). Reads flush first, so a read always
+   * (if one write fails, the batch is rolled back and each write runs alone, so it fails alone). Reads flush first, so a read always
    * sees every earlier write. Committing 20 concurrent sessions' records at once costs about what one costs.
    */
   #write<T>(run: () => T): Promise<T> {
@@ -358,26 +453,21 @@ export class SqliteMessageStore implements MessageStore {
     const batch = this.#pending;
     if (batch.length === 0 || !this.#db.open) return;
     this.#pending = [];
-    const results: Array<{ ok: boolean; value: unknown }> = [];
+    let values: unknown[];
     try {
-      this.#db.transaction(() => {
-        for (const op of batch) {
-          try {
-            results.push({ ok: true, value: this.#savepoint(op.run) });
-          } catch (err) {
-            results.push({ ok: false, value: err });
-          }
+      values = this.#batch(batch.map((op) => op.run));
+    } catch {
+      // One write failed and rolled the batch back: run each alone, so it fails alone.
+      for (const op of batch) {
+        try {
+          op.resolve(this.#single(op.run));
+        } catch (err) {
+          op.reject(err);
         }
-      })();
-    } catch (err) {
-      for (const op of batch) op.reject(err);
+      }
       return;
     }
-    batch.forEach((op, i) => {
-      const r = results[i]!;
-      if (r.ok) op.resolve(r.value);
-      else op.reject(r.value);
-    });
+    for (const [i, op] of batch.entries()) op.resolve(values[i]);
   }
 
   #stmt(sql: string): Database.Statement {
@@ -436,6 +526,11 @@ export class SqliteMessageStore implements MessageStore {
                WHERE e.mailbox = ? ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
           ).all(opts.mailbox, limit)
     ) as MessageRow[];
+    return this.#summaries(rows);
+  }
+
+  /** Summaries of these rows, in their order, with their deliveries. */
+  #summaries(rows: MessageRow[]): MessageSummary[] {
     if (rows.length === 0) return [];
     const deliveries = this.#stmt(
       'SELECT * FROM deliveries WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY rowid',
@@ -447,6 +542,87 @@ export class SqliteMessageStore implements MessageStore {
       else byMessage.set(d.message_id, [d]);
     }
     return rows.map((r) => toSummary(r, byMessage.get(r.id) ?? []));
+  }
+
+  /**
+   * Oldest first (`receivedAt`, then id).
+   * @param opts.limit @default 500
+   */
+  async listThread(threadId: string, opts: { limit?: number } = {}): Promise<MessageSummary[]> {
+    this.#flush();
+    const limit = Math.max(0, Math.floor(opts.limit ?? 500));
+    const rows = this.#stmt(
+      `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.thread_id = ? ORDER BY m.received_at, m.id LIMIT ?`,
+    ).all(threadId, limit) as MessageRow[];
+    return this.#summaries(rows);
+  }
+
+  putOutboxEntry(entry: OutboxEntry): Promise<boolean> {
+    return this.#write(() => {
+      const info = this.#stmt(
+        `INSERT INTO outbox (id, message_id, header_message_id, created_at, envelope, subject, transport, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      ).run(
+        entry.id,
+        entry.inReplyTo,
+        entry.messageId,
+        entry.createdAt,
+        JSON.stringify(entry.envelope),
+        entry.subject,
+        entry.transport,
+        entry.raw,
+      );
+      return info.changes > 0;
+    });
+  }
+
+  async getOutboxEntry(id: string): Promise<OutboxEntry | null> {
+    this.#flush();
+    const row = this.#stmt('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+    if (!row) return null;
+    return {
+      id: row.id,
+      messageId: row.header_message_id,
+      inReplyTo: row.message_id,
+      envelope: json<{ from: string; to: string[] }>(row.envelope, { from: '', to: [] }),
+      subject: row.subject,
+      createdAt: row.created_at,
+      transport: row.transport,
+      raw: Buffer.from(row.raw ?? Buffer.alloc(0)),
+    };
+  }
+
+  /**
+   * Newest first (`createdAt`, then id, descending).
+   * @param opts.inReplyTo only replies to this message.
+   * @param opts.limit @default 100
+   */
+  async listOutbox(opts: { inReplyTo?: string; limit?: number } = {}): Promise<OutboxSummary[]> {
+    this.#flush();
+    const limit = Math.max(0, Math.floor(opts.limit ?? 100));
+    const columns =
+      'id, message_id, header_message_id, created_at, envelope, subject, transport, length(raw) AS size';
+    const rows = (
+      opts.inReplyTo === undefined
+        ? this.#stmt(`SELECT ${columns} FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit)
+        : this.#stmt(
+            `SELECT ${columns} FROM outbox WHERE message_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+          ).all(opts.inReplyTo, limit)
+    ) as OutboxRow[];
+    return rows.map((r) => {
+      const envelope = json<{ from: string; to: string[] }>(r.envelope, { from: '', to: [] });
+      return {
+        id: r.id,
+        messageId: r.header_message_id,
+        inReplyTo: r.message_id,
+        from: envelope.from,
+        to: envelope.to,
+        subject: r.subject,
+        createdAt: r.created_at,
+        transport: r.transport,
+        size: r.size ?? 0,
+      };
+    });
   }
 
   /** Oldest first, so recovery processes in arrival order. */

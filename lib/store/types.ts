@@ -61,6 +61,8 @@ export interface MessageSummary {
   from: Address | null;
   status: MessageStatus;
   size: number;
+  /** The thread the store filed the message in (see {@link MessageStore.saveParsed}); null until parsed. */
+  threadId: string | null;
   deliveries: Array<{
     recipient: string;
     route: string;
@@ -86,12 +88,51 @@ export interface MailboxEntry {
   createdAt: string;
 }
 
-/** Records of messages, deliveries, mailboxes and traces. */
+/** One message sent by Mailroom (a handler's `ctx.reply`), kept in the outbox table. */
+export interface OutboxEntry {
+  /** URL-safe key (hex), derived from the delivery's idempotency key: one entry per reply, ever. */
+  id: string;
+  /** The Message-ID header of the sent message, e.g. `<3f…@example.com>`. */
+  messageId: string;
+  /** Mailroom's id of the message this replies to; null for a message that is not a reply. */
+  inReplyTo: string | null;
+  /** SMTP envelope it was sent with. */
+  envelope: { from: string; to: string[] };
+  subject: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** What sent it: `outbox` (kept here only), `smtp`, `ses`, or a custom transport's name. */
+  transport: string;
+  /** The message bytes as sent. */
+  raw: Buffer;
+}
+
+/** An {@link OutboxEntry} without its bytes, for listings (`GET /api/outbox`). */
+export interface OutboxSummary {
+  id: string;
+  messageId: string;
+  inReplyTo: string | null;
+  from: string;
+  to: string[];
+  subject: string | null;
+  createdAt: string;
+  transport: string;
+  size: number;
+}
+
+/** Records of messages, deliveries, mailboxes, traces and sent replies. */
 export interface MessageStore {
   /** Records a message as received. Idempotent on id. */
   recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void>;
-  /** Saves the parse result and the fields the summary shows. */
-  saveParsed(id: string, parsed: ParsedMessage): Promise<void>;
+  /**
+   * Saves the parse result and the fields the summary shows, and files the message in a thread: the thread
+   * of a message already stored that it references (References, In-Reply-To, its own Message-ID), else of
+   * one with the same Outlook Thread-Index root, else, for a reply (`Re:` …) without any reference, of the
+   * latest one with the same subject and participants; else `parsed.thread.id`. Messages stored earlier
+   * whose thread was rooted at this one's Message-ID move into its thread (replies that came first).
+   * @returns the thread id, also saved as `parsed.thread.id`.
+   */
+  saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }>;
   setStatus(id: string, status: MessageStatus): Promise<void>;
   getDelivery(key: string): Promise<DeliveryRecord | null>;
   /** Inserts or replaces the delivery with this key. */
@@ -103,6 +144,20 @@ export interface MessageStore {
   getMessage(id: string): Promise<MessageDetail | null>;
   /** Newest first. */
   listMessages(opts?: { mailbox?: string; limit?: number }): Promise<MessageSummary[]>;
+  /**
+   * The messages of one thread, oldest first (`receivedAt`, then id).
+   * @param opts.limit @default 500
+   */
+  listThread(threadId: string, opts?: { limit?: number }): Promise<MessageSummary[]>;
+  /** Keeps a sent message. Returns false (and changes nothing) when an entry with this id exists. */
+  putOutboxEntry(entry: OutboxEntry): Promise<boolean>;
+  getOutboxEntry(id: string): Promise<OutboxEntry | null>;
+  /**
+   * Newest first.
+   * @param opts.inReplyTo only replies to this message.
+   * @param opts.limit @default 100
+   */
+  listOutbox(opts?: { inReplyTo?: string; limit?: number }): Promise<OutboxSummary[]>;
   /** Ids whose status is not `processed` or `failed` (crash recovery). */
   listUnfinished(): Promise<string[]>;
   /** Ids with status `failed`. */

@@ -102,6 +102,7 @@ describe('SqliteMessageStore', () => {
       from: null,
       status: 'received',
       size: 42,
+      threadId: null,
       deliveries: [],
       parsed: null,
       auth: null,

@@ -1,0 +1,26 @@
+/** Outgoing mail: replies built from the message they answer, loop safety, and the transports. */
+export {
+  type ComposedReply,
+  type ComposeReplyInput,
+  composeReply,
+  replyReferences,
+} from './compose-reply.ts';
+export { createOutboundMail, type OutboundMailOptions } from './create-outbound-mail.ts';
+export { OutboundConfigError, OutboundError } from './errors.ts';
+export { type LoopCheckInput, replySkipReason } from './loop-safety.ts';
+export { OutboxMail, type OutboxMailOptions } from './outbox-mail.ts';
+export { replyKey, replyMessageId } from './reply-id.ts';
+export { replyRecipients } from './reply-recipients.ts';
+export { replySubject } from './reply-subject.ts';
+export { createReplyFunction, type ReplyDeps, type ReplyOriginal } from './send-reply.ts';
+export { domainOf, isSendableAddress, parseSenderAddress } from './sender-address.ts';
+export { SmtpRelayMail, type SmtpRelayOptions } from './smtp-relay-mail.ts';
+export type {
+  OutboundContext,
+  OutboundEnvelope,
+  OutboundMail,
+  OutboundResult,
+  ReplyAttachment,
+  ReplyOptions,
+  ReplyResult,
+} from './types.ts';

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ParsedMessage } from '../../../lib/message/types.ts';
+import { SQLITE_SCHEMA_VERSION, SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
+import type { OutboxEntry } from '../../../lib/store/types.ts';
+
+function entry(over: Partial<OutboxEntry> = {}): OutboxEntry {
+  return {
+    id: '0123456789abcdef0123456789abcdef',
+    messageId: '<0123456789abcdef0123456789abcdef@example.com>',
+    inReplyTo: 'msg1',
+    envelope: { from: 'support@example.com', to: ['ada@example.net'] },
+    subject: 'Re: Hello',
+    createdAt: '2024-05-01T12:00:00.000Z',
+    transport: 'outbox',
+    raw: Buffer.from('Subject: Re: Hello\r\n\r\nhi\r\n'),
+    ...over,
+  };
+}
+
+describe('SqliteMessageStore outbox', () => {
+  let store: SqliteMessageStore;
+  beforeEach(() => {
+    store = new SqliteMessageStore(':memory:');
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('keeps an entry once, by id, and returns its bytes', async () => {
+    expect(await store.putOutboxEntry(entry())).toBe(true);
+    expect(await store.putOutboxEntry(entry({ subject: 'changed', raw: Buffer.from('x') }))).toBe(false);
+    const got = await store.getOutboxEntry(entry().id);
+    expect(got).toEqual(entry());
+    expect(Buffer.isBuffer(got?.raw)).toBe(true);
+    expect(await store.getOutboxEntry('nope')).toBeNull();
+  });
+
+  it('lists newest first without bytes, filters by original and limits', async () => {
+    await store.putOutboxEntry(entry({ id: 'a1', createdAt: '2024-05-01T12:00:00.000Z' }));
+    await store.putOutboxEntry(entry({ id: 'a2', createdAt: '2024-05-01T13:00:00.000Z', inReplyTo: 'msg2' }));
+    await store.putOutboxEntry(
+      entry({ id: 'a3', createdAt: '2024-05-01T14:00:00.000Z', inReplyTo: null, transport: 'smtp' }),
+    );
+    const all = await store.listOutbox();
+    expect(all.map((e) => e.id)).toEqual(['a3', 'a2', 'a1']);
+    expect(all[2]).toEqual({
+      id: 'a1',
+      messageId: entry().messageId,
+      inReplyTo: 'msg1',
+      from: 'support@example.com',
+      to: ['ada@example.net'],
+      subject: 'Re: Hello',
+      createdAt: '2024-05-01T12:00:00.000Z',
+      transport: 'outbox',
+      size: entry().raw.length,
+    });
+    expect((await store.listOutbox({ inReplyTo: 'msg2' })).map((e) => e.id)).toEqual(['a2']);
+    expect((await store.listOutbox({ limit: 1 })).map((e) => e.id)).toEqual(['a3']);
+  });
+});
+
+describe('SqliteMessageStore schema migration', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mailroom-migrate-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is at version 2', () => {
+    expect(SQLITE_SCHEMA_VERSION).toBe(2);
+  });
+
+  it('moves a version 1 database to version 2 and files its messages in threads', async () => {
+    const file = join(dir, 'mailroom.db');
+    // Make a version 1 database: today's schema without what version 2 added.
+    await new SqliteMessageStore(file).close();
+    const db = new Database(file);
+    db.exec(`
+      DROP TABLE outbox;
+      DROP INDEX messages_thread; DROP INDEX messages_header_message_id;
+      DROP INDEX messages_thread_index_root; DROP INDEX messages_subject_key;
+      ALTER TABLE messages DROP COLUMN thread_id; ALTER TABLE messages DROP COLUMN header_message_id;
+      ALTER TABLE messages DROP COLUMN thread_index_root; ALTER TABLE messages DROP COLUMN subject_key;
+    `);
+    const parsed = {
+      messageId: '<old@example.net>',
+      subject: 'Old',
+      thread: { id: 'aaaaaaaaaaaaaaaaaaaaaaaa' },
+    } as Partial<ParsedMessage>;
+    db.prepare(
+      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed)
+         VALUES ('old', '2024-01-01T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'processed', 'Old', ?)`,
+    ).run(JSON.stringify(parsed));
+    db.pragma('user_version = 1');
+    db.close();
+
+    const store = new SqliteMessageStore(file);
+    try {
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(2);
+      check.close();
+      expect((await store.listThread('aaaaaaaaaaaaaaaaaaaaaaaa')).map((m) => m.id)).toEqual(['old']);
+      expect(await store.listOutbox()).toEqual([]);
+      // a reply to the old message finds it by its Message-ID
+      await store.recordReceived({
+        id: 'new',
+        receivedAt: '2024-01-02T00:00:00.000Z',
+        envelope: { mailFrom: 'a@example.net', rcptTo: ['support@example.com'] },
+        size: 1,
+      });
+      const { threadId } = await store.saveParsed('new', {
+        messageId: '<new@example.net>',
+        date: null,
+        subject: 'Re: Old',
+        from: null,
+        to: [],
+        cc: [],
+        replyTo: [],
+        inReplyTo: '<old@example.net>',
+        references: [],
+        text: null,
+        html: null,
+        attachments: [],
+        headers: [],
+        reply: { text: '', signature: null },
+        thread: { id: 'bbbbbbbbbbbbbbbbbbbbbbbb' },
+        problems: [],
+      });
+      expect(threadId).toBe('aaaaaaaaaaaaaaaaaaaaaaaa');
+    } finally {
+      await store.close();
+    }
+  });
+});
