@@ -1,9 +1,28 @@
 import { htmlToText, QUOTE_MARKER } from './html-to-text.ts';
+import {
+  attributionStrength,
+  canOpenAttribution,
+  isAnyHeader,
+  isBlank,
+  isDashedAttribution,
+  isDatedAttribution,
+  isEmptyQuoteLine,
+  isFromHeader,
+  isMobileBoilerplate,
+  isQuoteLine,
+  isRuleLine,
+  isSeparator,
+  looksLikeHeader,
+  MAX_ATTRIBUTION,
+  MAX_PATTERN_LINE,
+  opensWithLead,
+} from './reply-patterns.ts';
+import { splitSignature } from './reply-signature.ts';
 
 /** The new content of a reply, with quotes, attribution lines, signature and client boilerplate removed. */
 export interface ExtractedReply {
   text: string;
-  /** The signature block after a `-- ` line, or null. */
+  /** The signature split off the reply (after `-- `, a rule line, or a name-and-contact block), or null. */
   signature: string | null;
   problems: string[];
 }
@@ -11,160 +30,283 @@ export interface ExtractedReply {
 /** Text past this many characters is not examined (the reply is at the top). */
 const MAX_INPUT = 1024 * 1024;
 
-// "On <date>, <name> wrote:" and its translations; the attribution may be wrapped over two lines.
-const ATTRIBUTION: readonly RegExp[] = [
-  /^on\b.{0,300}\bwrote\s*:$/i, // English (Gmail, Apple Mail, Thunderbird)
-  /^am\b.{0,300}\bschrieb\b.{0,200}:$/i, // German
-  /^le\b.{0,300}\ba [ée]crit\s*:$/i, // French
-  /^el\b.{0,300}\bescribi[óo]\s*:$/i, // Spanish
-  /^op\b.{0,300}\bschreef\b.{0,200}:$/i, // Dutch
-  /^il\b.{0,300}\bha scritto\s*:$/i, // Italian
-  /^em\b.{0,300}\bescreveu\s*:$/i, // Portuguese
-  /^den\b.{0,300}\bskrev\b.{0,200}:$/i, // Swedish / Danish / Norwegian
-  /^.{1,200}\s(wrote|writes|schrieb|a [ée]crit|escribi[óo]|schreef|skrev|ha scritto|escreveu|написала?|napisała?|kirjoitti)\s*:$/i, // "Name wrote:"
-];
-/** Attributions that only count when quoted lines follow (they are too generic on their own). */
-const GENERIC_ATTRIBUTION = ATTRIBUTION[ATTRIBUTION.length - 1]!;
-
-const ORIGINAL_MESSAGE =
-  /^\*?-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht|messaggio originale|mensagem original|ursprungligt meddelande|opprinnelig melding|oprindelig meddelelse|alkuperäinen viesti|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|doorgestuurd bericht)\s*-{2,}\*?$/i;
-// Zoho: "---- On Tue, 22 Dec 2015 14:17:36 +0530 Name <a@b> wrote ----"
-const DASHED_ATTRIBUTION = /^-{2,}\s*on\b.{0,300}\bwrote\s*-{2,}$/i;
-// "Name <a@b.c> schrieb am Fr., 28." — an address followed by the verb, the date may wrap to the next line
-const ADDRESS_ATTRIBUTION =
-  /@[^\s>@]{1,200}>?\s+(wrote|writes|schrieb|a [ée]crit|escribi[óo]|schreef|skrev|ha scritto|escreveu|написала?|napisała?)(\s*:?\s*$|\s+(am|on|le|el|op|den|il|em|dne)\b)/i;
-const FORWARD_BEGIN = /^begin forwarded message:$/i;
-const UNDERSCORES = /^_{20,}$/;
-// Outlook-style header block: "From: …" followed by "Sent:"/"Date:"/"To:"/"Subject:" lines
-const HEADER_FROM = /^\*?(from|von|de|van|da|från|fra|lähettäjä|od|от)\s*:\*?\s*\S/i;
-const HEADER_OTHER =
-  /^\*?(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|fecha|para|asunto|verzonden|aan|onderwerp|inviato|oggetto|data|assunto|skickat|ämne|till|wysłano|do|temat|отправлено|кому|тема|дата)\s*:\*?/i;
-
-const MOBILE_BOILERPLATE: readonly RegExp[] = [
-  /^\(?sent (from|with|via|by|using) (my |a )?\S.{0,100}$/i,
-  /^<<sent by .{1,60}>>$/i,
-  /^from my (iphone|ipad|android|mobile|phone|blackberry).{0,40}$/i,
-  /^get (\[)?outlook for (ios|android).{0,80}$/i,
-  /^(von meinem|gesendet von meinem|gesendet mit) .{1,60}$/i,
-  /^diese nachricht wurde von meinem .{1,100} gesendet\.?$/i,
-  /^envoy[ée] (de|depuis|avec) (mon|ma) .{1,60}$/i,
-  /^enviado (desde|de) mi .{1,60}$/i,
-  /^(verzonden|verstuurd) (vanaf|met|van) .{1,60}$/i,
-  /^inviato da .{1,60}$/i,
-  /^(skickat|sendt) fr[aå]n? min .{1,60}$/i,
-  /^wysłane z .{1,60}$/i,
-  /^отправлено с .{1,60}$/i,
-  /^從我的 .{1,30} 傳送$/,
-  /^发自我的.{1,30}$/,
-];
-
-/** A line of only dashes, underscores or equals signs (a client's separator left at the end). */
-const RULE_LINE = /^[-_=*]{5,}$/;
-
-function isQuoteLine(line: string): boolean {
-  return line.startsWith('>');
+/**
+ * Where the quoted history (or something to skip) starts.
+ * - `marker`: an HTML quote container (Gmail, Outlook, Yahoo, Thunderbird …)
+ * - `separator`: "-----Original Message-----", "---------- Forwarded message ---------", `____` + headers
+ * - `header`: an Outlook-style "From: / Sent: / To: / Subject:" block
+ * - `attribution`: "On … wrote:" and its translations, possibly wrapped over several lines
+ * - `mobile`: "Sent from my iPhone" on its own paragraph: whatever follows was not typed by the sender
+ */
+interface Cut {
+  index: number;
+  /** The first line after the marker itself. */
+  end: number;
+  kind: 'marker' | 'separator' | 'header' | 'attribution' | 'mobile';
+  /** Attributions: carries a date or address (`On Mon, 6 Jan 2020, Ann <a@b> wrote:`), not just `Ann wrote:`. */
+  strong: boolean;
 }
 
-function isBlank(line: string): boolean {
-  // U+1427 is the invisible tracking mark Gmail appends; U+200B-U+200F and U+FEFF are invisible too
-  return line.replace(/[\u1427\u200b-\u200f\ufeff]/g, '').trim() === '';
-}
-
-/** Index of the next non-blank line at or after `from`, or -1. */
+/** Index of the next non-blank line at or after `from` (looking at most `limit` lines), or -1. */
 function nextContent(lines: string[], from: number, limit = 6): number {
   for (let i = from; i < lines.length && i < from + limit; i++) if (!isBlank(lines[i]!)) return i;
   return -1;
 }
 
-function isAttribution(text: string): boolean {
-  return ATTRIBUTION.some((re) => re !== GENERIC_ATTRIBUTION && re.test(text));
+/** Whether quoted lines (or nothing at all) follow line `end - 1`. */
+function quotedFollows(lines: string[], end: number): boolean {
+  const next = nextContent(lines, end);
+  return next < 0 || isQuoteLine(lines[next]!);
 }
 
-/** Whether quoted lines (or nothing) follow line `i`. */
-function quotedFollows(lines: string[], i: number): boolean {
-  const next = nextContent(lines, i + 1);
-  return next < 0 || isQuoteLine(lines[next]!.trimStart());
+/** `> wrote:` or `>:` — the tail of an attribution whose `<address>` wrapped, not a quoted line. */
+function isWrappedAttributionTail(line: string): boolean {
+  return line.length < 60 && /^>\s?[^>]{0,40}[:：]$/.test(line);
 }
 
-function isOutlookHeader(lines: string[], i: number): boolean {
-  if (!HEADER_FROM.test(lines[i]!.trim())) return false;
-  let others = 0;
-  for (let j = i + 1; j < lines.length && j <= i + 8; j++) {
+/** An attribution starting at line `i`, on one line or wrapped over up to five. */
+function attributionAt(lines: string[], i: number): Cut | null {
+  const first = lines[i]!.trim();
+  const accept = (end: number, strength: 'strong' | 'weak'): Cut | null => {
+    if (strength === 'weak' && !quotedFollows(lines, end)) return null;
+    return { index: i, end, kind: 'attribution', strong: strength === 'strong' };
+  };
+  const strength = attributionStrength(first);
+  if (strength) return accept(i + 1, strength);
+  if (!canOpenAttribution(first)) return null;
+  let joined = first;
+  let joinedLines = 1;
+  let blanks = 0;
+  for (let j = i + 1; j < lines.length && j < i + 9 && joinedLines < 5; j++) {
     const t = lines[j]!.trim();
-    if (!t) continue;
-    if (HEADER_OTHER.test(t)) others++;
-  }
-  return others >= 2;
-}
-
-interface QuoteStart {
-  index: number;
-  /** `attribution`: an "On … wrote:" line (spanning `lines` lines) introducing `>` quotes. */
-  kind: 'marker' | 'separator' | 'header' | 'attribution';
-  lines: number;
-}
-
-/** The first line of the quoted original (attribution, separator, header block, quote container), or null. */
-function findQuoteStart(lines: string[]): QuoteStart | null {
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    if (line === QUOTE_MARKER) return { index: i, kind: 'marker', lines: 1 };
-    if (line.length > 600 || line.startsWith('>')) continue;
-    if ((line.startsWith('-') || line.startsWith('*')) && ORIGINAL_MESSAGE.test(line)) {
-      return { index: i, kind: 'separator', lines: 1 };
-    }
-    if (line.startsWith('-') && DASHED_ATTRIBUTION.test(line))
-      return { index: i, kind: 'attribution', lines: 1 };
-    if (line.includes('@') && ADDRESS_ATTRIBUTION.test(line)) {
-      // the name or date may have wrapped onto the line before ("… пользователь "a@b" <")
-      const prev = i > 0 ? lines[i - 1]!.trim() : '';
-      if (prev && /[<"',]$/.test(prev)) return { index: i - 1, kind: 'attribution', lines: 2 };
-      return { index: i, kind: 'attribution', lines: 1 };
-    }
-    if (FORWARD_BEGIN.test(line)) return { index: i, kind: 'separator', lines: 1 };
-    if (line.startsWith('_') && UNDERSCORES.test(line)) {
-      const next = nextContent(lines, i + 1, 4);
-      const t = next >= 0 ? lines[next]!.trim() : '';
-      if (HEADER_FROM.test(t) || HEADER_OTHER.test(t)) return { index: i, kind: 'separator', lines: 1 };
+    if (isBlank(t)) {
+      if (++blanks > 1) return null;
       continue;
     }
-    if (i > 0 && line.includes(':') && isOutlookHeader(lines, i))
-      return { index: i, kind: 'header', lines: 1 };
-    if (line.endsWith(':') && isAttribution(line)) return { index: i, kind: 'attribution', lines: 1 };
-    // attribution wrapped over two (or three) lines by the sender's client
-    if (/^(on|am|le|el|op|il|em|den)\b/i.test(line)) {
-      const joined2 = `${line} ${lines[i + 1]?.trim() ?? ''}`;
-      if (isAttribution(joined2)) return { index: i, kind: 'attribution', lines: 2 };
-      const joined3 = `${joined2} ${lines[i + 2]?.trim() ?? ''}`;
-      if (isAttribution(joined3)) return { index: i, kind: 'attribution', lines: 3 };
+    blanks = 0;
+    if (t.length > 200 || (isQuoteLine(t) && !isWrappedAttributionTail(t))) return null;
+    // a later line opening an attribution of its own is where this one starts
+    if (opensWithLead(t)) return null;
+    joined += ` ${t}`;
+    joinedLines++;
+    if (joined.length > MAX_ATTRIBUTION) return null;
+    if (t.endsWith(':') || t.endsWith('：')) {
+      const strength = attributionStrength(joined);
+      if (strength) return accept(j + 1, strength);
     }
-    if (line.endsWith(':') && GENERIC_ATTRIBUTION.test(line) && quotedFollows(lines, i)) {
-      return { index: i, kind: 'attribution', lines: 1 };
-    }
+    if (/[.!?]$/.test(t)) return null;
   }
   return null;
 }
 
 /**
- * Drops an attribution left at the end once the trailing quote is gone: the last one or two lines end
- * in `:` and carry a date or an address (`02.04.2012 14:20 user <a@b> написал:`), in any language.
+ * An Outlook-style header block starting at line `i`: a "From:" line with at least two more header
+ * lines ("Sent:", "To:", "Subject:", in many languages) among the next eight, and an address or a
+ * date somewhere in it (so "From: Berlin / To: Paris / Via: Rome" in a message is left alone).
  */
-function stripTrailingAttribution(lines: string[]): string[] {
-  const end = lines.length;
-  if (end === 0) return lines;
+function isHeaderBlock(lines: string[], i: number): boolean {
+  const first = lines[i]!.trim();
+  if (!isFromHeader(first)) return false;
+  let others = 0;
+  let evidence = first.includes('@') || /\d/.test(first);
+  for (let j = i + 1; j < lines.length && j <= i + 8; j++) {
+    const t = lines[j]!.trim();
+    if (!t) continue;
+    if (isAnyHeader(t)) {
+      others++;
+      if (t.includes('@') || /\d/.test(t)) evidence = true;
+    }
+  }
+  return others >= 2 && evidence;
+}
+
+/** Moves a header block's start back over a "Message du : …" line or a rule line directly above it. */
+function headerBlockStart(lines: string[], i: number): number {
+  let start = i;
+  while (start > 0 && i - start < 3) {
+    const prev = lines[start - 1]!.trim();
+    if (prev && (isRuleLine(prev) || isSeparator(prev) || (looksLikeHeader(prev) && /\d/.test(prev))))
+      start--;
+    else break;
+  }
+  return start;
+}
+
+/** The marker of quoted history (or client boilerplate) at line `i`, or null. */
+function cutAt(lines: string[], i: number): Cut | null {
+  const line = lines[i]!.trim();
+  if (!line || line.length > MAX_PATTERN_LINE) return null;
+  if (line === QUOTE_MARKER) return { index: i, end: i + 1, kind: 'marker', strong: true };
+  if (isQuoteLine(line)) return null;
+  if (isSeparator(line)) return { index: i, end: i + 1, kind: 'separator', strong: true };
+  if (isDashedAttribution(line)) return { index: i, end: i + 1, kind: 'attribution', strong: true };
+  if (isRuleLine(line)) {
+    const next = nextContent(lines, i + 1, 4);
+    if (next >= 0 && isAnyHeader(lines[next]!.trim())) {
+      return { index: i, end: i + 1, kind: 'separator', strong: true };
+    }
+    return null;
+  }
+  if (line.includes(':') && isHeaderBlock(lines, i)) {
+    return { index: headerBlockStart(lines, i), end: i + 1, kind: 'header', strong: true };
+  }
+  const attribution = attributionAt(lines, i);
+  if (attribution) return attribution;
+  // Gmail's colon-less "2013/7/20 Ann <ann@example.com>": only on a line of its own
+  if (
+    isDatedAttribution(line) &&
+    (i + 1 >= lines.length || isBlank(lines[i + 1]!) || quotedFollows(lines, i + 1))
+  ) {
+    return { index: i, end: i + 1, kind: 'attribution', strong: true };
+  }
+  if (isMobileBoilerplate(line) && (i === 0 || isBlank(lines[i - 1]!))) {
+    return { index: i, end: i + 1, kind: 'mobile', strong: true };
+  }
+  return null;
+}
+
+function findCut(lines: string[], from: number): Cut | null {
+  for (let i = from; i < lines.length; i++) {
+    const cut = cutAt(lines, i);
+    if (cut) return cut;
+  }
+  return null;
+}
+
+/** Whether any line is something the sender typed (not blank, not quoted). */
+function hasOwnContent(lines: readonly string[], from = 0, to = lines.length): boolean {
+  for (let i = from; i < to; i++) {
+    const line = lines[i]!;
+    if (!isBlank(line) && !isQuoteLine(line) && line.trim() !== QUOTE_MARKER) return true;
+  }
+  return false;
+}
+
+/** The block of `>` lines (with blank lines inside) starting at the first non-blank line from `from`. */
+function quoteBlockAfter(lines: string[], from: number): { start: number; end: number } | null {
+  let k = from;
+  while (k < lines.length && isBlank(lines[k]!)) k++;
+  if (k >= lines.length || !isQuoteLine(lines[k]!)) return null;
+  let end = k + 1;
+  for (let m = k; m < lines.length; m++) {
+    const line = lines[m]!;
+    if (isQuoteLine(line)) end = m + 1;
+    else if (!isBlank(line)) break;
+  }
+  return { start: k, end };
+}
+
+/**
+ * Whether the sender's own text follows a quote block ending at `end` (an inline or bottom-posted
+ * answer). With `separated`, the text must be set apart by a blank line or an empty `>` line, so the
+ * unquoted tail of a quoted line that a client wrapped is not taken for an answer.
+ */
+function answerFollows(lines: string[], end: number, separated: boolean): boolean {
+  const next = nextContent(lines, end, 4);
+  if (next < 0) return false;
+  if (separated && next === end && !isEmptyQuoteLine(lines[end - 1]!)) return false;
+  const t = lines[next]!.trim();
+  if (t.length > MAX_PATTERN_LINE) return true;
+  if (t === '--' || isRuleLine(t) || isMobileBoilerplate(t)) return false;
+  return cutAt(lines, next) === null;
+}
+
+/** Skips a header block ("From: … / Date: … / Subject: …", wrapped lines included) up to its blank line. */
+function skipHeaderBlock(lines: string[], from: number): number {
+  const first = nextContent(lines, from, 3);
+  if (first < 0 || !isAnyHeader(lines[first]!.trim())) return from;
+  let i = first;
+  while (i < lines.length && i < first + 30 && !isBlank(lines[i]!)) i++;
+  return i;
+}
+
+/**
+ * Walks the message from the top, keeping what the sender wrote. At each marker of quoted history:
+ * - with nothing of the sender's above it, the marker is skipped (bottom-posting, a forward with a note
+ *   below, "Sent from my iPhone" first) and, for an attribution, the quote right under it too;
+ * - an attribution whose quote is followed by more of the sender's text is an inline answer: the
+ *   attribution goes, the quote stays for context;
+ * - otherwise everything from the marker on is history.
+ */
+function collectReply(lines: string[]): string[] {
+  const out: string[] = [];
+  let ownContent = false;
+  let pos = 0;
+  while (pos < lines.length) {
+    const cut = findCut(lines, pos);
+    if (!cut) {
+      for (let i = pos; i < lines.length; i++) out.push(lines[i]!);
+      break;
+    }
+    ownContent ||= hasOwnContent(lines, pos, cut.index);
+    const top = !ownContent;
+    for (let i = pos; i < cut.index; i++) out.push(lines[i]!);
+    if (cut.kind === 'attribution') {
+      const quote = quoteBlockAfter(lines, cut.end);
+      if (top) {
+        pos = quote ? quote.end : cut.end;
+        continue;
+      }
+      if (quote && answerFollows(lines, quote.end, true)) {
+        // a strong attribution goes; a weak one ("Here is what Ann wrote:") may be the sender's own words
+        for (let i = cut.strong ? quote.start : cut.index; i < quote.end; i++) out.push(lines[i]!);
+        pos = quote.end;
+        continue;
+      }
+      break;
+    }
+    if (!top) break;
+    // nothing written above: skip the marker (and a forward's or header block's header lines)
+    pos = cut.kind === 'separator' || cut.kind === 'header' ? skipHeaderBlock(lines, cut.end) : cut.end;
+  }
+  return out;
+}
+
+/** Whether the last one or two non-blank lines are an attribution left behind once its quote is gone. */
+function trailingAttribution(lines: string[], end: number, quotesRemoved: boolean): number {
   const last = lines[end - 1]!.trim();
-  if (!last.endsWith(':') || last.length > 300) return lines;
-  for (const span of [1, 2]) {
-    if (end - span < 0) break;
+  if (isDatedAttribution(last)) return end - 1;
+  if (!last.endsWith(':') && !last.endsWith('：')) return end;
+  for (const span of [1, 2, 3]) {
+    const start = end - span;
+    if (start < 0) break;
     const joined = lines
-      .slice(end - span, end)
+      .slice(start, end)
       .map((l) => l.trim())
       .join(' ');
-    if (/\d/.test(joined) && (/@/.test(joined) || /\d{1,2}:\d{2}/.test(joined)))
-      return lines.slice(0, end - span);
+    if (joined.length > MAX_ATTRIBUTION) break;
+    const strength = attributionStrength(joined);
+    if (strength === 'strong' || (strength === 'weak' && quotesRemoved)) return start;
+    // "30 серп. 2016 р. 20:45 "Arpit" <a@b> пише:" in a language we have no verb for: a date and an
+    // address, ending in a colon, right above the quote that was removed
+    if (quotesRemoved && /\d/.test(joined) && (joined.includes('@') || /\d{1,2}:\d{2}/.test(joined))) {
+      return start;
+    }
   }
-  return lines;
+  return end;
+}
+
+/** Removes trailing blank lines, quotes, attributions, rule lines and "Sent from my …" lines. */
+function stripTrailing(lines: string[]): string[] {
+  let end = lines.length;
+  let quotesRemoved = false;
+  while (end > 0) {
+    const line = lines[end - 1]!;
+    const t = line.trim();
+    if (isBlank(line) || t === QUOTE_MARKER || isRuleLine(t)) {
+      end--;
+    } else if (isQuoteLine(line)) {
+      quotesRemoved = true;
+      end--;
+    } else if (isMobileBoilerplate(t)) {
+      end--;
+    } else {
+      const start = trailingAttribution(lines, end, quotesRemoved);
+      if (start === end) break;
+      end = start;
+    }
+  }
+  return lines.slice(0, end);
 }
 
 function trimBlankEdges(lines: string[]): string[] {
@@ -175,45 +317,43 @@ function trimBlankEdges(lines: string[]): string[] {
   return lines.slice(start, end);
 }
 
-/** Removes trailing quoted blocks (with the blank lines around them). */
-function stripTrailingQuotes(lines: string[]): string[] {
-  let end = lines.length;
-  while (end > 0 && (isBlank(lines[end - 1]!) || isQuoteLine(lines[end - 1]!.trimStart()))) end--;
-  return lines.slice(0, end);
+/** Removes trailing history and boilerplate and splits off the signature. */
+function finish(input: string[]): { text: string; signature: string | null } {
+  let lines = stripTrailing(input.filter((l) => l.trim() !== QUOTE_MARKER));
+  let signature: string | null = null;
+  const split = splitSignature(lines);
+  if (split) {
+    lines = stripTrailing(split.body);
+    signature = split.signature || null;
+  }
+  return { text: trimBlankEdges(lines).join('\n').trimEnd(), signature };
 }
 
-/** Removes "Sent from my iPhone"-style lines at the end. */
-function stripMobileBoilerplate(lines: string[]): string[] {
-  let end = lines.length;
-  while (end > 0) {
-    const t = lines[end - 1]!.trim();
-    if (!t || RULE_LINE.test(t) || MOBILE_BOILERPLATE.some((re) => re.test(t))) end--;
-    else break;
-  }
-  return lines.slice(0, end);
-}
-
-/** Splits off a signature introduced by a `-- ` line (or a bare `--` followed by a short block). */
-function splitSignature(lines: string[]): { body: string[]; signature: string | null } {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!;
-    const exact = line === '-- ' || line === '> -- ';
-    const bare = line.trimEnd() === '--' && lines.length - i - 1 <= 10;
-    if (exact || bare) {
-      const signature = trimBlankEdges(lines.slice(i + 1)).join('\n');
-      return { body: lines.slice(0, i), signature: signature || null };
-    }
-  }
-  return { body: lines, signature: null };
+/**
+ * What to return when nothing of the sender's was found: the whole text, or nothing when it is only
+ * attribution lines (a message of nested "> On … wrote:" lines and nothing else).
+ */
+function fallbackText(lines: string[]): string {
+  const kept = lines.filter((line) => line.trim() !== QUOTE_MARKER);
+  const meaningful = kept.some((line) => {
+    const inner = line.trim().replace(/^[>\s]+/, '');
+    if (!inner || isBlank(inner)) return false;
+    return !(inner.length <= MAX_ATTRIBUTION && attributionStrength(inner) === 'strong');
+  });
+  return meaningful ? trimBlankEdges(kept).join('\n').trimEnd() : '';
 }
 
 /**
  * Extracts what the sender wrote from a reply: cuts at the quoted original (`On … wrote:` in English,
- * German, French, Spanish, Dutch and more, `-----Original Message-----`, Outlook `From:/Sent:` blocks,
- * `____` separators, client quote containers in HTML), drops trailing `>` quotes and "Sent from my
- * iPhone" lines, and splits off a signature after `-- `. Works from the HTML (converted to text) when
- * there is no text. Never returns empty text when the message had content: if stripping removes
- * everything, the full text is returned with a `reply-fallback` problem.
+ * German, French, Spanish, Dutch, Scandinavian, Finnish, Polish, Russian and more, wrapped or not;
+ * `-----Original Message-----` and forwarded-message separators; Outlook `From:/Sent:/To:/Subject:`
+ * blocks in many languages; client quote containers in HTML), keeps quotes that the sender answered
+ * inline, drops trailing `>` quotes and "Sent from my iPhone"-style lines, and splits off a signature.
+ * Works from the HTML (converted to text) when there is no text. Never returns empty text when the
+ * sender wrote something: if stripping removes everything, the full text is returned with a
+ * `reply-fallback` problem.
+ *
+ * Linear in the input: every pattern is applied to bounded lines (or a join of at most five of them).
  *
  * @param text - The plain-text body, or null.
  * @param html - The HTML body, or null.
@@ -231,32 +371,17 @@ export function extractReply(text: string | null, html: string | null): Extracte
     source = source.slice(0, MAX_INPUT);
     problems.push(`reply-truncated: only the first ${MAX_INPUT} characters were examined for the reply`);
   }
-  const all = source.replace(/\r\n?/g, '\n').split('\n');
-  const full = trimBlankEdges(all.filter((l) => l.trim() !== QUOTE_MARKER))
-    .join('\n')
-    .trim();
+  const lines = source.replace(/\r\n?/g, '\n').split('\n');
+  const reply = finish(collectReply(lines));
+  if (reply.text) return { text: reply.text, signature: reply.signature, problems };
 
-  const cut = findQuoteStart(all);
-  let reply = cleanReply(cut ? all.slice(0, cut.index) : all);
-  if (!reply.text && cut && cut.kind !== 'separator' && cut.kind !== 'header') {
-    // bottom-posting: the answer follows the quote; keep the unquoted lines after it
-    reply = cleanReply(all.slice(cut.index + cut.lines).filter((l) => !isQuoteLine(l.trimStart())));
+  const full = fallbackText(lines);
+  if (!full) {
+    if (hasOwnContent(lines) || lines.some((l) => !isBlank(l) && l.trim() !== QUOTE_MARKER)) {
+      problems.push('reply-fallback: the message holds only quoted attribution lines; the reply is empty');
+    }
+    return { text: '', signature: null, problems };
   }
-
-  if (!reply.text && full) {
-    problems.push(
-      'reply-fallback: nothing was left after removing quotes and signature; using the full text',
-    );
-    return { text: full, signature: null, problems };
-  }
-  return { text: reply.text, signature: reply.signature, problems };
-}
-
-/** Removes quote markers, trailing quotes and attribution, signature and mobile boilerplate. */
-function cleanReply(input: string[]): { text: string; signature: string | null } {
-  let lines = input.filter((l) => l.trim() !== QUOTE_MARKER);
-  lines = stripTrailingAttribution(stripTrailingQuotes(lines));
-  const { body, signature } = splitSignature(lines);
-  lines = stripTrailingAttribution(stripTrailingQuotes(stripMobileBoilerplate(body)));
-  return { text: trimBlankEdges(lines).join('\n').trim(), signature };
+  problems.push('reply-fallback: nothing was left after removing quotes and signature; using the full text');
+  return { text: full, signature: null, problems };
 }
