@@ -1,10 +1,10 @@
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Envelope } from '../actions/types.ts';
+import { type CheckpointFile, CheckpointWriter } from './checkpoint-writer.ts';
 import { fsyncPath, writeAll } from './fs-durable.ts';
 import { GroupCommitJournal } from './group-commit-journal.ts';
 import { decodeJournalRecords, encodeJournalRecord } from './journal-record.ts';
-import { syncFilesystem } from './sync-filesystem.ts';
 import type { RawPutOptions, RawStore } from './types.ts';
 
 /** Ids become file names: letters, digits, dot, underscore and dash, not starting with a dot. */
@@ -69,6 +69,7 @@ export class LocalRawStore implements RawStore {
   readonly #backlogMax: number;
   readonly #checkpointMs: number;
   readonly #journal: GroupCommitJournal<BacklogEntry>;
+  readonly #writer = new CheckpointWriter();
   /** Journaled messages not yet written out as files, by id (latest put wins). */
   readonly #backlog = new Map<string, BacklogEntry>();
   #backlogBytes = 0;
@@ -194,6 +195,7 @@ export class LocalRawStore implements RawStore {
       await this.#ready.catch(() => undefined);
       await this.checkpoint().catch(() => undefined);
       await this.#journal.close();
+      await this.#writer.close();
     }
     const handle = this.#rawDirHandle;
     this.#rawDirHandle = null;
@@ -266,29 +268,26 @@ export class LocalRawStore implements RawStore {
     const latest = new Map<string, BacklogEntry>();
     for (const entry of tags) latest.set(entry.id, entry);
     const entries = [...latest.values()];
-    // Write every file, then make them all durable at once: one syncfs where the system has it,
-    // else an fdatasync per file. Only then may the journal segments go.
-    // Few at a time, so the journal's own flushes still find a free thread in libuv's pool.
-    for (let i = 0; i < entries.length; i += 4) {
-      await Promise.all(entries.slice(i, i + 4).map((e) => this.#writeFiles(e, false, false)));
-    }
+    // Write every file, then make them all durable at once (one syncfs where the system has it, else an
+    // fdatasync per file), off the main thread. Only then may the journal segments go.
+    const files: CheckpointFile[] = entries.map((e) => ({
+      path: join(this.#rawDir, e.id + EXTENSION),
+      tmp: join(this.#tmpDir, `${e.id}${EXTENSION}.${process.pid}-${++this.#tmpCounter}`),
+      data: e.data,
+    }));
     const envelopes = entries
       .filter((e) => e.envelope)
       .map((e) => `${JSON.stringify({ id: e.id, envelope: e.envelope })}\n`)
       .join('');
-    const logName = `${String(seqs[0]).padStart(12, '0')}-${String(seqs.at(-1)).padStart(12, '0')}.ndjson`;
-    if (envelopes)
-      await this.#writeFileAtomically(join(this.#envelopeDir, logName), [Buffer.from(envelopes)], false);
-    if (!(await syncFilesystem(this.#rawDir))) {
-      for (let i = 0; i < entries.length; i += 4) {
-        await Promise.all(
-          entries.slice(i, i + 4).map((e) => fdatasyncPath(join(this.#rawDir, e.id + EXTENSION))),
-        );
-      }
-      if (envelopes) await fdatasyncPath(join(this.#envelopeDir, logName));
-      await fsyncPath(this.#envelopeDir);
-      await this.#syncRawDir();
+    if (envelopes) {
+      const logName = `${String(seqs[0]).padStart(12, '0')}-${String(seqs.at(-1)).padStart(12, '0')}.ndjson`;
+      files.push({
+        path: join(this.#envelopeDir, logName),
+        tmp: join(this.#tmpDir, `${logName}.${process.pid}-${++this.#tmpCounter}`),
+        data: Buffer.from(envelopes),
+      });
     }
+    await this.#writer.write(files, this.#rawDir);
     await this.#journal.remove(seqs);
     for (const entry of tags) {
       if (this.#backlog.get(entry.id) === entry) {
@@ -300,20 +299,14 @@ export class LocalRawStore implements RawStore {
   }
 
   /**
-   * One message's files, atomically named; each flushed before its rename when `durable` (the directory
-   * fsync is the caller's). Returns the file names.
+   * One message's files (bytes and envelope sidecar), each flushed and atomically renamed into place (the
+   * directory fsync is the caller's). Used by journal recovery; checkpoints go through the writer thread.
    */
-  async #writeFiles(
-    entry: { id: string; data: Buffer; envelope: Envelope | null },
-    durable = true,
-    sidecar = true,
-  ): Promise<void> {
-    const jobs = [this.#writeFileAtomically(join(this.#rawDir, entry.id + EXTENSION), [entry.data], durable)];
-    if (entry.envelope && sidecar) {
+  async #writeFiles(entry: { id: string; data: Buffer; envelope: Envelope | null }): Promise<void> {
+    const jobs = [this.#writeFileAtomically(join(this.#rawDir, entry.id + EXTENSION), [entry.data], true)];
+    if (entry.envelope) {
       const json = Buffer.from(JSON.stringify(entry.envelope));
-      jobs.push(
-        this.#writeFileAtomically(join(this.#rawDir, entry.id + ENVELOPE_EXTENSION), [json], durable),
-      );
+      jobs.push(this.#writeFileAtomically(join(this.#rawDir, entry.id + ENVELOPE_EXTENSION), [json], true));
     }
     await Promise.all(jobs);
   }
@@ -438,15 +431,6 @@ export class LocalRawStore implements RawStore {
       throw err;
     }
     await handle.sync();
-  }
-}
-
-async function fdatasyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
   }
 }
 

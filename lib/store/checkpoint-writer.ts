@@ -1,0 +1,114 @@
+import { Worker } from 'node:worker_threads';
+
+/** One file a checkpoint writes: through `tmp`, renamed to `path`. */
+export interface CheckpointFile {
+  path: string;
+  tmp: string;
+  data: Uint8Array;
+}
+
+// Runs in a worker thread (plain CommonJS, evaluated from this string so it needs no TypeScript loader).
+// Writes each file through its temp name, then makes the batch durable with one syncfs (coreutils
+// `sync --file-system`), or with an fdatasync per file and an fsync per directory where that is missing.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+let syncfs = true;
+function fsyncPath(p, data) {
+  const fd = fs.openSync(p, 'r');
+  try { data ? fs.fdatasyncSync(fd) : fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+}
+parentPort.on('message', ({ seq, packed, files, syncDir }) => {
+  try {
+    const bytes = new Uint8Array(packed);
+    for (const f of files) {
+      const fd = fs.openSync(f.tmp, 'wx', 0o600);
+      try {
+        let at = 0;
+        while (at < f.length) at += fs.writeSync(fd, bytes, f.offset + at, f.length - at);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(f.tmp, f.path);
+    }
+    let synced = false;
+    if (syncfs) {
+      try {
+        execFileSync('sync', ['--file-system', syncDir], { timeout: 60000, stdio: 'ignore' });
+        synced = true;
+      } catch {
+        syncfs = false;
+      }
+    }
+    if (!synced) {
+      const dirs = new Set();
+      for (const f of files) { fsyncPath(f.path, true); dirs.add(path.dirname(f.path)); }
+      for (const d of dirs) fsyncPath(d, false);
+    }
+    parentPort.postMessage({ seq, ok: true });
+  } catch (err) {
+    parentPort.postMessage({ seq, ok: false, message: String(err && err.message || err), code: err && err.code });
+  }
+});
+`;
+
+/**
+ * Writes checkpoint batches off the main thread: a batch of thousands of small files costs the event
+ * loop one message, so SMTP sessions keep their CPU while the journal is written out as files.
+ * The worker does not keep the process alive.
+ */
+export class CheckpointWriter {
+  #worker: Worker | null = null;
+  #seq = 0;
+  readonly #pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+  /** Resolves once every file is in place and durable. */
+  write(files: CheckpointFile[], syncDir: string): Promise<void> {
+    const total = files.reduce((n, f) => n + f.data.length, 0);
+    const packed = new Uint8Array(total);
+    const meta: Array<{ path: string; tmp: string; offset: number; length: number }> = [];
+    let offset = 0;
+    for (const f of files) {
+      packed.set(f.data, offset);
+      meta.push({ path: f.path, tmp: f.tmp, offset, length: f.data.length });
+      offset += f.data.length;
+    }
+    const worker = this.#start();
+    const seq = ++this.#seq;
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(seq, { resolve, reject });
+      worker.ref(); // keep the process up while a batch is being made durable
+      worker.postMessage({ seq, packed: packed.buffer, files: meta, syncDir }, [packed.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    worker.on('message', (msg: { seq: number; ok: boolean; message?: string; code?: string }) => {
+      const waiter = this.#pending.get(msg.seq);
+      this.#pending.delete(msg.seq);
+      if (this.#pending.size === 0) worker.unref();
+      if (!waiter) return;
+      if (msg.ok) waiter.resolve();
+      else
+        waiter.reject(Object.assign(new Error(msg.message ?? 'checkpoint write failed'), { code: msg.code }));
+    });
+    worker.on('error', (err) => {
+      for (const w of this.#pending.values()) w.reject(err);
+      this.#pending.clear();
+      this.#worker = null;
+    });
+    this.#worker = worker;
+    return worker;
+  }
+}
