@@ -23,6 +23,7 @@ export class SseHub {
   }
 
   send(event: string, data: unknown): void {
+    if (this.#clients.size === 0) return;
     this.#write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 

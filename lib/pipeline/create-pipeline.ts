@@ -401,12 +401,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const { size } = await rawStore.put(id, data, { envelope: cleanEnvelope(input.envelope) });
         const receivedAt = now().toISOString();
         const envelope = { mailFrom: input.envelope.mailFrom, rcptTo: [...input.envelope.rcptTo] };
-        await store.recordReceived({ id, receivedAt, envelope: input.envelope, size });
-        await trace(
-          id,
-          'received',
-          `${size} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')}`,
-        );
+        // Record and first trace entry go in one batched transaction (one event-loop turn, not two).
+        await Promise.all([
+          store.recordReceived({ id, receivedAt, envelope: input.envelope, size }),
+          trace(id, 'received', `${size} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')}`),
+        ]);
         emit({ type: 'message.received', id, at: receivedAt, envelope, size });
       } finally {
         accepting.delete(id);

@@ -18,8 +18,9 @@ export interface ClosedSegments<T> {
 const SEGMENT = /^(\d{12})\.log$/;
 
 /**
- * An append-only journal with group commit: records appended while a flush is running are written
- * together and made durable by one `fdatasync`, so many concurrent writers share one disk flush.
+ * An append-only journal with group commit: records appended while a write is running are written
+ * together and made durable by one `fdatasync`, so many concurrent writers share one disk flush. The next
+ * batch is written while the previous one is still being flushed.
  * Segments are rotated by the owner, which retires them with {@link remove} once their contents are
  * durable elsewhere. Each record carries a tag (the owner's handle for it) that comes back on rotation.
  */
@@ -30,6 +31,8 @@ export class GroupCommitJournal<T> {
   #queue: Pending<T>[] = [];
   #scheduled = false;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Flushes (fdatasync) started and not yet finished; they never reject. */
+  readonly #flushing = new Set<Promise<void>>();
   /** Tags per segment that has records and is not yet removed. */
   readonly #segments = new Map<number, T[]>();
 
@@ -78,6 +81,7 @@ export class GroupCommitJournal<T> {
   /** Closes the current segment; returns every segment not yet removed, with its records' tags. */
   rotate(): Promise<ClosedSegments<T>> {
     const op = this.#chain.then(async () => {
+      await Promise.all(this.#flushing);
       await this.#closeFile();
       const seqs = [...this.#segments.keys()].sort((a, b) => a - b);
       return { seqs, tags: seqs.flatMap((s) => this.#segments.get(s) ?? []) };
@@ -100,6 +104,7 @@ export class GroupCommitJournal<T> {
   /** Waits for queued appends, then closes the file. */
   async close(): Promise<void> {
     await this.#chain.catch(() => undefined);
+    await Promise.all(this.#flushing);
     await this.#closeFile();
   }
 
@@ -120,27 +125,40 @@ export class GroupCommitJournal<T> {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
+    let file: FileHandle;
+    const seq = this.#seq;
     try {
       if (!this.#file) {
         this.#file = await open(this.#path(this.#seq), 'a', 0o600);
         await fsyncPath(this.dir); // the new segment's name must survive a crash too
       }
+      file = this.#file;
       const records = batch.map((p) => p.record);
       await writeAll(
-        this.#file,
+        file,
         records,
         records.reduce((n, r) => n + r.length, 0),
       );
-      await this.#file.datasync();
     } catch (err) {
       // A partly written batch may sit at the end of this segment: start a fresh one for what follows.
       await this.#closeFile();
       for (const p of batch) p.reject(err);
       return;
     }
-    const tags = this.#segments.get(this.#seq) ?? [];
-    this.#segments.set(this.#seq, tags);
-    for (const p of batch) tags.push(p.tag);
-    for (const p of batch) p.resolve();
+    // The flush runs outside the write chain: the next batch is written while this one is being flushed,
+    // and the kernel merges overlapping flushes. A flush covers every byte written before it started.
+    const flushed = file.datasync().then(
+      () => {
+        const tags = this.#segments.get(seq) ?? [];
+        this.#segments.set(seq, tags);
+        for (const p of batch) tags.push(p.tag);
+        for (const p of batch) p.resolve();
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
+    this.#flushing.add(flushed);
+    void flushed.finally(() => this.#flushing.delete(flushed));
   }
 }
