@@ -1,0 +1,2 @@
+export { devCertificate, type TlsCredentials } from './dev-certificate.ts';
+export { loadTlsCredentials, TlsConfigError } from './load-credentials.ts';
