@@ -48,6 +48,7 @@ const routes: Array<
   ['POST', /^\/api\/messages$/, injectMessage],
   ['GET', new RegExp(`^/api/messages/${ID}$`), getMessage],
   ['GET', new RegExp(`^/api/messages/${ID}/raw$`), getRaw],
+  ['GET', new RegExp(`^/api/messages/${ID}/html$`), getHtml],
   ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage],
   ['GET', /^\/api\/mailboxes\/([A-Za-z0-9._-]{1,64})$/, listMailbox],
   ['GET', new RegExp(`^/api/threads/${ID}$`), getThread],
@@ -143,6 +144,32 @@ async function getOutboxRaw(
   if (!entry) throw new HttpError(404, `no outbox message ${m[1]}`);
   res.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': entry.raw.length });
   res.end(entry.raw);
+}
+
+/**
+ * The message's HTML body, sandboxed: no scripts, no forms, no remote loads (images only from `data:`
+ * URLs), its own opaque origin, so a hostile message can neither run code nor tell its sender it was read.
+ */
+async function getHtml(
+  deps: HttpApiDeps,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  _url: URL,
+  m: RegExpMatchArray,
+) {
+  const message = await deps.store.getMessage(m[1]!);
+  if (!message) throw new HttpError(404, `no message ${m[1]}`);
+  const body = message.parsed?.html;
+  if (body == null) throw new HttpError(404, `message ${m[1]} has no HTML body`);
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy':
+      "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; form-action 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-resource-policy': 'same-origin',
+  });
+  res.end(body);
 }
 
 async function getMessage(

@@ -227,6 +227,24 @@ On Sat, 28 Nov 2026 at 10:00, Support <support@example.com> wrote:
     ctrl.abort();
   });
 
+  it("serves a message's HTML only inside a sandbox", async () => {
+    const html = crlf(`From: a@sender.test
+To: support@example.com
+Subject: html
+Content-Type: text/html; charset=utf-8
+
+<p>Hi</p><script>alert(1)</script><img src="https://tracker.test/pixel.gif">
+`);
+    const detail = await processed(idOf((await send(html, ['support@example.com'])).response));
+    const res = await fetch(`${mr.api}/api/messages/${detail.id}/html`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/(^|; )sandbox(;|$)/);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain('img-src data:');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('serves a page at /', async () => {
     const res = await fetch(`${mr.api}/`);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
