@@ -1,0 +1,301 @@
+import { isIP } from 'node:net';
+import {
+  type ARCData,
+  type ARCResult,
+  arc,
+  type DKIMResult,
+  type DKIMVerifyResult,
+  type DMARCResult,
+  type DNSResolver,
+  dkimVerify,
+  dmarc,
+  type SPFResult,
+  spf,
+} from 'mailauth';
+import { limitDkimSignatures } from './dkim-limit.ts';
+import { DnsError, type DnsResolver } from './dns-resolver.ts';
+import {
+  type ArcVerdict,
+  type AuthVerdicts,
+  type DkimVerdict,
+  type DmarcVerdict,
+  type SpfVerdict,
+  toAuthResult,
+} from './verdicts.ts';
+
+/** What {@link authenticateMessage} needs besides the message: the SMTP transaction, and DNS. */
+export interface AuthenticateInput {
+  /** The SMTP client's IP address (IPv4-mapped IPv6 is read as IPv4). */
+  ip: string;
+  /** The name the client gave in HELO/EHLO; `''` when it gave none. */
+  helo: string;
+  /** The MAIL FROM address; `''` for the null sender `<>` (then SPF checks the HELO name). */
+  mailFrom: string;
+  /** Answers every DNS question (SPF, DKIM keys, DMARC policy, ARC keys). */
+  resolver: DnsResolver;
+  /** Our authserv-id (RFC 8601), normally the receiving host name; used in comments. */
+  authservId: string;
+  /**
+   * The time DKIM signatures are judged at (`t=`, `x=`).
+   * @default new Date()
+   */
+  now?: Date;
+  /**
+   * Shortest DKIM/ARC key accepted; a shorter one gives DKIM `policy` (weak key).
+   * @default 1024
+   */
+  minBitLength?: number;
+  /**
+   * DKIM signatures verified per message, topmost first; the rest are reported as `policy` verdicts
+   * without a DNS question or body hash (see {@link limitDkimSignatures}).
+   * @default 5
+   */
+  maxDkimSignatures?: number;
+  /**
+   * Time budget for all DNS questions of one message: once spent, every further question fails at once
+   * with `ETIMEOUT` (so a chain of slow lookups ends in `temperror` verdicts, not a stalled SMTP reply).
+   * @default 20000
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * Checks SPF (client IP, HELO, MAIL FROM), DKIM, ARC and DMARC for one message with mailauth, every DNS
+ * question going to `input.resolver`. Reads only the message and the SMTP transaction: never
+ * Authentication-Results, `X-SES-*` or any other verdict header a sender can write. Never throws for a
+ * hostile or malformed message or for DNS failures (those become `temperror`/`permerror` verdicts).
+ *
+ * This is mailauth's `authenticate()` step by step, so that `now` reaches the DKIM check and nothing else
+ * (BIMI, ARC sealing, `Received:` parsing) runs.
+ */
+export async function authenticateMessage(raw: Buffer, input: AuthenticateInput): Promise<AuthVerdicts> {
+  const deadline = Date.now() + (input.timeoutMs ?? 20_000);
+  const budgeted: DnsResolver = (name, rrtype) =>
+    Date.now() < deadline
+      ? input.resolver(name, rrtype)
+      : Promise.reject(new DnsError('ETIMEOUT', name, rrtype));
+  const resolver = budgeted as unknown as DNSResolver;
+  const ip = input.ip.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  const mailFrom = input.mailFrom.trim();
+  const helo = input.helo.trim();
+
+  const limited = limitDkimSignatures(raw, input.maxDkimSignatures ?? 5);
+  let dkimResult: DKIMVerifyResult;
+  try {
+    dkimResult = await dkimVerify(limited.raw, {
+      resolver,
+      sender: mailFrom || undefined,
+      curTime: input.now ?? new Date(),
+      minBitLength: input.minBitLength,
+    });
+  } catch (err) {
+    // mailauth could not read the message at all: nothing below can be judged.
+    return unreadable(ip, helo, mailFrom, err);
+  }
+
+  const spfVerdict = await guard(
+    () => checkSpf(ip, helo, mailFrom, input.authservId, budgeted),
+    (err): SpfVerdict => ({
+      result: 'temperror',
+      scope: mailFrom ? 'mailfrom' : 'helo',
+      domain: null,
+      mailFrom,
+      helo: helo || null,
+      clientIp: ip || null,
+      comment: errorText(err),
+    }),
+  );
+
+  const arcResult = await guard<ARCResult | null>(
+    () => arc(dkimResult.arc as unknown as ARCData, { resolver, minBitLength: input.minBitLength }),
+    () => null,
+  );
+
+  const dkimVerdicts = (dkimResult.results ?? [])
+    .filter((r) => r.signingDomain || toAuthResult(r.status?.result) !== 'none')
+    .map(toDkimVerdict)
+    .concat(limited.skipped);
+
+  const headerFrom = dkimResult.headerFrom ?? [];
+  let dmarcVerdict: DmarcVerdict;
+  if (headerFrom.length !== 1) {
+    dmarcVerdict = {
+      result: 'permerror',
+      domain: null,
+      policy: null,
+      alignment: { spf: null, dkim: null },
+      comment: `${headerFrom.length} From: addresses, DMARC needs exactly one`,
+    };
+  } else {
+    const fromDomain = domainOf(headerFrom[0]!);
+    dmarcVerdict = await guard(
+      async () =>
+        toDmarcVerdict(
+          await dmarc({
+            headerFrom,
+            spfDomains: spfVerdict.result === 'pass' && spfVerdict.domain ? [spfVerdict.domain] : [],
+            dkimDomains: (dkimResult.results ?? [])
+              .filter((r) => r.status?.result === 'pass' && r.signingDomain)
+              .map((r) => ({
+                id: r.id,
+                domain: r.signingDomain,
+                aligned: Boolean(r.status.aligned),
+                underSized: r.status.underSized,
+              })),
+            ...(arcResult ? { arcResult } : {}),
+            resolver,
+          }),
+          fromDomain,
+        ),
+      (err): DmarcVerdict => ({
+        result: 'temperror',
+        domain: fromDomain || null,
+        policy: null,
+        alignment: { spf: null, dkim: null },
+        comment: errorText(err),
+      }),
+    );
+  }
+
+  return {
+    source: 'mailauth',
+    spf: spfVerdict,
+    dkim: dkimVerdicts,
+    dmarc: dmarcVerdict,
+    arc: arcResult
+      ? toArcVerdict(arcResult)
+      : { result: 'fail', instance: null, comment: 'ARC validation failed' },
+    spam: null,
+    virus: null,
+  };
+}
+
+/** Runs one check; a throw (a mailauth bug on hostile input) becomes the fallback verdict. */
+async function guard<T>(check: () => Promise<T>, fallback: (err: unknown) => T): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    return fallback(err);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message || err.name : String(err);
+}
+
+function unreadable(ip: string, helo: string, mailFrom: string, err: unknown): AuthVerdicts {
+  const comment = `message could not be read: ${errorText(err)}`;
+  return {
+    source: 'mailauth',
+    spf: {
+      result: 'temperror',
+      scope: mailFrom ? 'mailfrom' : 'helo',
+      domain: null,
+      mailFrom,
+      helo: helo || null,
+      clientIp: ip || null,
+      comment,
+    },
+    dkim: [{ result: 'permerror', domain: null, selector: null, aligned: null, comment }],
+    dmarc: { result: 'permerror', domain: null, policy: null, alignment: { spf: null, dkim: null }, comment },
+    arc: { result: 'fail', instance: null, comment },
+    spam: null,
+    virus: null,
+  };
+}
+
+async function checkSpf(
+  ip: string,
+  helo: string,
+  mailFrom: string,
+  authservId: string,
+  resolver: DnsResolver,
+): Promise<SpfVerdict> {
+  const base = {
+    scope: mailFrom ? 'mailfrom' : 'helo',
+    mailFrom,
+    helo: helo || null,
+    clientIp: ip || null,
+  } as const;
+  if (!isIP(ip)) {
+    return { ...base, result: 'none', domain: null, comment: 'no client IP address to check' };
+  }
+  // RFC 7208 §2.3: an address literal HELO is checked as `[ip]` (it has no SPF record).
+  const heloName = helo ? (isIP(helo) ? `[${helo}]` : helo) : `[${ip}]`;
+  const result: SPFResult = await spf({
+    ip,
+    helo: heloName,
+    sender: mailFrom || undefined,
+    mta: authservId,
+    resolver: resolver as unknown as DNSResolver,
+  });
+  const verdict: SpfVerdict = {
+    ...base,
+    result: toAuthResult(result.status?.result),
+    domain: result.domain && result.domain !== '-' ? result.domain.toLowerCase() : null,
+  };
+  if (result.rr) verdict.record = result.rr;
+  if (result.status?.comment) verdict.comment = result.status.comment;
+  return verdict;
+}
+
+function toDkimVerdict(r: DKIMResult): DkimVerdict {
+  const status = r.status ?? { result: 'permerror' };
+  const verdict: DkimVerdict = {
+    result: toAuthResult(status.result),
+    domain: r.signingDomain ? r.signingDomain.toLowerCase() : null,
+    selector: r.selector ?? null,
+    aligned: Boolean(status.aligned),
+  };
+  const algorithm = (r as { algo?: unknown }).algo ?? r.algorithm;
+  if (typeof algorithm === 'string' && algorithm) verdict.algorithm = algorithm;
+  const comments = [status.comment, status.policy?.['dkim-rules']].filter(Boolean);
+  if (comments.length) verdict.comment = comments.join('; ');
+  return verdict;
+}
+
+const POLICIES = new Set(['none', 'quarantine', 'reject']);
+
+function toDmarcVerdict(d: DMARCResult | false, fromDomain: string): DmarcVerdict {
+  if (!d) {
+    return {
+      result: 'permerror',
+      domain: fromDomain || null,
+      policy: null,
+      alignment: { spf: null, dkim: null },
+    };
+  }
+  const verdict: DmarcVerdict = {
+    result: toAuthResult(d.status?.result),
+    domain: fromDomain || null,
+    policy: null,
+    alignment: { spf: null, dkim: null },
+  };
+  if (d.rr) {
+    const policy = String(d.policy ?? '')
+      .trim()
+      .toLowerCase();
+    // RFC 7489 §6.6.3: an unknown p= is read as none.
+    verdict.policy = (POLICIES.has(policy) ? policy : 'none') as DmarcVerdict['policy'];
+    if (typeof d.pct === 'number' && d.pct >= 0 && d.pct < 100) verdict.pct = d.pct;
+    verdict.alignment = { spf: Boolean(d.alignment?.spf?.result), dkim: Boolean(d.alignment?.dkim?.result) };
+    verdict.record = d.rr;
+  }
+  const comment = d.status?.comment || d.error;
+  if (comment) verdict.comment = comment;
+  return verdict;
+}
+
+function toArcVerdict(a: ARCResult): ArcVerdict {
+  const verdict: ArcVerdict = {
+    result: toAuthResult(a?.status?.result),
+    instance: typeof a?.i === 'number' ? a.i : null,
+  };
+  if (a?.status?.comment) verdict.comment = a.status.comment;
+  return verdict;
+}
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return (at >= 0 ? address.slice(at + 1) : address).trim().toLowerCase();
+}

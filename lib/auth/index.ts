@@ -1,0 +1,34 @@
+export { type AuthenticateInput, authenticateMessage } from './authenticate.ts';
+export { authenticationResultsHeader } from './authentication-results.ts';
+export { normalizeAuthservId } from './authserv-id.ts';
+export { dmarcRejects } from './dmarc-policy.ts';
+export {
+  type DnsAnswer,
+  DnsError,
+  type DnsErrorCode,
+  type DnsResolver,
+  type MxAnswer,
+} from './dns-resolver.ts';
+export { AuthConfigError } from './errors.ts';
+export {
+  findForgedAuthResults,
+  type HeaderFieldSpan,
+  isSenderVerdictHeader,
+  SENDER_VERDICT_HEADERS,
+  stripForgedAuthResults,
+} from './forged-headers.ts';
+export { mapSesVerdicts, type SesMail, type SesReceipt, type SesVerdict } from './ses-verdicts.ts';
+export { createStaticResolver, type StaticRecords, type StaticZone } from './static-resolver.ts';
+export { createSystemResolver, type SystemResolverOptions } from './system-resolver.ts';
+export {
+  type ArcVerdict,
+  AUTH_RESULTS,
+  type AuthResult,
+  type AuthVerdicts,
+  type ContentVerdict,
+  type DkimVerdict,
+  type DmarcVerdict,
+  type SpfVerdict,
+  toAuthResult,
+  type VerdictSource,
+} from './verdicts.ts';

@@ -1,0 +1,140 @@
+/**
+ * Authentication verdicts: one plain-JSON shape for every ingress (our own SMTP server, the dev HTTP API,
+ * Amazon SES). Stored with the message, shown by the API and `mailroom parse --auth`, read by route rules.
+ * Nothing here is ever taken from the message's own headers: verdicts come only from our computation
+ * ({@link authenticateMessage}) or from the SES receipt ({@link mapSesVerdicts}).
+ */
+
+/**
+ * An RFC 8601 §2.7 result word. Which words a method uses:
+ * - SPF (RFC 7208 §2.6): pass, fail, softfail, neutral, none, temperror, permerror
+ * - DKIM (RFC 8601 §2.7.1): pass, fail, neutral, none, policy, temperror, permerror
+ * - DMARC (RFC 7489 §11.2): pass, fail, none, temperror, permerror
+ * - ARC (RFC 8617 §4.4): pass, fail, none
+ */
+export type AuthResult =
+  | 'pass'
+  | 'fail'
+  | 'softfail'
+  | 'neutral'
+  | 'none'
+  | 'temperror'
+  | 'permerror'
+  | 'policy';
+
+/** Every {@link AuthResult}, in RFC 8601 order. */
+export const AUTH_RESULTS: readonly AuthResult[] = [
+  'pass',
+  'fail',
+  'softfail',
+  'neutral',
+  'none',
+  'temperror',
+  'permerror',
+  'policy',
+];
+
+/** Where a set of verdicts was computed. */
+export type VerdictSource = 'mailauth' | 'ses';
+
+/** The SPF check of the SMTP client (RFC 7208). */
+export interface SpfVerdict {
+  result: AuthResult;
+  /**
+   * Which identity was checked: the MAIL FROM domain, or the HELO name when MAIL FROM was the null
+   * sender `<>` (RFC 7208 §2.4).
+   */
+  scope: 'mailfrom' | 'helo';
+  /** The domain checked (lower case); null when unknown (SES does not say). */
+  domain: string | null;
+  /** The MAIL FROM address as given, `''` for the null sender; null when unknown. */
+  mailFrom: string | null;
+  /** The HELO/EHLO name as given; null when unknown. */
+  helo: string | null;
+  /** The SMTP client's IP address; null when unknown. */
+  clientIp: string | null;
+  /** The SPF record evaluated, when one was found. */
+  record?: string;
+  /** Human-readable explanation. */
+  comment?: string;
+}
+
+/** The check of one DKIM-Signature (RFC 6376). A message without signatures has none of these. */
+export interface DkimVerdict {
+  result: AuthResult;
+  /** The signing domain (`d=`, lower case); null when the signature could not be read or is unknown (SES). */
+  domain: string | null;
+  /** The selector (`s=`); null when unknown. */
+  selector: string | null;
+  /**
+   * Whether `d=` is aligned (relaxed, same organizational domain) with the From: domain — the DKIM half
+   * of DMARC. A non-passing signature is never counted by DMARC, aligned or not. Null when unknown (SES).
+   */
+  aligned: boolean | null;
+  /** `a=`, e.g. `rsa-sha256`. */
+  algorithm?: string;
+  /** Human-readable explanation (why it failed, `weak-key` policy…). */
+  comment?: string;
+}
+
+/** The DMARC evaluation of the From: domain (RFC 7489). */
+export interface DmarcVerdict {
+  /** `pass` when an aligned SPF or DKIM pass exists; `none` when the domain publishes no policy. */
+  result: AuthResult;
+  /** The RFC 5322.From domain (lower case); null when the message has no single From: address, or unknown. */
+  domain: string | null;
+  /**
+   * The policy that applies to this message (`sp=` for a subdomain that has no record of its own, else
+   * `p=`); null when no policy was found.
+   */
+  policy: 'none' | 'quarantine' | 'reject' | null;
+  /** Percentage of failing mail the policy applies to (`pct=`). @default 100 */
+  pct?: number;
+  /** Which halves aligned: null when unknown (SES, or no policy to evaluate). */
+  alignment: { spf: boolean | null; dkim: boolean | null };
+  /** The DMARC record evaluated, when one was found. */
+  record?: string;
+  /** Human-readable explanation. */
+  comment?: string;
+}
+
+/** The ARC chain validation (RFC 8617 `cv`). */
+export interface ArcVerdict {
+  /** `none`: no ARC sets; `pass`: a valid chain; `fail`: a broken one. */
+  result: AuthResult;
+  /** Instance (`i=`) of the newest ARC set; 0 without a chain, null when unknown. */
+  instance: number | null;
+  /** Human-readable explanation (why the chain failed). */
+  comment?: string;
+}
+
+/** A content scan verdict (spam or virus), as SES gives it. */
+export interface ContentVerdict {
+  /** `gray`: the scan could not decide; `temperror`: the scan failed (SES `PROCESSING_FAILED`). */
+  verdict: 'pass' | 'fail' | 'gray' | 'temperror';
+}
+
+/** Every authentication verdict for one message. Plain JSON: safe to store, send and compare. */
+export interface AuthVerdicts {
+  /** Who computed them. */
+  source: VerdictSource;
+  spf: SpfVerdict;
+  /** One entry per DKIM-Signature, in header order; empty for an unsigned message. */
+  dkim: DkimVerdict[];
+  dmarc: DmarcVerdict;
+  /** Null when the ingress does not validate ARC (SES). */
+  arc: ArcVerdict | null;
+  /** Null when no spam scan ran (our own ingress has no scanner). */
+  spam: ContentVerdict | null;
+  /** Null when no virus scan ran. */
+  virus: ContentVerdict | null;
+}
+
+/** Reads a result word from mailauth or elsewhere; anything unknown becomes `permerror`. */
+export function toAuthResult(word: unknown): AuthResult {
+  const w = typeof word === 'string' ? word.trim().toLowerCase() : '';
+  if (w === 'temperr') return 'temperror';
+  if (w === 'permerr') return 'permerror';
+  if (w === 'skipped') return 'none';
+  return (AUTH_RESULTS as readonly string[]).includes(w) ? (w as AuthResult) : 'permerror';
+}
