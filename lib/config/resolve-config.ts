@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { RouteConfigError } from '../routing/errors.ts';
 import { routerFromConfig } from '../routing/router.ts';
@@ -77,6 +78,16 @@ const route = z
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 
+/** `192.0.2.1`, `2001:db8::1`, `10.0.0.0/8`, `2001:db8::/32`. */
+function isIpOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
 const schema = z
   .object({
     domains: z.array(domainName).min(1, { message: 'list at least one domain' }),
@@ -91,6 +102,24 @@ const schema = z
         maxRecipients: positiveInt.default(100),
         socketTimeoutMs: positiveInt.default(300_000),
         closeTimeoutMs: z.number().int().nonnegative().default(30_000),
+        maxClients: positiveInt.default(100),
+        maxClientsPerIp: positiveInt.default(20),
+        connectionRatePerIp: z.number().int().nonnegative().default(100),
+        messageRatePerIp: z.number().int().nonnegative().default(300),
+        rateWindowMs: positiveInt.default(60_000),
+        limitExemptIps: z
+          .array(z.string().refine(isIpOrCidr, { message: 'must be an IP address or a CIDR range' }))
+          .default(['127.0.0.1', '::1']),
+        maxBadCommands: positiveInt.default(10),
+        maxCommandLineBytes: positiveInt
+          .min(512, { message: 'must be at least 512 (RFC 5321 §4.5.3.1.4)' })
+          .default(512),
+        greetingTimeoutMs: positiveInt.default(300_000),
+        mailTimeoutMs: positiveInt.default(300_000),
+        rcptTimeoutMs: positiveInt.default(300_000),
+        dataInitiationTimeoutMs: positiveInt.default(120_000),
+        dataBlockTimeoutMs: positiveInt.default(180_000),
+        dataTerminationTimeoutMs: positiveInt.default(600_000),
       })
       .strict()
       .prefault({}),

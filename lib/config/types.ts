@@ -12,10 +12,85 @@ export interface SmtpOptions {
   maxMessageBytes?: number;
   /** Recipients per message; the next RCPT gets `452 4.5.3`. @default 100 */
   maxRecipients?: number;
-  /** Idle socket timeout. @default 300_000 (RFC 5321 §4.5.3.2 gives 5 minutes) */
+  /**
+   * Server timeout (RFC 5321 §4.5.3.2.7): how long we wait for the client's next command when no more
+   * specific timeout below applies. Past it the client gets `421 4.4.2` and is disconnected.
+   * @default 300_000 (5 minutes)
+   */
   socketTimeoutMs?: number;
   /** How long SIGTERM waits for open sessions before answering 421. @default 30_000 */
   closeTimeoutMs?: number;
+
+  /**
+   * Clients connected at once, from all addresses. One more is greeted with `421 4.7.0` and disconnected.
+   * @default 100
+   */
+  maxClients?: number;
+  /**
+   * Clients connected at once from one IPv4 address or IPv6 /64. One more gets `421 4.7.0`.
+   * @default 20
+   */
+  maxClientsPerIp?: number;
+  /**
+   * Connections one IPv4 address or IPv6 /64 may open per `rateWindowMs`; past it new connections are
+   * greeted with `421 4.7.0`. Refused connections count too. 0 turns the limit off.
+   * @default 100
+   */
+  connectionRatePerIp?: number;
+  /**
+   * Transactions (MAIL FROM commands) one IPv4 address or IPv6 /64 may start per `rateWindowMs`; past it
+   * MAIL FROM gets `450 4.7.1`. 0 turns the limit off.
+   * @default 300
+   */
+  messageRatePerIp?: number;
+  /** The window of `connectionRatePerIp` and `messageRatePerIp`. @default 60_000 (1 minute) */
+  rateWindowMs?: number;
+  /**
+   * Addresses and CIDR ranges that the per-IP limits (`maxClientsPerIp`, `connectionRatePerIp`,
+   * `messageRatePerIp`) do not apply to. `maxClients` applies to everyone.
+   * @default ['127.0.0.1', '::1'] (loopback: local tools and a proxy on the same host)
+   */
+  limitExemptIps?: string[];
+  /**
+   * Unrecognised or invalid commands (replies 500–504 and 555) a session may send; the one that reaches
+   * the limit gets `421 4.7.0` and the session is closed. The count restarts after each accepted message.
+   * @default 10
+   */
+  maxBadCommands?: number;
+  /**
+   * Longest command line, CRLF included (RFC 5321 §4.5.3.1.4: 512 octets). A longer line is discarded
+   * and answered `500 5.5.2` (it counts as a bad command).
+   * @default 512
+   */
+  maxCommandLineBytes?: number;
+  /**
+   * After our `220` greeting, how long the client may take to send its first command
+   * (RFC 5321 §4.5.3.2.1, initial 220 message: 5 minutes).
+   * @default 300_000
+   */
+  greetingTimeoutMs?: number;
+  /** After MAIL FROM, how long the client may take to send its next command (§4.5.3.2.2). @default 300_000 */
+  mailTimeoutMs?: number;
+  /** After RCPT TO, how long the client may take to send its next command (§4.5.3.2.3). @default 300_000 */
+  rcptTimeoutMs?: number;
+  /**
+   * After our `354`, how long the client may take to send the first bytes of the message
+   * (§4.5.3.2.4, DATA initiation: 2 minutes).
+   * @default 120_000
+   */
+  dataInitiationTimeoutMs?: number;
+  /**
+   * During DATA, the longest pause between two blocks of the message (§4.5.3.2.5, data block:
+   * 3 minutes). A client that stalls longer gets `421 4.4.2`; nothing of its message is kept.
+   * @default 180_000
+   */
+  dataBlockTimeoutMs?: number;
+  /**
+   * Our own deadline for answering the end of DATA (§4.5.3.2.6: the client waits 10 minutes). When
+   * storing takes longer, `accept()` is aborted and the client gets `451 4.3.0` and retries.
+   * @default 600_000
+   */
+  dataTerminationTimeoutMs?: number;
 }
 
 export interface HttpOptions {

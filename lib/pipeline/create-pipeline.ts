@@ -404,7 +404,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         // Record and first trace entry go in one batched transaction (one event-loop turn, not two).
         await Promise.all([
           store.recordReceived({ id, receivedAt, envelope: input.envelope, size }),
-          trace(id, 'received', `${size} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')}`),
+          trace(
+            id,
+            'received',
+            `${size} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')}`,
+          ),
         ]);
         emit({ type: 'message.received', id, at: receivedAt, envelope, size });
       } finally {

@@ -16,6 +16,16 @@ const OWN_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3}(?: |$)/;
  */
 export class ConnectionRegistry extends Set<SmtpConnection> {
   readonly #byId = new Map<string, SmtpConnection>();
+  readonly #prepare: ((connection: SmtpConnection) => void) | undefined;
+
+  /**
+   * @param prepare Called once for each new connection, before smtp-server starts reading from its
+   *   socket (smtp-server adds a connection here just before `init()`).
+   */
+  constructor(prepare?: (connection: SmtpConnection) => void) {
+    super();
+    this.#prepare = prepare;
+  }
 
   override add(connection: SmtpConnection): this {
     if (!this.has(connection)) {
@@ -28,6 +38,7 @@ export class ConnectionRegistry extends Set<SmtpConnection> {
           typeof data === 'string' && OWN_ENHANCED_CODE.test(data) ? false : context,
         );
       this.#byId.set(connection.id, connection);
+      this.#prepare?.(connection);
     }
     return super.add(connection);
   }

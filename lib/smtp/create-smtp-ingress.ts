@@ -1,13 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Envelope, Logger } from '../actions/types.ts';
-import { ConnectionRegistry } from './connection-registry.ts';
+import type { SmtpOptions } from '../config/types.ts';
+import { ConnectionRegistry, type SmtpConnection } from './connection-registry.ts';
 import {
+  LimitError,
   MessageTooBigError,
   RecipientRejectedError,
   TemporaryFailureError,
   TooManyRecipientsError,
 } from './errors.ts';
+import { InputGuard } from './input-guard.ts';
+import { addressMatcher, clientKey, smtpDefaults, WindowCounter } from './limits.ts';
 import { MessageBody } from './message-body.ts';
 import { receivedHeader } from './received-header.ts';
 import type { SmtpIngress, SmtpIngressDeps } from './types.ts';
@@ -23,13 +27,36 @@ const noLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * Replies: `550 …` (the router's verdict) at RCPT, `452 4.5.3` past `maxRecipients`, `552 5.3.4` for a
  * message over `maxMessageBytes` (at MAIL FROM when `SIZE=` says so, else at the end of DATA),
  * `451 4.3.0` when `accept()` fails, `250 2.0.0 Ok: queued as <id>` on success.
+ *
+ * Hardening (see {@link InputGuard}): only `<CR><LF>.<CR><LF>` ends DATA; bare CR, bare LF and NUL refuse
+ * the message (`550 5.5.2`) or, in a command, the connection (`421 4.5.2`); pipelining around DATA is
+ * refused (`554 5.5.0` / `421 4.5.0`). Limits: `maxClients`, `maxClientsPerIp` and `connectionRatePerIp`
+ * (`421 4.7.0` instead of the greeting), `messageRatePerIp` (`450 4.7.1` at MAIL FROM), `maxBadCommands`
+ * (`421 4.7.0`), `maxCommandLineBytes` (`500 5.5.2`), and the RFC 5321 §4.5.3.2 timeouts (`421 4.4.2`).
  */
 export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
-  const { options } = deps;
+  const options = withDefaults(deps.options);
   const logger = deps.logger ?? noLogger;
   /** Sessions with a DATA in progress (by session id). */
   const receiving = new Set<string>();
   let closing: Promise<void> | null = null;
+  const guards = new WeakMap<SmtpConnection, InputGuard>();
+  const exempt = addressMatcher(options.limitExemptIps);
+  const connectionRate = new WindowCounter(options.rateWindowMs);
+  const messageRate = new WindowCounter(options.rateWindowMs);
+  const guardOptions = {
+    maxCommandLineBytes: options.maxCommandLineBytes,
+    maxBadCommands: options.maxBadCommands,
+    timeouts: {
+      greeting: options.greetingTimeoutMs,
+      idle: options.socketTimeoutMs,
+      mail: options.mailTimeoutMs,
+      rcpt: options.rcptTimeoutMs,
+      dataInitiation: options.dataInitiationTimeoutMs,
+      dataBlock: options.dataBlockTimeoutMs,
+    },
+    logger,
+  };
 
   const server = new SMTPServer({
     name: options.hostname,
@@ -42,7 +69,32 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     disableReverseLookup: true,
     socketTimeout: options.socketTimeoutMs,
     closeTimeout: options.closeTimeoutMs,
+    // The guard passes on lines of at most maxCommandLineBytes; the parser's own limit is a backstop.
+    maxCommandLength: options.maxCommandLineBytes,
     logger: false,
+    onConnect(session, callback) {
+      const refusal = admit(session);
+      if (!refusal) guardOf(session)?.wait('greeting');
+      callback(refusal);
+    },
+    onMailFrom(_address, session, callback) {
+      const address = session.remoteAddress;
+      if (
+        options.messageRatePerIp > 0 &&
+        !exempt(address) &&
+        messageRate.hit(clientKey(address)) > options.messageRatePerIp
+      ) {
+        logger.info('smtp message rate limit', { session: session.id, remoteAddress: address });
+        return callback(
+          new LimitError(
+            'messageRatePerIp',
+            450,
+            '4.7.1 Too many messages from your address, try again later',
+          ),
+        );
+      }
+      callback();
+    },
     onRcptTo(address, session, callback) {
       callback(checkRecipient(address.address, session));
     },
@@ -57,8 +109,38 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
       receiving.delete(session.id);
     },
   });
-  const connections = new ConnectionRegistry();
+  const connections = new ConnectionRegistry((connection) => {
+    guards.set(connection, new InputGuard(connection, guardOptions));
+  });
   server.connections = connections;
+
+  function guardOf(session: SMTPServerSession): InputGuard | undefined {
+    const connection = connections.byId(session.id);
+    return connection && guards.get(connection);
+  }
+
+  /** Connection limits, checked before the greeting; a refusal is sent instead of it. */
+  function admit(session: SMTPServerSession): LimitError | null {
+    const address = session.remoteAddress;
+    const refuse = (limit: LimitError['limit'], text: string) => {
+      logger.info('smtp connection refused', { session: session.id, remoteAddress: address, limit });
+      return new LimitError(limit, 421, `4.7.0 ${options.hostname} ${text}, try again later`);
+    };
+    if (connections.size > options.maxClients) return refuse('maxClients', 'Too many connections');
+    if (exempt(address)) return null;
+    const key = clientKey(address);
+    if (options.connectionRatePerIp > 0 && connectionRate.hit(key) > options.connectionRatePerIp) {
+      return refuse('connectionRatePerIp', 'Too many connections from your address');
+    }
+    let fromSameClient = 0;
+    for (const connection of connections) {
+      if (clientKey(connection.remoteAddress) === key) fromSameClient++;
+    }
+    if (fromSameClient > options.maxClientsPerIp) {
+      return refuse('maxClientsPerIp', 'Too many connections from your address');
+    }
+    return null;
+  }
 
   server.on('error', (err: NodeJS.ErrnoException & { remoteAddress?: string }) => {
     // Mostly clients that went away (ECONNRESET, EPIPE, timeouts); never fatal for the server.
@@ -92,7 +174,9 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
 
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const controller = new AbortController();
-    const body = new MessageBody(stream, options.maxMessageBytes, controller);
+    const guard = guardOf(session);
+    const refusal = () => guard?.error() ?? null;
+    const body = new MessageBody(stream, options.maxMessageBytes, controller, refusal);
     const envelope = toEnvelope(session);
     const prefix = Buffer.from(
       receivedHeader({
@@ -106,19 +190,54 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
       'utf8',
     );
 
+    // RFC 5321 §4.5.3.2.6: the client waits 10 minutes for our reply to the end of DATA. If storing takes
+    // longer than dataTerminationTimeoutMs, give up (the store sees the abort) and answer 451.
+    let timer: NodeJS.Timeout | undefined;
+    let expire: (err: Error) => void = () => {};
+    const deadline = new Promise<never>((_resolve, reject) => {
+      expire = reject;
+    });
+    deadline.catch(() => {});
+    const startDeadline = () => {
+      timer = setTimeout(() => {
+        const err = new TemporaryFailureError('Timed out storing the message, try again later');
+        logger.error('accept() did not finish in time', {
+          session: session.id,
+          timeoutMs: options.dataTerminationTimeoutMs,
+        });
+        controller.abort(err);
+        expire(err);
+      }, options.dataTerminationTimeoutMs);
+    };
+    stream.once('end', startDeadline);
+
     let id: string | undefined;
     let failed = false;
     let failure: unknown;
     try {
-      ({ id } = await deps.accept({ envelope, prefix, body, signal: controller.signal }));
+      ({ id } = await Promise.race([
+        deps.accept({ envelope, prefix, body, signal: controller.signal }),
+        deadline,
+      ]));
     } catch (err) {
       failed = true;
       failure = err;
+    } finally {
+      clearTimeout(timer);
+      stream.off('end', startDeadline);
     }
     // The reply may only go out once the client has sent the whole message.
     await body.drain();
 
     const log = { session: session.id, mailFrom: envelope.mailFrom, rcptTo: envelope.rcptTo };
+    // A message with a bare CR/LF/NUL or sent out of step is refused, whatever else happened to it.
+    const refused = body.refused ?? (failed || !id ? refusal() : null);
+    if (refused) {
+      if (!controller.signal.aborted) controller.abort(refused);
+      if (!failed && id) logger.error('accept() stored a message it should have given up', { ...log, id });
+      logger.info('message refused', { ...log, reason: refused.message });
+      throw refused;
+    }
     if (body.tooBig) {
       if (!failed) logger.error('accept() took a message over the size limit', { ...log, id });
       logger.info('message refused: too big', { ...log, limit: options.maxMessageBytes });
@@ -129,6 +248,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     if (failed || !id) {
       if (!controller.signal.aborted) controller.abort(failure);
       logger.error('message not stored', { ...log, error: String(failure) });
+      if (failure instanceof TemporaryFailureError) throw failure;
       throw new TemporaryFailureError('Could not store the message, try again later', { cause: failure });
     }
     if (!body.complete) {
@@ -179,4 +299,11 @@ function toEnvelope(session: SMTPServerSession): Envelope {
   };
   if (session.hostNameAppearsAs) envelope.helo = session.hostNameAppearsAs;
   return envelope;
+}
+
+/** The options given, with the defaults for those missing (or `undefined`). */
+function withDefaults(given: SmtpOptions): Required<SmtpOptions> {
+  const options: Record<string, unknown> = { ...smtpDefaults };
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) options[key] = value;
+  return options as unknown as Required<SmtpOptions>;
 }

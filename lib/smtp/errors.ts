@@ -51,3 +51,46 @@ export class TemporaryFailureError extends SmtpReplyError {
     super(451, `4.3.0 ${message}`, options);
   }
 }
+
+/** What made a message or a command line malformed. */
+export type BareCharacter = 'bare LF' | 'bare CR' | 'NUL';
+
+/**
+ * The message contained a bare LF, a bare CR or a NUL (RFC 5321 §2.3.8 allows CR and LF only together):
+ * `550 5.5.2`, answered at the real end of DATA. Nothing of the message is stored, so a fake end of data
+ * such as `<LF>.<LF>` (SMTP smuggling, CVE-2023-51764/5/6) can neither end it nor smuggle a second one.
+ */
+export class BareLineEndingError extends SmtpReplyError {
+  override readonly name = 'BareLineEndingError';
+  constructor(readonly found: BareCharacter) {
+    super(550, `5.5.2 Message refused: ${found} in the message, lines must end with CRLF`);
+  }
+}
+
+/**
+ * The client sent the message before our `354`, or more commands after the end of DATA before our reply
+ * to it (RFC 2920 §3.1 forbids both): `554 5.5.0`. Nothing of the message is stored.
+ */
+export class PipeliningError extends SmtpReplyError {
+  override readonly name = 'PipeliningError';
+  constructor(readonly what: 'before 354' | 'after end of data') {
+    super(
+      554,
+      what === 'before 354'
+        ? '5.5.0 SMTP synchronization error: message sent before the 354 reply'
+        : '5.5.0 SMTP synchronization error: commands sent before the reply to the end of DATA',
+    );
+  }
+}
+
+/** A connection refused by a limit (`421 4.7.0`, too many clients) or a rate (`450 4.7.1` at MAIL FROM). */
+export class LimitError extends SmtpReplyError {
+  override readonly name = 'LimitError';
+  constructor(
+    readonly limit: 'maxClients' | 'maxClientsPerIp' | 'connectionRatePerIp' | 'messageRatePerIp',
+    code: 421 | 450,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}

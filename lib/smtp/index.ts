@@ -1,10 +1,15 @@
 export { createSmtpIngress } from './create-smtp-ingress.ts';
 export {
+  type BareCharacter,
+  BareLineEndingError,
+  LimitError,
   MessageTooBigError,
+  PipeliningError,
   RecipientRejectedError,
   SmtpReplyError,
   TemporaryFailureError,
   TooManyRecipientsError,
 } from './errors.ts';
+export { smtpDefaults } from './limits.ts';
 export { type ReceivedHeaderInput, receivedHeader, rfc5322Date } from './received-header.ts';
 export type { AcceptInput, SmtpIngress, SmtpIngressDeps } from './types.ts';

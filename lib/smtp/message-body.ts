@@ -1,5 +1,5 @@
 import type { SMTPServerDataStream } from 'smtp-server';
-import { MessageTooBigError } from './errors.ts';
+import { MessageTooBigError, type SmtpReplyError } from './errors.ts';
 
 /**
  * The DATA stream of one message as the iterable handed to `accept()`.
@@ -8,18 +8,35 @@ import { MessageTooBigError } from './errors.ts';
  * the message as over the limit, so the store gives up and nothing the size of the message is held.
  * Unlike iterating the stream directly, ending the iteration early does not destroy the stream: smtp-server
  * can only answer once it has read the rest of the message, which {@link MessageBody.drain} does.
+ *
+ * `refusal` is asked before each chunk is handed on and once more at the end: when it returns an error
+ * (the message has a bare LF, or was pipelined), the iteration throws it and the store gives up, so a
+ * refused message is never complete.
  */
 export class MessageBody implements AsyncIterable<Buffer> {
   readonly #stream: SMTPServerDataStream;
   readonly #limit: number;
   readonly #controller: AbortController;
+  readonly #refusal: () => SmtpReplyError | null;
   #iterated = false;
   #complete = false;
+  #refused: SmtpReplyError | null = null;
 
-  constructor(stream: SMTPServerDataStream, limit: number, controller: AbortController) {
+  constructor(
+    stream: SMTPServerDataStream,
+    limit: number,
+    controller: AbortController,
+    refusal: () => SmtpReplyError | null = () => null,
+  ) {
     this.#stream = stream;
     this.#limit = limit;
     this.#controller = controller;
+    this.#refusal = refusal;
+  }
+
+  /** The refusal the iteration threw, if it threw one. */
+  get refused(): SmtpReplyError | null {
+    return this.#refused;
   }
 
   /** True once the iteration has yielded the whole message. */
@@ -43,9 +60,11 @@ export class MessageBody implements AsyncIterable<Buffer> {
     const stream = this.#stream;
     try {
       for await (const chunk of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+        this.#checkRefusal();
         if (stream.sizeExceeded) throw this.#tooBig();
         yield chunk;
       }
+      this.#checkRefusal();
     } catch (err) {
       if (!this.#controller.signal.aborted) this.#controller.abort(err);
       throw err;
@@ -76,6 +95,14 @@ export class MessageBody implements AsyncIterable<Buffer> {
       stream.on('data', discard);
       stream.resume();
     });
+  }
+
+  #checkRefusal(): void {
+    const refusal = this.#refusal();
+    if (refusal) {
+      this.#refused = refusal;
+      throw refusal;
+    }
   }
 
   #tooBig(): MessageTooBigError {

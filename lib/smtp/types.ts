@@ -19,7 +19,8 @@ export interface AcceptInput {
 }
 
 export interface SmtpIngressDeps {
-  options: Required<SmtpOptions>;
+  /** Missing options take their defaults (the same as `resolveConfig()` fills in). */
+  options: SmtpOptions;
   /** RCPT-time decision, from the router. `<>` senders and postmaster are the router's business too. */
   checkRecipient(rcpt: string, input: RoutingInput): RecipientVerdict;
   /** Stores durably and records; resolves with the id only once durable. */

@@ -6,6 +6,7 @@ import type { Envelope } from '../../../lib/actions/types.ts';
 import type { SmtpOptions } from '../../../lib/config/types.ts';
 import type { RecipientVerdict } from '../../../lib/routing/types.ts';
 import { createSmtpIngress } from '../../../lib/smtp/index.ts';
+import { smtpDefaults } from '../../../lib/smtp/limits.ts';
 import type { AcceptInput, SmtpIngress } from '../../../lib/smtp/types.ts';
 import { LocalRawStore, type LocalRawStoreOptions } from '../../../lib/store/local-raw-store.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
@@ -22,6 +23,7 @@ export function checkRecipient(rcpt: string): RecipientVerdict {
 }
 
 export const defaultSmtpOptions: Required<SmtpOptions> = {
+  ...smtpDefaults,
   host: '127.0.0.1',
   port: 0,
   hostname: 'mx.test.example',
@@ -29,6 +31,12 @@ export const defaultSmtpOptions: Required<SmtpOptions> = {
   maxRecipients: 100,
   socketTimeoutMs: 30_000,
   closeTimeoutMs: 5_000,
+  greetingTimeoutMs: 30_000,
+  mailTimeoutMs: 30_000,
+  rcptTimeoutMs: 30_000,
+  dataInitiationTimeoutMs: 30_000,
+  dataBlockTimeoutMs: 30_000,
+  dataTerminationTimeoutMs: 30_000,
 };
 
 export interface TestIngress {
@@ -146,6 +154,29 @@ export class RawSmtpClient {
     return new Promise((resolve, reject) =>
       this.#waiting.push((r) => (r ? resolve(r) : reject(new Error('connection closed')))),
     );
+  }
+
+  /** The next reply if one comes within `ms`, else null (and nothing is left waiting for one). */
+  replyWithin(ms: number): Promise<Reply | null> {
+    const next = this.#replies.shift();
+    if (next) return Promise.resolve(next);
+    if (this.#ended) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const waiter = (r: Reply | null) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.#waiting = this.#waiting.filter((w) => w !== waiter);
+        resolve(null);
+      }, ms);
+      this.#waiting.push(waiter);
+    });
+  }
+
+  /** True once the server has closed the connection. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   async command(line: string): Promise<Reply> {
