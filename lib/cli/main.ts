@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.ts';
+import { hashPasswordCommand } from './commands/hash-password.ts';
 import { parseCommand } from './commands/parse.ts';
 import { replayCommand } from './commands/replay.ts';
 import { routeCommand } from './commands/route.ts';
@@ -21,6 +22,8 @@ Commands:
       the production SMTP ingress
   mailroom replay <id> | --failed
       re-run a message, or every failed one, with the current code and config
+  mailroom hash-password < file
+      print the scrypt hash of the password on stdin, for submission.users
 
 Set MAILROOM_DEBUG=1 for stack traces, MAILROOM_LOG_LEVEL=debug|info|warn|error for logs.
 `;
@@ -32,6 +35,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   route: routeCommand,
   send: sendCommand,
   replay: replayCommand,
+  'hash-password': hashPasswordCommand,
 };
 
 /** Runs the `mailroom` command; returns the exit code. User mistakes print one line, never a stack trace. */

@@ -1,24 +1,43 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  SMTPServer,
+  type SMTPServerAuthentication,
+  type SMTPServerAuthenticationResponse,
+  type SMTPServerDataStream,
+  type SMTPServerOptions,
+  type SMTPServerSession,
+} from 'smtp-server';
 import type { Envelope, Logger } from '../actions/types.ts';
 import type { SmtpOptions } from '../config/types.ts';
+import { LoginLimiter } from '../submission/login-limiter.ts';
+import { verifyPassword } from '../submission/password-hash.ts';
 import { ConnectionRegistry, type SmtpConnection } from './connection-registry.ts';
 import {
   LimitError,
   MessageTooBigError,
   RecipientRejectedError,
+  SmtpReplyError,
   TemporaryFailureError,
   TooManyRecipientsError,
 } from './errors.ts';
 import { InputGuard } from './input-guard.ts';
 import { addressMatcher, clientKey, smtpDefaults, WindowCounter } from './limits.ts';
 import { MessageBody } from './message-body.ts';
+import { type ProxyHeader, readProxyHeader } from './proxy-protocol.ts';
 import { receivedHeader } from './received-header.ts';
 import type { SmtpIngress, SmtpIngressDeps } from './types.ts';
 
 const SHUTDOWN_REPLY = '4.3.2 Server shutting down';
 
 const noLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * A well-formed hash of no one's password, checked when the user name is unknown so that a wrong user
+ * takes as long to refuse as a wrong password.
+ */
+const UNKNOWN_USER_HASH =
+  'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 /**
  * The SMTP ingress: an smtp-server that refuses unroutable recipients at RCPT time, streams each message
@@ -33,10 +52,22 @@ const noLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * refused (`554 5.5.0` / `421 4.5.0`). Limits: `maxClients`, `maxClientsPerIp` and `connectionRatePerIp`
  * (`421 4.7.0` instead of the greeting), `messageRatePerIp` (`450 4.7.1` at MAIL FROM), `maxBadCommands`
  * (`421 4.7.0`), `maxCommandLineBytes` (`500 5.5.2`), and the RFC 5321 §4.5.3.2 timeouts (`421 4.4.2`).
+ *
+ * STARTTLS is offered only with `deps.tls` (never with smtp-server's built-in test key); AUTH only on a
+ * submission listener (`deps.submission`), and there only after STARTTLS (`530 5.7.0` before it). With
+ * `options.proxyProtocol`, trusted proxies must send a PROXY header (v1 or v2) and anyone else must not.
  */
 export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
   const options = withDefaults(deps.options);
   const logger = deps.logger ?? noLogger;
+  const tls = deps.tls ?? null;
+  const submission = deps.submission ?? null;
+  if (submission && !tls) {
+    throw new Error('submission: a TLS certificate is required (STARTTLS comes before AUTH)');
+  }
+  const loginLimiter = submission?.loginLimiter ?? new LoginLimiter();
+  const proxyProtocol = options.proxyProtocol;
+  const trustedProxy = proxyProtocol ? addressMatcher(proxyProtocol.trustedProxies) : () => false;
   /** Sessions with a DATA in progress (by session id). */
   const receiving = new Set<string>();
   let closing: Promise<void> | null = null;
@@ -58,14 +89,26 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     logger,
   };
 
+  const tlsOptions: SMTPServerOptions = tls
+    ? { key: tls.key, cert: tls.cert, hideSTARTTLS: false }
+    : // No certificate: no STARTTLS at all, so smtp-server's built-in (public) test key is never used.
+      { hideSTARTTLS: true };
   const server = new SMTPServer({
     name: options.hostname,
     size: options.maxMessageBytes,
     hideSize: false,
     hideENHANCEDSTATUSCODES: false,
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: true,
+    ...tlsOptions,
+    ...(submission
+      ? {
+          authOptional: false,
+          authMethods: ['PLAIN', 'LOGIN'],
+          allowInsecureAuth: false,
+          authRequiredMessage: '5.7.0 Authentication required',
+          disabledCommands: [],
+          onAuth,
+        }
+      : { authOptional: true, disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'] }),
     disableReverseLookup: true,
     socketTimeout: options.socketTimeoutMs,
     closeTimeout: options.closeTimeoutMs,
@@ -111,8 +154,110 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
   });
   const connections = new ConnectionRegistry((connection) => {
     guards.set(connection, new InputGuard(connection, guardOptions));
+    if (submission) adjustSubmissionReplies(connection);
   });
   server.connections = connections;
+  if (proxyProtocol) acceptProxyHeaders(proxyProtocol.timeoutMs ?? 10_000);
+
+  /**
+   * Submission: AUTH is not advertised before STARTTLS, and AUTH before it gets the RFC 3207 reply
+   * `530 5.7.0` (smtp-server's own is a non-standard `538`).
+   */
+  function adjustSubmissionReplies(connection: SmtpConnection): void {
+    const send = connection.send;
+    connection.send = (code, data, context) => {
+      if (code === 538) {
+        return send.call(connection, 530, '5.7.0 Must issue a STARTTLS command first', context);
+      }
+      if (code === 250 && Array.isArray(data) && !connection.secure) {
+        return send.call(
+          connection,
+          code,
+          data.filter((line) => !/^AUTH\b/i.test(String(line))),
+          context,
+        );
+      }
+      return send.call(connection, code, data, context);
+    };
+  }
+
+  /**
+   * PROXY protocol: a socket from a trusted proxy reaches smtp-server only once its header is read, with
+   * the client's address in place of the proxy's. Everyone else goes straight on; a PROXY header from
+   * them is refused by the {@link InputGuard}.
+   */
+  function acceptProxyHeaders(timeoutMs: number): void {
+    type ProxyCallback = (err: Error | null, socketOptions?: Record<string, unknown>) => void;
+    const internals = server as unknown as {
+      _expectsProxyHeader(socket: Socket): boolean;
+      _handleProxy(socket: Socket, callback: ProxyCallback): void;
+    };
+    const passThrough = internals._handleProxy.bind(server);
+    internals._expectsProxyHeader = (socket) => trustedProxy(socket.remoteAddress ?? '');
+    internals._handleProxy = (socket, callback) => {
+      if (!trustedProxy(socket.remoteAddress ?? '')) return passThrough(socket, callback);
+      const proxy = socket.remoteAddress;
+      readProxyHeader(socket, timeoutMs).then(
+        (header: ProxyHeader) => {
+          const id = BigInt(`0x${randomBytes(10).toString('hex')}`)
+            .toString(32)
+            .padStart(16, '0');
+          logger.debug('smtp PROXY header', { proxy, version: header.version, client: header.client });
+          callback(null, {
+            id,
+            remoteAddress: header.client?.address ?? socket.remoteAddress,
+            remotePort: header.client?.port ?? socket.remotePort,
+          });
+        },
+        (err: Error) => {
+          logger.info('smtp PROXY header refused', { proxy, error: err.message });
+          socket.on('error', () => {});
+          if (err instanceof SmtpReplyError && socket.writable) {
+            socket.end(`${err.responseCode} ${err.message}\r\n`);
+            setTimeout(() => socket.destroy(), 1000).unref();
+          } else {
+            socket.destroy();
+          }
+          callback(err);
+        },
+      );
+    };
+  }
+
+  /** AUTH PLAIN/LOGIN on the submission listener: scrypt hashes from config, failures limited per IP. */
+  function onAuth(
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ): void {
+    const users = submission?.users ?? {};
+    const key = clientKey(session.remoteAddress);
+    const username = auth.username ?? '';
+    const log = { session: session.id, remoteAddress: session.remoteAddress, username, method: auth.method };
+    if (!loginLimiter.allowed(key)) {
+      logger.warn('submission login refused: too many failed logins', log);
+      callback(new SmtpReplyError(454, '4.7.0 Too many failed logins, try again later'));
+      return;
+    }
+    const hash = Object.hasOwn(users, username) ? users[username] : undefined;
+    verifyPassword(auth.password ?? '', hash ?? UNKNOWN_USER_HASH).then(
+      (ok) => {
+        if (ok && hash !== undefined) {
+          loginLimiter.succeed(key);
+          logger.info('submission login', log);
+          callback(null, { user: username });
+          return;
+        }
+        loginLimiter.fail(key);
+        logger.warn('submission login failed', log);
+        callback(new SmtpReplyError(535, '5.7.8 Authentication credentials invalid'));
+      },
+      (err: unknown) => {
+        logger.error('submission login check failed', { ...log, error: String(err) });
+        callback(new SmtpReplyError(454, '4.7.0 Temporary authentication failure'));
+      },
+    );
+  }
 
   function guardOf(session: SMTPServerSession): InputGuard | undefined {
     const connection = connections.byId(session.id);

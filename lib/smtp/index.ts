@@ -11,5 +11,12 @@ export {
   TooManyRecipientsError,
 } from './errors.ts';
 export { smtpDefaults } from './limits.ts';
+export {
+  looksLikeProxyHeader,
+  type ProxyHeader,
+  ProxyProtocolError,
+  parseProxyHeader,
+  readProxyHeader,
+} from './proxy-protocol.ts';
 export { type ReceivedHeaderInput, receivedHeader, rfc5322Date } from './received-header.ts';
-export type { AcceptInput, SmtpIngress, SmtpIngressDeps } from './types.ts';
+export type { AcceptInput, SmtpIngress, SmtpIngressDeps, SubmissionAuth } from './types.ts';

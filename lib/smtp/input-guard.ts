@@ -1,6 +1,7 @@
 import type { Logger } from '../actions/types.ts';
 import type { SmtpConnection } from './connection-registry.ts';
 import { type BareCharacter, BareLineEndingError, PipeliningError, type SmtpReplyError } from './errors.ts';
+import { looksLikeProxyHeader } from './proxy-protocol.ts';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -237,6 +238,14 @@ export class InputGuard {
    */
   #scanCommand(feed: Feed, chunk: Buffer): Buffer | 'partial' | 'too long' | 'refused' {
     const from = feed.pos;
+    if (
+      this.#commands === 0 &&
+      this.#lineBytes === 0 &&
+      looksLikeProxyHeader(chunk.subarray(from, from + 12))
+    ) {
+      this.#refuseProxyHeader();
+      return 'refused';
+    }
     const lf = chunk.indexOf(LF, from);
     const stop = lf < 0 ? chunk.length : lf;
     let found: BareCharacter | null = null;
@@ -270,6 +279,10 @@ export class InputGuard {
     const tooLong = this.#lineTooLong;
     const line = this.#line.length === 1 ? this.#line[0]! : Buffer.concat(this.#line);
     this.#resetLine();
+    if (this.#commands === 0 && looksLikeProxyHeader(line)) {
+      this.#refuseProxyHeader();
+      return 'refused';
+    }
     this.#commands++;
     return tooLong ? 'too long' : line;
   }
@@ -408,6 +421,18 @@ export class InputGuard {
     feed.next = null;
     feed.chunk = null;
     next?.();
+  }
+
+  /**
+   * A PROXY header (v1 or v2) where a command should be: a trusted proxy's header is read before the
+   * session starts, so this one comes from an address that may not say who the client is.
+   */
+  #refuseProxyHeader(): void {
+    this.#options.logger.info('smtp PROXY header from an untrusted address', {
+      session: this.#connection.id,
+      remoteAddress: this.#connection.remoteAddress,
+    });
+    this.#refuse('4.7.0 PROXY header not accepted from your address, closing connection', 'proxy header');
   }
 
   /** `421` and close; nothing more from this client reaches the parser. */

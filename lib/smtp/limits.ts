@@ -24,6 +24,8 @@ export const smtpDefaults: Required<SmtpOptions> = {
   dataInitiationTimeoutMs: 120_000,
   dataBlockTimeoutMs: 180_000,
   dataTerminationTimeoutMs: 600_000,
+  tls: null,
+  proxyProtocol: null,
 };
 
 /**

@@ -2,6 +2,8 @@ import type { SMTPServer } from 'smtp-server';
 import type { Envelope, Logger } from '../actions/types.ts';
 import type { SmtpOptions } from '../config/types.ts';
 import type { RecipientVerdict, RoutingInput } from '../routing/types.ts';
+import type { LoginLimiter } from '../submission/login-limiter.ts';
+import type { TlsCredentials } from '../tls/dev-certificate.ts';
 
 /** One message handed over at the end of DATA. */
 export interface AcceptInput {
@@ -27,6 +29,23 @@ export interface SmtpIngressDeps {
   accept(input: AcceptInput): Promise<{ id: string }>;
   /** @default no logging */
   logger?: Logger;
+  /**
+   * The certificate for STARTTLS (`options.tls` resolved by the caller, see `tlsCredentialsFor`).
+   * @default null (no STARTTLS offered)
+   */
+  tls?: TlsCredentials | null;
+  /**
+   * Makes this a submission listener: STARTTLS, then AUTH PLAIN/LOGIN (required before MAIL FROM).
+   * @default null (an MX: no AUTH)
+   */
+  submission?: SubmissionAuth | null;
+}
+
+export interface SubmissionAuth {
+  /** User name → scrypt hash (`hashPassword`). */
+  users: Record<string, string>;
+  /** Counts failed logins per client address. @default new LoginLimiter() (5 per 5 minutes) */
+  loginLimiter?: LoginLimiter;
 }
 
 export interface SmtpIngress {

@@ -8,8 +8,8 @@ import { CliError } from '../errors.ts';
 export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promise<number> {
   const usage =
     mode === 'dev'
-      ? 'mailroom dev [--config F] [--smtp-port 2525] [--http-port 8025] [--data .mailroom]'
-      : 'mailroom smtp [--config F] [--host 127.0.0.1] [--port 2525] [--data .mailroom]';
+      ? 'mailroom dev [--config F] [--smtp-port 2525] [--http-port 8025] [--data .mailroom] [--dns zone.json]'
+      : 'mailroom smtp [--config F] [--host 127.0.0.1] [--port 2525] [--data .mailroom] [--dns zone.json]';
   const { values, positionals } = parseCommandArgs(
     argv,
     {
@@ -19,6 +19,7 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
       'http-port': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      dns: { type: 'string' },
     },
     usage,
   );
@@ -40,7 +41,7 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
 
-  const config = await loadCliConfig(values.config);
+  const config = await loadCliConfig(values.config, values.dns);
   const logger = createConsoleLogger();
   const smtpHost = values.host ?? process.env.MAILROOM_SMTP_HOST;
   const mailroom = await startLocalMailroom({
@@ -51,12 +52,17 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
     smtpHost,
     http: mode === 'dev',
     httpPort: portOption(values['http-port'], 'http-port'),
+    devTls: mode === 'dev',
   });
   const where = `SMTP on ${smtpHost ?? config.smtp.host}:${mailroom.smtpPort}`;
+  const submission =
+    mailroom.submissionPort === null
+      ? ''
+      : `, submission on ${config.submission?.host ?? smtpHost ?? config.smtp.host}:${mailroom.submissionPort}`;
   process.stderr.write(
     mode === 'dev'
-      ? `mailroom dev: ${where}, web UI and API on http://${config.http.host}:${mailroom.httpPort}/\n`
-      : `mailroom smtp: ${where}\n`,
+      ? `mailroom dev: ${where}, web UI and API on http://${config.http.host}:${mailroom.httpPort}/${submission}\n`
+      : `mailroom smtp: ${where}${submission}\n`,
   );
   await new Promise<void>((resolve) => {
     onSignal = (signal) => {

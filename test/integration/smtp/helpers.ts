@@ -1,13 +1,15 @@
+import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { Envelope } from '../../../lib/actions/types.ts';
 import type { SmtpOptions } from '../../../lib/config/types.ts';
 import type { RecipientVerdict } from '../../../lib/routing/types.ts';
 import { createSmtpIngress } from '../../../lib/smtp/index.ts';
 import { smtpDefaults } from '../../../lib/smtp/limits.ts';
-import type { AcceptInput, SmtpIngress } from '../../../lib/smtp/types.ts';
+import type { AcceptInput, SmtpIngress, SmtpIngressDeps } from '../../../lib/smtp/types.ts';
 import { LocalRawStore, type LocalRawStoreOptions } from '../../../lib/store/local-raw-store.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 
@@ -62,6 +64,9 @@ export async function startTestIngress(
     smtp?: Partial<SmtpOptions>;
     accept?: (input: AcceptInput, store: LocalRawStore) => Promise<{ id: string }>;
     store?: LocalRawStoreOptions;
+    tls?: SmtpIngressDeps['tls'];
+    submission?: SmtpIngressDeps['submission'];
+    logger?: SmtpIngressDeps['logger'];
   } = {},
 ): Promise<TestIngress> {
   const dir = await mkdtemp(join(tmpdir(), 'mailroom-smtp-'));
@@ -69,6 +74,9 @@ export async function startTestIngress(
   const accepted: TestIngress['accepted'] = [];
   const ingress = createSmtpIngress({
     options: { ...defaultSmtpOptions, ...opts.smtp },
+    tls: opts.tls ?? null,
+    submission: opts.submission ?? null,
+    ...(opts.logger ? { logger: opts.logger } : {}),
     checkRecipient,
     async accept(input) {
       if (opts.accept) return opts.accept(input, store);
@@ -127,13 +135,17 @@ export class RawSmtpClient {
     );
   }
 
-  /** Connects and reads the greeting. */
-  static async connect(port: number): Promise<{ client: RawSmtpClient; greeting: Reply }> {
+  /** Connects and reads the greeting; `preface` (a PROXY header) is sent first. */
+  static async connect(
+    port: number,
+    preface?: string | Buffer,
+  ): Promise<{ client: RawSmtpClient; greeting: Reply }> {
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
+    if (preface) socket.write(preface);
     const client = new RawSmtpClient(socket);
     const greeting = await client.reply();
     return { client, greeting };
@@ -144,6 +156,17 @@ export class RawSmtpClient {
     const { client } = await RawSmtpClient.connect(port);
     const ehlo = await client.command(`EHLO ${helo}`);
     return { client, ehlo };
+  }
+
+  /**
+   * After the server's `220` to STARTTLS: the TLS handshake over this connection. Returns the client of
+   * the TLS session; plaintext the server sent after the `220` is never read.
+   */
+  async startTls(options: ConnectionOptions = {}): Promise<RawSmtpClient> {
+    this.socket.removeAllListeners('data');
+    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false, ...options });
+    await once(secure, 'secureConnect');
+    return new RawSmtpClient(secure);
   }
 
   /** The next reply; rejects if the connection closes first. */
