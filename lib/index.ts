@@ -17,6 +17,24 @@ export {
   webhook,
 } from './actions/index.ts';
 export {
+  type ArcVerdict,
+  type AuthResult,
+  type AuthVerdicts,
+  authenticateMessage,
+  authenticationResultsHeader,
+  authSummary,
+  createStaticResolver,
+  createSystemResolver,
+  type DkimVerdict,
+  type DmarcVerdict,
+  DnsError,
+  type DnsResolver,
+  isDmarcAligned,
+  type SpfVerdict,
+  type StaticZone,
+} from './auth/index.ts';
+export {
+  type AuthOptions,
   ConfigError,
   defineMailroom,
   loadConfig,
@@ -40,6 +58,7 @@ export {
 } from './outbound/index.ts';
 export { createPipeline, type Pipeline, type PipelineEvent } from './pipeline/index.ts';
 export {
+  type AuthConditions,
   createReplyToken,
   createRouter,
   type RecipientPattern,

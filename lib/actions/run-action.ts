@@ -1,3 +1,4 @@
+import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { OutboundConfigError } from '../outbound/errors.ts';
 import { createReplyFunction } from '../outbound/send-reply.ts';
@@ -19,6 +20,8 @@ export interface ActionRun {
   /** Every envelope recipient this delivery serves. */
   recipients: string[];
   message: ParsedMessage;
+  /** The message's authentication verdicts. */
+  auth: AuthVerdicts;
   params: Record<string, string>;
   raw: Buffer;
   /** Route name. */
@@ -107,6 +110,7 @@ export async function runAction(action: Action, run: ActionRun): Promise<ActionO
         recipient: run.recipient,
         recipients: run.recipients,
         message: run.message,
+        auth: run.auth,
         params: { ...run.params },
         raw: run.raw,
         logger,
@@ -142,6 +146,7 @@ export async function runAction(action: Action, run: ActionRun): Promise<ActionO
             route: run.route,
             params: run.params,
             message: run.message,
+            auth: run.auth,
           },
         },
         { now, signal: run.signal, fetch: run.fetch },

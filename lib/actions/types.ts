@@ -1,3 +1,4 @@
+import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { ParsedMessage } from '../message/types.ts';
 import type { ReplyOptions, ReplyResult } from '../outbound/types.ts';
 
@@ -27,6 +28,12 @@ export interface HandlerContext {
   recipient: string;
   recipients: string[];
   message: ParsedMessage;
+  /**
+   * SPF, DKIM, DMARC and ARC verdicts, computed by Mailroom when the message was first processed (or taken
+   * from the SES receipt on AWS); never read from the message's own headers. A message that did not come
+   * over SMTP (no client address) has `none` verdicts that say so in their comments.
+   */
+  auth: AuthVerdicts;
   /** Captures from the route's match (`{token}`, subaddress `tag`, named regex groups). */
   params: Record<string, string>;
   /** The stored raw bytes. */

@@ -1,3 +1,4 @@
+import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { ParsedMessage } from '../message/types.ts';
 import type { Envelope } from './types.ts';
 
@@ -17,5 +18,7 @@ export interface WebhookPayload {
     route: string;
     params: Record<string, string>;
     message: ParsedMessage;
+    /** SPF/DKIM/DMARC/ARC verdicts computed by Mailroom (never taken from the message's headers). */
+    auth: AuthVerdicts;
   };
 }

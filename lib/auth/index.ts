@@ -25,10 +25,13 @@ export {
   AUTH_RESULTS,
   type AuthResult,
   type AuthVerdicts,
+  authSummary,
   type ContentVerdict,
   type DkimVerdict,
   type DmarcVerdict,
+  isDmarcAligned,
   type SpfVerdict,
   toAuthResult,
+  uncheckedVerdicts,
   type VerdictSource,
 } from './verdicts.ts';

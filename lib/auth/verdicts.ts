@@ -138,3 +138,62 @@ export function toAuthResult(word: unknown): AuthResult {
   if (w === 'skipped') return 'none';
   return (AUTH_RESULTS as readonly string[]).includes(w) ? (w as AuthResult) : 'permerror';
 }
+
+/**
+ * Verdicts for a message that could not be checked at all (no SMTP client address: injected through the
+ * dev HTTP API or `mailroom/testing` without one): every method `none`, with `reason` as the comment, and
+ * no DKIM entries. Never a pass, so no route that requires one takes such a message.
+ */
+export function uncheckedVerdicts(reason: string): AuthVerdicts {
+  return {
+    source: 'mailauth',
+    spf: {
+      result: 'none',
+      scope: 'mailfrom',
+      domain: null,
+      mailFrom: null,
+      helo: null,
+      clientIp: null,
+      comment: reason,
+    },
+    dkim: [],
+    dmarc: {
+      result: 'none',
+      domain: null,
+      policy: null,
+      alignment: { spf: null, dkim: null },
+      comment: reason,
+    },
+    arc: { result: 'none', instance: null, comment: reason },
+    spam: null,
+    virus: null,
+  };
+}
+
+/**
+ * One line for traces and logs: `spf=pass dkim=pass dmarc=pass arc=none`. Several DKIM signatures are
+ * listed in header order (`dkim=pass,fail`); an unsigned message shows `dkim=none`; ARC, spam and virus
+ * appear only when evaluated.
+ */
+export function authSummary(verdicts: AuthVerdicts): string {
+  const parts = [
+    `spf=${verdicts.spf.result}`,
+    `dkim=${verdicts.dkim.length ? verdicts.dkim.map((d) => d.result).join(',') : 'none'}`,
+    `dmarc=${verdicts.dmarc.result}`,
+  ];
+  if (verdicts.arc) parts.push(`arc=${verdicts.arc.result}`);
+  if (verdicts.spam) parts.push(`spam=${verdicts.spam.verdict}`);
+  if (verdicts.virus) parts.push(`virus=${verdicts.virus.verdict}`);
+  return parts.join(' ');
+}
+
+/**
+ * Whether the From: domain is authenticated by an aligned SPF or DKIM pass (DMARC identifier alignment,
+ * RFC 7489 §3.1): DMARC passed, or a passing DKIM signature's `d=` aligns with From: — the latter also
+ * when the domain publishes no DMARC policy.
+ */
+export function isDmarcAligned(verdicts: Pick<AuthVerdicts, 'dkim' | 'dmarc'>): boolean {
+  const { dmarc } = verdicts;
+  if (dmarc.result === 'pass' || dmarc.alignment.spf === true || dmarc.alignment.dkim === true) return true;
+  return verdicts.dkim.some((d) => d.result === 'pass' && d.aligned === true);
+}

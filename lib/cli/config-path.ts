@@ -1,15 +1,24 @@
 import { existsSync } from 'node:fs';
+import { createStaticResolver } from '../auth/static-resolver.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import { loadDnsZone } from './dns-zone.ts';
 import { CliError } from './errors.ts';
 
-/** Resolves `--config`, then `MAILROOM_CONFIG`, then `./mailroom.config.ts`, and loads it. */
-export async function loadCliConfig(flag: string | undefined): Promise<MailroomConfig> {
+/**
+ * Resolves `--config`, then `MAILROOM_CONFIG`, then `./mailroom.config.ts`, and loads it. A DNS zone file
+ * given by `dnsFlag` (`--dns`) or `MAILROOM_DNS_ZONE` replaces the config's resolver: every DNS question of
+ * message authentication is then answered from that file (development and tests, never real DNS).
+ */
+export async function loadCliConfig(flag: string | undefined, dnsFlag?: string): Promise<MailroomConfig> {
   const file =
     flag ??
     process.env.MAILROOM_CONFIG ??
     (existsSync('mailroom.config.ts') ? 'mailroom.config.ts' : undefined);
   if (!file)
     throw new CliError('no config: pass --config FILE (or set MAILROOM_CONFIG, or add ./mailroom.config.ts)');
-  return loadConfig(file);
+  const config = await loadConfig(file);
+  const zoneFile = dnsFlag ?? process.env.MAILROOM_DNS_ZONE;
+  if (zoneFile) config.auth.resolver = createStaticResolver(await loadDnsZone(zoneFile));
+  return config;
 }

@@ -1,12 +1,17 @@
+export { staticZoneSchema } from './auth-config.ts';
 export { ConfigError } from './errors.ts';
 export { loadConfig } from './load-config.ts';
 export { defineMailroom, resolveConfig } from './resolve-config.ts';
 export type {
+  AuthOptions,
   DeliveryOptions,
   HttpOptions,
   MailroomConfig,
   MailroomOptions,
   OutboundOptions,
+  ProxyProtocolOptions,
   ReplyAddressOptions,
+  ResolvedAuthOptions,
   SmtpOptions,
+  SubmissionOptions,
 } from './types.ts';

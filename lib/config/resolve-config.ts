@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { RouteConfigError } from '../routing/errors.ts';
 import { routerFromConfig } from '../routing/router.ts';
+import { isPasswordHash } from '../submission/password-hash.ts';
+import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
@@ -56,6 +58,8 @@ const route = z
         from: z.union([valuePattern, z.array(valuePattern)]).optional(),
         subject: valuePattern.optional(),
         headers: z.record(z.string(), valuePattern).optional(),
+        // Which results each method can give is checked by the router.
+        auth: authConditionsSchema.optional(),
       })
       .strict()
       .optional(),
@@ -120,6 +124,24 @@ const schema = z
         dataInitiationTimeoutMs: positiveInt.default(120_000),
         dataBlockTimeoutMs: positiveInt.default(180_000),
         dataTerminationTimeoutMs: positiveInt.default(600_000),
+        tls: z
+          .union([
+            z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(),
+            z.literal('self-signed'),
+            z.literal(false),
+          ])
+          .nullable()
+          .default(null),
+        proxyProtocol: z
+          .object({
+            trustedProxies: z
+              .array(z.string().refine(isIpOrCidr, { message: 'must be an IP address or a CIDR range' }))
+              .min(1, { message: 'list at least one proxy address' }),
+            timeoutMs: positiveInt.default(10_000),
+          })
+          .strict()
+          .nullable()
+          .default(null),
       })
       .strict()
       .prefault({}),
@@ -167,6 +189,24 @@ const schema = z
         path: ['smtp'],
       })
       .prefault({}),
+    submission: z
+      .object({
+        port: port.default(587),
+        host: z.string().min(1).optional(),
+        users: z.record(
+          z.string().min(1),
+          z.string().refine(isPasswordHash, {
+            message:
+              'must be a scrypt hash from `mailroom hash-password` (scrypt$N$r$p$salt$hash), not a password',
+          }),
+        ),
+        maxLoginFailures: positiveInt.default(5),
+        loginFailureWindowMs: positiveInt.default(300_000),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+    auth: authSchema,
     replyAddress: z
       .object({
         keys: z.record(
@@ -204,8 +244,9 @@ export function resolveConfig(options: unknown): MailroomConfig {
     const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
     throw new ConfigError([...new Set(problems)]);
   }
-  const config = result.data as MailroomConfig;
+  const config = result.data as unknown as MailroomConfig;
   config.domains = config.domains.map((d) => d.toLowerCase());
+  config.auth = resolveAuthOptions(result.data.auth, config.smtp.hostname);
   try {
     routerFromConfig(config);
   } catch (err) {

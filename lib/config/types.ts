@@ -1,3 +1,5 @@
+import type { DnsResolver } from '../auth/dns-resolver.ts';
+import type { StaticZone } from '../auth/static-resolver.ts';
 import type { ParseLimits } from '../message/types.ts';
 import type { Route } from '../routing/types.ts';
 
@@ -91,6 +93,44 @@ export interface SmtpOptions {
    * @default 600_000
    */
   dataTerminationTimeoutMs?: number;
+  /**
+   * STARTTLS on this listener: a certificate and key (PEM text or file paths, checked at start), or
+   * `'self-signed'` for a certificate made once in `<dataDir>/tls/` (local use only). `false` or unset:
+   * no STARTTLS is offered (smtp-server's built-in test key is never used). `mailroom dev` treats unset
+   * as `'self-signed'`.
+   * @default null
+   */
+  tls?: { cert: string; key: string } | 'self-signed' | false | null;
+  /**
+   * PROXY protocol (v1 and v2) from a load balancer: connections from `trustedProxies` (IPs or CIDR
+   * ranges) must start with a PROXY header, whose client address then stands for the connection (in
+   * `Received:`, limits and SPF). A PROXY header from anyone else is refused and the connection closed.
+   * @default null (off)
+   */
+  proxyProtocol?: ProxyProtocolOptions | null;
+}
+
+export interface ProxyProtocolOptions {
+  /** Addresses and CIDR ranges of the proxies allowed (and required) to send a PROXY header. */
+  trustedProxies: string[];
+  /** How long a trusted proxy may take to send its header before the connection is closed. @default 10_000 */
+  timeoutMs?: number;
+}
+
+/** The authenticated submission listener (port 587): STARTTLS, then AUTH PLAIN/LOGIN, then mail. */
+export interface SubmissionOptions {
+  /** @default 587 */
+  port?: number;
+  /** @default smtp.host */
+  host?: string;
+  /**
+   * User name → scrypt hash (`scrypt$N$r$p$salt$hash`, from `mailroom hash-password`). Never passwords.
+   */
+  users: Record<string, string>;
+  /** Failed logins per client address (IPv4, or IPv6 /64) per `loginFailureWindowMs`. @default 5 */
+  maxLoginFailures?: number;
+  /** @default 300_000 (5 minutes) */
+  loginFailureWindowMs?: number;
 }
 
 export interface HttpOptions {
@@ -147,6 +187,36 @@ export interface OutboundOptions {
   };
 }
 
+/**
+ * How messages are authenticated (SPF, DKIM, DMARC, ARC) when they are processed. Verdicts come only from
+ * these checks (or the SES receipt on AWS), never from headers in the message.
+ */
+export interface AuthOptions {
+  /**
+   * Our authserv-id (RFC 8601): the host name in the `Authentication-Results` header we write.
+   * @default smtp.hostname
+   */
+  authservId?: string;
+  /**
+   * Answers every DNS question of the checks (see `DnsResolver`). Give this or `dns`, not both.
+   * @default the system resolver (`createSystemResolver()`)
+   */
+  resolver?: DnsResolver;
+  /**
+   * A DNS zone in memory (name → records, see `StaticZone`) answering every question instead of real DNS:
+   * for development and tests, which must never touch real DNS. A name not listed is NXDOMAIN.
+   * @default undefined (use `resolver`)
+   */
+  dns?: StaticZone;
+}
+
+/** {@link AuthOptions} with the defaults filled in. */
+export interface ResolvedAuthOptions {
+  /** Lower case, without a trailing dot. */
+  authservId: string;
+  resolver: DnsResolver;
+}
+
 /** What users write in `mailroom.config.ts`. */
 export interface MailroomOptions {
   /** Domains we receive mail for. Mail for any other domain is refused `550 5.7.1`. */
@@ -161,6 +231,10 @@ export interface MailroomOptions {
   parse?: ParseLimits;
   replyAddress?: ReplyAddressOptions;
   outbound?: OutboundOptions;
+  /** Message authentication (SPF/DKIM/DMARC/ARC). */
+  auth?: AuthOptions;
+  /** An optional second listener for authenticated submission (needs `smtp.tls`). @default off */
+  submission?: SubmissionOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -174,4 +248,6 @@ export interface MailroomConfig {
   parse: Required<ParseLimits>;
   replyAddress: ReplyAddressOptions | null;
   outbound: OutboundOptions & { mode: 'outbox' | 'smtp' };
+  auth: ResolvedAuthOptions;
+  submission: (Required<Omit<SubmissionOptions, 'host'>> & { host?: string }) | null;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Envelope } from '../actions/types.ts';
+import { authenticationResultsHeader } from '../auth/authentication-results.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import type { Pipeline } from '../pipeline/index.ts';
 import type { Router } from '../routing/index.ts';
@@ -181,7 +182,11 @@ async function getMessage(
 ) {
   const message = await deps.store.getMessage(m[1]!);
   if (!message) throw new HttpError(404, `no message ${m[1]}`);
-  json(res, 200, message);
+  // The RFC 8601 header for our verdicts, for display: the stored bytes stay as they were received.
+  const authenticationResults = message.auth
+    ? authenticationResultsHeader(message.auth, deps.config.auth.authservId)
+    : null;
+  json(res, 200, { ...message, authenticationResults });
 }
 
 async function getRaw(
@@ -234,16 +239,14 @@ async function injectMessage(deps: HttpApiDeps, req: IncomingMessage, res: Serve
     else refused.push({ recipient: rcpt, code: verdict.code, message: verdict.message });
   }
   if (accepted.length === 0) throw new HttpError(422, 'every recipient was refused', { refused });
-  const envelope: Envelope = {
-    mailFrom: from,
-    rcptTo: accepted,
-    remoteAddress: req.socket.remoteAddress ?? undefined,
-  };
+  // No SMTP client address: there was no SMTP transaction to check SPF against, so the pipeline records
+  // `none` verdicts saying so. The HTTP client's address is kept in the Received header.
+  const envelope: Envelope = { mailFrom: from, rcptTo: accepted };
   const prefix = Buffer.from(
     receivedHeader({
       hostname: deps.config.smtp.hostname,
       helo: 'mailroom-http-api',
-      remoteAddress: envelope.remoteAddress ?? '127.0.0.1',
+      remoteAddress: req.socket.remoteAddress ?? '127.0.0.1',
       protocol: 'HTTP',
       id: 'api',
       recipients: accepted,

@@ -2,12 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../actions/types.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import { createOutboundMail } from '../outbound/index.ts';
 import { createPipeline, type Pipeline } from '../pipeline/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
 import { createSmtpIngress, type SmtpIngress } from '../smtp/index.ts';
 import { LocalRawStore, SqliteMessageStore } from '../store/index.ts';
+import { LoginLimiter } from '../submission/index.ts';
+import { TlsConfigError, type TlsCredentials, tlsCredentialsFor } from '../tls/index.ts';
 import { handleApiRequest } from './http-api.ts';
 import { SseHub } from './sse-hub.ts';
 
@@ -24,10 +27,21 @@ export interface LocalMailroomOptions {
   http?: boolean;
   /** @default config.http.port */
   httpPort?: number;
+  /**
+   * Dev mode: an unset `smtp.tls` means a self-signed certificate (made once in `<dataDir>/tls/`).
+   * @default false
+   */
+  devTls?: boolean;
+  /** @default config.submission.port (when `submission` is configured) */
+  submissionPort?: number;
 }
 
 export interface LocalMailroom {
   readonly smtpPort: number;
+  /** null when no submission listener is configured. */
+  readonly submissionPort: number | null;
+  /** Whether the MX listener offers STARTTLS. */
+  readonly starttls: boolean;
   /** null when the HTTP API is off. */
   readonly httpPort: number | null;
   readonly pipeline: Pipeline;
@@ -62,21 +76,66 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   const events = new SseHub();
   pipeline.onEvent((event) => events.send(event.type, event));
 
+  let tls: TlsCredentials | null;
+  try {
+    tls = await tlsCredentialsFor(config.smtp.tls, {
+      dataDir,
+      hostname: config.smtp.hostname,
+      dev: options.devTls ?? false,
+    });
+  } catch (err) {
+    await closeAll();
+    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
+    throw err;
+  }
+  if (config.submission && !tls) {
+    await closeAll();
+    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
+  }
+
+  const smtpHost = options.smtpHost ?? config.smtp.host;
   const smtp: SmtpIngress = createSmtpIngress({
-    options: {
-      ...config.smtp,
-      port: options.smtpPort ?? config.smtp.port,
-      host: options.smtpHost ?? config.smtp.host,
-    },
+    options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
+    tls,
     checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
     accept: (input) => pipeline.accept(input),
     logger,
   });
+  // Authenticated submission: the same recipient check and accept() as the MX, so mail is routed like
+  // any other and never relayed out.
+  const submission: SmtpIngress | null = config.submission
+    ? createSmtpIngress({
+        options: {
+          ...config.smtp,
+          port: options.submissionPort ?? config.submission.port,
+          host: config.submission.host ?? smtpHost,
+          proxyProtocol: null,
+        },
+        tls,
+        submission: {
+          users: config.submission.users,
+          loginLimiter: new LoginLimiter(
+            config.submission.maxLoginFailures,
+            config.submission.loginFailureWindowMs,
+          ),
+        },
+        checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
+        accept: (input) => pipeline.accept(input),
+        logger,
+      })
+    : null;
+
+  async function closeAll(): Promise<void> {
+    await pipeline.close().catch(() => {});
+    await outbound.close?.().catch(() => {});
+    await store.close().catch(() => {});
+  }
 
   let httpServer: Server | null = null;
   let httpPort: number | null = null;
   try {
     const { port: smtpPort } = await smtp.listen();
+    const submissionPort = submission ? (await submission.listen()).port : null;
     if (options.http !== false) {
       const server = createServer((req, res) => {
         void handleApiRequest({ config, pipeline, router, store, rawStore, events }, req, res);
@@ -91,17 +150,19 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
       });
     }
     await pipeline.recover();
-    logger.info('mailroom started', { smtpPort, httpPort, dataDir });
+    logger.info('mailroom started', { smtpPort, submissionPort, starttls: !!tls, httpPort, dataDir });
 
     let closing: Promise<void> | null = null;
     return {
       smtpPort,
+      submissionPort,
+      starttls: !!tls,
       httpPort,
       pipeline,
       router,
       close() {
         closing ??= (async () => {
-          await smtp.close();
+          await Promise.all([smtp.close(), submission?.close()]);
           events.close();
           if (httpServer) {
             httpServer.closeAllConnections();
@@ -117,6 +178,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     };
   } catch (err) {
     await smtp.close().catch(() => {});
+    await submission?.close().catch(() => {});
     httpServer?.close();
     await pipeline.close().catch(() => {});
     await outbound.close?.().catch(() => {});

@@ -1,6 +1,8 @@
 import { silentLogger } from '../actions/child-logger.ts';
 import { actionTarget, runAction } from '../actions/run-action.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
+import { authenticateMessage } from '../auth/authenticate.ts';
+import { type AuthVerdicts, authSummary, uncheckedVerdicts } from '../auth/verdicts.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import { parseMessage } from '../message/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
@@ -177,7 +179,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const deliver = async (
     d: DeliveryRecord,
     planned: PlannedDelivery,
-    ctx: { id: string; envelope: Envelope; message: ParsedMessage; raw: Buffer },
+    ctx: { id: string; envelope: Envelope; message: ParsedMessage; auth: AuthVerdicts; raw: Buffer },
   ): Promise<void> => {
     const action = planned.action;
     if (!action) return;
@@ -192,6 +194,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           recipient: d.recipient,
           recipients: d.recipients,
           message: ctx.message,
+          auth: ctx.auth,
           params: d.params,
           raw: ctx.raw,
           route: d.route,
@@ -257,6 +260,42 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return 'failed';
   };
 
+  /**
+   * The message's verdicts: those stored by an earlier run (a replay or a resumed message is judged as it
+   * was on arrival, not against today's DNS), else computed now from the SMTP transaction and the raw bytes,
+   * then stored and traced. Never from the message's headers. Mail without a client address (the dev HTTP
+   * API) gets `none` verdicts saying why.
+   */
+  const authenticate = async (
+    id: string,
+    raw: Buffer,
+    envelope: Envelope,
+    stored: AuthVerdicts | null,
+  ): Promise<AuthVerdicts> => {
+    if (stored) {
+      await trace(id, 'authenticated', `${authSummary(stored)} (verdicts from the first processing)`);
+      return stored;
+    }
+    const ip = envelope.remoteAddress?.trim() ?? '';
+    const auth = ip
+      ? await authenticateMessage(raw, {
+          ip,
+          helo: envelope.helo ?? '',
+          mailFrom: envelope.mailFrom,
+          resolver: config.auth.resolver,
+          authservId: config.auth.authservId,
+          now: now(),
+        })
+      : uncheckedVerdicts('not received over SMTP: no client address to check');
+    await store.saveAuth(id, auth);
+    await trace(
+      id,
+      'authenticated',
+      ip ? authSummary(auth) : `${authSummary(auth)} (not received over SMTP)`,
+    );
+    return auth;
+  };
+
   /** Processes one message end to end. Never throws for a known id. */
   const run = async (id: string): Promise<MessageStatus | null> => {
     const record = await store.getMessage(id);
@@ -282,9 +321,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           (message.problems.length ? `; problems: ${message.problems.join('; ')}` : ''),
       );
 
+      const auth = await authenticate(id, raw, envelope, record.auth);
+
       const routingInput = {
         mailFrom: envelope.mailFrom,
         message: { from: message.from, subject: message.subject, headers: message.headers },
+        auth,
         // Reply tokens are checked against the arrival time, so a backlog or a replay refuses nothing
         // that RCPT accepted.
         receivedAt: new Date(record.receivedAt),
@@ -338,7 +380,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         else if (d.status === 'rejected') await trace(id, 'rejected', `${d.recipient}: ${d.error}`);
       }
 
-      await Promise.all(work.map((w) => deliver(w.record, w.planned, { id, envelope, message, raw })));
+      await Promise.all(work.map((w) => deliver(w.record, w.planned, { id, envelope, message, auth, raw })));
 
       if (finals.some((d) => d.status === 'pending')) return 'processing'; // closing: resumed on next start
       if (finals.some((d) => d.status === 'failed')) {

@@ -1,7 +1,8 @@
+import { AUTH_RESULTS, type AuthResult, isDmarcAligned } from '../auth/verdicts.ts';
 import { normalizeMailFrom } from './address.ts';
 import { globMatch, statelessRegExp } from './glob.ts';
 import { describePattern } from './recipient-pattern.ts';
-import type { RouteConditions, RoutingInput, ValuePattern } from './types.ts';
+import type { AuthConditions, RouteConditions, RoutingInput, ValuePattern } from './types.ts';
 
 /** Outcome of a route's conditions: `'maybe'` when content conditions cannot be judged yet (RCPT time). */
 export type ConditionOutcome = 'yes' | 'no' | 'maybe';
@@ -55,6 +56,82 @@ function compileList(patterns: unknown, where: string, problems: string[]): Valu
   return (value) => tests.some((t) => t(value));
 }
 
+/** The results each method can give (RFC 8601 §2.7, RFC 7489 §11.2); others could never match. */
+const METHOD_RESULTS: Record<'spf' | 'dkim' | 'dmarc', readonly AuthResult[]> = {
+  spf: ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'],
+  dkim: ['pass', 'fail', 'neutral', 'none', 'policy', 'temperror', 'permerror'],
+  dmarc: ['pass', 'fail', 'none', 'temperror', 'permerror'],
+};
+
+/** What an unchecked message (or one judged without verdicts) counts as. */
+const NO_VERDICTS: NonNullable<RoutingInput['auth']> = {
+  spf: {
+    result: 'none',
+    scope: 'mailfrom',
+    domain: null,
+    mailFrom: null,
+    helo: null,
+    clientIp: null,
+  },
+  dkim: [],
+  dmarc: { result: 'none', domain: null, policy: null, alignment: { spf: null, dkim: null } },
+};
+
+type AuthTest = (auth: NonNullable<RoutingInput['auth']>) => boolean;
+
+/** Compiles `when.auth` into one test; problems are pushed. */
+function compileAuth(raw: unknown, problems: string[]): AuthTest | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push("when.auth: must be an object such as { dmarc: 'pass' }");
+    return undefined;
+  }
+  const tests: AuthTest[] = [];
+  for (const key of Object.keys(raw)) {
+    if (!['spf', 'dkim', 'dmarc', 'dmarcAligned'].includes(key)) {
+      problems.push(`when.auth: unknown key ${JSON.stringify(key)} (use spf, dkim, dmarc or dmarcAligned)`);
+    }
+  }
+  const when = raw as AuthConditions;
+  for (const method of ['spf', 'dkim', 'dmarc'] as const) {
+    const given = when[method] as unknown;
+    if (given === undefined) continue;
+    const list = Array.isArray(given) ? given : [given];
+    const where = `when.auth.${method}`;
+    const allowed = METHOD_RESULTS[method];
+    if (list.length === 0) {
+      problems.push(`${where}: give at least one result`);
+      continue;
+    }
+    const bad = list.filter((r) => typeof r !== 'string' || !allowed.includes(r as AuthResult));
+    if (bad.length > 0) {
+      const unknown = bad.some((r) => !(AUTH_RESULTS as readonly unknown[]).includes(r));
+      problems.push(
+        `${where}: ${bad.map((r) => JSON.stringify(r)).join(', ')} ${unknown ? 'is not a result' : `is never a ${method} result`} (${method} gives ${allowed.join(', ')})`,
+      );
+      continue;
+    }
+    const wanted = new Set(list as AuthResult[]);
+    if (method === 'dkim') {
+      // Any signature may satisfy it; an unsigned message counts as `none`.
+      tests.push((a) =>
+        a.dkim.length === 0 ? wanted.has('none') : a.dkim.some((d) => wanted.has(d.result)),
+      );
+    } else {
+      tests.push((a) => wanted.has(a[method].result));
+    }
+  }
+  if (when.dmarcAligned !== undefined) {
+    if (typeof when.dmarcAligned !== 'boolean')
+      problems.push('when.auth.dmarcAligned: must be true or false');
+    else {
+      const want = when.dmarcAligned;
+      tests.push((a) => isDmarcAligned(a) === want);
+    }
+  }
+  return (auth) => tests.every((t) => t(auth));
+}
+
 /** Validates and compiles a route's `when`. Never throws. */
 export function compileConditions(when: RouteConditions | undefined): ConditionsResult {
   const problems: string[] = [];
@@ -88,6 +165,7 @@ export function compileConditions(when: RouteConditions | undefined): Conditions
       }
     }
   }
+  const auth = compileAuth(when.auth, problems);
   if (problems.length > 0) return { ok: false, problems };
 
   const hasContent = from !== undefined || subject !== undefined || headers.length > 0;
@@ -96,7 +174,15 @@ export function compileConditions(when: RouteConditions | undefined): Conditions
     conditions: {
       evaluate(input, rcptTime) {
         if (sender && !sender(normalizeMailFrom(input.mailFrom))) return 'no';
-        if (!hasContent) return 'yes';
+        // Verdicts exist only once the message is processed: at RCPT time they may still match.
+        let outcome: ConditionOutcome = 'yes';
+        if (auth) {
+          if (input.auth) {
+            if (!auth(input.auth)) return 'no';
+          } else if (rcptTime) outcome = 'maybe';
+          else if (!auth(NO_VERDICTS)) return 'no';
+        }
+        if (!hasContent) return outcome;
         if (!input.message && rcptTime) return 'maybe';
         const message = input.message ?? EMPTY_MESSAGE;
         if (from) {
@@ -114,7 +200,7 @@ export function compileConditions(when: RouteConditions | undefined): Conditions
           }
           if (!found) return 'no';
         }
-        return 'yes';
+        return outcome;
       },
     },
   };

@@ -19,6 +19,7 @@ export {
   routerFromConfig,
 } from './router.ts';
 export type {
+  AuthConditions,
   RecipientDecision,
   RecipientPattern,
   RecipientVerdict,

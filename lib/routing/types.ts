@@ -1,4 +1,5 @@
 import type { Action } from '../actions/types.ts';
+import type { AuthResult, AuthVerdicts } from '../auth/verdicts.ts';
 import type { ReplyPayload } from './reply-payload.ts';
 
 /**
@@ -24,6 +25,33 @@ export interface RouteConditions {
   subject?: ValuePattern;
   /** Header name (case-insensitive) → pattern; any value of a repeated header may match. */
   headers?: Record<string, ValuePattern>;
+  /**
+   * Authentication verdicts the message must have (all given must hold). Judged when the message is
+   * processed, from Mailroom's own SPF/DKIM/DMARC checks (or the SES receipt) — never from headers the
+   * sender wrote; at RCPT time they "may match". A message that was not checked (no SMTP client address)
+   * has `none` verdicts and no aligned pass.
+   * @example { dmarc: 'pass' } — only mail whose From: domain is DMARC-authenticated
+   */
+  auth?: AuthConditions;
+}
+
+/** `RouteConditions.auth`: one or more acceptable results per method. Lists must not be empty. */
+export interface AuthConditions {
+  /** SPF result (pass, fail, softfail, neutral, none, temperror, permerror). */
+  spf?: AuthResult | AuthResult[];
+  /**
+   * DKIM: some signature's result is one of these (pass, fail, neutral, none, policy, temperror,
+   * permerror); an unsigned message counts as `none`.
+   */
+  dkim?: AuthResult | AuthResult[];
+  /** DMARC result (pass, fail, none, temperror, permerror). */
+  dmarc?: AuthResult | AuthResult[];
+  /**
+   * `true`: the From: domain is authenticated by an aligned SPF or DKIM pass — DMARC passed, or a passing
+   * DKIM signature's `d=` aligns with From: (so also for domains that publish no DMARC policy).
+   * `false`: it is not.
+   */
+  dmarcAligned?: boolean;
 }
 
 export interface Route {
@@ -114,6 +142,11 @@ export interface RoutingInput {
    * @default the router's clock (`RouterOptions.now`)
    */
   receivedAt?: Date;
+  /**
+   * The message's verdicts. Absent at RCPT time (auth conditions "may match"); absent at processing time,
+   * auth conditions are judged as if every verdict were `none`.
+   */
+  auth?: Pick<AuthVerdicts, 'spf' | 'dkim' | 'dmarc'>;
   /** Absent at RCPT time: conditions on content are then treated as "may match". */
   message?: {
     from: { address: string } | null;

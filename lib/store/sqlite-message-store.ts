@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Envelope } from '../actions/types.ts';
+import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { threadKeys } from './thread-keys.ts';
 import type {
@@ -16,7 +17,7 @@ import type {
 } from './types.ts';
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 /** Ordered migrations: entry `n` moves the schema from version `n` to `n + 1`. */
 const migrations: string[] = [
@@ -101,6 +102,11 @@ const migrations: string[] = [
   CREATE INDEX outbox_message ON outbox (message_id);
   CREATE INDEX outbox_created ON outbox (created_at, id);
   `,
+  // 3: the SMTP client's address and HELO name, which SPF is checked against.
+  `
+  ALTER TABLE messages ADD COLUMN remote_address TEXT;
+  ALTER TABLE messages ADD COLUMN helo TEXT;
+  `,
 ];
 
 /** The database was written by a newer Mailroom than this one. */
@@ -137,6 +143,8 @@ interface MessageRow {
   subject: string | null;
   from: string | null;
   thread_id: string | null;
+  remote_address: string | null;
+  helo: string | null;
   parsed?: string | null;
   auth?: string | null;
 }
@@ -177,7 +185,7 @@ interface MailboxRow {
 }
 
 const SUMMARY_COLUMNS =
-  'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from", m.thread_id';
+  'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from", m.thread_id, m.remote_address, m.helo';
 
 /** Parses JSON written by this store; a damaged cell reads as `fallback` rather than failing a listing. */
 function json<T>(text: string | null | undefined, fallback: T): T {
@@ -223,10 +231,16 @@ function toSummaryDelivery(row: DeliveryRow): MessageSummary['deliveries'][numbe
 }
 
 function toSummary(row: MessageRow, deliveries: DeliveryRow[]): MessageSummary {
+  const envelope: MessageSummary['envelope'] = {
+    mailFrom: row.mail_from,
+    rcptTo: json<string[]>(row.rcpt_to, []),
+  };
+  if (row.remote_address != null) envelope.remoteAddress = row.remote_address;
+  if (row.helo != null) envelope.helo = row.helo;
   return {
     id: row.id,
     receivedAt: row.received_at,
-    envelope: { mailFrom: row.mail_from, rcptTo: json<string[]>(row.rcpt_to, []) },
+    envelope,
     subject: row.subject,
     from: json<Address | null>(row.from, null),
     status: row.status as MessageStatus,
@@ -287,9 +301,17 @@ export class SqliteMessageStore implements MessageStore {
   recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void> {
     return this.#write(() => {
       this.#stmt(
-        `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
-           VALUES (?, ?, ?, ?, ?, 'received') ON CONFLICT (id) DO NOTHING`,
-      ).run(rec.id, rec.receivedAt, rec.envelope.mailFrom, JSON.stringify(rec.envelope.rcptTo), rec.size);
+        `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, remote_address, helo)
+           VALUES (?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT (id) DO NOTHING`,
+      ).run(
+        rec.id,
+        rec.receivedAt,
+        rec.envelope.mailFrom,
+        JSON.stringify(rec.envelope.rcptTo),
+        rec.size,
+        rec.envelope.remoteAddress ?? null,
+        rec.envelope.helo ?? null,
+      );
     });
   }
 
@@ -351,8 +373,7 @@ export class SqliteMessageStore implements MessageStore {
     return null;
   }
 
-  /** Saves the authentication results shown in the message detail. */
-  saveAuth(id: string, auth: Record<string, unknown> | null): Promise<void> {
+  saveAuth(id: string, auth: AuthVerdicts | null): Promise<void> {
     return this.#write(() => {
       this.#stmt('UPDATE messages SET auth = ? WHERE id = ?').run(auth ? JSON.stringify(auth) : null, id);
     });
@@ -503,7 +524,7 @@ export class SqliteMessageStore implements MessageStore {
     return {
       ...toSummary(row, deliveries),
       parsed: json<ParsedMessage | null>(row.parsed, null),
-      auth: json<Record<string, unknown> | null>(row.auth, null),
+      auth: json<AuthVerdicts | null>(row.auth, null),
       trace,
     };
   }

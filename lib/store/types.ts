@@ -1,4 +1,5 @@
 import type { Envelope } from '../actions/types.ts';
+import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 
 export type MessageStatus = 'received' | 'processing' | 'processed' | 'failed';
@@ -56,7 +57,11 @@ export interface TraceEntry {
 export interface MessageSummary {
   id: string;
   receivedAt: string;
-  envelope: { mailFrom: string; rcptTo: string[] };
+  /**
+   * The SMTP envelope; `remoteAddress` (the client's IP address) and `helo` (its HELO/EHLO name) only when
+   * the message came over SMTP and they were known.
+   */
+  envelope: { mailFrom: string; rcptTo: string[]; remoteAddress?: string; helo?: string };
   subject: string | null;
   from: Address | null;
   status: MessageStatus;
@@ -77,7 +82,8 @@ export interface MessageSummary {
 
 export interface MessageDetail extends MessageSummary {
   parsed: ParsedMessage | null;
-  auth: Record<string, unknown> | null;
+  /** The authentication verdicts computed when the message was processed; null until then. */
+  auth: AuthVerdicts | null;
   trace: TraceEntry[];
 }
 
@@ -133,6 +139,11 @@ export interface MessageStore {
    * @returns the thread id, also saved as `parsed.thread.id`.
    */
   saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }>;
+  /**
+   * Saves the message's authentication verdicts (computed by the pipeline, or mapped from the SES receipt;
+   * never read from the message's headers).
+   */
+  saveAuth(id: string, auth: AuthVerdicts | null): Promise<void>;
   setStatus(id: string, status: MessageStatus): Promise<void>;
   getDelivery(key: string): Promise<DeliveryRecord | null>;
   /** Inserts or replaces the delivery with this key. */

@@ -1,5 +1,5 @@
 import { silentLogger } from '../actions/index.ts';
-import type { Logger } from '../actions/types.ts';
+import type { Envelope, Logger } from '../actions/types.ts';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
 import { OutboxMail } from '../outbound/index.ts';
@@ -13,6 +13,14 @@ export interface TestDeliverOptions {
   to: string | string[];
   /** Envelope sender (MAIL FROM). @default 'sender@example.test' */
   from?: string;
+  /**
+   * The SMTP client's IP address. With it the message is authenticated (SPF, DKIM, DMARC, ARC) against
+   * the config's `auth.dns` zone or `auth.resolver`, as if it came over SMTP from there.
+   * @default undefined (not authenticated: every verdict `none`)
+   */
+  ip?: string;
+  /** The HELO/EHLO name the client gave. @default undefined */
+  helo?: string;
 }
 
 /** What happened to one message: the same records the dev API shows, plus the RCPT-time refusals. */
@@ -40,7 +48,8 @@ export interface TestMailroom {
 
 /**
  * Mailroom in memory for tests (Action Mailbox's TestHelper idea): your config and handlers, the real
- * pipeline, an in-memory raw store and an in-memory SQLite store. Retry waits default to zero.
+ * pipeline, an in-memory raw store and an in-memory SQLite store. Retry waits default to zero, and DNS
+ * is an empty static zone unless the config gives `auth.dns` or `auth.resolver` (never real DNS).
  */
 export async function createTestMailroom(
   options: MailroomOptions,
@@ -49,6 +58,8 @@ export async function createTestMailroom(
   const config = resolveConfig({
     ...options,
     delivery: { backoffMs: 0, maxBackoffMs: 0, ...options.delivery },
+    // Tests never touch real DNS: without a zone or resolver of their own, every name is NXDOMAIN.
+    auth: options.auth?.resolver || options.auth?.dns ? options.auth : { ...options.auth, dns: {} },
   });
   const router = routerFromConfig(config);
   const rawStore = new MemoryRawStore();
@@ -86,7 +97,10 @@ export async function createTestMailroom(
         );
       }
       const body = typeof raw === 'string' ? Buffer.from(raw.replace(/\r?\n/g, '\r\n')) : raw;
-      const { id } = await pipeline.accept({ envelope: { mailFrom, rcptTo: accepted }, body });
+      const envelope: Envelope = { mailFrom, rcptTo: accepted };
+      if (opts.ip !== undefined) envelope.remoteAddress = opts.ip;
+      if (opts.helo !== undefined) envelope.helo = opts.helo;
+      const { id } = await pipeline.accept({ envelope, body });
       await pipeline.drain();
       return detail(id, refused);
     },

@@ -94,6 +94,53 @@ describe('mailroom parse', () => {
     expect(r.stderr).toMatch(/no such file/);
     expect(r.stdout).toBe('');
   });
+
+  it('adds no auth without --auth, and refuses --ip without it', async () => {
+    expect(JSON.parse((await mailroom(['parse', eml])).stdout)).not.toHaveProperty('auth');
+    const r = await mailroom(['parse', eml, '--ip', '192.0.2.1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--ip needs --auth/);
+  });
+
+  it('--auth adds the verdicts, DNS from the --dns zone file', async () => {
+    const zone = join(dir, 'zone.json');
+    writeFileSync(
+      zone,
+      JSON.stringify({
+        'navy.test': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all'] },
+        '_dmarc.navy.test': { TXT: ['v=DMARC1; p=reject'] },
+      }),
+    );
+    const args = [
+      'parse',
+      eml,
+      '--auth',
+      '--dns',
+      zone,
+      '--mail-from',
+      'grace@navy.test',
+      '--helo',
+      'mail.navy.test',
+    ];
+    const pass = await mailroom([...args, '--ip', '192.0.2.1']);
+    expect(pass.code).toBe(0);
+    const parsed = JSON.parse(pass.stdout);
+    expect(parsed.subject).toBe('Bug report');
+    expect(parsed.auth).toMatchObject({
+      source: 'mailauth',
+      spf: { result: 'pass', domain: 'navy.test', clientIp: '192.0.2.1', helo: 'mail.navy.test' },
+      dkim: [],
+      dmarc: { result: 'pass', domain: 'navy.test', policy: 'reject' },
+    });
+    const fail = JSON.parse((await mailroom([...args, '--ip', '198.51.100.1'])).stdout);
+    expect([fail.auth.spf.result, fail.auth.dmarc.result]).toEqual(['fail', 'fail']);
+    // NDJSON: every line gets its verdicts.
+    const lines = (await mailroom([...args, '--ip', '192.0.2.1', eml])).stdout.trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).auth.spf.result)).toEqual(['pass', 'pass']);
+    const bad = await mailroom(['parse', eml, '--auth', '--dns', join(dir, 'nope.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no such DNS zone file/);
+  });
 });
 
 describe('mailroom route', () => {

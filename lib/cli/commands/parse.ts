@@ -1,28 +1,77 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { authenticateMessage } from '../../auth/authenticate.ts';
+import type { DnsResolver } from '../../auth/dns-resolver.ts';
+import { createStaticResolver } from '../../auth/static-resolver.ts';
+import { createSystemResolver } from '../../auth/system-resolver.ts';
+import type { AuthVerdicts } from '../../auth/verdicts.ts';
 import { parseMessage } from '../../message/index.ts';
 import { parseCommandArgs } from '../args.ts';
+import { loadDnsZone } from '../dns-zone.ts';
 import { CliError } from '../errors.ts';
 
-const usage = 'mailroom parse <file.eml|-> [file.eml…]';
+const usage =
+  'mailroom parse <file.eml|-> [file.eml…] [--auth [--ip A] [--helo H] [--mail-from M] [--dns zone.json]]';
 
-/** `mailroom parse`: one ParsedMessage as JSON; with several files, NDJSON with a `file` field. */
+/** The authserv-id named in SPF comments when `parse --auth` checks a message (there is no config). */
+const PARSE_AUTHSERV_ID = 'mailroom.local';
+
+/**
+ * `mailroom parse`: one ParsedMessage as JSON; with several files, NDJSON with a `file` field. With
+ * `--auth`, each object also has `auth` (SPF from `--ip`/`--helo`/`--mail-from`, DKIM, DMARC, ARC),
+ * every DNS question answered from the `--dns` zone file (else `MAILROOM_DNS_ZONE`) when given, else by
+ * the system resolver.
+ */
 export async function parseCommand(argv: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(argv, {}, usage);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      auth: { type: 'boolean', default: false },
+      ip: { type: 'string' },
+      helo: { type: 'string' },
+      'mail-from': { type: 'string' },
+      dns: { type: 'string' },
+    },
+    usage,
+  );
   if (positionals.length === 0) throw new CliError(`give a file to parse\nusage: ${usage}`);
+  if (!values.auth) {
+    for (const flag of ['ip', 'helo', 'mail-from', 'dns'] as const) {
+      if (values[flag] !== undefined) throw new CliError(`--${flag} needs --auth\nusage: ${usage}`);
+    }
+  }
   for (const file of positionals) {
     if (file === '-') continue;
     if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
     if (statSync(file).isDirectory()) throw new CliError(`${file} is a directory, not a message file`);
   }
+  let check: ((raw: Buffer) => Promise<AuthVerdicts>) | null = null;
+  if (values.auth) {
+    const zoneFile = values.dns ?? process.env.MAILROOM_DNS_ZONE;
+    const resolver: DnsResolver = zoneFile
+      ? createStaticResolver(await loadDnsZone(zoneFile))
+      : createSystemResolver();
+    check = (raw) =>
+      authenticateMessage(raw, {
+        ip: values.ip ?? '',
+        helo: values.helo ?? '',
+        mailFrom: values['mail-from'] ?? '',
+        resolver,
+        authservId: PARSE_AUTHSERV_ID,
+      });
+  }
   if (positionals.length === 1) {
-    const parsed = await parseMessage(await readInput(positionals[0]!));
-    process.stdout.write(`${JSON.stringify(parsed, null, 2)}\n`);
+    const raw = await readInput(positionals[0]!);
+    const parsed = await parseMessage(raw);
+    const out = check ? { ...parsed, auth: await check(raw) } : parsed;
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
   for (const file of positionals) {
-    const parsed = await parseMessage(await readInput(file));
-    const ok = process.stdout.write(`${JSON.stringify({ file, ...parsed })}\n`);
+    const raw = await readInput(file);
+    const parsed = await parseMessage(raw);
+    const out = check ? { file, ...parsed, auth: await check(raw) } : { file, ...parsed };
+    const ok = process.stdout.write(`${JSON.stringify(out)}\n`);
     if (!ok) await new Promise((r) => process.stdout.once('drain', r));
   }
   return 0;

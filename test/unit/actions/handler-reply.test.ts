@@ -4,6 +4,7 @@ import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import { DeliveryError } from '../../../lib/actions/errors.ts';
 import { type ActionRun, runAction } from '../../../lib/actions/run-action.ts';
 import type { HandlerContext } from '../../../lib/actions/types.ts';
+import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { parseMessage } from '../../../lib/message/parse-message.ts';
 import { OutboundConfigError } from '../../../lib/outbound/errors.ts';
 import { OutboxMail } from '../../../lib/outbound/outbox-mail.ts';
@@ -29,6 +30,7 @@ describe('ctx.reply in a handler', () => {
     recipient: 'support+vip@example.com',
     recipients: ['support+vip@example.com'],
     message: await parseMessage(raw),
+    auth: uncheckedVerdicts('test'),
     params: {},
     raw,
     route: 'support',

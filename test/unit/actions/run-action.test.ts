@@ -8,6 +8,7 @@ import { type ActionRun, runAction } from '../../../lib/actions/run-action.ts';
 import type { HandlerContext } from '../../../lib/actions/types.ts';
 import type { WebhookPayload } from '../../../lib/actions/webhook-payload.ts';
 import { verifyWebhook } from '../../../lib/actions/webhook-signature.ts';
+import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
 
@@ -45,6 +46,7 @@ function run(over: Partial<ActionRun> = {}): ActionRun {
     recipient: 'support@example.com',
     recipients: ['support@example.com', 'support+x@example.com'],
     message,
+    auth: uncheckedVerdicts('test'),
     params: { tag: 'x' },
     raw: Buffer.from('Subject: Hello\r\n\r\nhi\r\n'),
     route: 'support',
@@ -192,6 +194,7 @@ describe('runAction: webhook', () => {
         route: 'support',
         params: { tag: 'x' },
         message,
+        auth: uncheckedVerdicts('test'),
       },
     });
   });

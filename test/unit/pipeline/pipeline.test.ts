@@ -113,8 +113,18 @@ describe('pipeline', () => {
     expect((await store.listMessages({ mailbox: 'support' })).map((s) => s.id)).toEqual([id]);
 
     const steps = m?.trace.map((t) => t.step);
-    expect(steps).toEqual(['received', 'parsed', 'routed', 'routed', 'delivered', 'processed']);
-    expect(m?.trace[2]?.detail).toBe('support@example.com → support');
+    expect(steps).toEqual([
+      'received',
+      'parsed',
+      'authenticated',
+      'routed',
+      'routed',
+      'delivered',
+      'processed',
+    ]);
+    expect(m?.trace[2]?.detail).toBe('spf=none dkim=none dmarc=none arc=none (not received over SMTP)');
+    expect(m?.auth?.spf.comment).toMatch(/not received over SMTP/);
+    expect(m?.trace[3]?.detail).toBe('support@example.com → support');
     expect(events.map((e) => e.type)).toEqual([
       'message.received',
       'delivery.updated',

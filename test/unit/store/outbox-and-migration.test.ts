@@ -72,11 +72,55 @@ describe('SqliteMessageStore schema migration', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is at version 2', () => {
-    expect(SQLITE_SCHEMA_VERSION).toBe(2);
+  it('is at version 3', () => {
+    expect(SQLITE_SCHEMA_VERSION).toBe(3);
   });
 
-  it('moves a version 1 database to version 2 and files its messages in threads', async () => {
+  it('moves a version 2 database to version 3: messages keep their records, client address and HELO are new', async () => {
+    const file = join(dir, 'mailroom.db');
+    await new SqliteMessageStore(file).close();
+    const db = new Database(file);
+    db.exec('ALTER TABLE messages DROP COLUMN remote_address; ALTER TABLE messages DROP COLUMN helo;');
+    db.prepare(
+      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
+         VALUES ('old', '2024-01-01T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'processed')`,
+    ).run();
+    db.pragma('user_version = 2');
+    db.close();
+
+    const store = new SqliteMessageStore(file);
+    try {
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(3);
+      check.close();
+      expect((await store.getMessage('old'))?.envelope).toEqual({
+        mailFrom: 'a@example.net',
+        rcptTo: ['support@example.com'],
+      });
+      await store.recordReceived({
+        id: 'new',
+        receivedAt: '2024-01-02T00:00:00.000Z',
+        envelope: {
+          mailFrom: 'b@example.net',
+          rcptTo: ['support@example.com'],
+          remoteAddress: '192.0.2.7',
+          helo: 'mail.example.net',
+        },
+        size: 1,
+      });
+      expect((await store.getMessage('new'))?.envelope).toEqual({
+        mailFrom: 'b@example.net',
+        rcptTo: ['support@example.com'],
+        remoteAddress: '192.0.2.7',
+        helo: 'mail.example.net',
+      });
+      expect((await store.listMessages())[0]?.envelope.remoteAddress).toBe('192.0.2.7');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('moves a version 1 database to the current version and files its messages in threads', async () => {
     const file = join(dir, 'mailroom.db');
     // Make a version 1 database: today's schema without what version 2 added.
     await new SqliteMessageStore(file).close();
@@ -87,6 +131,7 @@ describe('SqliteMessageStore schema migration', () => {
       DROP INDEX messages_thread_index_root; DROP INDEX messages_subject_key;
       ALTER TABLE messages DROP COLUMN thread_id; ALTER TABLE messages DROP COLUMN header_message_id;
       ALTER TABLE messages DROP COLUMN thread_index_root; ALTER TABLE messages DROP COLUMN subject_key;
+      ALTER TABLE messages DROP COLUMN remote_address; ALTER TABLE messages DROP COLUMN helo;
     `);
     const parsed = {
       messageId: '<old@example.net>',
@@ -103,7 +148,7 @@ describe('SqliteMessageStore schema migration', () => {
     const store = new SqliteMessageStore(file);
     try {
       const check = new Database(file, { readonly: true });
-      expect(check.pragma('user_version', { simple: true })).toBe(2);
+      expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
       check.close();
       expect((await store.listThread('aaaaaaaaaaaaaaaaaaaaaaaa')).map((m) => m.id)).toEqual(['old']);
       expect(await store.listOutbox()).toEqual([]);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthVerdicts } from '../../../lib/auth/verdicts.ts';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import {
   SchemaVersionError,
@@ -239,12 +240,28 @@ describe('SqliteMessageStore', () => {
 
   it('persists across reopening', async () => {
     await store.recordReceived({ id: 'a', receivedAt: '2024-01-01T00:00:00.000Z', envelope, size: 1 });
-    await store.saveAuth('a', { spf: 'pass' });
+    const auth: AuthVerdicts = {
+      source: 'mailauth',
+      spf: {
+        result: 'pass',
+        scope: 'mailfrom',
+        domain: 'sender.test',
+        mailFrom: 'a@sender.test',
+        helo: null,
+        clientIp: '192.0.2.1',
+      },
+      dkim: [],
+      dmarc: { result: 'none', domain: 'sender.test', policy: null, alignment: { spf: null, dkim: null } },
+      arc: { result: 'none', instance: 0 },
+      spam: null,
+      virus: null,
+    };
+    await store.saveAuth('a', auth);
     await store.close();
     store = new SqliteMessageStore(file);
     const m = await store.getMessage('a');
     expect(m?.envelope).toEqual(envelope);
-    expect(m?.auth).toEqual({ spf: 'pass' });
+    expect(m?.auth).toEqual(auth);
   });
 
   it('works in memory', async () => {

@@ -60,4 +60,62 @@ describe('mailroom/testing', () => {
       await mr.close();
     }
   });
+
+  it('authenticates against the config zone when given a client address, never touching real DNS', async () => {
+    const seen: HandlerContext[] = [];
+    const mr = await createTestMailroom({
+      domains: ['example.com'],
+      auth: {
+        dns: {
+          'sender.test': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all'] },
+          '_dmarc.sender.test': { TXT: ['v=DMARC1; p=quarantine'] },
+        },
+      },
+      routes: [
+        {
+          name: 'invoices',
+          match: 'invoices@example.com',
+          when: { auth: { dmarc: 'pass' } },
+          action: handler((ctx) => void seen.push(ctx), 'invoice'),
+        },
+        { name: 'review', match: 'invoices@example.com', action: mailbox('review') },
+      ],
+    });
+    try {
+      const raw = 'From: a@sender.test\nSubject: Invoice\n\nPay\n';
+      const good = await mr.deliver(raw, {
+        to: 'invoices@example.com',
+        from: 'a@sender.test',
+        ip: '192.0.2.9',
+        helo: 'mx.sender.test',
+      });
+      expect(good.auth).toMatchObject({
+        spf: { result: 'pass', helo: 'mx.sender.test' },
+        dmarc: { result: 'pass' },
+      });
+      expect(good.deliveries.map((d) => d.route)).toEqual(['invoices']);
+      expect(seen[0]?.auth.dmarc.result).toBe('pass');
+      expect(good.trace).toContainEqual(
+        expect.objectContaining({ step: 'authenticated', detail: 'spf=pass dkim=none dmarc=pass arc=none' }),
+      );
+
+      const bad = await mr.deliver(raw, {
+        to: 'invoices@example.com',
+        from: 'a@sender.test',
+        ip: '203.0.113.5',
+      });
+      expect([bad.auth?.spf.result, bad.auth?.dmarc.result]).toEqual(['fail', 'fail']);
+      expect(bad.deliveries.map((d) => d.route)).toEqual(['review']);
+
+      // Without a client address nothing is checked: verdicts none, saying why.
+      const unchecked = await mr.deliver(raw, { to: 'invoices@example.com', from: 'a@sender.test' });
+      expect(unchecked.auth?.dmarc).toMatchObject({
+        result: 'none',
+        comment: expect.stringMatching(/not received over SMTP/),
+      });
+      expect(unchecked.deliveries.map((d) => d.route)).toEqual(['review']);
+    } finally {
+      await mr.close();
+    }
+  });
 });
