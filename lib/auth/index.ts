@@ -1,6 +1,7 @@
 export { type AuthenticateInput, authenticateMessage } from './authenticate.ts';
 export { authenticationResultsHeader } from './authentication-results.ts';
 export { normalizeAuthservId } from './authserv-id.ts';
+export { createDataTimeCheck, type DataTimeCheckOptions, type DataTimeDecision } from './data-time-check.ts';
 export { dmarcRejects } from './dmarc-policy.ts';
 export {
   type DnsAnswer,

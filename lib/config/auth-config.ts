@@ -65,6 +65,8 @@ export const authSchema = z
       })
       .optional(),
     dns: staticZoneSchema.optional(),
+    checkAtData: z.boolean().optional(),
+    dmarcReject: z.boolean().optional(),
   })
   .strict()
   .refine((a) => a.resolver === undefined || a.dns === undefined, {
@@ -88,5 +90,6 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
   const authservId = normalizeAuthservId(id);
   const resolver =
     auth.resolver ?? (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver());
-  return { authservId, resolver };
+  const dmarcReject = auth.dmarcReject ?? false;
+  return { authservId, resolver, dmarcReject, checkAtData: dmarcReject || (auth.checkAtData ?? false) };
 }

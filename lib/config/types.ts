@@ -208,6 +208,19 @@ export interface AuthOptions {
    * @default undefined (use `resolver`)
    */
   dns?: StaticZone;
+  /**
+   * Check SPF/DKIM/DMARC/ARC at the end of DATA, before answering: the stored copy then starts with our
+   * `Authentication-Results` header, and incoming ones claiming our authserv-id are removed from it.
+   * Adds the DNS lookups' time to each `250`. Messages over 4 MiB are checked during processing instead.
+   * @default false (verdicts are computed during processing and shown in the API)
+   */
+  checkAtData?: boolean;
+  /**
+   * Refuse `550 5.7.1` at the end of DATA when DMARC fails and the sender's domain publishes
+   * `p=reject` (pct=100). Implies `checkAtData`.
+   * @default false
+   */
+  dmarcReject?: boolean;
 }
 
 /** {@link AuthOptions} with the defaults filled in. */
@@ -215,6 +228,8 @@ export interface ResolvedAuthOptions {
   /** Lower case, without a trailing dot. */
   authservId: string;
   resolver: DnsResolver;
+  checkAtData: boolean;
+  dmarcReject: boolean;
 }
 
 /** What users write in `mailroom.config.ts`. */

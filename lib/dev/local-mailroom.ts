@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../actions/types.ts';
+import { createDataTimeCheck } from '../auth/index.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import { createOutboundMail } from '../outbound/index.ts';
@@ -99,6 +100,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     tls,
     checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
     accept: (input) => pipeline.accept(input),
+    ...(config.auth.checkAtData ? { inspect: createDataTimeCheck(config.auth) } : {}),
     logger,
   });
   // Authenticated submission: the same recipient check and accept() as the MX, so mail is routed like

@@ -15,6 +15,7 @@ import { verifyPassword } from '../submission/password-hash.ts';
 import { ConnectionRegistry, type SmtpConnection } from './connection-registry.ts';
 import {
   LimitError,
+  MessageRejectedError,
   MessageTooBigError,
   RecipientRejectedError,
   SmtpReplyError,
@@ -360,10 +361,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     let failed = false;
     let failure: unknown;
     try {
-      ({ id } = await Promise.race([
-        deps.accept({ envelope, prefix, body, signal: controller.signal }),
-        deadline,
-      ]));
+      ({ id } = await Promise.race([inspectThenAccept(envelope, prefix, body, controller.signal), deadline]));
     } catch (err) {
       failed = true;
       failure = err;
@@ -390,6 +388,11 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
         ? failure
         : new MessageTooBigError(options.maxMessageBytes, { cause: failure });
     }
+    if (failure instanceof MessageRejectedError) {
+      if (!controller.signal.aborted) controller.abort(failure);
+      logger.info('message refused', { ...log, reason: failure.message });
+      throw failure;
+    }
     if (failed || !id) {
       if (!controller.signal.aborted) controller.abort(failure);
       logger.error('message not stored', { ...log, error: String(failure) });
@@ -402,6 +405,36 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     }
     logger.info('message accepted', { ...log, id, size: body.bytesReceived });
     return `2.0.0 Ok: queued as ${id}`;
+  }
+
+  /**
+   * Without `deps.inspect`, streams the message into `accept()`. With it, gathers up to 4 MiB first: a
+   * complete message is inspected (and may be refused, get trace headers in front, or a cleaned body);
+   * a bigger one streams on uninspected.
+   */
+  async function inspectThenAccept(
+    envelope: Envelope,
+    prefix: Buffer,
+    body: MessageBody,
+    signal: AbortSignal,
+  ): Promise<{ id: string }> {
+    if (!deps.inspect) return deps.accept({ envelope, prefix, body, signal });
+    const iterator = body[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let size = 0;
+    while (size <= INSPECT_MAX_BYTES) {
+      const next = await iterator.next();
+      if (next.done) {
+        const raw = Buffer.concat(head, size);
+        const result = await deps.inspect({ envelope, raw });
+        if (result.reject) throw new MessageRejectedError(result.reject.code, result.reject.message);
+        const front = result.prefix ? Buffer.concat([Buffer.from(result.prefix, 'utf8'), prefix]) : prefix;
+        return deps.accept({ envelope, prefix: front, body: once(result.body ?? raw), signal });
+      }
+      head.push(next.value);
+      size += next.value.length;
+    }
+    return deps.accept({ envelope, prefix, body: resume(head, iterator), signal });
   }
 
   /** Sends the DATA reply; during shutdown the session ends right after it. */
@@ -451,4 +484,20 @@ function withDefaults(given: SmtpOptions): Required<SmtpOptions> {
   const options: Record<string, unknown> = { ...smtpDefaults };
   for (const [key, value] of Object.entries(given)) if (value !== undefined) options[key] = value;
   return options as unknown as Required<SmtpOptions>;
+}
+
+/** Messages up to this size are inspected whole at the end of DATA (see `SmtpIngressDeps.inspect`). */
+const INSPECT_MAX_BYTES = 4 * 1024 * 1024;
+
+async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
+
+async function* resume(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield* head;
+  while (true) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
 }

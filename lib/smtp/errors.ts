@@ -52,6 +52,14 @@ export class TemporaryFailureError extends SmtpReplyError {
   }
 }
 
+/** A check of the whole message at the end of DATA refused it (e.g. DMARC `p=reject` failed): `550 5.7.1`. */
+export class MessageRejectedError extends SmtpReplyError {
+  override readonly name = 'MessageRejectedError';
+  constructor(code: number, message: string) {
+    super(code, message);
+  }
+}
+
 /** What made a message or a command line malformed. */
 export type BareCharacter = 'bare LF' | 'bare CR' | 'NUL';
 

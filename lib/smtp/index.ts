@@ -3,6 +3,7 @@ export {
   type BareCharacter,
   BareLineEndingError,
   LimitError,
+  MessageRejectedError,
   MessageTooBigError,
   PipeliningError,
   RecipientRejectedError,
@@ -19,4 +20,4 @@ export {
   readProxyHeader,
 } from './proxy-protocol.ts';
 export { type ReceivedHeaderInput, receivedHeader, rfc5322Date } from './received-header.ts';
-export type { AcceptInput, SmtpIngress, SmtpIngressDeps, SubmissionAuth } from './types.ts';
+export type { AcceptInput, InspectResult, SmtpIngress, SmtpIngressDeps, SubmissionAuth } from './types.ts';

@@ -27,6 +27,13 @@ export interface SmtpIngressDeps {
   checkRecipient(rcpt: string, input: RoutingInput): RecipientVerdict;
   /** Stores durably and records; resolves with the id only once durable. */
   accept(input: AcceptInput): Promise<{ id: string }>;
+  /**
+   * Looks at the whole message at the end of DATA, before it is stored (messages up to 4 MiB; bigger ones
+   * are stored without it): may add trace headers in front (our `Authentication-Results`), replace the
+   * body (with forged headers removed), or refuse the message.
+   * @default none
+   */
+  inspect?: (input: { envelope: Envelope; raw: Buffer }) => Promise<InspectResult>;
   /** @default no logging */
   logger?: Logger;
   /**
@@ -40,6 +47,11 @@ export interface SmtpIngressDeps {
    */
   submission?: SubmissionAuth | null;
 }
+
+/** What {@link SmtpIngressDeps.inspect} decided. */
+export type InspectResult =
+  | { reject?: undefined; prefix?: string; body?: Buffer }
+  | { reject: { code: number; message: string } };
 
 export interface SubmissionAuth {
   /** User name → scrypt hash (`hashPassword`). */
