@@ -193,13 +193,16 @@ const schema = z
       .object({
         port: port.default(587),
         host: z.string().min(1).optional(),
-        users: z.record(
-          z.string().min(1),
-          z.string().refine(isPasswordHash, {
-            message:
-              'must be a scrypt hash from `mailroom hash-password` (scrypt$N$r$p$salt$hash), not a password',
-          }),
-        ),
+        users: z
+          .record(
+            z.string().min(1),
+            z.string().refine(isPasswordHash, {
+              message:
+                'must be a scrypt hash from `mailroom hash-password` (scrypt$N$r$p$salt$hash), not a password',
+            }),
+          )
+          .default({}),
+        usersSecret: z.string().min(1).optional(),
         maxLoginFailures: positiveInt.default(5),
         loginFailureWindowMs: positiveInt.default(300_000),
       })

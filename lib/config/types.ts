@@ -125,8 +125,15 @@ export interface SubmissionOptions {
   host?: string;
   /**
    * User name → scrypt hash (`scrypt$N$r$p$salt$hash`, from `mailroom hash-password`). Never passwords.
+   * @default {}
    */
-  users: Record<string, string>;
+  users?: Record<string, string>;
+  /**
+   * AWS Secrets Manager secret (name or ARN) holding more users as JSON `{ "user": "scrypt$…" }`, read by
+   * `mailroom smtp`/`mailroom dev` at start.
+   * @default none
+   */
+  usersSecret?: string;
   /** Failed logins per client address (IPv4, or IPv6 /64) per `loginFailureWindowMs`. @default 5 */
   maxLoginFailures?: number;
   /** @default 300_000 (5 minutes) */
@@ -264,5 +271,7 @@ export interface MailroomConfig {
   replyAddress: ReplyAddressOptions | null;
   outbound: OutboundOptions & { mode: 'outbox' | 'smtp' };
   auth: ResolvedAuthOptions;
-  submission: (Required<Omit<SubmissionOptions, 'host'>> & { host?: string }) | null;
+  submission:
+    | (Required<Omit<SubmissionOptions, 'host' | 'usersSecret'>> & { host?: string; usersSecret?: string })
+    | null;
 }
