@@ -90,12 +90,18 @@ export async function handleApiRequest(
   }
 }
 
+/** `?limit=N`: a positive integer, or undefined when absent. */
+function limitParam(url: URL): number | undefined {
+  const value = url.searchParams.get('limit');
+  if (value === null) return undefined;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a positive integer');
+  return limit;
+}
+
 async function listMessages(deps: HttpApiDeps, _req: IncomingMessage, res: ServerResponse, url: URL) {
   const mailbox = url.searchParams.get('mailbox') ?? undefined;
-  const limitParam = url.searchParams.get('limit');
-  const limit = limitParam ? Number(limitParam) : undefined;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    throw new HttpError(400, 'limit must be a positive integer');
+  const limit = limitParam(url);
   json(res, 200, { messages: await deps.store.listMessages({ mailbox, limit }) });
 }
 
@@ -127,10 +133,7 @@ async function getThread(
 
 async function listOutbox(deps: HttpApiDeps, _req: IncomingMessage, res: ServerResponse, url: URL) {
   const inReplyTo = url.searchParams.get('inReplyTo') ?? undefined;
-  const limitParam = url.searchParams.get('limit');
-  const limit = limitParam ? Number(limitParam) : undefined;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    throw new HttpError(400, 'limit must be a positive integer');
+  const limit = limitParam(url);
   json(res, 200, { messages: await deps.store.listOutbox({ inReplyTo, limit }) });
 }
 
