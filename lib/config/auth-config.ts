@@ -91,5 +91,5 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
   const resolver =
     auth.resolver ?? (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver());
   const dmarcReject = auth.dmarcReject ?? false;
-  return { authservId, resolver, dmarcReject, checkAtData: dmarcReject || (auth.checkAtData ?? false) };
+  return { authservId, resolver, dmarcReject, checkAtData: dmarcReject ? true : (auth.checkAtData ?? null) };
 }

@@ -219,7 +219,8 @@ export interface AuthOptions {
    * Check SPF/DKIM/DMARC/ARC at the end of DATA, before answering: the stored copy then starts with our
    * `Authentication-Results` header, and incoming ones claiming our authserv-id are removed from it.
    * Adds the DNS lookups' time to each `250`. Messages over 4 MiB are checked during processing instead.
-   * @default false (verdicts are computed during processing and shown in the API)
+   * @default true for the production `mailroom smtp`, false for `mailroom dev` (verdicts are then computed
+   * during processing and shown in the API)
    */
   checkAtData?: boolean;
   /**
@@ -235,7 +236,8 @@ export interface ResolvedAuthOptions {
   /** Lower case, without a trailing dot. */
   authservId: string;
   resolver: DnsResolver;
-  checkAtData: boolean;
+  /** null: not set, the runner decides (see {@link AuthOptions.checkAtData}). */
+  checkAtData: boolean | null;
   dmarcReject: boolean;
 }
 

@@ -35,6 +35,12 @@ export interface LocalMailroomOptions {
   devTls?: boolean;
   /** @default config.submission.port (when `submission` is configured) */
   submissionPort?: number;
+  /**
+   * Whether messages are authenticated at the end of DATA when `auth.checkAtData` is not set: true for the
+   * production `mailroom smtp`.
+   * @default false
+   */
+  checkAtDataByDefault?: boolean;
 }
 
 export interface LocalMailroom {
@@ -100,7 +106,9 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     tls,
     checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
     accept: (input) => pipeline.accept(input),
-    ...(config.auth.checkAtData ? { inspect: createDataTimeCheck(config.auth) } : {}),
+    ...((config.auth.checkAtData ?? options.checkAtDataByDefault ?? false)
+      ? { inspect: createDataTimeCheck(config.auth) }
+      : {}),
     logger,
   });
   // Authenticated submission: the same recipient check and accept() as the MX, so mail is routed like

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
@@ -276,6 +276,10 @@ describe('mailroom smtp (the container entry command)', () => {
     expect(code).toBe(0);
     // A clean stop writes the journal out: the message is a file of its own, the journal is empty.
     expect(readdirSync(join(data, 'raw'))).toContain(`${id}.eml`);
+    // The production ingress authenticates at the end of DATA: our Authentication-Results header comes first.
+    expect(readFileSync(join(data, 'raw', `${id}.eml`), 'utf8')).toMatch(
+      /^Authentication-Results: mailroom\.local;[^]*?\r\nReceived: from /,
+    );
     expect(readdirSync(join(data, 'journal'))).toEqual([]);
   });
 });

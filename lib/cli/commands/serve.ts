@@ -53,6 +53,7 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
     http: mode === 'dev',
     httpPort: portOption(values['http-port'], 'http-port'),
     devTls: mode === 'dev',
+    checkAtDataByDefault: mode === 'smtp',
   });
   const where = `SMTP on ${smtpHost ?? config.smtp.host}:${mailroom.smtpPort}`;
   const submission =
