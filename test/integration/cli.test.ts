@@ -278,7 +278,7 @@ describe('mailroom smtp (the container entry command)', () => {
     expect(readdirSync(join(data, 'raw'))).toContain(`${id}.eml`);
     // The production ingress authenticates at the end of DATA: our Authentication-Results header comes first.
     expect(readFileSync(join(data, 'raw', `${id}.eml`), 'utf8')).toMatch(
-      /^Authentication-Results: mailroom\.local;[^]*?\r\nReceived: from /,
+      /^Authentication-Results: mailroom\.local;[\s\S]*?\r\nReceived: from /,
     );
     expect(readdirSync(join(data, 'journal'))).toEqual([]);
   });
