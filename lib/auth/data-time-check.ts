@@ -4,6 +4,7 @@ import { authenticationResultsHeader } from './authentication-results.ts';
 import { dmarcRejects } from './dmarc-policy.ts';
 import type { DnsResolver } from './dns-resolver.ts';
 import { stripForgedAuthResults } from './forged-headers.ts';
+import type { AuthVerdicts } from './verdicts.ts';
 
 export interface DataTimeCheckOptions {
   resolver: DnsResolver;
@@ -14,7 +15,7 @@ export interface DataTimeCheckOptions {
 
 /** What the check decided for one message (the SMTP ingress's `inspect` result shape). */
 export type DataTimeDecision =
-  | { reject?: undefined; prefix: string; body: Buffer }
+  | { reject?: undefined; prefix: string; body: Buffer; auth: AuthVerdicts }
   | { reject: { code: number; message: string } };
 
 /**
@@ -44,6 +45,7 @@ export function createDataTimeCheck(options: DataTimeCheckOptions) {
     return {
       prefix: authenticationResultsHeader(verdicts, options.authservId),
       body: stripForgedAuthResults(raw, options.authservId).raw,
+      auth: verdicts,
     };
   };
 }

@@ -50,6 +50,8 @@ export interface AcceptInput {
   prefix?: Buffer;
   /** The message bytes as received. */
   body: AsyncIterable<Buffer | Uint8Array> | Buffer;
+  /** Verdicts the ingress already computed (end-of-DATA check): stored, and not computed again. */
+  auth?: AuthVerdicts;
 }
 
 /** What {@link Pipeline.recover} queued. */
@@ -451,6 +453,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
             'received',
             `${size} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')}`,
           ),
+          ...(input.auth ? [store.saveAuth(id, input.auth)] : []),
         ]);
         emit({ type: 'message.received', id, at: receivedAt, envelope, size });
       } finally {

@@ -429,7 +429,8 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
         const result = await deps.inspect({ envelope, raw });
         if (result.reject) throw new MessageRejectedError(result.reject.code, result.reject.message);
         const front = result.prefix ? Buffer.concat([Buffer.from(result.prefix, 'utf8'), prefix]) : prefix;
-        return deps.accept({ envelope, prefix: front, body: once(result.body ?? raw), signal });
+        const auth = result.auth ? { auth: result.auth } : {};
+        return deps.accept({ envelope, prefix: front, body: once(result.body ?? raw), signal, ...auth });
       }
       head.push(next.value);
       size += next.value.length;

@@ -1,5 +1,6 @@
 import type { SMTPServer } from 'smtp-server';
 import type { Envelope, Logger } from '../actions/types.ts';
+import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { SmtpOptions } from '../config/types.ts';
 import type { RecipientVerdict, RoutingInput } from '../routing/types.ts';
 import type { LoginLimiter } from '../submission/login-limiter.ts';
@@ -18,6 +19,8 @@ export interface AcceptInput {
   body: AsyncIterable<Buffer>;
   /** Aborted when the message will not be accepted (too big, client gone, server shut down). */
   signal: AbortSignal;
+  /** Verdicts from `inspect` (end-of-DATA authentication), to keep with the message. */
+  auth?: AuthVerdicts;
 }
 
 export interface SmtpIngressDeps {
@@ -50,7 +53,7 @@ export interface SmtpIngressDeps {
 
 /** What {@link SmtpIngressDeps.inspect} decided. */
 export type InspectResult =
-  | { reject?: undefined; prefix?: string; body?: Buffer }
+  | { reject?: undefined; prefix?: string; body?: Buffer; auth?: AuthVerdicts }
   | { reject: { code: number; message: string } };
 
 export interface SubmissionAuth {
