@@ -1,16 +1,12 @@
 import { isIP } from 'node:net';
-import {
-  type ARCData,
-  type ARCResult,
-  arc,
-  type DKIMResult,
-  type DKIMVerifyResult,
-  type DMARCResult,
-  type DNSResolver,
-  dkimVerify,
-  dmarc,
-  type SPFResult,
-  spf,
+import type {
+  ARCData,
+  ARCResult,
+  DKIMResult,
+  DKIMVerifyResult,
+  DMARCResult,
+  DNSResolver,
+  SPFResult,
 } from 'mailauth';
 import { limitDkimSignatures } from './dkim-limit.ts';
 import { DnsError, type DnsResolver } from './dns-resolver.ts';
@@ -22,6 +18,20 @@ import {
   type SpfVerdict,
   toAuthResult,
 } from './verdicts.ts';
+
+/**
+ * mailauth, loaded on first use: processes whose mail arrives with its verdicts (SES receipts, the SMTP
+ * ingress's end-of-DATA check stored with the message) never load it, which keeps the Lambda's cold start
+ * short (its bundle leaves mailauth out; see bench/bundle.js).
+ */
+type Mailauth = typeof import('mailauth');
+let mailauth: Promise<Mailauth> | undefined;
+const loadMailauth = (): Promise<Mailauth> => {
+  // mailauth is CommonJS: its `default` is module.exports, whether Node loads it from node_modules or from
+  // the single-file build deployed beside the Lambda bundle.
+  mailauth ??= import('mailauth').then((m) => (m as { default: Mailauth }).default ?? m);
+  return mailauth;
+};
 
 /** What {@link authenticateMessage} needs besides the message: the SMTP transaction, and DNS. */
 export interface AuthenticateInput {
@@ -69,6 +79,7 @@ export interface AuthenticateInput {
  * (BIMI, ARC sealing, `Received:` parsing) runs.
  */
 export async function authenticateMessage(raw: Buffer, input: AuthenticateInput): Promise<AuthVerdicts> {
+  const { dkimVerify, arc, dmarc } = await loadMailauth();
   const deadline = Date.now() + (input.timeoutMs ?? 20_000);
   const budgeted: DnsResolver = (name, rrtype) =>
     Date.now() < deadline
@@ -222,6 +233,7 @@ async function checkSpf(
   }
   // RFC 7208 §2.3: an address literal HELO is checked as `[ip]` (it has no SPF record).
   const heloName = helo ? (isIP(helo) ? `[${helo}]` : helo) : `[${ip}]`;
+  const { spf } = await loadMailauth();
   const result: SPFResult = await spf({
     ip,
     helo: heloName,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeAuthservId } from '../auth/authserv-id.ts';
 import type { DnsResolver } from '../auth/dns-resolver.ts';
 import { createStaticResolver, type StaticZone } from '../auth/static-resolver.ts';

@@ -1,7 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { ConfigError } from './errors.ts';
 import { resolveConfig } from './resolve-config.ts';
 import type { MailroomConfig } from './types.ts';
@@ -21,7 +20,7 @@ export async function loadConfig(file: string): Promise<MailroomConfig> {
   try {
     // tsImport loads TypeScript as ESM even where no package.json says "type": "module".
     mod = /\.[cm]?ts$/.test(path)
-      ? await tsImport(pathToFileURL(path).href, import.meta.url)
+      ? await (await import('tsx/esm/api')).tsImport(pathToFileURL(path).href, import.meta.url)
       : await import(pathToFileURL(path).href);
   } catch (cause) {
     const msg = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);

@@ -1,4 +1,3 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { replySubject } from './reply-subject.ts';
 import type { OutboundEnvelope, ReplyOptions } from './types.ts';
@@ -61,6 +60,8 @@ export async function composeReply(input: ComposeReplyInput): Promise<ComposedRe
     headers['Auto-Submitted'] = 'auto-replied';
     headers['X-Auto-Response-Suppress'] = 'All';
   }
+  // Loaded on first reply: processes that never reply (most Lambda invocations) never load it.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     from: { name: from.name, address: from.address },
     to: to.map((a) => ({ name: a.name, address: a.address })),
