@@ -5,9 +5,11 @@ import { createReplyFunction } from '../outbound/send-reply.ts';
 import type { OutboundMail } from '../outbound/types.ts';
 import type { MessageStore } from '../store/types.ts';
 import { childLogger } from './child-logger.ts';
+import type { CloudActionPorts } from './cloud-ports.ts';
 import { deliverWebhook } from './deliver-webhook.ts';
 import { DeliveryError } from './errors.ts';
 import { isMailboxName } from './mailbox-name.ts';
+import { runEventBridge, runForward, runLambda } from './run-cloud-action.ts';
 import type { Action, Envelope, HandlerContext, Logger } from './types.ts';
 
 /** Everything one attempt of one delivery needs. */
@@ -42,6 +44,11 @@ export interface ActionRun {
   outbound?: OutboundMail;
   /** From of `ctx.reply`. @default the delivery's `recipient` */
   replyFrom?: Address;
+  /**
+   * How `lambda`, `eventBridge` and `forward` actions reach their services; without the port an action
+   * needs, it fails with a {@link DeliveryError} saying where it can run.
+   */
+  cloud?: CloudActionPorts;
 }
 
 /** The result of an attempt that did not throw. */
@@ -70,6 +77,12 @@ export function actionTarget(action: Action): string | undefined {
       }
     case 'mailbox':
       return action.mailbox;
+    case 'lambda':
+      return action.qualifier ? `${action.functionName}:${action.qualifier}` : action.functionName;
+    case 'eventBridge':
+      return action.eventBusName;
+    case 'forward':
+      return action.to.join(', ');
     default:
       return undefined;
   }
@@ -80,6 +93,9 @@ export function actionTarget(action: Action): string | undefined {
  * - `mailbox`: stores a mailbox entry (idempotent: a mailbox holds a message once).
  * - `handler`: calls the function with a {@link HandlerContext}.
  * - `webhook`: POSTs the signed JSON payload; any 2xx answer delivers.
+ * - `lambda`, `eventBridge`: sends the delivery's `CloudActionEvent` through `run.cloud`.
+ * - `forward`: sends the rewritten message through `run.cloud.forward` (`dropped` when loop safety forbids
+ *   it).
  * - `drop`: nothing (`dropped`). `reject`: nothing (`rejected`; the SMTP ingress refused it at RCPT already).
  * @throws DeliveryError when the attempt failed and may be retried.
  */
@@ -153,6 +169,12 @@ export async function runAction(action: Action, run: ActionRun): Promise<ActionO
       );
       return { status: 'delivered', detail: `webhook ${actionTarget(action) ?? ''} answered ${status}` };
     }
+    case 'lambda':
+      return runLambda(action, run, now);
+    case 'eventBridge':
+      return runEventBridge(action, run, now);
+    case 'forward':
+      return runForward(action, run, now);
     case 'drop':
       return { status: 'dropped', detail: 'dropped' };
     case 'reject':

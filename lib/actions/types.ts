@@ -90,4 +90,54 @@ export interface DropAction {
   kind: 'drop';
 }
 
-export type Action = MailboxAction | HandlerAction | WebhookAction | RejectAction | DropAction;
+/**
+ * Invoke an AWS Lambda function asynchronously (`InvocationType: 'Event'`) with the message as a
+ * `CloudActionEvent`. Runs on AWS (the processor injects the ports); `mailroom dev` records the event
+ * locally instead (see `createLocalActionPorts`).
+ */
+export interface LambdaAction {
+  kind: 'lambda';
+  /** Function name, ARN or partial ARN (`123456789012:function:name`). */
+  functionName: string;
+  /** Version or alias. @default none (`$LATEST`, or the qualifier in the ARN) */
+  qualifier?: string;
+}
+
+/** Put the message as one event (a `CloudActionEvent` in `detail`) on an Amazon EventBridge bus. */
+export interface EventBridgeAction {
+  kind: 'eventBridge';
+  /** Bus name or ARN (`default` for the account's default bus). */
+  eventBusName: string;
+  /** The event's `source` (must not start with `aws.`). @default 'mailroom' */
+  source?: string;
+  /** The event's `detail-type`. @default 'mailroom.message' */
+  detailType?: string;
+}
+
+/**
+ * Forward the message unchanged in body to other addresses: From becomes a verified sending address
+ * (shown as "Jane Doe via Mailroom"), Reply-To the original sender, and headers that would break sending
+ * or authentication are removed (see `forwardMessage`). Never sent back into a loop (see
+ * `forwardSkipReason`).
+ */
+export interface ForwardAction {
+  kind: 'forward';
+  /** 1–50 addresses (the SES limit per message). */
+  to: string[];
+  /**
+   * The forwarded message's From: `fwd@example.com` or `Support <fwd@example.com>`; on AWS it must be an
+   * SES-verified address or on a verified domain.
+   * @default the processor's `MAILROOM_FORWARD_FROM`, else the envelope recipient that routed here
+   */
+  from?: string;
+}
+
+export type Action =
+  | MailboxAction
+  | HandlerAction
+  | WebhookAction
+  | RejectAction
+  | DropAction
+  | LambdaAction
+  | EventBridgeAction
+  | ForwardAction;

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
+import type { CloudActionPorts } from '../actions/cloud-ports.ts';
+import { createLocalActionPorts } from '../actions/local-action-ports.ts';
 import type { Logger } from '../actions/types.ts';
 import { createDataTimeCheck } from '../auth/index.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -41,6 +43,14 @@ export interface LocalMailroomOptions {
    * @default false
    */
   checkAtDataByDefault?: boolean;
+  /**
+   * How `lambda()`, `eventBridge()` and `forward()` actions run. By default `forward()` sends through the
+   * outbound mail (the outbox in dev), and with the HTTP API on (`mailroom dev`) Lambda invocations and
+   * EventBridge events are recorded, not sent, in `<dataDir>/cloud-actions/<key>.json` (delivered, with a
+   * trace entry saying so); without it (`mailroom smtp`) they fail with an error naming the AWS processor.
+   * @default createLocalActionPorts(...) as described
+   */
+  cloud?: CloudActionPorts;
 }
 
 export interface LocalMailroom {
@@ -79,6 +89,14 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     logger,
     outbound,
     replyFrom: config.outbound.from,
+    cloud:
+      options.cloud ??
+      createLocalActionPorts({
+        outbound,
+        forwardFrom: config.outbound.from,
+        record: (options.http ?? true) ? { dir: join(dataDir, 'cloud-actions') } : false,
+        logger,
+      }),
   });
   const events = new SseHub();
   pipeline.onEvent((event) => events.send(event.type, event));

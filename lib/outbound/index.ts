@@ -7,6 +7,21 @@ export {
 } from './compose-reply.ts';
 export { createOutboundMail, type OutboundMailOptions } from './create-outbound-mail.ts';
 export { OutboundConfigError, OutboundError } from './errors.ts';
+export {
+  encodeWords,
+  FORWARDED_FOR_HEADER,
+  type ForwardedMessage,
+  type ForwardMessageInput,
+  formatAddress,
+  forwardMessage,
+  ORIGINAL_FROM_HEADER,
+} from './forward-message.ts';
+export {
+  type ForwardCheckInput,
+  forwardSkipReason,
+  MAX_FORWARD_HOPS,
+  MAX_RECEIVED_HEADERS,
+} from './forward-safety.ts';
 export { type LoopCheckInput, replySkipReason } from './loop-safety.ts';
 export { OutboxMail, type OutboxMailOptions } from './outbox-mail.ts';
 export { replyKey, replyMessageId } from './reply-id.ts';

@@ -1,4 +1,5 @@
 import { silentLogger } from '../actions/child-logger.ts';
+import type { CloudActionPorts } from '../actions/cloud-ports.ts';
 import { actionTarget, runAction } from '../actions/run-action.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
 import { authenticateMessage } from '../auth/authenticate.ts';
@@ -41,6 +42,12 @@ export interface PipelineDeps {
    * @default the envelope recipient the delivery serves
    */
   replyFrom?: string | Address;
+  /**
+   * How `lambda()`, `eventBridge()` and `forward()` actions reach their services: `createAwsActionPorts`
+   * (lib/aws) in the Lambda processor, `createLocalActionPorts` in `mailroom dev`. Without the port an
+   * action needs, its deliveries fail with a `DeliveryError` that says so.
+   */
+  cloud?: CloudActionPorts;
 }
 
 /** A message handed over by an ingress (SMTP, the dev HTTP API, `mailroom/testing`). */
@@ -209,6 +216,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           fetch: deps.fetch,
           outbound: deps.outbound,
           replyFrom,
+          cloud: deps.cloud,
         });
         d.status = outcome.status;
         delete d.error;

@@ -109,7 +109,9 @@ function compileRoute(
   if (actions.length === 0) own.push('action: give at least one action, e.g. mailbox("support")');
   for (const a of actions) {
     if (a === null || typeof a !== 'object' || typeof a.kind !== 'string') {
-      own.push('action: not an action (use mailbox(), handler(), webhook(), reject() or drop())');
+      own.push(
+        'action: not an action (use mailbox(), handler(), webhook(), lambda(), eventBridge(), forward(), reject() or drop())',
+      );
     } else if (
       a.kind === 'reject' &&
       (!Number.isInteger(a.code) || a.code < 400 || a.code > 599 || typeof a.text !== 'string')

@@ -1,4 +1,4 @@
-import { silentLogger } from '../actions/index.ts';
+import { createLocalActionPorts, type RecordedCloudAction, silentLogger } from '../actions/index.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
@@ -38,6 +38,11 @@ export interface TestMailroom {
   deliver(raw: string | Buffer, options: TestDeliverOptions): Promise<TestDelivery>;
   /** The entries of a mailbox, oldest first. */
   mailbox(name: string): Promise<MailboxEntry[]>;
+  /**
+   * What `lambda()` and `eventBridge()` actions would have sent (recorded, never invoked), oldest first,
+   * one per delivery. `forward()` actions land in the outbox.
+   */
+  cloudActions(): RecordedCloudAction[];
   /** Replies handlers sent with `ctx.reply` (kept, never sent). */
   outbox(): Promise<OutboxSummary[]>;
   /** One kept reply with its bytes. */
@@ -64,13 +69,21 @@ export async function createTestMailroom(
   const router = routerFromConfig(config);
   const rawStore = new MemoryRawStore();
   const store = new SqliteMessageStore(':memory:');
+  const outbound = new OutboxMail(store);
+  const cloud = createLocalActionPorts({
+    outbound,
+    forwardFrom: config.outbound.from,
+    record: 'memory',
+    logger,
+  });
   const pipeline = createPipeline({
     config,
     rawStore,
     store,
     logger,
-    outbound: new OutboxMail(store),
+    outbound,
     replyFrom: config.outbound.from,
+    cloud,
   });
 
   const detail = async (id: string, refused: TestDelivery['refused']): Promise<TestDelivery> => {
@@ -105,6 +118,7 @@ export async function createTestMailroom(
       return detail(id, refused);
     },
     mailbox: (name) => store.listMailboxEntries(name),
+    cloudActions: () => cloud.recorded(),
     outbox: () => store.listOutbox(),
     outboxEntry: (id) => store.getOutboxEntry(id),
     async replay(id) {

@@ -56,5 +56,16 @@ export function describeAction(action: Action): Record<string, unknown> {
       return { kind: 'reject', code: action.code, text: action.text };
     case 'drop':
       return { kind: 'drop' };
+    case 'lambda':
+      return { kind: 'lambda', functionName: action.functionName, qualifier: action.qualifier ?? null };
+    case 'eventBridge':
+      return {
+        kind: 'eventBridge',
+        eventBusName: action.eventBusName,
+        source: action.source ?? null,
+        detailType: action.detailType ?? null,
+      };
+    case 'forward':
+      return { kind: 'forward', to: action.to, from: action.from ?? null };
   }
 }
