@@ -20,5 +20,28 @@ export async function loadCliConfig(flag: string | undefined, dnsFlag?: string):
   const config = await loadConfig(file);
   const zoneFile = dnsFlag ?? process.env.MAILROOM_DNS_ZONE;
   if (zoneFile) config.auth.resolver = createStaticResolver(await loadDnsZone(zoneFile));
+  const secretId = config.submission?.usersSecret;
+  if (config.submission && secretId) {
+    config.submission.users = { ...config.submission.users, ...(await submissionUsersFrom(secretId)) };
+  }
   return config;
+}
+
+/**
+ * Submission users kept in AWS Secrets Manager (`submission.usersSecret`), read once at start. The SDK is
+ * loaded only here, at the CLI edge, and only when a config names a secret.
+ */
+async function submissionUsersFrom(secretId: string): Promise<Record<string, string>> {
+  const [{ SecretsManagerClient }, { loadSubmissionUsers }] = await Promise.all([
+    import('@aws-sdk/client-secrets-manager'),
+    import('../aws/secrets-manager-users.ts'),
+  ]);
+  const client = new SecretsManagerClient({});
+  try {
+    return await loadSubmissionUsers(client, secretId);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), 2, { cause: err });
+  } finally {
+    client.destroy();
+  }
 }

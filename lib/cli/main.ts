@@ -19,7 +19,10 @@ Commands:
   mailroom send <file.eml> --to ADDR [--from ADDR] [--host 127.0.0.1] [--port 2525]
       send a message file over SMTP
   mailroom smtp [--config F] [--host H] [--port P] [--data DIR]
-      the production SMTP ingress
+               [--s3-bucket B [--s3-prefix smtp/] [--s3-endpoint URL]]
+      the production SMTP ingress: stores and processes on this machine, or, with an S3 bucket
+      (or MAILROOM_RAW_BUCKET), stores each message in S3 before 250 and leaves processing to Lambda;
+      env MAILROOM_TLS_CERT/MAILROOM_TLS_KEY (PEM) and MAILROOM_PROXY_TRUSTED (IPs/CIDRs) apply
   mailroom replay <id> | --failed
       re-run a message, or every failed one, with the current code and config
   mailroom hash-password < file

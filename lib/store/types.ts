@@ -11,6 +11,11 @@ export interface RawPutOptions {
    * lost in a crash is still routed by its real envelope, Bcc recipients included.
    */
   envelope?: Envelope;
+  /**
+   * The authentication verdicts computed at the end of DATA, kept with the bytes where the store can (the
+   * S3 store does, so that processing elsewhere need not repeat the DNS checks). Stores may ignore it.
+   */
+  auth?: AuthVerdicts;
 }
 
 /** Durable storage of raw message bytes. */

@@ -1,0 +1,101 @@
+import * as z from 'zod';
+import type { Envelope } from '../actions/types.ts';
+import type { AuthVerdicts } from '../auth/verdicts.ts';
+
+/** What is kept with each raw message in S3, beside its bytes. */
+export interface StoredMessageMeta {
+  /** The SMTP envelope (routing goes by it, never by the headers). */
+  envelope: Envelope;
+  /** The end-of-DATA authentication verdicts, or null when the message was not authenticated on receipt. */
+  auth: AuthVerdicts | null;
+  /** ISO 8601: when the ingress began writing the message (the end of DATA for most messages). */
+  receivedAt: string;
+}
+
+/** The S3 user-metadata key (sent as `x-amz-meta-mailroom-meta`). */
+export const META_KEY = 'mailroom-meta';
+
+/** The value of {@link META_KEY} when the metadata lives in the sidecar object `<prefix><id>.meta.json`. */
+export const META_SIDECAR = 'sidecar';
+
+/**
+ * The largest encoded value kept inline. S3 allows 2 KB of user metadata per object (keys and values,
+ * UTF-8); this leaves room for the key and for anything S3 or a proxy adds.
+ */
+export const META_INLINE_MAX = 1800;
+
+/** The version of the JSON shape, so that a later Mailroom can still read what this one wrote. */
+const VERSION = 1;
+
+const envelopeSchema = z.object({
+  mailFrom: z.string(),
+  rcptTo: z.array(z.string()),
+  remoteAddress: z.string().optional(),
+  helo: z.string().optional(),
+});
+
+const metaSchema = z.object({
+  v: z.literal(VERSION),
+  envelope: envelopeSchema,
+  // Verdicts are ours (computed at the end of DATA); only their outline is checked here.
+  auth: z
+    .object({
+      source: z.enum(['mailauth', 'ses']),
+      spf: z.unknown(),
+      dkim: z.array(z.unknown()),
+      dmarc: z.unknown(),
+    })
+    .loose()
+    .nullable()
+    .optional(),
+  receivedAt: z.iso.datetime({ offset: true }),
+});
+
+/** The metadata stored at the end of DATA is not what this version of Mailroom reads. */
+export class StoredMetaError extends Error {
+  override readonly name = 'StoredMetaError';
+}
+
+/** The JSON kept with a message (inline, base64url-encoded, or as the sidecar object's body). */
+export function metaJson(meta: StoredMessageMeta): string {
+  const given = meta.envelope;
+  const envelope: Envelope = { mailFrom: given.mailFrom, rcptTo: [...given.rcptTo] };
+  if (given.remoteAddress !== undefined) envelope.remoteAddress = given.remoteAddress;
+  if (given.helo !== undefined) envelope.helo = given.helo;
+  return JSON.stringify({ v: VERSION, envelope, auth: meta.auth, receivedAt: meta.receivedAt });
+}
+
+/** The inline value of {@link META_KEY}, or null when it is too big to go inline (use a sidecar). */
+export function encodeInlineMeta(json: string): string | null {
+  const value = Buffer.from(json, 'utf8').toString('base64url');
+  return value.length <= META_INLINE_MAX ? value : null;
+}
+
+/** Parses metadata JSON (from a sidecar, or decoded from the inline value). */
+export function parseMetaJson(json: string, where: string): StoredMessageMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (cause) {
+    throw new StoredMetaError(`${where}: metadata is not JSON`, { cause });
+  }
+  const parsed = metaSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StoredMetaError(
+      `${where}: unexpected metadata (${issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'invalid'})`,
+      { cause: parsed.error },
+    );
+  }
+  const { envelope, auth, receivedAt } = parsed.data;
+  const clean: Envelope = { mailFrom: envelope.mailFrom, rcptTo: envelope.rcptTo };
+  if (envelope.remoteAddress !== undefined) clean.remoteAddress = envelope.remoteAddress;
+  if (envelope.helo !== undefined) clean.helo = envelope.helo;
+  return { envelope: clean, auth: (auth ?? null) as AuthVerdicts | null, receivedAt };
+}
+
+/** Decodes the inline value of {@link META_KEY} (base64url JSON). */
+export function decodeInlineMeta(value: string, where: string): StoredMessageMeta {
+  if (!/^[A-Za-z0-9_-]*$/.test(value)) throw new StoredMetaError(`${where}: metadata is not base64url`);
+  return parseMetaJson(Buffer.from(value, 'base64url').toString('utf8'), where);
+}

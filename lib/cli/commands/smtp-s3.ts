@@ -1,0 +1,148 @@
+import { resolve } from 'node:path';
+import type { Logger } from '../../actions/types.ts';
+import { createDataTimeCheck } from '../../auth/index.ts';
+import { createIngressS3Client } from '../../aws/s3-client.ts';
+import { createS3Acceptor } from '../../aws/s3-ingress.ts';
+import { S3RawStore } from '../../aws/s3-raw-store.ts';
+import { ConfigError } from '../../config/errors.ts';
+import type { MailroomConfig } from '../../config/types.ts';
+import { routerFromConfig } from '../../routing/index.ts';
+import { createSmtpIngress, type SmtpIngress } from '../../smtp/index.ts';
+import { LoginLimiter } from '../../submission/index.ts';
+import { TlsConfigError, type TlsCredentials, tlsCredentialsFor } from '../../tls/index.ts';
+import type { S3IngressSettings } from '../smtp-env.ts';
+
+export interface S3SmtpIngressOptions {
+  config: MailroomConfig;
+  logger: Logger;
+  s3: S3IngressSettings;
+  /** @default config.smtp.port */
+  smtpPort?: number | undefined;
+  /** @default config.smtp.host */
+  smtpHost?: string | undefined;
+  /** Only for `smtp.tls: 'self-signed'` (the certificate is kept there). @default config.dataDir */
+  dataDir?: string | undefined;
+}
+
+export interface S3SmtpIngress {
+  readonly smtpPort: number;
+  readonly submissionPort: number | null;
+  readonly starttls: boolean;
+  /** `s3://bucket/prefix`, for the start-up line. */
+  readonly location: string;
+  /**
+   * Stops accepting mail; sessions in the middle of DATA may finish (their upload completes and they get
+   * their reply, for up to `smtp.closeTimeoutMs`); then waits for every upload still running.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * `mailroom smtp` in S3 mode, the self-hosted ingress on AWS: the same SMTP server (RCPT-time routing
+ * checks, limits, STARTTLS, PROXY protocol, end-of-DATA authentication unless `auth.checkAtData` is
+ * false) whose `accept()` stores each message in S3 with its envelope and verdicts, answering `250` only
+ * once S3 has confirmed it and `451 4.3.0` when it has not. Nothing is processed here: the S3 event
+ * starts the processing Lambda.
+ */
+export async function startS3SmtpIngress(options: S3SmtpIngressOptions): Promise<S3SmtpIngress> {
+  const { config, logger, s3 } = options;
+  const client = createIngressS3Client({
+    region: s3.region,
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+  });
+  const store = new S3RawStore({ client, bucket: s3.bucket, prefix: s3.prefix });
+  const acceptor = createS3Acceptor({ store, logger });
+  const router = routerFromConfig(config);
+  const checkRecipient: Parameters<typeof createSmtpIngress>[0]['checkRecipient'] = (rcpt, input) =>
+    router.checkRecipient(rcpt, input);
+
+  let tls: TlsCredentials | null;
+  try {
+    tls = await tlsCredentialsFor(config.smtp.tls, {
+      dataDir: resolve(options.dataDir ?? config.dataDir),
+      hostname: config.smtp.hostname,
+      dev: false,
+    });
+  } catch (err) {
+    client.destroy();
+    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
+    throw err;
+  }
+  if (config.submission && !tls) {
+    client.destroy();
+    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
+  }
+
+  const smtpHost = options.smtpHost ?? config.smtp.host;
+  // The verdicts travel with the message into S3, so the processing Lambda does not repeat the DNS checks.
+  const inspect = (config.auth.checkAtData ?? true) ? { inspect: createDataTimeCheck(config.auth) } : {};
+  const smtp: SmtpIngress = createSmtpIngress({
+    options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
+    tls,
+    checkRecipient,
+    accept: (input) => acceptor.accept(input),
+    ...inspect,
+    logger,
+  });
+  const submission: SmtpIngress | null = config.submission
+    ? createSmtpIngress({
+        options: {
+          ...config.smtp,
+          port: config.submission.port,
+          host: config.submission.host ?? smtpHost,
+          proxyProtocol: null,
+        },
+        tls,
+        submission: {
+          users: config.submission.users,
+          loginLimiter: new LoginLimiter(
+            config.submission.maxLoginFailures,
+            config.submission.loginFailureWindowMs,
+          ),
+        },
+        checkRecipient,
+        accept: (input) => acceptor.accept(input),
+        logger,
+      })
+    : null;
+
+  let smtpPort: number;
+  let submissionPort: number | null = null;
+  try {
+    smtpPort = (await smtp.listen()).port;
+    if (submission) submissionPort = (await submission.listen()).port;
+  } catch (err) {
+    await smtp.close().catch(() => {});
+    await submission?.close().catch(() => {});
+    client.destroy();
+    throw err;
+  }
+  const location = `s3://${s3.bucket}/${s3.prefix}`;
+  logger.info('mailroom smtp started', {
+    smtpPort,
+    submissionPort,
+    starttls: !!tls,
+    bucket: s3.bucket,
+    prefix: s3.prefix,
+    endpoint: s3.endpoint,
+    region: s3.region,
+    checkAtData: 'inspect' in inspect,
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    smtpPort,
+    submissionPort,
+    starttls: !!tls,
+    location,
+    close() {
+      closing ??= (async () => {
+        await Promise.all([smtp.close(), submission?.close()]);
+        if (acceptor.inFlight) logger.info('waiting for uploads to S3', { uploads: acceptor.inFlight });
+        await acceptor.drain();
+        client.destroy();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import type { MailroomConfig } from '../config/types.ts';
+import { CliError } from './errors.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** Where `mailroom smtp` stores mail in S3 mode. */
+export interface S3IngressSettings {
+  bucket: string;
+  /** @default 'smtp/' */
+  prefix: string;
+  /** An S3-compatible endpoint (addressed path-style); null for AWS's own. */
+  endpoint: string | null;
+  region: string;
+}
+
+/** `--s3-*` flags as parsed. */
+export interface S3Flags {
+  bucket?: string | undefined;
+  prefix?: string | undefined;
+  endpoint?: string | undefined;
+}
+
+/** A set, non-blank environment variable (ECS and shells often pass empty ones). */
+function envValue(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * S3 mode of `mailroom smtp`: `--s3-bucket` or `MAILROOM_RAW_BUCKET` turns it on; `--s3-prefix` /
+ * `MAILROOM_RAW_PREFIX` (default `smtp/`), `--s3-endpoint` / `MAILROOM_S3_ENDPOINT`; the region from
+ * `AWS_REGION` (then `AWS_DEFAULT_REGION`, default `us-east-1`). Flags win over the environment.
+ * @returns null for the local mode (no bucket).
+ * @throws CliError naming the flag or variable at fault.
+ */
+export function s3IngressSettings(flags: S3Flags, env: Env): S3IngressSettings | null {
+  const pick = (flag: string | undefined, flagName: string, varName: string) =>
+    flag !== undefined
+      ? { value: flag, source: `--${flagName}` }
+      : { value: envValue(env, varName), source: varName };
+  const bucket = pick(flags.bucket, 's3-bucket', 'MAILROOM_RAW_BUCKET');
+  if (bucket.value === undefined) {
+    if (flags.prefix !== undefined)
+      throw new CliError('--s3-prefix needs --s3-bucket (or MAILROOM_RAW_BUCKET)');
+    if (flags.endpoint !== undefined) {
+      throw new CliError('--s3-endpoint needs --s3-bucket (or MAILROOM_RAW_BUCKET)');
+    }
+    return null;
+  }
+  if (!isBucketName(bucket.value)) {
+    throw new CliError(
+      `${bucket.source}: '${bucket.value}' is not an S3 bucket name (3–63 lower-case letters, digits, dots and hyphens)`,
+    );
+  }
+  const prefix = pick(flags.prefix, 's3-prefix', 'MAILROOM_RAW_PREFIX');
+  const prefixValue = prefix.value ?? 'smtp/';
+  if (
+    prefixValue.startsWith('/') ||
+    prefixValue.length > 512 ||
+    /[\u0000-\u001f\u007f\\]/.test(prefixValue)
+  ) {
+    throw new CliError(
+      `${prefix.source}: '${prefixValue}' is not a usable key prefix (no leading '/', no control characters or '\\')`,
+    );
+  }
+  const endpoint = pick(flags.endpoint, 's3-endpoint', 'MAILROOM_S3_ENDPOINT');
+  if (endpoint.value !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(endpoint.value);
+    } catch {}
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new CliError(`${endpoint.source}: '${endpoint.value}' is not an http(s) URL`);
+    }
+  }
+  return {
+    bucket: bucket.value,
+    prefix: prefixValue,
+    endpoint: endpoint.value ?? null,
+    region: envValue(env, 'AWS_REGION') ?? envValue(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+  };
+}
+
+/** S3 bucket naming rules (general purpose buckets): 3–63 characters, no IP-address look-alikes. */
+function isBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes('..') &&
+    !name.includes('.-') &&
+    !name.includes('-.') &&
+    !isIP(name)
+  );
+}
+
+/**
+ * The container's TLS and PROXY settings, from the environment into `config.smtp` (they replace the
+ * config's): `MAILROOM_TLS_CERT` and `MAILROOM_TLS_KEY` (PEM text, both or neither; ECS injects them from
+ * Secrets Manager) and `MAILROOM_PROXY_TRUSTED` (comma-separated IPs and CIDR ranges of the load balancer).
+ * @throws CliError naming the variable at fault.
+ */
+export function applySmtpEnv(config: MailroomConfig, env: Env): void {
+  const cert = envValue(env, 'MAILROOM_TLS_CERT');
+  const key = envValue(env, 'MAILROOM_TLS_KEY');
+  if (cert !== undefined || key !== undefined) {
+    if (cert === undefined) throw new CliError('MAILROOM_TLS_CERT must be set along with MAILROOM_TLS_KEY');
+    if (key === undefined) throw new CliError('MAILROOM_TLS_KEY must be set along with MAILROOM_TLS_CERT');
+    const certPem = pemText(cert, 'MAILROOM_TLS_CERT', 'CERTIFICATE');
+    const keyPem = pemText(key, 'MAILROOM_TLS_KEY', 'PRIVATE KEY');
+    try {
+      createSecureContext({ cert: certPem, key: keyPem });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new CliError(
+        `MAILROOM_TLS_CERT / MAILROOM_TLS_KEY: not a usable certificate and key pair (${reason})`,
+      );
+    }
+    config.smtp.tls = { cert: certPem, key: keyPem };
+  }
+  const trusted = env.MAILROOM_PROXY_TRUSTED;
+  if (trusted !== undefined && trusted.trim() !== '') {
+    const entries = trusted
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const bad = entries.filter((e) => !isIpOrCidr(e));
+    if (bad.length) {
+      throw new CliError(
+        `MAILROOM_PROXY_TRUSTED: not an IP address or CIDR range: ${bad.map((b) => `'${b}'`).join(', ')}`,
+      );
+    }
+    config.smtp.proxyProtocol = {
+      timeoutMs: config.smtp.proxyProtocol?.timeoutMs ?? 10_000,
+      trustedProxies: entries,
+    };
+  }
+}
+
+/**
+ * PEM text as given. Values stored on one line with literal `\n` (common in secret stores and .env files)
+ * get their line breaks back.
+ */
+function pemText(value: string, name: string, label: string): string {
+  const text = !value.includes('\n') && value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) {
+    throw new CliError(
+      `${name} must hold PEM text (-----BEGIN …${label}-----), not a file name or other text`,
+    );
+  }
+  return text;
+}
+
+/** `192.0.2.1`, `2001:db8::1`, `10.0.0.0/8`, `2001:db8::/32`. */
+function isIpOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
+  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
