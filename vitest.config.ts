@@ -2,6 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // The processor Lambda imports the user's config as `mailroom-config` (the CDK bundles the real file).
+    alias: { 'mailroom-config': fileURLToPath(new URL('./examples/mailroom.config.ts', import.meta.url)) },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
