@@ -1,0 +1,17 @@
+// mailroom/cdk: the constructs that run Mailroom on AWS.
+export {
+  type MailroomAlarms,
+  MailroomPipeline,
+  type MailroomPipelineProps,
+  SES_RAW_PREFIX,
+  SMTP_RAW_PREFIX,
+} from './mailroom-pipeline.ts';
+export { type IngressKind, MailroomStack, type MailroomStackProps } from './mailroom-stack.ts';
+export { MailroomPropsError } from './props-error.ts';
+export {
+  ReceiptRuleSetActivation,
+  type ReceiptRuleSetActivationProps,
+} from './receipt-rule-set-activation.ts';
+export { SesIngress, type SesIngressProps } from './ses-ingress.ts';
+export { SES_RECEIVING_REGIONS, sesInboundSmtpHost } from './ses-regions.ts';
+export { SMTP_CONTAINER_PORT, SmtpIngress, type SmtpIngressProps } from './smtp-ingress.ts';

@@ -1,0 +1,74 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { MailroomPipeline, type MailroomPipelineProps } from './mailroom-pipeline.ts';
+import { MailroomPropsError } from './props-error.ts';
+import { SesIngress } from './ses-ingress.ts';
+import { SmtpIngress } from './smtp-ingress.ts';
+
+/** Which ingress feeds the pipeline. */
+export type IngressKind = 'ses' | 'smtp';
+
+export interface MailroomStackProps extends StackProps {
+  /** `ses` (Amazon SES receipt rule) or `smtp` (Mailroom's SMTP server on Fargate behind an NLB). */
+  readonly ingress: IngressKind;
+  /** The domains Mailroom receives mail for. */
+  readonly domains: readonly string[];
+  /**
+   * Exact recipient addresses for the SES receipt rule.
+   * @default every address of `domains`
+   */
+  readonly recipients?: readonly string[];
+  /**
+   * An existing Route 53 zone (id and name) for the MX and DKIM records.
+   * @default no DNS records
+   */
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+  /**
+   * ARN of the Secrets Manager secret with the SMTP STARTTLS certificate (JSON `cert`, `key`).
+   * @default no certificate from a secret
+   */
+  readonly tlsSecretArn?: string;
+  /**
+   * Settings of the pipeline (config file, retention, event bus, alarms…).
+   * @default MailroomPipeline's defaults
+   */
+  readonly pipeline?: MailroomPipelineProps;
+}
+
+/** The app's stack: a {@link MailroomPipeline} fed by an {@link SesIngress} or an {@link SmtpIngress}. */
+export class MailroomStack extends Stack {
+  readonly pipeline: MailroomPipeline;
+  readonly sesIngress?: SesIngress;
+  readonly smtpIngress?: SmtpIngress;
+
+  constructor(scope: Construct, id: string, props: MailroomStackProps) {
+    super(scope, id, props);
+    if (props.ingress !== 'ses' && props.ingress !== 'smtp') {
+      throw new MailroomPropsError('MailroomStack', [
+        `ingress must be "ses" or "smtp", got ${JSON.stringify(props.ingress)}`,
+      ]);
+    }
+    const hostedZone = props.hostedZone
+      ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', props.hostedZone)
+      : undefined;
+    this.pipeline = new MailroomPipeline(this, 'Pipeline', props.pipeline);
+    if (props.ingress === 'ses') {
+      this.sesIngress = new SesIngress(this, 'SesIngress', {
+        pipeline: this.pipeline,
+        domains: props.domains,
+        recipients: props.recipients,
+        hostedZone,
+      });
+    } else {
+      this.smtpIngress = new SmtpIngress(this, 'SmtpIngress', {
+        pipeline: this.pipeline,
+        hostedZone,
+        tlsSecret: props.tlsSecretArn
+          ? secretsmanager.Secret.fromSecretCompleteArn(this, 'TlsSecret', props.tlsSecretArn)
+          : undefined,
+      });
+    }
+  }
+}

@@ -1,0 +1,373 @@
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { type MailroomPipeline, SMTP_RAW_PREFIX } from './mailroom-pipeline.ts';
+import { acknowledge, wildcardResource } from './nag.ts';
+import { PROJECT_ROOT } from './project-root.ts';
+import { PropsProblems } from './props-error.ts';
+
+/** The port the container's SMTP server listens on (Dockerfile); the load balancer listens on 25. */
+export const SMTP_CONTAINER_PORT = 2525;
+
+/**
+ * What the image build sends to Docker: only what the Dockerfile copies (an allow-list, so node_modules,
+ * .git, cdk.out, .mailroom, test data and benchmarks never reach the build context or the asset hash).
+ */
+const IMAGE_CONTEXT_EXCLUDE = [
+  '*',
+  '!Dockerfile',
+  '!package.json',
+  '!package-lock.json',
+  '!bin',
+  '!lib',
+  '!examples',
+  '**/node_modules',
+  '**/.mailroom',
+];
+
+export interface SmtpIngressProps {
+  /** The pipeline whose bucket receives the mail (`smtp/<id>.eml`). */
+  readonly pipeline: MailroomPipeline;
+  /**
+   * The VPC for the load balancer and the tasks.
+   * @default a new VPC over 2 AZs with public subnets only, no NAT gateway, an S3 gateway endpoint and
+   * flow logs; tasks get public IPs for outbound traffic (ECR, logs, Secrets Manager) and their security
+   * group admits only the load balancer
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of the tasks.
+   * @default the public subnets of the new VPC, or the private subnets (with egress) of a given `vpc`
+   */
+  readonly taskSubnets?: ec2.SubnetSelection;
+  /**
+   * Give tasks public IPs (needed in public subnets without NAT to reach ECR, logs and Secrets Manager).
+   * @default true with the new VPC, false with a given `vpc`
+   */
+  readonly assignPublicIp?: boolean;
+  /**
+   * Secrets Manager secret with the STARTTLS certificate: a JSON object with PEM fields `cert` and `key`
+   * (injected as MAILROOM_TLS_CERT / MAILROOM_TLS_KEY).
+   * @default no STARTTLS certificate from a secret
+   */
+  readonly tlsSecret?: secretsmanager.ISecret;
+  /**
+   * The container image running `mailroom smtp`.
+   * @default built from the project's Dockerfile (linux/arm64)
+   */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * Extra environment for the container (MAILROOM_* settings of `mailroom smtp`).
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Task CPU units.
+   * @default 512
+   */
+  readonly cpu?: number;
+  /**
+   * Task memory in MiB.
+   * @default 1024
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * Fewest tasks (also the initial count); 2 keeps one per AZ.
+   * @default 2
+   */
+  readonly minCapacity?: number;
+  /**
+   * Most tasks.
+   * @default 10
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Average CPU utilization autoscaling keeps the service at (percent).
+   * @default 60
+   */
+  readonly cpuTargetUtilization?: number;
+  /**
+   * Where port 25 is open from.
+   * @default ec2.Peer.anyIpv4() (a public MX must accept mail from anyone)
+   */
+  readonly allowFrom?: ec2.IPeer;
+  /**
+   * How long the container logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Route 53 zone for an MX record pointing to the load balancer.
+   * @default no record
+   */
+  readonly hostedZone?: route53.IHostedZone;
+  /**
+   * Name of the MX record within `hostedZone`.
+   * @default the zone apex
+   */
+  readonly mxRecordName?: string;
+}
+
+/**
+ * Mailroom's self-hosted SMTP ingress: `mailroom smtp` on Fargate (ARM64) behind an internet-facing Network
+ * Load Balancer (TCP 25 → 2525 with PROXY protocol v2, so the server sees each client's address), writing
+ * each accepted message to the pipeline bucket before answering 250. The task may only PutObject under
+ * `smtp/`; S3 event notifications take it from there.
+ */
+export class SmtpIngress extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.Cluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly service: ecs.FargateService;
+  /** The tasks' security group: port 2525 from the load balancer only. */
+  readonly securityGroup: ec2.SecurityGroup;
+  /** The load balancer's security group: port 25 from `allowFrom`. */
+  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  readonly listener: elbv2.NetworkListener;
+  readonly targetGroup: elbv2.NetworkTargetGroup;
+  /** The pipeline the tasks write into. */
+  readonly pipeline: MailroomPipeline;
+
+  constructor(scope: Construct, id: string, props: SmtpIngressProps) {
+    super(scope, id);
+    validate(props);
+    const { pipeline } = props;
+    this.pipeline = pipeline;
+    const stack = Stack.of(this);
+
+    if (props.vpc) {
+      this.vpc = props.vpc;
+    } else {
+      const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // No NAT gateway (its hourly cost would exceed the rest of a small deployment): tasks run in public
+      // subnets with public IPs, reachable only from the load balancer; S3 traffic stays on the endpoint.
+      this.vpc = new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+        gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+        flowLogs: {
+          all: {
+            destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+            trafficType: ec2.FlowLogTrafficType.ALL,
+          },
+        },
+      });
+    }
+    const taskSubnets =
+      props.taskSubnets ??
+      (props.vpc
+        ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+        : { subnetType: ec2.SubnetType.PUBLIC });
+    const assignPublicIp = props.assignPublicIp ?? !props.vpc;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu ?? 512,
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    pipeline.grantWriteRaw(this.taskDefinition.taskRole, SMTP_RAW_PREFIX);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const secrets: Record<string, ecs.Secret> = {};
+    if (props.tlsSecret) {
+      secrets.MAILROOM_TLS_CERT = ecs.Secret.fromSecretsManager(props.tlsSecret, 'cert');
+      secrets.MAILROOM_TLS_KEY = ecs.Secret.fromSecretsManager(props.tlsSecret, 'key');
+    }
+    this.taskDefinition.addContainer('smtp', {
+      image:
+        props.image ??
+        ecs.ContainerImage.fromAsset(PROJECT_ROOT, {
+          platform: Platform.LINUX_ARM64,
+          exclude: IMAGE_CONTEXT_EXCLUDE,
+        }),
+      // The image's CMD runs `mailroom smtp`; configuration is the environment.
+      environment: {
+        ...props.environment,
+        MAILROOM_RAW_BUCKET: pipeline.bucket.bucketName,
+        MAILROOM_RAW_PREFIX: SMTP_RAW_PREFIX,
+        MAILROOM_PROXY_TRUSTED: this.vpc.vpcCidrBlock,
+        MAILROOM_SMTP_PORT: String(SMTP_CONTAINER_PORT),
+        AWS_REGION: stack.region,
+      },
+      secrets,
+      portMappings: [{ containerPort: SMTP_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'smtp', logGroup }),
+      // Fargate's maximum: lets open SMTP sessions finish when a task is stopped.
+      stopTimeout: Duration.seconds(120),
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Mailroom SMTP tasks: port 2525 from the load balancer only',
+      allowAllOutbound: true,
+    });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.minCapacity ?? 2,
+      vpcSubnets: taskSubnets,
+      assignPublicIp,
+      securityGroups: [this.securityGroup],
+      circuitBreaker: { rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(60),
+    });
+    this.service
+      .autoScaleTaskCount({ minCapacity: props.minCapacity ?? 2, maxCapacity: props.maxCapacity ?? 10 })
+      .scaleOnCpuUtilization('Cpu', {
+        targetUtilizationPercent: props.cpuTargetUtilization ?? 60,
+        scaleOutCooldown: Duration.seconds(60),
+        scaleInCooldown: Duration.minutes(5),
+      });
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Mailroom SMTP load balancer: port 25 from the internet',
+      allowAllOutbound: false,
+    });
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      crossZoneEnabled: true,
+      securityGroups: [this.loadBalancerSecurityGroup],
+    });
+    this.loadBalancer.connections.allowFrom(props.allowFrom ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(25), 'SMTP');
+    this.service.connections.allowFrom(
+      this.loadBalancer,
+      ec2.Port.tcp(SMTP_CONTAINER_PORT),
+      'SMTP and health checks',
+    );
+
+    this.listener = this.loadBalancer.addListener('Smtp', { port: 25, protocol: elbv2.Protocol.TCP });
+    this.targetGroup = this.listener.addTargets('Smtp', {
+      port: SMTP_CONTAINER_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targets: [
+        this.service.loadBalancerTarget({ containerName: 'smtp', containerPort: SMTP_CONTAINER_PORT }),
+      ],
+      // The client's address reaches the server in a PROXY v2 header (trusted from the VPC CIDR only).
+      proxyProtocolV2: true,
+      healthCheck: {
+        protocol: elbv2.Protocol.TCP,
+        interval: Duration.seconds(10),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+      },
+      deregistrationDelay: Duration.seconds(120),
+    });
+
+    if (props.hostedZone) {
+      new route53.MxRecord(this, 'Mx', {
+        zone: props.hostedZone,
+        recordName: props.mxRecordName,
+        values: [{ priority: 10, hostName: this.loadBalancer.loadBalancerDnsName }],
+      });
+    }
+
+    this.acknowledgeNagFindings();
+  }
+
+  private acknowledgeNagFindings(): void {
+    acknowledge(this.loadBalancer, {
+      id: 'AwsSolutions-ELB2',
+      reason:
+        'NLB access logs are only written for TLS listeners; this TCP listener passes SMTP (STARTTLS inside) through, and the server logs each session.',
+    });
+    acknowledge(this.loadBalancerSecurityGroup, {
+      id: 'AwsSolutions-EC23',
+      reason:
+        'A public MX must accept SMTP on port 25 from any address; only port 25 is open, on the load balancer.',
+    });
+    acknowledge(this.taskDefinition, {
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The environment holds non-secret settings (bucket name, prefix, port, trusted proxy CIDR, region); the TLS key comes from Secrets Manager through `secrets`.',
+    });
+    const taskPolicy = this.taskDefinition.taskRole.node.tryFindChild('DefaultPolicy');
+    if (taskPolicy) {
+      acknowledge(taskPolicy, {
+        id: wildcardResource(this, this.pipeline.bucket.arnForObjects(`${SMTP_RAW_PREFIX}*`)),
+        reason:
+          'The task writes new messages under smtp/ (s3:PutObject only); their keys are not known in advance.',
+      });
+    }
+    const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
+    if (executionPolicy) {
+      acknowledge(executionPolicy, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Execution role: ecr:GetAuthorizationToken supports no resource-level permissions (CDK grants it on *); image pulls are scoped to the asset repository.',
+      });
+    }
+  }
+}
+
+function validate(props: SmtpIngressProps): void {
+  const problems = new PropsProblems('SmtpIngress');
+  const min = props.minCapacity ?? 2;
+  const max = props.maxCapacity ?? 10;
+  problems.check(Number.isInteger(min) && min >= 1, `minCapacity must be an integer ≥ 1, got ${min}`);
+  problems.check(
+    Number.isInteger(max) && max >= min,
+    `maxCapacity must be an integer ≥ minCapacity (${min}), got ${max}`,
+  );
+  const target = props.cpuTargetUtilization ?? 60;
+  problems.check(
+    target >= 10 && target <= 90,
+    `cpuTargetUtilization must be from 10 to 90 percent, got ${target}`,
+  );
+  problems.check(
+    props.mxRecordName === undefined || props.hostedZone !== undefined,
+    'mxRecordName needs hostedZone',
+  );
+  for (const name of Object.keys(props.environment ?? {})) {
+    problems.check(
+      ![
+        'MAILROOM_RAW_BUCKET',
+        'MAILROOM_RAW_PREFIX',
+        'MAILROOM_SMTP_PORT',
+        'MAILROOM_PROXY_TRUSTED',
+      ].includes(name),
+      `environment must not set ${name}: SmtpIngress sets it`,
+    );
+    problems.check(
+      !/^MAILROOM_TLS_(CERT|KEY)$/.test(name),
+      `environment must not carry ${name}: give tlsSecret (injected from Secrets Manager)`,
+    );
+  }
+  problems.check(
+    props.taskSubnets === undefined || props.vpc !== undefined,
+    'taskSubnets needs vpc (the new VPC has public subnets only)',
+  );
+  if (props.cpu !== undefined && !Token.isUnresolved(props.cpu)) {
+    problems.check(
+      [256, 512, 1024, 2048, 4096, 8192, 16384].includes(props.cpu),
+      `cpu ${props.cpu} is not a Fargate size`,
+    );
+  }
+  problems.throwIfAny();
+}
