@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -70,5 +70,13 @@ export class MailroomStack extends Stack {
           : undefined,
       });
     }
+    // What the DNS steps and your own code need (README "Deploy to AWS").
+    new CfnOutput(this, 'MxHost', {
+      description: 'Point the MX record of your domains here (priority 10)',
+      value: this.sesIngress ? this.sesIngress.mxHost : this.smtpIngress!.loadBalancer.loadBalancerDnsName,
+    });
+    new CfnOutput(this, 'RawBucket', { value: this.pipeline.bucket.bucketName });
+    new CfnOutput(this, 'Table', { value: this.pipeline.table.tableName });
+    new CfnOutput(this, 'DeadLetterQueue', { value: this.pipeline.deadLetterQueue.queueUrl });
   }
 }

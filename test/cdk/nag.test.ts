@@ -1,4 +1,5 @@
 import { type Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -99,5 +100,17 @@ describe('cdk-nag AwsSolutions checks', () => {
         true,
       );
     }
+  });
+});
+
+describe('MailroomStack outputs', () => {
+  it('names the MX host of each ingress', () => {
+    const outputs = (stack: Stack) => Template.fromStack(stack).findOutputs('MxHost');
+    const ses = outputs(mailroomStack({ ingress: 'ses' }));
+    expect(Object.values(ses)[0]?.Value).toBe('inbound-smtp.us-east-1.amazonaws.com');
+    const smtp = outputs(mailroomStack({ ingress: 'smtp' }));
+    expect(JSON.stringify(Object.values(smtp)[0]?.Value)).toMatch(
+      /"Fn::GetAtt":\[".*LoadBalancer.*","DNSName"\]/,
+    );
   });
 });
