@@ -23,6 +23,20 @@ export const PROCESSOR_EXTERNAL_MODULES: readonly string[] = [
 const REQUIRE_BANNER =
   "import{createRequire as __mailroomCreateRequire}from'node:module';const require=__mailroomCreateRequire(import.meta.url);";
 
+/**
+ * Packages replaced by stubs in the processor bundle (`cdk/processor-stubs/`): mailparser's text↔HTML
+ * converters, which Mailroom never asks for (it parses with `skipHtmlToText` and `skipTextToHtml`). Saves
+ * ≈0.2 MB and the linkifier mailparser builds at load. test/cdk/processor-bundling.test.ts checks that a
+ * bundle with the stubs parses exactly as the unbundled parser does.
+ */
+export function processorStubs(projectRoot: string = PROJECT_ROOT): Record<string, string> {
+  const stubs = join(projectRoot, 'cdk', 'processor-stubs');
+  return {
+    'linkify-it': join(stubs, 'linkify-it.mjs'),
+    'html-to-text': join(stubs, 'html-to-text.mjs'),
+  };
+}
+
 export interface ProcessorBundlingOptions {
   /** The user's Mailroom config module, bundled in place of `mailroom-config`. */
   readonly configFile: string;
@@ -48,7 +62,12 @@ export function processorBundling(options: ProcessorBundlingOptions): BundlingOp
     mainFields: ['module', 'main'],
     externalModules: [...PROCESSOR_EXTERNAL_MODULES],
     banner: REQUIRE_BANNER,
-    esbuildArgs: { '--alias:mailroom-config': options.configFile },
+    esbuildArgs: {
+      '--alias:mailroom-config': options.configFile,
+      ...Object.fromEntries(
+        Object.entries(processorStubs(projectRoot)).map(([name, file]) => [`--alias:${name}`, file]),
+      ),
+    },
     forceDockerBundling: false,
     commandHooks: {
       beforeBundling: () => [],
