@@ -3,9 +3,13 @@
 // region, config (path of the Mailroom config bundled into the processor), hostedZoneId + hostedZoneName,
 // tlsSecretArn (smtp), eventBus (true/false), retentionDays, stackName. cdk-nag's AWS Solutions checks run
 // on every synth; their findings are errors.
+import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../lib/config/load-config.ts';
 import { MailroomStack } from './mailroom-stack.ts';
+import { PROJECT_ROOT } from './project-root.ts';
+import { sesRecipientsFor } from './ses-recipients.ts';
 
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -19,6 +23,13 @@ const list = (value: string | undefined) =>
     .filter(Boolean);
 
 const ingress = context('ingress') ?? 'ses';
+const configFile = resolve(context('config') ?? resolve(PROJECT_ROOT, 'examples', 'mailroom.config.ts'));
+// The config the processor bundles also decides what the SES rule accepts (unless -c recipients says).
+const config = await loadConfig(configFile);
+const domains = list(context('domain')) ?? config.domains;
+const recipients =
+  list(context('recipients')) ??
+  sesRecipientsFor({ domains, routes: config.routes }).filter((r) => domains.includes(r.split('@').pop()!));
 const hostedZoneId = context('hostedZoneId');
 const retentionDays = context('retentionDays');
 
@@ -26,14 +37,14 @@ new MailroomStack(app, context('stackName') ?? 'Mailroom', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: context('region') ?? 'us-east-1' },
   description: `Mailroom inbound email (${ingress} ingress)`,
   ingress: ingress as 'ses' | 'smtp',
-  domains: list(context('domain')) ?? ['example.com'],
-  recipients: list(context('recipients')),
+  domains,
+  recipients: recipients.length ? recipients : undefined,
   hostedZone: hostedZoneId
     ? { hostedZoneId, zoneName: context('hostedZoneName') ?? list(context('domain'))?.[0] ?? 'example.com' }
     : undefined,
   tlsSecretArn: context('tlsSecretArn'),
   pipeline: {
-    configFile: context('config'),
+    configFile,
     eventBus: context('eventBus') === 'true',
     retentionDays: retentionDays === undefined ? undefined : Number(retentionDays),
   },

@@ -13,5 +13,6 @@ export {
   type ReceiptRuleSetActivationProps,
 } from './receipt-rule-set-activation.ts';
 export { SesIngress, type SesIngressProps } from './ses-ingress.ts';
+export { sesRecipientsFor } from './ses-recipients.ts';
 export { SES_RECEIVING_REGIONS, sesInboundSmtpHost } from './ses-regions.ts';
 export { SMTP_CONTAINER_PORT, SmtpIngress, type SmtpIngressProps } from './smtp-ingress.ts';

@@ -171,6 +171,10 @@ export class MailroomPipeline extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   /** The processor Lambda (`functions/process.ts`). */
   readonly processor: nodejs.NodejsFunction;
+  /** The Mailroom config bundled into the processor (absolute path); the SMTP ingress runs the same one. */
+  readonly configFile: string;
+  /** The Mailroom package root the processor and the ingress image are built from. */
+  readonly projectRoot: string;
   /** Records, mailboxes, deliveries and outbox entries. */
   readonly table: dynamodb.Table;
   /** The bus the processor publishes to, when one was asked for. */
@@ -186,6 +190,8 @@ export class MailroomPipeline extends Construct {
 
     const projectRoot = resolve(props.projectRoot ?? PROJECT_ROOT);
     const configFile = resolve(props.configFile ?? join(projectRoot, 'examples', 'mailroom.config.ts'));
+    this.projectRoot = projectRoot;
+    this.configFile = configFile;
     const retentionDays = props.retentionDays ?? 30;
     const processorTimeout = props.processorTimeout ?? Duration.minutes(1);
     const visibilityTimeout =

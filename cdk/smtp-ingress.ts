@@ -1,3 +1,4 @@
+import { isAbsolute, relative, sep } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -209,6 +210,7 @@ export class SmtpIngress extends Construct {
         MAILROOM_RAW_PREFIX: SMTP_RAW_PREFIX,
         MAILROOM_PROXY_TRUSTED: this.vpc.vpcCidrBlock,
         MAILROOM_SMTP_PORT: String(SMTP_CONTAINER_PORT),
+        ...(props.image ? {} : { MAILROOM_CONFIG: configPathInImage(pipeline)! }),
         AWS_REGION: stack.region,
       },
       secrets,
@@ -326,8 +328,35 @@ export class SmtpIngress extends Construct {
   }
 }
 
+/** Folders of the project the image holds (see IMAGE_CONTEXT_EXCLUDE and the Dockerfile). */
+const IMAGE_FOLDERS = ['bin', 'lib', 'examples'];
+
+/**
+ * Where the pipeline's config file sits inside the image (`/app/…`), so that the ingress refuses at RCPT
+ * exactly what the processor would not route; null when the image does not hold it.
+ */
+export function configPathInImage(
+  pipeline: Pick<MailroomPipeline, 'configFile' | 'projectRoot'>,
+): string | null {
+  const rel = relative(pipeline.projectRoot, pipeline.configFile);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return null;
+  const top = rel.split(sep)[0] ?? '';
+  return IMAGE_FOLDERS.includes(top) ? `/app/${rel.split(sep).join('/')}` : null;
+}
+
 function validate(props: SmtpIngressProps): void {
   const problems = new PropsProblems('SmtpIngress');
+  if (!props.image) {
+    problems.check(
+      configPathInImage(props.pipeline) !== null,
+      `the pipeline's configFile (${props.pipeline.configFile}) must be under ${IMAGE_FOLDERS.map((f) => `${f}/`).join(', ')} of the project, ` +
+        'which the ingress image holds, so that the ingress and the processor run the same routes (or give `image`)',
+    );
+  }
+  problems.check(
+    !Object.keys(props.environment ?? {}).includes('MAILROOM_CONFIG'),
+    'environment must not set MAILROOM_CONFIG: SmtpIngress runs the config the pipeline bundles',
+  );
   const min = props.minCapacity ?? 2;
   const max = props.maxCapacity ?? 10;
   problems.check(Number.isInteger(min) && min >= 1, `minCapacity must be an integer ≥ 1, got ${min}`);

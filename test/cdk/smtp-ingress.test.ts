@@ -196,4 +196,30 @@ describe('SmtpIngress', () => {
       'environment must not carry MAILROOM_TLS_KEY: give tlsSecret (injected from Secrets Manager)',
     ]);
   });
+
+  it('runs the config the processor bundles, and refuses one the image would not hold', () => {
+    const stack = testStack();
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: 'examples/support-tickets/mailroom.config.ts',
+    });
+    new SmtpIngress(stack, 'Smtp', { pipeline });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'MAILROOM_CONFIG', Value: '/app/examples/support-tickets/mailroom.config.ts' },
+          ]),
+        }),
+      ],
+    });
+
+    const other = testStack();
+    const outside = new MailroomPipeline(other, 'Pipeline', { configFile: 'test/fixtures/flaky.config.ts' });
+    const error = thrown(() => new SmtpIngress(other, 'Smtp', { pipeline: outside })) as MailroomPropsError;
+    expect(error.problems).toEqual([
+      expect.stringMatching(
+        /^the pipeline's configFile \(.*flaky\.config\.ts\) must be under bin\/, lib\/, examples\//,
+      ),
+    ]);
+  });
 });
