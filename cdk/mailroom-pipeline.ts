@@ -140,6 +140,12 @@ export interface MailroomPipelineProps {
    * @default forwarding through SES is not set up
    */
   readonly forwardFrom?: string;
+  /**
+   * Verified SES identities (domains or addresses) handlers' replies (`ctx.reply`) are sent from; the
+   * processor may send through SES as them. `MailroomStack` passes its domains.
+   * @default none: a reply fails with SES's AccessDenied, and the delivery is retried, then dead-lettered
+   */
+  readonly replyIdentities?: readonly string[];
 }
 
 /** The pipeline's CloudWatch alarms. */
@@ -338,7 +344,11 @@ export class MailroomPipeline extends Construct {
     this.grantReadMail(this.processor);
     this.table.grantReadWriteData(this.processor);
     this.eventBus?.grantPutEventsTo(this.processor);
-    if (props.forwardFrom) this.grantForward(role, props.forwardFrom);
+    const sendAs = [
+      ...(props.forwardFrom ? [props.forwardFrom, domainOf(props.forwardFrom)] : []),
+      ...(props.replyIdentities ?? []),
+    ];
+    if (sendAs.length) this.grantSendAs(role, [...new Set(sendAs)]);
 
     this.acknowledgeProcessorFindings();
 
@@ -421,13 +431,13 @@ export class MailroomPipeline extends Construct {
     );
   }
 
-  private grantForward(role: iam.IRole, forwardFrom: string): void {
-    const domain = forwardFrom.slice(forwardFrom.lastIndexOf('@') + 1);
+  /** Lets the processor send through SES (SESv2 `SendEmail`, raw) as these identities only. */
+  private grantSendAs(role: iam.IRole, identities: string[]): void {
     const stack = Stack.of(this);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [forwardFrom, domain].map((identity) =>
+        resources: identities.map((identity) =>
           stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
         ),
       }),
@@ -552,7 +562,17 @@ function validate(props: MailroomPipelineProps, r: Resolved): void {
       `forwardFrom must be an email address, got ${JSON.stringify(props.forwardFrom)}`,
     );
   }
+  for (const identity of props.replyIdentities ?? []) {
+    problems.check(
+      Token.isUnresolved(identity) || /^([^@\s]+@)?[^@\s]+\.[^@\s]+$/.test(identity),
+      `replyIdentities: ${JSON.stringify(identity)} is not a domain or an email address`,
+    );
+  }
   problems.throwIfAny();
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
 }
 
 function isFile(path: string): boolean {

@@ -53,7 +53,11 @@ export class MailroomStack extends Stack {
     const hostedZone = props.hostedZone
       ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', props.hostedZone)
       : undefined;
-    this.pipeline = new MailroomPipeline(this, 'Pipeline', props.pipeline);
+    // Replies (ctx.reply) go out through SES from the domains we receive for, unless told otherwise.
+    this.pipeline = new MailroomPipeline(this, 'Pipeline', {
+      replyIdentities: props.domains,
+      ...props.pipeline,
+    });
     if (props.ingress === 'ses') {
       this.sesIngress = new SesIngress(this, 'SesIngress', {
         pipeline: this.pipeline,

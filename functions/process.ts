@@ -12,6 +12,8 @@
  * - `MAILROOM_EVENT_BUS`: publish `mailroom.received` / `mailroom.routed` (source `mailroom`) there
  * - `MAILROOM_RETENTION_DAYS`: records expire that many days after receipt (DynamoDB TTL)
  * - `MAILROOM_FORWARD_FROM`: the verified SES address `forward()` sends from
+ * - `MAILROOM_SES_CONFIGURATION_SET`: SES configuration set for handlers' replies (`ctx.reply`, always sent
+ *   through SES here; the config's `outbound.mode` is for local and self-hosted processing)
  * - `MAILROOM_LOG_LEVEL`: debug, info (default), warn, error
  * - the SDK's own: `AWS_REGION`, and `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB` for emulators
  *   (path-style S3 URLs are used whenever an S3 endpoint is set).
@@ -28,6 +30,7 @@ import type { Logger } from '../lib/actions/types.ts';
 import type { MailroomEvent } from '../lib/aws/mailroom-events.ts';
 import { loadProcessorCloudPorts } from '../lib/aws/processor-cloud-ports.ts';
 import { EventShapeError } from '../lib/aws/processor-errors.ts';
+import { processorOutbound } from '../lib/aws/processor-outbound.ts';
 import {
   type SesLambdaEvent,
   type SqsEvent,
@@ -78,6 +81,7 @@ export const processEnvSchema = z.object({
       message: 'must be a whole number of days > 0',
     }),
   MAILROOM_FORWARD_FROM: optionalText,
+  MAILROOM_SES_CONFIGURATION_SET: optionalText,
   AWS_ENDPOINT_URL_S3: optionalText,
   AWS_ENDPOINT_URL: optionalText,
 });
@@ -106,7 +110,8 @@ export interface ProcessHandlerOptions {
   /** @default JSON lines on stderr at `MAILROOM_LOG_LEVEL` */
   logger?: Logger;
   /**
-   * Passed to the processor as they are: outbound mail, clock, size limit, and the AWS action ports
+   * Passed to the processor as they are: outbound mail (default: SES, see `processorOutbound`), clock,
+   * size limit, and the AWS action ports
    * (default: an SDK client for each of `lambda()`, `eventBridge()`, `forward()` the routes use).
    */
   processor?: Pick<SqsProcessorOptions, 'cloud' | 'outbound' | 'now' | 'maxMessageBytes'>;
@@ -163,6 +168,11 @@ async function buildProcessor(options: ProcessHandlerOptions): Promise<SqsProces
           rawLocation: (id) => processor?.rawLocation(id) ?? null,
         });
   const processorOptions: SqsProcessorOptions = {
+    outbound: processorOutbound({
+      ...(env.MAILROOM_SES_CONFIGURATION_SET === undefined
+        ? {}
+        : { configurationSetName: env.MAILROOM_SES_CONFIGURATION_SET }),
+    }),
     ...options.processor,
     config: resolved,
     s3,

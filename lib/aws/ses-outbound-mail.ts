@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
+import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { OutboundError } from '../outbound/errors.ts';
 import { contextOf } from '../outbound/raw-message-info.ts';
 import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from '../outbound/types.ts';
@@ -34,6 +34,8 @@ export class SesMail implements OutboundMail {
   async send(raw: Buffer, envelope: OutboundEnvelope, context?: OutboundContext): Promise<OutboundResult> {
     const ctx = await contextOf(raw, context);
     let out: Pick<SendEmailCommandOutput, 'MessageId'>;
+    // Loaded on the first send, so that a process that never replies never loads the SESv2 SDK.
+    const { SendEmailCommand } = await import('@aws-sdk/client-sesv2');
     try {
       out = await this.#client.send(
         new SendEmailCommand({

@@ -154,6 +154,27 @@ describe('MailroomPipeline', () => {
     });
   });
 
+  it('lets the processor send replies through SES as the given identities only', () => {
+    const t = pipeline({ replyIdentities: ['example.com', 'help@example.org'] }).template();
+    const identity = (name: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:us-east-1:123456789012:identity/' + name]],
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+            Effect: 'Allow',
+            Resource: [identity('example.com'), identity('help@example.org')],
+          },
+        ]),
+      },
+    });
+    expect(() => pipeline({ replyIdentities: ['not a domain'] })).toThrow(
+      /replyIdentities: "not a domain" is not a domain or an email address/,
+    );
+  });
+
   it('creates the table from the shared schema: on demand, PITR, TTL, both GSIs, retained', () => {
     const t = pipeline().template();
     t.hasResource('AWS::DynamoDB::Table', {
