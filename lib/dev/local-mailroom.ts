@@ -4,16 +4,12 @@ import { join, resolve } from 'node:path';
 import type { CloudActionPorts } from '../actions/cloud-ports.ts';
 import { createLocalActionPorts } from '../actions/local-action-ports.ts';
 import type { Logger } from '../actions/types.ts';
-import { createDataTimeCheck } from '../auth/index.ts';
-import { ConfigError } from '../config/errors.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import { createOutboundMail } from '../outbound/index.ts';
 import { createPipeline, type Pipeline } from '../pipeline/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
-import { createSmtpIngress, type SmtpIngress } from '../smtp/index.ts';
+import { type IngressListeners, startIngressListeners } from '../smtp/index.ts';
 import { LocalRawStore, SqliteMessageStore } from '../store/index.ts';
-import { LoginLimiter } from '../submission/index.ts';
-import { TlsConfigError, type TlsCredentials, tlsCredentialsFor } from '../tls/index.ts';
 import { handleApiRequest } from './http-api.ts';
 import { SseHub } from './sse-hub.ts';
 
@@ -101,69 +97,35 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   const events = new SseHub();
   pipeline.onEvent((event) => events.send(event.type, event));
 
-  let tls: TlsCredentials | null;
-  try {
-    tls = await tlsCredentialsFor(config.smtp.tls, {
-      dataDir,
-      hostname: config.smtp.hostname,
-      dev: options.devTls ?? false,
-    });
-  } catch (err) {
-    await closeAll();
-    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
-    throw err;
-  }
-  if (config.submission && !tls) {
-    await closeAll();
-    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
-  }
-
-  const smtpHost = options.smtpHost ?? config.smtp.host;
-  const smtp: SmtpIngress = createSmtpIngress({
-    options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
-    tls,
-    checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
-    accept: (input) => pipeline.accept(input),
-    ...((config.auth.checkAtData ?? options.checkAtDataByDefault ?? false)
-      ? { inspect: createDataTimeCheck(config.auth) }
-      : {}),
-    logger,
-  });
-  // Authenticated submission: the same recipient check and accept() as the MX, so mail is routed like
-  // any other and never relayed out.
-  const submission: SmtpIngress | null = config.submission
-    ? createSmtpIngress({
-        options: {
-          ...config.smtp,
-          port: options.submissionPort ?? config.submission.port,
-          host: config.submission.host ?? smtpHost,
-          proxyProtocol: null,
-        },
-        tls,
-        submission: {
-          users: config.submission.users,
-          loginLimiter: new LoginLimiter(
-            config.submission.maxLoginFailures,
-            config.submission.loginFailureWindowMs,
-          ),
-        },
-        checkRecipient: (rcpt, input) => router.checkRecipient(rcpt, input),
-        accept: (input) => pipeline.accept(input),
-        logger,
-      })
-    : null;
-
   async function closeAll(): Promise<void> {
     await pipeline.close().catch(() => {});
     await outbound.close?.().catch(() => {});
     await store.close().catch(() => {});
   }
 
+  let listeners: IngressListeners;
+  try {
+    listeners = await startIngressListeners({
+      config,
+      router,
+      accept: (input) => pipeline.accept(input),
+      checkAtData: config.auth.checkAtData ?? options.checkAtDataByDefault ?? false,
+      dataDir,
+      devTls: options.devTls ?? false,
+      smtpHost: options.smtpHost,
+      smtpPort: options.smtpPort,
+      submissionPort: options.submissionPort,
+      logger,
+    });
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  const { smtpPort, submissionPort, starttls } = listeners;
+
   let httpServer: Server | null = null;
   let httpPort: number | null = null;
   try {
-    const { port: smtpPort } = await smtp.listen();
-    const submissionPort = submission ? (await submission.listen()).port : null;
     if (options.http !== false) {
       const server = createServer((req, res) => {
         void handleApiRequest({ config, pipeline, router, store, rawStore, events }, req, res);
@@ -178,19 +140,19 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
       });
     }
     await pipeline.recover();
-    logger.info('mailroom started', { smtpPort, submissionPort, starttls: !!tls, httpPort, dataDir });
+    logger.info('mailroom started', { smtpPort, submissionPort, starttls, httpPort, dataDir });
 
     let closing: Promise<void> | null = null;
     return {
       smtpPort,
       submissionPort,
-      starttls: !!tls,
+      starttls,
       httpPort,
       pipeline,
       router,
       close() {
         closing ??= (async () => {
-          await Promise.all([smtp.close(), submission?.close()]);
+          await listeners.close();
           events.close();
           if (httpServer) {
             httpServer.closeAllConnections();
@@ -205,12 +167,9 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
       },
     };
   } catch (err) {
-    await smtp.close().catch(() => {});
-    await submission?.close().catch(() => {});
+    await listeners.close().catch(() => {});
     httpServer?.close();
-    await pipeline.close().catch(() => {});
-    await outbound.close?.().catch(() => {});
-    await store.close().catch(() => {});
+    await closeAll();
     throw err;
   }
 }

@@ -11,6 +11,11 @@ export {
   TemporaryFailureError,
   TooManyRecipientsError,
 } from './errors.ts';
+export {
+  type IngressListeners,
+  type IngressListenersOptions,
+  startIngressListeners,
+} from './ingress-listeners.ts';
 export { smtpDefaults } from './limits.ts';
 export {
   looksLikeProxyHeader,

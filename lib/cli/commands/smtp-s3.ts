@@ -1,15 +1,10 @@
-import { resolve } from 'node:path';
 import type { Logger } from '../../actions/types.ts';
-import { createDataTimeCheck } from '../../auth/index.ts';
 import { createIngressS3Client } from '../../aws/s3-client.ts';
 import { createS3Acceptor } from '../../aws/s3-ingress.ts';
 import { S3RawStore } from '../../aws/s3-raw-store.ts';
-import { ConfigError } from '../../config/errors.ts';
 import type { MailroomConfig } from '../../config/types.ts';
 import { routerFromConfig } from '../../routing/index.ts';
-import { createSmtpIngress, type SmtpIngress } from '../../smtp/index.ts';
-import { LoginLimiter } from '../../submission/index.ts';
-import { TlsConfigError, type TlsCredentials, tlsCredentialsFor } from '../../tls/index.ts';
+import { type IngressListeners, startIngressListeners } from '../../smtp/index.ts';
 import type { S3IngressSettings } from '../smtp-env.ts';
 
 export interface S3SmtpIngressOptions {
@@ -52,92 +47,46 @@ export async function startS3SmtpIngress(options: S3SmtpIngressOptions): Promise
   });
   const store = new S3RawStore({ client, bucket: s3.bucket, prefix: s3.prefix });
   const acceptor = createS3Acceptor({ store, logger });
-  const router = routerFromConfig(config);
-  const checkRecipient: Parameters<typeof createSmtpIngress>[0]['checkRecipient'] = (rcpt, input) =>
-    router.checkRecipient(rcpt, input);
-
-  let tls: TlsCredentials | null;
+  // The verdicts travel with the message into S3, so the processing Lambda does not repeat the DNS checks.
+  const checkAtData = config.auth.checkAtData ?? true;
+  let listeners: IngressListeners;
   try {
-    tls = await tlsCredentialsFor(config.smtp.tls, {
-      dataDir: resolve(options.dataDir ?? config.dataDir),
-      hostname: config.smtp.hostname,
-      dev: false,
+    listeners = await startIngressListeners({
+      config,
+      router: routerFromConfig(config),
+      accept: (input) => acceptor.accept(input),
+      checkAtData,
+      dataDir: options.dataDir,
+      smtpHost: options.smtpHost,
+      smtpPort: options.smtpPort,
+      logger,
     });
   } catch (err) {
     client.destroy();
-    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
     throw err;
   }
-  if (config.submission && !tls) {
-    client.destroy();
-    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
-  }
-
-  const smtpHost = options.smtpHost ?? config.smtp.host;
-  // The verdicts travel with the message into S3, so the processing Lambda does not repeat the DNS checks.
-  const inspect = (config.auth.checkAtData ?? true) ? { inspect: createDataTimeCheck(config.auth) } : {};
-  const smtp: SmtpIngress = createSmtpIngress({
-    options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
-    tls,
-    checkRecipient,
-    accept: (input) => acceptor.accept(input),
-    ...inspect,
-    logger,
-  });
-  const submission: SmtpIngress | null = config.submission
-    ? createSmtpIngress({
-        options: {
-          ...config.smtp,
-          port: config.submission.port,
-          host: config.submission.host ?? smtpHost,
-          proxyProtocol: null,
-        },
-        tls,
-        submission: {
-          users: config.submission.users,
-          loginLimiter: new LoginLimiter(
-            config.submission.maxLoginFailures,
-            config.submission.loginFailureWindowMs,
-          ),
-        },
-        checkRecipient,
-        accept: (input) => acceptor.accept(input),
-        logger,
-      })
-    : null;
-
-  let smtpPort: number;
-  let submissionPort: number | null = null;
-  try {
-    smtpPort = (await smtp.listen()).port;
-    if (submission) submissionPort = (await submission.listen()).port;
-  } catch (err) {
-    await smtp.close().catch(() => {});
-    await submission?.close().catch(() => {});
-    client.destroy();
-    throw err;
-  }
+  const { smtpPort, submissionPort, starttls } = listeners;
   const location = `s3://${s3.bucket}/${s3.prefix}`;
   logger.info('mailroom smtp started', {
     smtpPort,
     submissionPort,
-    starttls: !!tls,
+    starttls,
     bucket: s3.bucket,
     prefix: s3.prefix,
     endpoint: s3.endpoint,
     region: s3.region,
-    checkAtData: 'inspect' in inspect,
+    checkAtData,
   });
 
   let closing: Promise<void> | null = null;
   return {
     smtpPort,
     submissionPort,
-    starttls: !!tls,
+    starttls,
     location,
     close() {
       closing ??= (async () => {
-        await Promise.all([smtp.close(), submission?.close()]);
+        await listeners.close();
         if (acceptor.inFlight) logger.info('waiting for uploads to S3', { uploads: acceptor.inFlight });
         await acceptor.drain();
         client.destroy();

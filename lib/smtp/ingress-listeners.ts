@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import type { Logger } from '../actions/types.ts';
+import { createDataTimeCheck } from '../auth/data-time-check.ts';
+import { ConfigError } from '../config/errors.ts';
+import type { MailroomConfig } from '../config/types.ts';
+import type { Router } from '../routing/index.ts';
+import { LoginLimiter } from '../submission/index.ts';
+import { TlsConfigError, type TlsCredentials, tlsCredentialsFor } from '../tls/index.ts';
+import { createSmtpIngress } from './create-smtp-ingress.ts';
+import type { SmtpIngress, SmtpIngressDeps } from './types.ts';
+
+export interface IngressListenersOptions {
+  config: MailroomConfig;
+  /** Decides at RCPT time, for both listeners. */
+  router: Router;
+  /** Where accepted messages go (stored durably before it resolves), for both listeners. */
+  accept: SmtpIngressDeps['accept'];
+  /** Authenticate at the end of DATA (verdicts stored with the message; DMARC rejects possible). */
+  checkAtData: boolean;
+  /** Where a `'self-signed'` certificate is kept. @default config.dataDir */
+  dataDir?: string | undefined;
+  /** Treat an unset `smtp.tls` as `'self-signed'` (`mailroom dev`). @default false */
+  devTls?: boolean;
+  /** @default config.smtp.host */
+  smtpHost?: string | undefined;
+  /** @default config.smtp.port */
+  smtpPort?: number | undefined;
+  /** @default config.submission.port */
+  submissionPort?: number | undefined;
+  logger: Logger;
+}
+
+export interface IngressListeners {
+  readonly smtpPort: number;
+  /** null when no submission listener is configured. */
+  readonly submissionPort: number | null;
+  /** Whether STARTTLS is offered. */
+  readonly starttls: boolean;
+  /** Stops both listeners (open sessions may finish, up to `smtp.closeTimeoutMs`). */
+  close(): Promise<void>;
+}
+
+/**
+ * The SMTP listeners every Mailroom ingress runs (`mailroom dev`, `mailroom smtp` locally or with S3): the MX
+ * listener, and the authenticated submission listener when configured — with the same recipient check and
+ * `accept()`, so submitted mail is routed like any other and never relayed out. Loads the STARTTLS
+ * credentials first and listens on both; if anything fails, closes what it opened.
+ * @throws ConfigError for unusable TLS settings, or submission without TLS.
+ */
+export async function startIngressListeners(options: IngressListenersOptions): Promise<IngressListeners> {
+  const { config, router, accept, logger } = options;
+  let tls: TlsCredentials | null;
+  try {
+    tls = await tlsCredentialsFor(config.smtp.tls, {
+      dataDir: resolve(options.dataDir ?? config.dataDir),
+      hostname: config.smtp.hostname,
+      dev: options.devTls ?? false,
+    });
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
+    throw err;
+  }
+  if (config.submission && !tls) {
+    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
+  }
+
+  const smtpHost = options.smtpHost ?? config.smtp.host;
+  const checkRecipient: SmtpIngressDeps['checkRecipient'] = (rcpt, input) =>
+    router.checkRecipient(rcpt, input);
+  const smtp: SmtpIngress = createSmtpIngress({
+    options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
+    tls,
+    checkRecipient,
+    accept,
+    ...(options.checkAtData ? { inspect: createDataTimeCheck(config.auth) } : {}),
+    logger,
+  });
+  const submission: SmtpIngress | null = config.submission
+    ? createSmtpIngress({
+        options: {
+          ...config.smtp,
+          port: options.submissionPort ?? config.submission.port,
+          host: config.submission.host ?? smtpHost,
+          proxyProtocol: null,
+        },
+        tls,
+        submission: {
+          users: config.submission.users,
+          loginLimiter: new LoginLimiter(
+            config.submission.maxLoginFailures,
+            config.submission.loginFailureWindowMs,
+          ),
+        },
+        checkRecipient,
+        accept,
+        logger,
+      })
+    : null;
+  const close = async () => {
+    await Promise.all([smtp.close(), submission?.close()]);
+  };
+
+  try {
+    const smtpPort = (await smtp.listen()).port;
+    const submissionPort = submission ? (await submission.listen()).port : null;
+    return { smtpPort, submissionPort, starttls: tls !== null, close };
+  } catch (err) {
+    await smtp.close().catch(() => {});
+    await submission?.close().catch(() => {});
+    throw err;
+  }
+}
