@@ -5,7 +5,8 @@ import { PROJECT_ROOT } from './project-root.ts';
 /**
  * Packages the processor's bundle leaves out (kept in step with `processor-side-packages.mjs`, which builds
  * them beside the bundle): mailauth, nodemailer's MailComposer and the SDK clients of the lambda(),
- * eventBridge() and forward() actions load on first use only; iconv-lite and
+ * eventBridge() and forward() actions, and lib-storage (S3RawStore's multipart uploads, never made by the
+ * processor) load on first use only; iconv-lite and
  * encoding-japanese hold charset tables loaded per charset; tsx is never used in a Lambda.
  */
 export const PROCESSOR_EXTERNAL_MODULES: readonly string[] = [
@@ -14,6 +15,7 @@ export const PROCESSOR_EXTERNAL_MODULES: readonly string[] = [
   '@aws-sdk/client-lambda',
   '@aws-sdk/client-eventbridge',
   '@aws-sdk/client-sesv2',
+  '@aws-sdk/lib-storage',
   'iconv-lite',
   'encoding-japanese',
   'tsx',

@@ -5,8 +5,9 @@
 //
 // - Loaded on first use only (so they cost nothing at cold start): mailauth (only for mail that arrives
 //   without verdicts), nodemailer's MailComposer (only when a handler replies), and the SDK clients of the
-//   lambda(), eventBridge() and forward() actions and of MAILROOM_EVENT_BUS. Each is one minified CommonJS
-//   file.
+//   lambda(), eventBridge() and forward() actions and of MAILROOM_EVENT_BUS, and lib-storage (multipart
+//   uploads, which the processor never makes: it shares S3RawStore's reading code). Each is one minified
+//   CommonJS file.
 // - Charset tables: iconv-lite and encoding-japanese are copied as they are. Their CJK tables (≈0.5 MB) load
 //   only when a message uses such a charset.
 //
@@ -27,6 +28,7 @@ export const LAZY_PACKAGES = [
   ['@aws-sdk/client-lambda', '@aws-sdk/client-lambda', 'index.js'],
   ['@aws-sdk/client-eventbridge', '@aws-sdk/client-eventbridge', 'index.js'],
   ['@aws-sdk/client-sesv2', '@aws-sdk/client-sesv2', 'index.js'],
+  ['@aws-sdk/lib-storage', '@aws-sdk/lib-storage', 'index.js'],
 ];
 /** Packages copied as they are (with their only dependency). */
 export const COPIED_PACKAGES = ['iconv-lite', 'safer-buffer', 'encoding-japanese'];

@@ -252,6 +252,8 @@ export function createMessageProcessor(options: MessageProcessorOptions): Messag
     if (status === null) {
       throw new MessageProcessingError(`message ${id} has no record`, { messageId: id });
     }
+    // The outcome record is read again only for the routed event or to say what failed.
+    if (status === 'processed' && !options.emit) return { id, status, duplicate: false };
     const detail = await store.getMessage(id);
     await emit([{ detailType: 'mailroom.routed', detail: routedDetail(id, status, detail) }]);
     if (status === 'processed') return { id, status, duplicate: false };

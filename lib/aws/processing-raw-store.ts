@@ -1,14 +1,14 @@
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Envelope } from '../actions/types.ts';
 import { MESSAGE_ID_PATTERN } from '../store/message-id.ts';
 import type { RawStore } from '../store/types.ts';
 import { MessageProcessingError } from './processor-errors.ts';
-import { readS3Metadata, readS3Object, type S3ObjectClient } from './s3-objects.ts';
-import { smtpObjectMeta } from './smtp-object-meta.ts';
+import { readS3Object } from './s3-objects.ts';
+import { S3RawStore } from './s3-raw-store.ts';
 import type { ObjectLocation } from './work-items.ts';
 
 export interface ProcessingRawStoreOptions {
-  client: S3ObjectClient;
+  client: S3Client;
   /** The raw bucket. */
   bucket: string;
   /** Key prefix of `mailroom smtp` objects (`<prefix><id>.eml`). @default 'smtp/' */
@@ -23,14 +23,16 @@ export interface ProcessingRawStoreOptions {
  * The {@link RawStore} the pipeline reads from inside the processing Lambda. The processor has already read
  * (or been given) each message's bytes when it hands the id to the pipeline, and holds them here while the
  * pipeline runs, so nothing is read from S3 twice. Ids it does not hold are read from where the ingresses
- * put them: Mailroom ids from `<smtpPrefix><id>.eml`, SES message ids from `<sesPrefix><id>`.
+ * put them: Mailroom ids where `mailroom smtp` stores them (its {@link S3RawStore} layout,
+ * `<smtpPrefix><id>.eml`), SES message ids from `<sesPrefix><id>`.
  *
  * It stores nothing: messages reach S3 through the ingresses (`mailroom smtp`, SES), never through `put`.
  */
 export class ProcessingRawStore implements RawStore {
-  readonly #client: S3ObjectClient;
+  readonly #client: S3Client;
   readonly #bucket: string;
-  readonly #smtpPrefix: string;
+  /** The `mailroom smtp` messages, in the layout it wrote them. */
+  readonly #smtp: S3RawStore;
   readonly #sesPrefix: string;
   readonly #maxMessageBytes: number;
   readonly #held = new Map<
@@ -41,7 +43,11 @@ export class ProcessingRawStore implements RawStore {
   constructor(options: ProcessingRawStoreOptions) {
     this.#client = options.client;
     this.#bucket = options.bucket;
-    this.#smtpPrefix = options.smtpPrefix ?? 'smtp/';
+    this.#smtp = new S3RawStore({
+      client: options.client,
+      bucket: options.bucket,
+      prefix: options.smtpPrefix ?? 'smtp/',
+    });
     this.#sesPrefix = options.sesPrefix ?? 'ses/';
     this.#maxMessageBytes = options.maxMessageBytes;
   }
@@ -72,7 +78,7 @@ export class ProcessingRawStore implements RawStore {
   locate(id: string): ObjectLocation {
     const held = this.#held.get(id)?.location;
     if (held) return held;
-    const key = MESSAGE_ID_PATTERN.test(id) ? `${this.#smtpPrefix}${id}.eml` : `${this.#sesPrefix}${id}`;
+    const key = MESSAGE_ID_PATTERN.test(id) ? this.#smtp.keyFor(id) : `${this.#sesPrefix}${id}`;
     return { bucket: this.#bucket, key };
   }
 
@@ -90,31 +96,11 @@ export class ProcessingRawStore implements RawStore {
 
   /** The envelope `mailroom smtp` stored with the message; null for SES messages (it is in the receipt). */
   async getEnvelope(id: string): Promise<Envelope | null> {
-    if (!MESSAGE_ID_PATTERN.test(id)) return null;
-    const loc = this.locate(id);
-    const metadata = await readS3Metadata(this.#client, loc);
-    return metadata ? ((await smtpObjectMeta(this.#client, loc, metadata))?.envelope ?? null) : null;
+    return MESSAGE_ID_PATTERN.test(id) ? this.#smtp.getEnvelope(id) : null;
   }
 
   /** Ids of the `mailroom smtp` messages (SES messages are recorded from their receipt notifications). */
-  async list(): Promise<string[]> {
-    const ids: string[] = [];
-    let token: string | undefined;
-    do {
-      const page: ListObjectsV2CommandOutput = await this.#client.send(
-        new ListObjectsV2Command({
-          Bucket: this.#bucket,
-          Prefix: this.#smtpPrefix,
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
-      for (const object of page.Contents ?? []) {
-        const name = object.Key?.slice(this.#smtpPrefix.length) ?? '';
-        const id = name.endsWith('.eml') ? name.slice(0, -'.eml'.length) : '';
-        if (MESSAGE_ID_PATTERN.test(id)) ids.push(id);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return ids;
+  list(): Promise<string[]> {
+    return this.#smtp.list();
   }
 }

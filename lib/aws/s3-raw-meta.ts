@@ -99,3 +99,25 @@ export function decodeInlineMeta(value: string, where: string): StoredMessageMet
   if (!/^[A-Za-z0-9_-]*$/.test(value)) throw new StoredMetaError(`${where}: metadata is not base64url`);
   return parseMetaJson(Buffer.from(value, 'base64url').toString('utf8'), where);
 }
+
+/** The sidecar object of a message object: `<prefix><id>.eml` → `<prefix><id>.meta.json`. */
+export function sidecarKeyOf(messageKey: string): string {
+  return messageKey.replace(/\.eml$/, '') + '.meta.json';
+}
+
+/**
+ * The metadata stored with a message object, from the user metadata of its GET or HEAD: decoded when it is
+ * inline, else read from the sidecar it names through `readSidecar`. Null when the object carries none.
+ * @throws StoredMetaError for metadata this version cannot read; whatever `readSidecar` throws.
+ */
+export async function storedMetaOf(
+  metadata: Record<string, string> | undefined,
+  object: { bucket: string; key: string },
+  readSidecar: (key: string) => Promise<Buffer>,
+): Promise<StoredMessageMeta | null> {
+  const value = metadata?.[META_KEY];
+  if (value === undefined) return null;
+  if (value !== META_SIDECAR) return decodeInlineMeta(value, `s3://${object.bucket}/${object.key}`);
+  const key = sidecarKeyOf(object.key);
+  return parseMetaJson((await readSidecar(key)).toString('utf8'), `s3://${object.bucket}/${key}`);
+}

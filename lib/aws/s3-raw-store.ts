@@ -11,18 +11,17 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Envelope } from '../actions/types.ts';
 import type { RawPutOptions, RawStore } from '../store/types.ts';
 import {
-  decodeInlineMeta,
   encodeInlineMeta,
   META_KEY,
   META_SIDECAR,
   metaJson,
-  parseMetaJson,
   type StoredMessageMeta,
   StoredMetaError,
+  sidecarKeyOf,
+  storedMetaOf,
 } from './s3-raw-meta.ts';
 import { S3RawStoreError } from './s3-raw-store-error.ts';
 
@@ -30,7 +29,6 @@ const MIB = 1024 * 1024;
 /** S3's smallest part (all but the last). */
 const MIN_PART_SIZE = 5 * MIB;
 const EXTENSION = '.eml';
-const SIDECAR_EXTENSION = '.meta.json';
 /** Ids become object keys: letters, digits, dot, underscore and dash, not starting with a dot. */
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 
@@ -194,7 +192,7 @@ export class S3RawStore implements RawStore {
         })
       : null;
     const inline = json === null ? null : encodeInlineMeta(json);
-    const sidecarKey = this.prefix + id + SIDECAR_EXTENSION;
+    const sidecarKey = sidecarKeyOf(this.keyFor(id));
     // Whatever was started may have landed (an abort or a lost response does not say): clean it up on failure.
     let sidecarStarted = false;
     let emlStarted = false;
@@ -288,6 +286,8 @@ export class S3RawStore implements RawStore {
         yield next.value;
       }
     }
+    // Loaded for the first large message only: most processes never upload in parts.
+    const { Upload } = await import('@aws-sdk/lib-storage');
     const body = Readable.from(feed(), { objectMode: false, highWaterMark: 64 * 1024 });
     const upload = new Upload({
       client: this.#client,
@@ -355,14 +355,10 @@ export class S3RawStore implements RawStore {
   }
 
   async #metaOf(id: string, metadata: Record<string, string> | undefined): Promise<StoredMessageMeta | null> {
-    const value = metadata?.[META_KEY];
-    if (value === undefined) return null;
-    const where = `s3://${this.bucket}/${this.keyFor(id)}`;
+    const key = this.keyFor(id);
+    const where = `s3://${this.bucket}/${key}`;
     try {
-      if (value !== META_SIDECAR) return decodeInlineMeta(value, where);
-      const sidecarKey = this.prefix + id + SIDECAR_EXTENSION;
-      const json = (await this.getObject(sidecarKey)).toString('utf8');
-      return parseMetaJson(json, `s3://${this.bucket}/${sidecarKey}`);
+      return await storedMetaOf(metadata, { bucket: this.bucket, key }, (sidecar) => this.getObject(sidecar));
     } catch (err) {
       if (err instanceof S3RawStoreError) throw err;
       throw new S3RawStoreError(err instanceof StoredMetaError ? err.message : `${where}: ${String(err)}`, {
@@ -400,7 +396,7 @@ export class S3RawStore implements RawStore {
 
   /** Deletes a message and its sidecar (if any). Deleting what is not there is not an error. */
   async delete(id: string): Promise<void> {
-    const keys = [this.keyFor(id), this.prefix + id + SIDECAR_EXTENSION];
+    const keys = [this.keyFor(id), sidecarKeyOf(this.keyFor(id))];
     await Promise.all(
       keys.map((key) =>
         this.#call(`delete ${key}`, (o) =>

@@ -1,11 +1,5 @@
 import { readS3Object, type S3ObjectClient } from './s3-objects.ts';
-import {
-  decodeInlineMeta,
-  META_KEY,
-  META_SIDECAR,
-  parseMetaJson,
-  type StoredMessageMeta,
-} from './s3-raw-meta.ts';
+import { type StoredMessageMeta, storedMetaOf } from './s3-raw-meta.ts';
 import type { ObjectLocation } from './work-items.ts';
 
 /** A sidecar holds an envelope and verdicts: far below this. */
@@ -14,8 +8,9 @@ const SIDECAR_MAX_BYTES = 1024 * 1024;
 /**
  * The envelope, verdicts and time of receipt `mailroom smtp` stored with `<prefix><id>.eml` (see
  * `S3RawStore`), from the user metadata of the GET that read the message, or from the sidecar
- * `<prefix><id>.meta.json` it points to. Reading it here rather than through `S3RawStore` saves a HEAD
- * request per message and keeps `@aws-sdk/lib-storage` (its uploads) out of the processing Lambda.
+ * `<prefix><id>.meta.json` it points to (the format is `storedMetaOf`'s, shared with `S3RawStore`). Taking
+ * the metadata of the processor's own GET saves the HEAD request `S3RawStore.getMeta` would make, and the
+ * sidecar read is bounded and fails as the processor's errors do.
  * @returns null when the object carries no Mailroom metadata.
  * @throws StoredMetaError for metadata this version cannot read; MessageProcessingError for a missing sidecar.
  */
@@ -24,10 +19,9 @@ export async function smtpObjectMeta(
   loc: ObjectLocation,
   metadata: Record<string, string>,
 ): Promise<StoredMessageMeta | null> {
-  const value = metadata[META_KEY];
-  if (value === undefined) return null;
-  if (value !== META_SIDECAR) return decodeInlineMeta(value, `s3://${loc.bucket}/${loc.key}`);
-  const sidecar = { bucket: loc.bucket, key: loc.key.replace(/\.eml$/, '.meta.json') };
-  const { data } = await readS3Object(client, sidecar, SIDECAR_MAX_BYTES);
-  return parseMetaJson(data.toString('utf8'), `s3://${sidecar.bucket}/${sidecar.key}`);
+  return storedMetaOf(
+    metadata,
+    loc,
+    async (key) => (await readS3Object(client, { bucket: loc.bucket, key }, SIDECAR_MAX_BYTES)).data,
+  );
 }
