@@ -1,8 +1,10 @@
 import type { AuthResult, AuthVerdicts } from '../auth/verdicts.ts';
 import { authSummary } from '../auth/verdicts.ts';
-import type { Address, Attachment, ParsedMessage } from '../message/types.ts';
+import type { Address, Attachment } from '../message/types.ts';
 import type { RawLocation } from './cloud-ports.ts';
+import type { ActionRun } from './run-action.ts';
 import type { Envelope } from './types.ts';
+import type { DeliveryEventData } from './webhook-payload.ts';
 
 /**
  * The largest event, in UTF-8 bytes of its JSON: 256 KiB, EventBridge's limit for one PutEvents entry
@@ -66,14 +68,7 @@ export interface CloudActionEvent {
   id: string;
   /** ISO 8601 time of this attempt. */
   timestamp: string;
-  data: {
-    /** Mailroom's id of the stored message. */
-    id: string;
-    envelope: Envelope;
-    recipient: string;
-    recipients: string[];
-    route: string;
-    params: Record<string, string>;
+  data: DeliveryEventData & {
     message: CloudMessageSummary;
     auth: CloudAuthSummary;
     /** The stored raw message: its size, and where it is in S3 when known (null elsewhere). */
@@ -85,19 +80,20 @@ export interface CloudActionEvent {
   truncatedFields: string[];
 }
 
-/** What an event is built from (a subset of ActionRun). */
-export interface CloudEventInput {
-  messageId: string;
-  envelope: Envelope;
-  recipient: string;
-  recipients: string[];
-  route: string;
-  params: Record<string, string>;
-  message: ParsedMessage;
-  auth: AuthVerdicts;
-  raw: Buffer;
-  idempotencyKey: string;
-}
+/** What an event is built from. */
+export type CloudEventInput = Pick<
+  ActionRun,
+  | 'messageId'
+  | 'envelope'
+  | 'recipient'
+  | 'recipients'
+  | 'route'
+  | 'params'
+  | 'message'
+  | 'auth'
+  | 'raw'
+  | 'idempotencyKey'
+>;
 
 /** Caps applied in order until the event fits: generous first, then tight, then minimal. */
 const STAGES = [
