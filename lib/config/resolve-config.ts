@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import * as z from 'zod';
 import { isSendableAddress, parseSenderAddress } from '../outbound/sender-address.ts';
 import { RouteConfigError } from '../routing/errors.ts';
@@ -6,6 +5,7 @@ import { routerFromConfig } from '../routing/router.ts';
 import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
+import { isIpOrCidr } from './ip-or-cidr.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
 const domainName = z
@@ -155,16 +155,6 @@ const route = z
 
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
-
-/** `192.0.2.1`, `2001:db8::1`, `10.0.0.0/8`, `2001:db8::/32`. */
-function isIpOrCidr(value: string): boolean {
-  const [address = '', prefix, ...rest] = value.split('/');
-  const family = isIP(address);
-  if (!family || rest.length) return false;
-  if (prefix === undefined) return true;
-  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
-  return bits >= 0 && bits <= (family === 4 ? 32 : 128);
-}
 
 const schema = z
   .object({
