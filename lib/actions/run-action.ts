@@ -1,4 +1,5 @@
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import { errorText } from '../error-text.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { OutboundConfigError } from '../outbound/errors.ts';
 import { createReplyFunction } from '../outbound/send-reply.ts';
@@ -56,11 +57,6 @@ export interface ActionOutcome {
   status: 'delivered' | 'dropped' | 'rejected';
   /** For the trace. */
   detail: string;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
 }
 
 /** Where a delivery goes, for display (`DeliveryRecord.target`); webhook URLs lose credentials and query. */

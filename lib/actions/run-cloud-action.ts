@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { errorText } from '../error-text.ts';
 import { OutboundConfigError } from '../outbound/errors.ts';
 import { forwardMessage } from '../outbound/forward-message.ts';
 import { forwardSkipReason } from '../outbound/forward-safety.ts';
@@ -16,11 +17,6 @@ export const DEFAULT_EVENT_SOURCE = 'mailroom';
  * own lifecycle events (`mailroom.received`, `mailroom.routed`): this one carries a message routed to you.
  */
 export const DEFAULT_EVENT_DETAIL_TYPE = 'mailroom.message';
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
-}
 
 function statusOf(err: unknown): number | undefined {
   const status = (err as { status?: unknown; $metadata?: { httpStatusCode?: unknown } } | null) ?? {};

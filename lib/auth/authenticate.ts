@@ -8,6 +8,7 @@ import type {
   DNSResolver,
   SPFResult,
 } from 'mailauth';
+import { errorText } from '../error-text.ts';
 import { limitDkimSignatures } from './dkim-limit.ts';
 import { DnsError, type DnsResolver } from './dns-resolver.ts';
 import {
@@ -188,10 +189,6 @@ async function guard<T>(check: () => Promise<T>, fallback: (err: unknown) => T):
   } catch (err) {
     return fallback(err);
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message || err.name : String(err);
 }
 
 function unreadable(ip: string, helo: string, mailFrom: string, err: unknown): AuthVerdicts {

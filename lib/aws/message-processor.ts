@@ -4,6 +4,7 @@ import { silentLogger } from '../actions/child-logger.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import { errorText } from '../error-text.ts';
 import type { OutboundMail } from '../outbound/types.ts';
 import { createPipeline, type Pipeline, type PipelineDeps } from '../pipeline/create-pipeline.ts';
 import type { MessageDetail, MessageStatus, MessageStore } from '../store/types.ts';
@@ -77,11 +78,6 @@ export interface MessageProcessor {
   readonly concurrency: number;
   /** Stops the pipeline (running deliveries finish). The clients stay open: the caller owns them. */
   close(): Promise<void>;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import { silentLogger } from '../actions/child-logger.ts';
+import { errorText } from '../error-text.ts';
 import {
   createMessageProcessor,
   type ItemOutcome,
@@ -47,11 +48,6 @@ export interface SqsProcessor {
   rawLocation(id: string): ObjectLocation;
   /** Stops the pipeline; the clients stay open (the caller owns them). */
   close(): Promise<void>;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }
 
 /** Runs `fn` on every element, at most `limit` at once. */

@@ -1,4 +1,5 @@
 import type { Envelope, Logger } from '../actions/types.ts';
+import { errorText } from '../error-text.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import type { MessageStore } from '../store/types.ts';
 import { composeReply } from './compose-reply.ts';
@@ -27,10 +28,6 @@ export interface ReplyDeps {
   logger: Logger;
   /** @default () => new Date() */
   now?: () => Date;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message || err.name : String(err);
 }
 
 /**

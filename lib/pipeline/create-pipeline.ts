@@ -5,6 +5,7 @@ import type { Envelope, Logger } from '../actions/types.ts';
 import { authenticateMessage } from '../auth/authenticate.ts';
 import { type AuthVerdicts, authSummary, uncheckedVerdicts } from '../auth/verdicts.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import { errorText } from '../error-text.ts';
 import { parseMessage } from '../message/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { parseSenderAddress } from '../outbound/sender-address.ts';
@@ -98,11 +99,6 @@ export interface Pipeline {
   close(): Promise<void>;
   /** Subscribes to pipeline events; returns the unsubscribe function. */
   onEvent(listener: PipelineEventListener): () => void;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
 }
 
 /** The envelope fields worth keeping (no stray properties from an ingress). */
