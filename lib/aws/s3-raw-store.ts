@@ -199,19 +199,12 @@ export class S3RawStore implements RawStore {
     try {
       if (json !== null && inline === null) {
         sidecarStarted = true;
-        await this.#call(
+        await this.#putObject(
           `store the metadata of ${id}`,
-          (o) =>
-            this.#client.send(
-              new PutObjectCommand({
-                Bucket: this.bucket,
-                Key: sidecarKey,
-                Body: json,
-                ContentType: 'application/json',
-                ...this.#sse,
-              }),
-              o,
-            ),
+          sidecarKey,
+          json,
+          'application/json',
+          {},
           signal,
         );
       }
@@ -220,22 +213,7 @@ export class S3RawStore implements RawStore {
       if (rest === null) {
         const body = head.length === 1 ? asBuffer(head[0]!) : Buffer.concat(head, headBytes);
         emlStarted = true;
-        await this.#call(
-          `store message ${id}`,
-          (o) =>
-            this.#client.send(
-              new PutObjectCommand({
-                Bucket: this.bucket,
-                Key: key,
-                Body: body,
-                ContentType: 'message/rfc822',
-                Metadata,
-                ...this.#sse,
-              }),
-              o,
-            ),
-          signal,
-        );
+        await this.#putObject(`store message ${id}`, key, body, 'message/rfc822', Metadata, signal);
         size = body.length;
       } else {
         emlStarted = true;
@@ -256,6 +234,33 @@ export class S3RawStore implements RawStore {
       await Promise.all(cleanup);
       throw err;
     }
+  }
+
+  /** One PutObject (with the store's encryption settings). */
+  async #putObject(
+    what: string,
+    key: string,
+    body: Buffer | string,
+    contentType: string,
+    metadata: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await this.#call(
+      what,
+      (o) =>
+        this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            Metadata: metadata,
+            ...this.#sse,
+          }),
+          o,
+        ),
+      signal,
+    );
   }
 
   /** Streams `head` + `rest` to S3 as a multipart upload (one PutObject if it turns out to fit one part). */
