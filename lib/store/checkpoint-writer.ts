@@ -24,14 +24,20 @@ parentPort.on('message', ({ seq, packed, files, syncDir }) => {
   try {
     const bytes = new Uint8Array(packed);
     for (const f of files) {
-      const fd = fs.openSync(f.tmp, 'wx', 0o600);
+      let fd = fs.openSync(f.tmp, 'wx', 0o600);
       try {
         let at = 0;
         while (at < f.length) at += fs.writeSync(fd, bytes, f.offset + at, f.length - at);
-      } finally {
-        fs.closeSync(fd);
+        const closing = fd;
+        fd = -1; // the number may be reused by another thread's open once closed
+        fs.closeSync(closing);
+        fs.renameSync(f.tmp, f.path);
+      } catch (err) {
+        // A full disk must not leave temp files behind: the next checkpoint writes the file again.
+        if (fd >= 0) try { fs.closeSync(fd); } catch {}
+        try { fs.unlinkSync(f.tmp); } catch {}
+        throw err;
       }
-      fs.renameSync(f.tmp, f.path);
     }
     let synced = false;
     if (syncfs) {

@@ -3,8 +3,9 @@ import { basename, join } from 'node:path';
 import type { Envelope } from '../actions/types.ts';
 import { type CheckpointFile, CheckpointWriter } from './checkpoint-writer.ts';
 import { fsyncPath, writeAll } from './fs-durable.ts';
-import { GroupCommitJournal } from './group-commit-journal.ts';
+import { GroupCommitJournal, type JournalIo } from './group-commit-journal.ts';
 import { decodeJournalRecords, encodeJournalRecord } from './journal-record.ts';
+import { releaseTempPath, removeStaleTemps, tempPath } from './temp-files.ts';
 import type { RawPutOptions, RawStore } from './types.ts';
 
 /** Ids become file names: letters, digits, dot, underscore and dash, not starting with a dot. */
@@ -36,6 +37,8 @@ export interface LocalRawStoreOptions {
   journalBacklogBytes?: number;
   /** How long journaled messages may wait before they are written out as files. @default 200 */
   checkpointIntervalMs?: number;
+  /** Replaces the journal's file operations: fault injection in tests (a full disk, a failing flush). */
+  journalIo?: Partial<JournalIo>;
 }
 
 interface BacklogEntry {
@@ -57,7 +60,9 @@ interface BacklogEntry {
  * - **Direct (bigger messages).** Streamed to `<dir>/tmp/<id>.<n>` (never held whole in memory),
  *   fdatasync'd, renamed into `raw/`, and the directory fsync'd; concurrent directory fsyncs are coalesced.
  *
- * Either way a message is completely there or not at all. Files left in `tmp/` by a crash are never listed.
+ * Either way a message is completely there or not at all. Files left in `tmp/` by a crash are never listed,
+ * and are deleted at the next start (see `removeStaleTemps`). A journal write that fails (a full disk) is
+ * cut back out of its segment before `put()` rejects, so a message answered `451` is never replayed.
  */
 export class LocalRawStore implements RawStore {
   readonly dir: string;
@@ -77,7 +82,6 @@ export class LocalRawStore implements RawStore {
   #rawDirHandle: Promise<FileHandle> | null = null;
   #syncRunning: Promise<void> | null = null;
   #syncQueued: Promise<void> | null = null;
-  #tmpCounter = 0;
   #checkpointTimer: NodeJS.Timeout | null = null;
   #checkpointRunning: Promise<void> | null = null;
   #checkpointError: unknown = null;
@@ -91,7 +95,7 @@ export class LocalRawStore implements RawStore {
     this.#journalMax = options.journalMaxMessageBytes ?? 1024 * 1024;
     this.#backlogMax = options.journalBacklogBytes ?? 64 * 1024 * 1024;
     this.#checkpointMs = options.checkpointIntervalMs ?? 200;
-    this.#journal = new GroupCommitJournal(join(dir, 'journal'));
+    this.#journal = new GroupCommitJournal(join(dir, 'journal'), options.journalIo);
   }
 
   async put(
@@ -208,6 +212,7 @@ export class LocalRawStore implements RawStore {
       await mkdir(this.#tmpDir, { recursive: true });
       await mkdir(this.#envelopeDir, { recursive: true });
       await fsyncPath(this.dir);
+      await removeStaleTemps(this.#tmpDir);
       await this.#recoverJournal();
       await this.#journal.open();
     })().catch((err: unknown) => {
@@ -272,7 +277,7 @@ export class LocalRawStore implements RawStore {
     // fdatasync per file), off the main thread. Only then may the journal segments go.
     const files: CheckpointFile[] = entries.map((e) => ({
       path: join(this.#rawDir, e.id + EXTENSION),
-      tmp: join(this.#tmpDir, `${e.id}${EXTENSION}.${process.pid}-${++this.#tmpCounter}`),
+      tmp: tempPath(this.#tmpDir, e.id + EXTENSION),
       data: e.data,
     }));
     const envelopes = entries
@@ -283,11 +288,15 @@ export class LocalRawStore implements RawStore {
       const logName = `${String(seqs[0]).padStart(12, '0')}-${String(seqs.at(-1)).padStart(12, '0')}.ndjson`;
       files.push({
         path: join(this.#envelopeDir, logName),
-        tmp: join(this.#tmpDir, `${logName}.${process.pid}-${++this.#tmpCounter}`),
+        tmp: tempPath(this.#tmpDir, logName),
         data: Buffer.from(envelopes),
       });
     }
-    await this.#writer.write(files, this.#rawDir);
+    try {
+      await this.#writer.write(files, this.#rawDir);
+    } finally {
+      for (const f of files) releaseTempPath(f.tmp);
+    }
     await this.#journal.remove(seqs);
     for (const entry of tags) {
       if (this.#backlog.get(entry.id) === entry) {
@@ -313,26 +322,30 @@ export class LocalRawStore implements RawStore {
 
   /** Writes `finalPath` through a temp file and a rename (flushed first when `durable`). */
   async #writeFileAtomically(finalPath: string, chunks: Uint8Array[], durable: boolean): Promise<void> {
-    const tmpPath = join(this.#tmpDir, `${basename(finalPath)}.${process.pid}-${++this.#tmpCounter}`);
-    const file = await open(tmpPath, 'wx', 0o600);
+    const tmpPath = tempPath(this.#tmpDir, basename(finalPath));
     try {
-      await writeAll(
-        file,
-        chunks,
-        chunks.reduce((n, c) => n + c.length, 0),
-      );
-      if (durable) await file.datasync();
-    } catch (err) {
-      await file.close().catch(() => undefined);
-      await unlink(tmpPath).catch(() => undefined);
-      throw err;
-    }
-    await file.close();
-    try {
-      await rename(tmpPath, finalPath);
-    } catch (err) {
-      await unlink(tmpPath).catch(() => undefined);
-      throw err;
+      const file = await open(tmpPath, 'wx', 0o600);
+      try {
+        await writeAll(
+          file,
+          chunks,
+          chunks.reduce((n, c) => n + c.length, 0),
+        );
+        if (durable) await file.datasync();
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        await unlink(tmpPath).catch(() => undefined);
+        throw err;
+      }
+      await file.close();
+      try {
+        await rename(tmpPath, finalPath);
+      } catch (err) {
+        await unlink(tmpPath).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      releaseTempPath(tmpPath);
     }
   }
 
@@ -342,7 +355,7 @@ export class LocalRawStore implements RawStore {
     rest: AsyncIterator<Buffer | Uint8Array> | null,
     envelope: Envelope | null,
   ): Promise<{ size: number }> {
-    const tmpPath = join(this.#tmpDir, `${id}.${process.pid}-${++this.#tmpCounter}`);
+    const tmpPath = tempPath(this.#tmpDir, id);
     const finalPath = join(this.#rawDir, id + EXTENSION);
     let file: FileHandle | null = null;
     let created = false;
@@ -374,6 +387,8 @@ export class LocalRawStore implements RawStore {
       if (renamed) await unlink(finalPath).catch(() => undefined);
       if (rest) await rest.return?.().catch(() => undefined);
       throw err;
+    } finally {
+      releaseTempPath(tmpPath);
     }
   }
 
