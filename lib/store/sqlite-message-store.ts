@@ -122,9 +122,9 @@ export class SchemaVersionError extends Error {
 
 export interface SqliteMessageStoreOptions {
   /**
-   * SQLite `synchronous` level. `full` syncs the WAL on every commit, so a delivery recorded as
-   * `delivered` survives a power loss (exactly-once effects depend on it).
-   * @default 'full'
+   * @deprecated Ignored: the store always runs `synchronous = FULL`. FULL syncs the WAL on every commit,
+   * so a delivery recorded as `delivered` survives a power loss; with NORMAL the last commits can vanish
+   * and a webhook or handler that already ran would run again (exactly-once effects depend on it).
    */
   synchronous?: 'full' | 'normal';
   /** How long a write waits for another process holding the lock (the CLI, a second server). @default 5000 */
@@ -276,13 +276,23 @@ export class SqliteMessageStore implements MessageStore {
     try {
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.#db.pragma('synchronous = FULL');
       this.#db.pragma('foreign_keys = ON');
       this.#migrate();
     } catch (err) {
       this.#db.close();
       throw err;
     }
+  }
+
+  /** The durability settings in force on this connection, read back from SQLite. */
+  durability(): { journalMode: string; synchronous: string } {
+    const levels = ['off', 'normal', 'full', 'extra'];
+    const level = this.#db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: levels[level] ?? String(level),
+    };
   }
 
   #migrate(): void {

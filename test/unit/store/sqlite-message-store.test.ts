@@ -37,6 +37,16 @@ describe('SqliteMessageStore', () => {
     }
   });
 
+  it('commits with synchronous=FULL in WAL mode, even when asked for NORMAL', async () => {
+    expect(store.durability()).toEqual({ journalMode: 'wal', synchronous: 'full' });
+    const asked = new SqliteMessageStore(join(dir, 'other.db'), { synchronous: 'normal' });
+    try {
+      expect(asked.durability()).toEqual({ journalMode: 'wal', synchronous: 'full' });
+    } finally {
+      await asked.close();
+    }
+  });
+
   it('refuses a database written by a newer schema', async () => {
     await store.close();
     const db = new Database(file);
