@@ -67,6 +67,8 @@ export {
   type AuthConditions,
   createReplyToken,
   createRouter,
+  DEV_REPLY_KEY,
+  isDevReplyKey,
   type RecipientPattern,
   type ReplyTokenRoute,
   type Route,

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { isIpOrCidr } from '../config/ip-or-cidr.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import { InsecureReplyKeyError } from '../routing/errors.ts';
+import { assertProductionReplyKeys } from '../routing/reply-keys.ts';
 import { CliError } from './errors.ts';
 
 type Env = Record<string, string | undefined>;
@@ -96,12 +98,29 @@ function isBucketName(name: string): boolean {
 }
 
 /**
- * The container's TLS and PROXY settings, from the environment into `config.smtp` (they replace the
- * config's): `MAILROOM_TLS_CERT` and `MAILROOM_TLS_KEY` (PEM text, both or neither; ECS injects them from
- * Secrets Manager) and `MAILROOM_PROXY_TRUSTED` (comma-separated IPs and CIDR ranges of the load balancer).
- * @throws CliError naming the variable at fault.
+ * Refuses reply signing keys that would let anyone forge reply addresses in production: a development key
+ * (the example's fallback when `MAILROOM_REPLY_KEY` is unset, or any `dev-only-…` key) or a short one.
+ * @throws CliError (exit code 2) naming the key and the setting.
+ */
+export function refuseInsecureReplyKeys(config: Pick<MailroomConfig, 'replyAddress'>): void {
+  try {
+    assertProductionReplyKeys(config.replyAddress?.keys);
+  } catch (err) {
+    if (err instanceof InsecureReplyKeyError) throw new CliError(err.message, 2, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * The production settings of `mailroom smtp` (local and S3 mode). First the reply keys must be fit for
+ * production ({@link refuseInsecureReplyKeys}). Then the container's TLS and PROXY settings, from the
+ * environment into `config.smtp` (they replace the config's): `MAILROOM_TLS_CERT` and `MAILROOM_TLS_KEY`
+ * (PEM text, both or neither; ECS injects them from Secrets Manager) and `MAILROOM_PROXY_TRUSTED`
+ * (comma-separated IPs and CIDR ranges of the load balancer).
+ * @throws CliError naming the variable or key at fault.
  */
 export function applySmtpEnv(config: MailroomConfig, env: Env): void {
+  refuseInsecureReplyKeys(config);
   const cert = envValue(env, 'MAILROOM_TLS_CERT');
   const key = envValue(env, 'MAILROOM_TLS_KEY');
   if (cert !== undefined || key !== undefined) {

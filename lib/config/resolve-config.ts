@@ -6,6 +6,7 @@ import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
+import { replyAddressSchema } from './reply-address-config.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
 const domainName = z
@@ -274,21 +275,7 @@ const schema = z
       .nullable()
       .default(null),
     auth: authSchema,
-    replyAddress: z
-      .object({
-        keys: z.record(
-          z.string().regex(/^[a-z0-9]$/, { message: 'key ids are one character a–z or 0–9' }),
-          z.string().min(16, { message: 'signing keys need at least 16 characters' }),
-        ),
-        currentKeyId: z.string(),
-      })
-      .strict()
-      .refine((r) => r.currentKeyId in r.keys, {
-        message: 'currentKeyId must name one of keys',
-        path: ['currentKeyId'],
-      })
-      .nullable()
-      .default(null),
+    replyAddress: replyAddressSchema,
   })
   .strict();
 

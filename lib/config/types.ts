@@ -166,9 +166,20 @@ export interface DeliveryOptions {
 }
 
 export interface ReplyAddressOptions {
-  /** Signing keys by key id (one character, a–z or 0–9). The newest is `currentKeyId`. */
+  /**
+   * Signing keys by key id (one character, a–z or 0–9). The newest is `currentKeyId`. `mailroom smtp` and
+   * the Lambda refuse development keys and keys under 32 characters.
+   */
   keys: Record<string, string>;
   currentKeyId: string;
+  /** Lifetime of new reply addresses in seconds (pass these options to `replyAddress`). @default 2_592_000 (30 days) */
+  expiresInSeconds?: number;
+  /**
+   * Accept tokens without an expiry, which versions before 30-day expiry minted; they never expire, so turn
+   * this on only while such addresses are still in use.
+   * @default false
+   */
+  allowNoExpiry?: boolean;
 }
 
 /** Where handlers' `ctx.reply` sends. */

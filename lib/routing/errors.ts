@@ -41,3 +41,17 @@ export class RouteConfigError extends Error {
 export class ReplyTokenError extends Error {
   override readonly name = 'ReplyTokenError';
 }
+
+/**
+ * A reply signing key is not fit for production (a development key, too short, not random): anyone could
+ * forge reply tokens. `keyId` names the key in `replyAddress.keys`.
+ */
+export class InsecureReplyKeyError extends Error {
+  override readonly name = 'InsecureReplyKeyError';
+  constructor(
+    readonly keyId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

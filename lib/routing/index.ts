@@ -1,8 +1,9 @@
 export { type NormalizedAddress, normalizeAddress, normalizeDomain, normalizeMailFrom } from './address.ts';
-export { ReplyTokenError, RouteConfigError, RoutingError } from './errors.ts';
+export { InsecureReplyKeyError, ReplyTokenError, RouteConfigError, RoutingError } from './errors.ts';
 export {
   type CreateReplyAddressOptions,
   createReplyToken,
+  DEFAULT_REPLY_TOKEN_LIFETIME_SECONDS,
   type ReplyTokenFailure,
   type ReplyTokenOptions,
   type ReplyTokenVerification,
@@ -10,6 +11,14 @@ export {
   replyAddress,
   verifyReplyToken,
 } from './reply-address.ts';
+export {
+  assertProductionReplyKeys,
+  DEV_REPLY_KEY,
+  DEV_REPLY_KEY_PREFIX,
+  isDevReplyKey,
+  MIN_PRODUCTION_REPLY_KEY_LENGTH,
+  weakReplyKeyReason,
+} from './reply-keys.ts';
 export type { ReplyPayload } from './reply-payload.ts';
 export {
   createRouter,

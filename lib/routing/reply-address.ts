@@ -8,8 +8,11 @@ import { decodeReplyPayload, encodeReplyPayload, type ReplyPayload } from './rep
  *
  * Layout (all lowercase, so an MTA that lowercases local parts breaks nothing):
  * `<key id: 1 char a–z/0–9><base32(body)><base32(mac)>` where
- * - body = expiry as 4-byte big-endian Unix seconds (0 = never) followed by the compact payload
- *   (see `encodeReplyPayload`);
+ * - body = expiry as 4-byte big-endian Unix seconds followed by the compact payload (see
+ *   `encodeReplyPayload`). New tokens always carry an expiry (30 days unless `expiresInSeconds` says
+ *   otherwise); 0 ("never") is what older versions wrote without a lifetime, and is refused unless the
+ *   verifier passes `allowNoExpiry`: such a token cannot be told apart from one forged with a leaked key
+ *   long ago, and it would stay valid forever;
  * - mac = the first 10 bytes (80 bits, 16 base32 characters) of HMAC-SHA256 under the key, over a fixed
  *   context string, the key id and the body.
  * Verification lowercases the token first and compares MACs in constant time.
@@ -24,13 +27,16 @@ const CONTEXT = Buffer.from('mailroom-reply-v1\0', 'latin1');
 const KEY_ID = /^[a-z0-9]$/;
 const LOCAL_PART_MAX = 64;
 
+/** Lifetime of a reply token when `expiresInSeconds` is not given: 30 days. */
+export const DEFAULT_REPLY_TOKEN_LIFETIME_SECONDS = 30 * 86_400;
+
 /** What creating a token needs. Compatible with the config's `replyAddress` section. */
 export interface ReplyTokenOptions {
   /** Signing keys by one-character id (a–z, 0–9). Keep retired keys here while their tokens should verify. */
   keys: Record<string, string>;
   /** The key that signs new tokens. */
   currentKeyId: string;
-  /** Lifetime of the token. @default undefined (never expires) */
+  /** Lifetime of the token, in seconds (up to the year 2106). @default 2_592_000 (30 days) */
   expiresInSeconds?: number;
   /** Clock. @default new Date() */
   now?: Date;
@@ -43,6 +49,12 @@ export interface ReplyTokenVerifyOptions {
   keys: Record<string, string>;
   /** Clock. @default new Date() */
   now?: Date;
+  /**
+   * Accept tokens without an expiry (minted by versions before expiry became the default). Only for a
+   * migration: such tokens never expire.
+   * @default false (they fail as `expired`)
+   */
+  allowNoExpiry?: boolean;
 }
 
 /** Why a token did not verify. */
@@ -82,7 +94,13 @@ function hasKey(keys: Record<string, string>, id: string): boolean {
  * that is not a string or finite number, or a token longer than `maxLength`.
  */
 export function createReplyToken(payload: ReplyPayload, options: ReplyTokenOptions): string {
-  const { keys, currentKeyId, expiresInSeconds, now = new Date(), maxLength = 58 } = options;
+  const {
+    keys,
+    currentKeyId,
+    expiresInSeconds = DEFAULT_REPLY_TOKEN_LIFETIME_SECONDS,
+    now = new Date(),
+    maxLength = 58,
+  } = options;
   if (typeof currentKeyId !== 'string' || !KEY_ID.test(currentKeyId)) {
     throw new ReplyTokenError(
       `reply key id ${JSON.stringify(currentKeyId)} must be one character a–z or 0–9`,
@@ -91,14 +109,11 @@ export function createReplyToken(payload: ReplyPayload, options: ReplyTokenOptio
   if (!hasKey(keys, currentKeyId) || keys[currentKeyId] === '') {
     throw new ReplyTokenError(`reply key id ${JSON.stringify(currentKeyId)} is not in keys`);
   }
-  let expiry = 0;
-  if (expiresInSeconds !== undefined) {
-    if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) {
-      throw new ReplyTokenError('expiresInSeconds must be a positive number');
-    }
-    expiry = Math.ceil(now.getTime() / 1000 + expiresInSeconds);
-    if (expiry > 0xffffffff) throw new ReplyTokenError('reply token expiry is past the year 2106');
+  if (typeof expiresInSeconds !== 'number' || !Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) {
+    throw new ReplyTokenError('expiresInSeconds must be a positive number');
   }
+  const expiry = Math.ceil(now.getTime() / 1000 + expiresInSeconds);
+  if (expiry > 0xffffffff) throw new ReplyTokenError('reply token expiry is past the year 2106');
   let encoded: Uint8Array;
   try {
     encoded = encodeReplyPayload(payload);
@@ -121,7 +136,8 @@ export function createReplyToken(payload: ReplyPayload, options: ReplyTokenOptio
 
 /**
  * Checks a token's signature and expiry and returns its payload. Case-insensitive. Never throws.
- * Every key in `keys` is tried by id, so rotated-out keys keep verifying until removed.
+ * Every key in `keys` is tried by id, so rotated-out keys keep verifying until removed. A token without
+ * an expiry fails as `expired` unless `allowNoExpiry` is set.
  */
 export function verifyReplyToken(token: string, options: ReplyTokenVerifyOptions): ReplyTokenVerification {
   if (typeof token !== 'string' || token.length > 256) return { ok: false, reason: 'malformed' };
@@ -142,7 +158,9 @@ export function verifyReplyToken(token: string, options: ReplyTokenVerifyOptions
   const payload = decodeReplyPayload(body.subarray(EXPIRY_BYTES));
   if (!payload) return { ok: false, reason: 'malformed' };
   const now = options.now ?? new Date();
-  if (expiry !== 0 && now.getTime() >= expiry * 1000) return { ok: false, reason: 'expired' };
+  if (expiry === 0 ? options.allowNoExpiry !== true : now.getTime() >= expiry * 1000) {
+    return { ok: false, reason: 'expired' };
+  }
   return { ok: true, payload, keyId, expiresAt: expiry === 0 ? null : new Date(expiry * 1000) };
 }
 

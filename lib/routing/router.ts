@@ -26,6 +26,8 @@ export interface RouterOptions {
    * @default undefined (a route with `replyToken` is then a config error)
    */
   replyKeys?: Record<string, string>;
+  /** Accept reply tokens without an expiry (older versions minted them); see `verifyReplyToken`. @default false */
+  allowReplyTokensWithoutExpiry?: boolean;
   /** Clock for reply token expiry when the input has no `receivedAt`. @default () => new Date() */
   now?: () => Date;
 }
@@ -34,8 +36,8 @@ export interface RouterOptions {
 export interface RouterConfig {
   domains: string[];
   routes: Route[];
-  /** Reply address settings; only `keys` is used here. @default null */
-  replyAddress?: { keys: Record<string, string> } | null;
+  /** Reply address settings; `keys` and `allowNoExpiry` are used here. @default null */
+  replyAddress?: { keys: Record<string, string>; allowNoExpiry?: boolean } | null;
 }
 
 /** Decides, per envelope recipient, whether it is ours and which routes take it. Pure; no I/O. */
@@ -329,7 +331,11 @@ export function createRouter(options: RouterOptions): Router {
     const verdict =
       token === undefined || token === ''
         ? { ok: false as const, reason: 'malformed' as const }
-        : verifyReplyToken(token, { keys: replyKeys ?? {}, now: at });
+        : verifyReplyToken(token, {
+            keys: replyKeys ?? {},
+            now: at,
+            allowNoExpiry: options.allowReplyTokensWithoutExpiry === true,
+          });
     if (verdict.ok) {
       const withPayload = { ...params };
       for (const [k, v] of Object.entries(verdict.payload)) withPayload[`${option.param}.${k}`] = String(v);
@@ -456,6 +462,7 @@ export function routerFromConfig(
     domains: config.domains,
     routes: config.routes,
     ...(keys ? { replyKeys: keys } : {}),
+    ...(config.replyAddress?.allowNoExpiry ? { allowReplyTokensWithoutExpiry: true } : {}),
     ...options,
   });
 }

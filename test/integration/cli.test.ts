@@ -12,6 +12,7 @@ import {
   startMailroomProcess,
   waitFor,
 } from '../support/mailroom-process.ts';
+import { TEST_REPLY_KEY } from '../support/reply-key.ts';
 
 async function mailroom(args: string[], input?: string) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -254,6 +255,7 @@ describe('mailroom smtp (the container entry command)', () => {
         ...process.env,
         MAILROOM_CONFIG: join(projectRoot, 'examples/mailroom.config.ts'),
         MAILROOM_LOG_LEVEL: 'warn',
+        MAILROOM_REPLY_KEY: TEST_REPLY_KEY,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

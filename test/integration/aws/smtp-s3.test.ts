@@ -17,6 +17,7 @@ import {
   startS3rver,
 } from '../../support/aws-emulators.ts';
 import { mailroomBin, projectRoot, waitFor } from '../../support/mailroom-process.ts';
+import { TEST_REPLY_KEY } from '../../support/reply-key.ts';
 import { expectCode, RawSmtpClient } from '../smtp/helpers.ts';
 
 const BUCKET = 'mailroom-raw';
@@ -42,6 +43,7 @@ async function startSmtpS3(endpoint: string, env: Record<string, string> = {}, a
     ...process.env,
     MAILROOM_CONFIG: join(projectRoot, 'examples/mailroom.config.ts'),
     MAILROOM_LOG_LEVEL: 'warn',
+    MAILROOM_REPLY_KEY: TEST_REPLY_KEY,
     AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
     AWS_REGION: 'us-east-1',
@@ -367,7 +369,12 @@ describe('mailroom smtp S3 settings errors', () => {
         [mailroomBin, 'smtp', '--port', '0', ...args],
         {
           cwd: tmpdir(),
-          env: { ...process.env, MAILROOM_CONFIG: join(projectRoot, 'examples/mailroom.config.ts'), ...env },
+          env: {
+            ...process.env,
+            MAILROOM_CONFIG: join(projectRoot, 'examples/mailroom.config.ts'),
+            MAILROOM_REPLY_KEY: TEST_REPLY_KEY,
+            ...env,
+          },
           timeout: 30_000,
         },
         (error, _stdout, stderr) => {

@@ -79,3 +79,32 @@ describe('config: route replyToken', () => {
     );
   });
 });
+
+describe('config: replyAddress lifetime', () => {
+  it('takes expiresInSeconds and allowNoExpiry, and leaves them unset by default', () => {
+    expect(resolveConfig({ domains: ['example.com'], routes: [], replyAddress }).replyAddress).toEqual(
+      replyAddress,
+    );
+    const config = resolveConfig({
+      domains: ['example.com'],
+      routes: [],
+      replyAddress: { ...replyAddress, expiresInSeconds: 7 * 86_400, allowNoExpiry: true },
+    });
+    expect(config.replyAddress).toMatchObject({ expiresInSeconds: 604_800, allowNoExpiry: true });
+  });
+
+  it('names bad lifetime settings', () => {
+    const bad = (extra: Record<string, unknown>) =>
+      problemsOf({ domains: ['example.com'], routes: [], replyAddress: { ...replyAddress, ...extra } });
+    expect(bad({ expiresInSeconds: 0 })).toEqual([
+      'replyAddress.expiresInSeconds: must be a whole number of seconds > 0',
+    ]);
+    expect(bad({ expiresInSeconds: 1.5 })).toEqual([
+      'replyAddress.expiresInSeconds: must be a whole number of seconds',
+    ]);
+    expect(bad({ expiresInSeconds: 20 * 365 * 86_400 })).toEqual([
+      'replyAddress.expiresInSeconds: must be at most 315360000 (10 years)',
+    ]);
+    expect(bad({ allowNoExpiry: 'yes' })).toEqual([expect.stringMatching(/^replyAddress\.allowNoExpiry: /)]);
+  });
+});

@@ -1,9 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { mailbox } from '../../../lib/actions/builders.ts';
 import { base32Decode, base32Encode } from '../../../lib/routing/base32.ts';
 import {
   createReplyToken,
   createRouter,
+  DEFAULT_REPLY_TOKEN_LIFETIME_SECONDS,
   type ReplyPayload,
   ReplyTokenError,
   replyAddress,
@@ -14,6 +16,7 @@ import { decodeReplyPayload, encodeReplyPayload } from '../../../lib/routing/rep
 const keys = { a: 'first-signing-key-0123456789', b: 'second-signing-key-abcdefghij' };
 const now = new Date('2030-01-01T00:00:00Z');
 const opts = { keys, currentKeyId: 'a', now };
+const thirtyDaysOn = new Date('2030-01-31T00:00:00Z');
 
 describe('payload round trip', () => {
   it.each<[string, ReplyPayload]>([
@@ -33,7 +36,7 @@ describe('payload round trip', () => {
     expect(decodeReplyPayload(bytes)).toEqual(payload);
     const token = createReplyToken(payload, opts);
     const v = verifyReplyToken(token, { keys, now });
-    expect(v).toEqual({ ok: true, payload, keyId: 'a', expiresAt: null });
+    expect(v).toEqual({ ok: true, payload, keyId: 'a', expiresAt: thirtyDaysOn });
   });
 
   it('is compact', () => {
@@ -153,6 +156,8 @@ describe('key rotation', () => {
     ['key id too long', { keys: { ab: 'x'.repeat(20) }, currentKeyId: 'ab' }],
     ['uppercase key id', { keys: { A: 'x'.repeat(20) }, currentKeyId: 'A' }],
     ['non-positive lifetime', { ...opts, expiresInSeconds: 0 }],
+    ['NaN lifetime', { ...opts, expiresInSeconds: Number.NaN }],
+    ['lifetime past 2106', { ...opts, expiresInSeconds: 2 ** 32 }],
   ])('create refuses: %s', (_label, o) => {
     expect(() => createReplyToken({ id: 1 }, o)).toThrow(ReplyTokenError);
   });
@@ -218,5 +223,59 @@ describe('replyAddress', () => {
     ['prefix with space', { domain: 'example.com', prefix: 'a b' }],
   ])('refuses %s', (_label, extra) => {
     expect(() => replyAddress({ id: 1 }, { ...opts, ...extra })).toThrow(ReplyTokenError);
+  });
+});
+
+/**
+ * A token as versions before the 30-day default minted it without a lifetime: expiry 0 ("never"), built
+ * from the documented layout so the test also pins the format.
+ */
+function tokenWithoutExpiry(payload: ReplyPayload, keyId: string, key: string): string {
+  const encoded = encodeReplyPayload(payload);
+  const body = Buffer.concat([Buffer.alloc(4), encoded]);
+  const mac = createHmac('sha256', key)
+    .update('mailroom-reply-v1\0', 'latin1')
+    .update(keyId, 'latin1')
+    .update(body)
+    .digest()
+    .subarray(0, 10);
+  return keyId + base32Encode(body) + base32Encode(mac);
+}
+
+describe('expiry by default', () => {
+  it('is 30 days when no lifetime is given', () => {
+    expect(DEFAULT_REPLY_TOKEN_LIFETIME_SECONDS).toBe(30 * 86_400);
+    const token = createReplyToken({ id: 1 }, opts);
+    expect(verifyReplyToken(token, { keys, now: new Date(thirtyDaysOn.getTime() - 1000) })).toMatchObject({
+      ok: true,
+      expiresAt: thirtyDaysOn,
+    });
+    expect(verifyReplyToken(token, { keys, now: thirtyDaysOn })).toEqual({ ok: false, reason: 'expired' });
+    const address = replyAddress({ id: 1 }, { ...opts, domain: 'example.com' });
+    const fromAddress = address.slice('reply+'.length, address.indexOf('@'));
+    expect(verifyReplyToken(fromAddress, { keys, now })).toMatchObject({ expiresAt: thirtyDaysOn });
+  });
+
+  it('keeps the token format: the expiry is the first 4 body bytes, big-endian Unix seconds', () => {
+    const token = createReplyToken({ id: 1 }, { ...opts, expiresInSeconds: 60 });
+    const body = base32Decode(token.slice(1, -16))!;
+    expect(new DataView(body.buffer, body.byteOffset).getUint32(0)).toBe(now.getTime() / 1000 + 60);
+  });
+
+  it('refuses a token without an expiry (older versions) unless allowNoExpiry is set', () => {
+    const legacy = tokenWithoutExpiry({ t: 'ticket', id: 9 }, 'a', keys.a);
+    expect(verifyReplyToken(legacy, { keys, now })).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyReplyToken(legacy, { keys, now, allowNoExpiry: true })).toEqual({
+      ok: true,
+      payload: { t: 'ticket', id: 9 },
+      keyId: 'a',
+      expiresAt: null,
+    });
+    // allowNoExpiry never rescues a bad signature.
+    const forged = tokenWithoutExpiry({ t: 'ticket', id: 9 }, 'a', 'attacker-key-0123456789');
+    expect(verifyReplyToken(forged, { keys, now, allowNoExpiry: true })).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
   });
 });

@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handler, mailbox, reject } from '../../../lib/actions/builders.ts';
+import { base32Encode } from '../../../lib/routing/base32.ts';
 import {
   createReplyToken,
   createRouter,
@@ -10,6 +12,7 @@ import {
   type RoutingInput,
   routerFromConfig,
 } from '../../../lib/routing/index.ts';
+import { encodeReplyPayload } from '../../../lib/routing/reply-payload.ts';
 
 const oldKey = 'old-signing-key-0123456789';
 const newKey = 'new-signing-key-abcdefghij';
@@ -41,7 +44,21 @@ const tamperedBody = valid.slice(0, 3) + (valid[3] === 'a' ? 'b' : 'a') + valid.
 const expired = sign({ ticket: 42 }, { at: new Date(now.getTime() - 7_200_000) });
 const unknownKey = sign({ ticket: 42 }, { keyId: 'z', keys: { z: 'some-other-key-0123456789' } });
 const rotated = sign({ ticket: 7 }, { keyId: 'a' });
-const noExpiry = createReplyToken({ t: 'ticket', id: 9 }, { keys, currentKeyId: 'b' });
+/** Minted without a lifetime: the 30-day default applies. */
+const defaultLifetime = createReplyToken({ t: 'ticket', id: 9 }, { keys, currentKeyId: 'b', now });
+const days = (n: number) => new Date(now.getTime() + n * 86_400_000);
+
+/** A token as versions before the 30-day default minted without a lifetime (expiry 0). */
+function legacyToken(payload: ReplyPayload, keyId: string, key: string): string {
+  const body = Buffer.concat([Buffer.alloc(4), encodeReplyPayload(payload)]);
+  const mac = createHmac('sha256', key)
+    .update('mailroom-reply-v1\0', 'latin1')
+    .update(keyId, 'latin1')
+    .update(body)
+    .digest()
+    .subarray(0, 10);
+  return keyId + base32Encode(body) + base32Encode(mac);
+}
 
 const seen: string[] = [];
 const routes: Route[] = [
@@ -128,7 +145,14 @@ describe('replyToken route: verified tokens', () => {
       { ticket: 42 },
       'b',
     ],
-    ['never expires', `reply+${noExpiry}@example.com`, 'replies', 'token', { t: 'ticket', id: 9 }, 'b'],
+    [
+      'default lifetime',
+      `reply+${defaultLifetime}@example.com`,
+      'replies',
+      'token',
+      { t: 'ticket', id: 9 },
+      'b',
+    ],
     [
       'valid token with a fallback route',
       `answer+${valid}@example.com`,
@@ -152,7 +176,7 @@ describe('replyToken route: verified tokens', () => {
         param,
         payload,
         keyId,
-        expiresAt: payload.t ? null : new Date(now.getTime() + 3_600_000),
+        expiresAt: payload.t ? days(30) : new Date(now.getTime() + 3_600_000),
       });
       expect(match?.params[param]?.toLowerCase()).toBe(
         recipient.split(/[+-]/)[1]?.split('@')[0]?.toLowerCase(),
@@ -232,6 +256,40 @@ describe('replyToken route: fallback', () => {
     expect(decision.matches.at(-1)).toMatchObject({
       route: 'deny',
       params: { replyTokenError: 'bad-signature' },
+    });
+  });
+});
+
+describe('replyToken route: tokens expire by default', () => {
+  const at = (when: Date) =>
+    createRouter({ domains: ['example.com'], routes, replyKeys: keys, now: () => when });
+  const recipient = `reply+${defaultLifetime}@example.com`;
+
+  it('accepts a token minted without a lifetime for 30 days, then refuses it at RCPT', () => {
+    expect(at(days(29)).checkRecipient(recipient, input)).toEqual({ accepted: true });
+    expect(at(new Date(days(30).getTime() - 1000)).checkRecipient(recipient, input)).toEqual({
+      accepted: true,
+    });
+    expect(at(days(31)).checkRecipient(recipient, input)).toEqual({
+      accepted: false,
+      code: 550,
+      message: `5.7.1 <${recipient}>: reply address has expired`,
+    });
+  });
+
+  it('refuses a token without an expiry (older versions) unless the config allows them', () => {
+    const legacy = legacyToken({ ticket: 5 }, 'b', newKey);
+    const address = `reply+${legacy}@example.com`;
+    expect(router.checkRecipient(address, input)).toMatchObject({ accepted: false, code: 550 });
+    expect(router.decide(address, withMessage).matches.at(-1)?.params.replyTokenError).toBe('expired');
+    const allowing = routerFromConfig(
+      { domains: ['example.com'], routes, replyAddress: { keys, allowNoExpiry: true } },
+      { now: () => days(10_000) },
+    );
+    expect(allowing.checkRecipient(address, input)).toEqual({ accepted: true });
+    expect(allowing.decide(address, withMessage).matches[0]?.replyToken).toMatchObject({
+      payload: { ticket: 5 },
+      expiresAt: null,
     });
   });
 });
