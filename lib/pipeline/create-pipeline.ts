@@ -143,7 +143,27 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const abort = new AbortController();
   /** Ids between raw put and record, so `recover()` does not take them for orphans. */
   const accepting = new Set<string>();
+  /**
+   * Messages whose outcome the store refused to record (a full disk): run again after a backoff instead of
+   * staying `processing` until a restart. By id: the pending timer and the failures in a row.
+   */
+  const unrecorded = new Map<string, { timer: NodeJS.Timeout; failures: number }>();
   let closed = false;
+
+  const retryUnrecorded = (id: string) => {
+    const failures = (unrecorded.get(id)?.failures ?? 0) + 1;
+    clearTimeout(unrecorded.get(id)?.timer);
+    const delay = backoffDelay(failures, config.delivery, random);
+    const timer = setTimeout(() => {
+      if (!closed) schedule(id);
+    }, delay);
+    timer.unref();
+    unrecorded.set(id, { timer, failures });
+  };
+  const recorded = (id: string) => {
+    clearTimeout(unrecorded.get(id)?.timer);
+    unrecorded.delete(id);
+  };
 
   const emit = (event: PipelineEvent) => {
     for (const listener of listeners) {
@@ -259,8 +279,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     try {
       await store.setStatus(id, 'failed');
     } catch (err) {
-      logger.error('could not record message failure', { id, error: errorText(err) });
+      logger.error('could not record message failure; retrying the message', { id, error: errorText(err) });
+      retryUnrecorded(id);
+      return 'processing';
     }
+    recorded(id);
     await trace(id, 'failed', error);
     emit({ type: 'message.failed', id, at: now().toISOString(), error });
     return 'failed';
@@ -394,6 +417,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         return await markFailed(id, `${failed} of ${finals.length} deliveries failed`);
       }
       await store.setStatus(id, 'processed');
+      recorded(id);
       await trace(id, 'processed', `${finals.length} deliveries`);
       emit({ type: 'message.processed', id, at: now().toISOString() });
       return 'processed';
@@ -407,7 +431,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   const schedule = (id: string): void => {
     queue.push(id).catch((err) => {
-      if (!closed) logger.error('queued processing failed', { id, error: errorText(err) });
+      if (closed) return;
+      logger.error('queued processing failed; retrying the message', { id, error: errorText(err) });
+      retryUnrecorded(id);
     });
   };
   const gate = new IngestPriorityGate(schedule, config.delivery.processingDelayMaxMs);
@@ -521,6 +547,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async close() {
       if (closed) return queue.idle();
       closed = true;
+      for (const id of [...unrecorded.keys()]) recorded(id);
       gate.clear(); // recorded as received: the next start's recovery processes them
       abort.abort();
       queue.close();
