@@ -6,8 +6,20 @@ import type { Pipeline } from '../pipeline/index.ts';
 import type { Router } from '../routing/index.ts';
 import { receivedHeader } from '../smtp/index.ts';
 import type { MessageStore, RawStore } from '../store/types.ts';
+import { envelopeParams } from './envelope-params.ts';
+import { HttpError } from './errors.ts';
 import { renderIndexPage } from './index-page.ts';
+import {
+  checkHost,
+  checkOrigin,
+  checkProof,
+  isStateChanging,
+  REQUEST_HEADER,
+  type RequestProof,
+} from './request-guard.ts';
 import type { SseHub } from './sse-hub.ts';
+
+export { HttpError } from './errors.ts';
 
 export interface HttpApiDeps {
   config: MailroomConfig;
@@ -16,18 +28,6 @@ export interface HttpApiDeps {
   store: MessageStore;
   rawStore: RawStore;
   events: SseHub;
-}
-
-/** An error answered as `{"error": message}` with its HTTP status. */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly body: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 const ID = '([a-z0-9-]{1,64})';
@@ -42,15 +42,17 @@ const routes: Array<
       url: URL,
       m: RegExpMatchArray,
     ) => Promise<void>,
+    // What a state-changing route needs to show that no cross-site page sent it (request-guard.ts).
+    RequestProof?,
   ]
 > = [
   ['GET', /^\/api\/health$/, async (_d, _q, res) => json(res, 200, { ok: true })],
   ['GET', /^\/api\/messages$/, listMessages],
-  ['POST', /^\/api\/messages$/, injectMessage],
+  ['POST', /^\/api\/messages$/, injectMessage, 'message/rfc822'],
   ['GET', new RegExp(`^/api/messages/${ID}$`), getMessage],
   ['GET', new RegExp(`^/api/messages/${ID}/raw$`), getRaw],
   ['GET', new RegExp(`^/api/messages/${ID}/html$`), getHtml],
-  ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage],
+  ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage, REQUEST_HEADER],
   ['GET', /^\/api\/mailboxes\/([A-Za-z0-9._-]{1,64})$/, listMailbox],
   ['GET', new RegExp(`^/api/threads/${ID}$`), getThread],
   ['GET', /^\/api\/outbox$/, listOutbox],
@@ -66,13 +68,19 @@ export async function handleApiRequest(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  // No response, not even the page or an error, may be sniffed into something else by a browser.
+  res.setHeader('x-content-type-options', 'nosniff');
   try {
+    checkHost(req, deps.config.http.host);
+    const stateChanging = isStateChanging(req.method);
+    if (stateChanging) checkOrigin(req);
     let pathMatched = false;
-    for (const [method, pattern, fn] of routes) {
+    for (const [method, pattern, fn, proof] of routes) {
       const m = url.pathname.match(pattern);
       if (!m) continue;
       pathMatched = true;
       if (method === req.method || (method === 'GET' && req.method === 'HEAD')) {
+        if (stateChanging) checkProof(req, proof ?? REQUEST_HEADER);
         await fn(deps, req, res, url, m);
         return;
       }
@@ -90,13 +98,16 @@ export async function handleApiRequest(
   }
 }
 
-/** `?limit=N`: a positive integer, or undefined when absent. */
+/** The most rows one listing answers, whatever `?limit` asks: larger values are clamped to it. */
+export const MAX_LIMIT = 500;
+
+/** `?limit=N`: a positive integer clamped to MAX_LIMIT, or undefined when absent. */
 function limitParam(url: URL): number | undefined {
   const value = url.searchParams.get('limit');
   if (value === null) return undefined;
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'limit must be a positive integer');
-  return limit;
+  return Math.min(limit, MAX_LIMIT);
 }
 
 async function listMessages(deps: HttpApiDeps, _req: IncomingMessage, res: ServerResponse, url: URL) {
@@ -105,14 +116,16 @@ async function listMessages(deps: HttpApiDeps, _req: IncomingMessage, res: Serve
   json(res, 200, { messages: await deps.store.listMessages({ mailbox, limit }) });
 }
 
+/** The newest `limit` entries (default and most MAX_LIMIT), oldest first like the store keeps them. */
 async function listMailbox(
   deps: HttpApiDeps,
   _req: IncomingMessage,
   res: ServerResponse,
-  _url: URL,
+  url: URL,
   m: RegExpMatchArray,
 ) {
-  const entries = await deps.store.listMailboxEntries(m[1]!);
+  const limit = limitParam(url) ?? MAX_LIMIT;
+  const entries = (await deps.store.listMailboxEntries(m[1]!)).slice(-limit);
   json(res, 200, {
     mailbox: m[1],
     entries: entries.map(({ messageId, createdAt, data }) => ({ messageId, createdAt, data })),
@@ -123,10 +136,10 @@ async function getThread(
   deps: HttpApiDeps,
   _req: IncomingMessage,
   res: ServerResponse,
-  _url: URL,
+  url: URL,
   m: RegExpMatchArray,
 ) {
-  const messages = await deps.store.listThread(m[1]!);
+  const messages = await deps.store.listThread(m[1]!, { limit: limitParam(url) });
   if (messages.length === 0) throw new HttpError(404, `no thread ${m[1]}`);
   json(res, 200, { thread: m[1], messages });
 }
@@ -146,7 +159,7 @@ async function getOutboxRaw(
 ) {
   const entry = await deps.store.getOutboxEntry(m[1]!);
   if (!entry) throw new HttpError(404, `no outbox message ${m[1]}`);
-  res.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': entry.raw.length });
+  res.writeHead(200, rawHeaders(entry.raw.length));
   res.end(entry.raw);
 }
 
@@ -201,7 +214,7 @@ async function getRaw(
 ) {
   if (!(await deps.store.hasMessage(m[1]!))) throw new HttpError(404, `no message ${m[1]}`);
   const raw = await deps.rawStore.get(m[1]!);
-  res.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': raw.length });
+  res.writeHead(200, rawHeaders(raw.length));
   res.end(raw);
 }
 
@@ -220,12 +233,7 @@ async function replayMessage(
 }
 
 async function injectMessage(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
-  const from = url.searchParams.get('from') ?? '';
-  const to = url.searchParams
-    .getAll('to')
-    .flatMap((t) => t.split(','))
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const { from, to } = envelopeParams(url);
   if (to.length === 0) throw new HttpError(400, 'give at least one recipient: ?to=ADDR');
   if (to.length > deps.config.smtp.maxRecipients) {
     throw new HttpError(400, `at most ${deps.config.smtp.maxRecipients} recipients`);
@@ -273,6 +281,15 @@ async function* limitedBody(req: IncomingMessage, max: number): AsyncGenerator<B
   if (size === 0) throw new HttpError(400, 'empty body: send the message as message/rfc822');
 }
 
+/** Stored message bytes: never sniffed as HTML, never embedded by another origin. */
+function rawHeaders(length: number): Record<string, string | number> {
+  return {
+    'content-type': 'message/rfc822',
+    'content-length': length,
+    'cross-origin-resource-policy': 'same-origin',
+  };
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   const data = JSON.stringify(body);
   res.writeHead(status, {
@@ -286,7 +303,7 @@ function html(res: ServerResponse, body: string): void {
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy':
-      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
   });
   res.end(body);
 }

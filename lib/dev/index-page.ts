@@ -48,8 +48,19 @@ async function load() {
     for (const [label, href] of [['json', '/api/messages/' + m.id], ['raw', '/api/messages/' + m.id + '/raw']]) {
       const a = document.createElement('a'); a.href = href; a.textContent = label; links.append(a, ' ');
     }
+    if (m.status === 'failed') {
+      const b = document.createElement('button'); b.textContent = 'replay';
+      b.onclick = () => replay(m.id, b); links.append(b);
+    }
     rows.appendChild(tr);
   }
+}
+// The API refuses body-less POSTs without this header: a cross-site page cannot send it unpreflighted.
+async function replay(id, button) {
+  button.disabled = true;
+  const res = await fetch('/api/messages/' + encodeURIComponent(id) + '/replay', { method: 'POST', headers: { 'X-Mailroom-Request': '1' } });
+  if (res.ok) return load();
+  button.textContent = 'replay refused: ' + ((await res.json()).error ?? res.status);
 }
 mailboxInput.addEventListener('change', load);
 const events = new EventSource('/api/events');

@@ -51,7 +51,10 @@ async function replayOverHttp(port: number, id: string | undefined): Promise<Rep
   }
   const results: ReplayResult[] = [];
   for (const one of ids) {
-    const res = await fetch(`${base}/api/messages/${encodeURIComponent(one)}/replay`, { method: 'POST' });
+    const res = await fetch(`${base}/api/messages/${encodeURIComponent(one)}/replay`, {
+      method: 'POST',
+      headers: { 'x-mailroom-request': '1' }, // the dev API refuses body-less POSTs without it
+    });
     const body = (await res.json()) as { status?: string; error?: string };
     if (!res.ok)
       throw new CliError(`replay ${one}: ${body.error ?? res.statusText}`, res.status === 404 ? 2 : 1);

@@ -212,6 +212,7 @@ On Sat, 28 Nov 2026 at 10:00, Support <support@example.com> wrote:
 
     const refused = await fetch(`${mr.api}/api/messages?to=nobody@example.com`, {
       method: 'POST',
+      headers: { 'content-type': 'message/rfc822' },
       body: message('x'),
     });
     expect(refused.status).toBe(422);
