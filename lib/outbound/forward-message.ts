@@ -1,5 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Address, ParsedMessage } from '../message/types.ts';
+import { headerText } from './header-text.ts';
 import { isSendableAddress } from './sender-address.ts';
 import type { OutboundEnvelope } from './types.ts';
 
@@ -155,14 +156,22 @@ function splitMessage(raw: Buffer): { head: string; body: Buffer; lf: boolean } 
   return { head: raw.toString('latin1'), body: Buffer.alloc(0), lf: false };
 }
 
+/**
+ * A bare CR or a NUL inside a header line: some readers end the line there, so text after it would become
+ * a header field of its own (header injection). Each run becomes one space.
+ */
+const LINE_BREAKERS = /[\r\0]+/g;
+
 function parseFields(head: string): { fields: Field[]; malformed: number } {
   const fields: Field[] = [];
   let malformed = 0;
   let current: Field | null = null;
-  for (const line of head.split(/\r?\n/)) {
+  for (const raw of head.split(/\r?\n/)) {
+    const line = raw.replace(LINE_BREAKERS, ' ');
     if (/^[ \t]/.test(line)) {
-      if (current) current.text += `\r\n${line}`;
-      else malformed++;
+      // A continuation of blanks only is dropped: a lax reader could take it for the end of the header.
+      if (current && line.trim() !== '') current.text += `\r\n${line}`;
+      else if (!current) malformed++;
       continue;
     }
     const m = FIELD_NAME.exec(line);
@@ -196,9 +205,9 @@ export function encodeWords(text: string): string[] {
   return words;
 }
 
-/** A display name as a header phrase: a quoted string when ASCII, else encoded words. */
+/** A display name as a header phrase: a quoted string when ASCII, else encoded words (no controls in either). */
 function phrase(name: string): string {
-  const clean = name.replace(/[\r\n\t]+/g, ' ').trim();
+  const clean = headerText(name).trim();
   if (/^[\x20-\x7e]*$/.test(clean)) return `"${clean.replace(/(["\\])/g, '\\$1')}"`;
   return encodeWords(clean).join(' ');
 }
@@ -255,6 +264,17 @@ function sevenBit(field: Field): string {
   return field.text;
 }
 
+/**
+ * The Subject as kept, unless its encoded-words decode to control characters (`=?UTF-8?B?…?=` holding
+ * CRLF + `Bcc: …`): then it is written anew from the decoded subject with those characters as spaces, so
+ * no reader that decodes it finds a line break in it.
+ */
+function subjectField(field: Field, decoded: string | null): string {
+  if (decoded === null || !field.text.includes('=?') || headerText(decoded) === decoded)
+    return sevenBit(field);
+  return fold('Subject', encodeWords(headerText(decoded).trim()).join(' '));
+}
+
 function localPart(address: string): string {
   const at = address.lastIndexOf('@');
   return at > 0 ? address.slice(0, at) : address;
@@ -271,7 +291,10 @@ function localPart(address: string): string {
  * - removed: see the field lists in this module (Sender, Return-Path, DKIM and ARC signatures,
  *   Authentication-Results, Bcc, `X-SES-*`…), and repeats of single-instance fields beyond the first;
  * - kept 8-bit address and text fields are re-encoded as RFC 2047 words; lines that are not header fields
- *   are dropped; line ends are CRLF.
+ *   are dropped; line ends are CRLF;
+ * - no header injection: a bare CR or NUL inside a field becomes a space, blank continuation lines are
+ *   dropped, names lose their control characters, and a Subject whose encoded-words decode to a line
+ *   break is re-encoded without it.
  * To, Cc, Subject, Date, Message-ID, References and the MIME structure stay as they were: the forward reads
  * like the original, and threads with it.
  */
@@ -294,7 +317,7 @@ export function forwardMessage(input: ForwardMessageInput): ForwardedMessage {
       }
       seen.add(l);
     }
-    kept.push(sevenBit(field));
+    kept.push(l === 'subject' ? subjectField(field, input.message.subject) : sevenBit(field));
   }
 
   const original = input.message.from;

@@ -156,6 +156,66 @@ describe('forwardMessage', () => {
   });
 });
 
+describe('forwardMessage with hostile header fields', () => {
+  /** Every line of the header block, split at any CR or LF: what the laxest next reader might see. */
+  const laxLines = (out: Buffer) => {
+    const text = out.toString('latin1');
+    return text.slice(0, text.indexOf('\r\n\r\n')).split(/\r\n|\r|\n/);
+  };
+  const injected = (out: Buffer) => laxLines(out).filter((l) => /^(bcc|x-injected|to|cc)\s*:/i.test(l));
+  const b64 = (s: string) => `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
+
+  it('a bare CR in Subject, To or an X- field never starts a field of its own', async () => {
+    const raw = Buffer.from(
+      'From: jane@example.net\r\nTo: ops@example.org\rBcc: evil@target.test\r\n' +
+        'Subject: hello\rBcc: evil@target.test\r\nX-Note: a\rX-Injected: 1\r\n\r\nhi\r\n',
+      'latin1',
+    );
+    const { out, reparsed } = await forwardOf(raw);
+    expect(out.raw.subarray(0, out.raw.indexOf('\r\n\r\n')).toString('latin1')).not.toMatch(
+      /\r(?!\n)|[^\r]\n/,
+    );
+    expect(injected(out.raw).map((l) => l.toLowerCase())).toEqual([
+      'to: ops@example.org bcc: evil@target.test',
+    ]);
+    expect(reparsed.subject).toBe('hello Bcc: evil@target.test');
+    expect(reparsed.headers.filter((h) => h.key === 'bcc' || h.key === 'x-injected')).toEqual([]);
+  });
+
+  it('NUL bytes and whitespace-only continuation lines are removed', async () => {
+    const raw = Buffer.from(
+      'From: jane@example.net\r\nSubject: a\0Bcc: evil@target.test\r\n \r\n\t\r\nX-Injected: after-blank\r\n\r\nhi\r\n',
+      'latin1',
+    );
+    const { out, reparsed } = await forwardOf(raw);
+    expect(out.raw.includes(0)).toBe(false);
+    expect(laxLines(out.raw).filter((l) => l.trim() === '')).toEqual([]);
+    expect(reparsed.subject).toBe('a Bcc: evil@target.test');
+    // the field after the blank line stays a header field (it was one), but nothing was smuggled into it
+    expect(reparsed.headers.filter((h) => h.key === 'x-injected').map((h) => h.value)).toEqual([
+      'after-blank',
+    ]);
+  });
+
+  it('a From name or Subject whose encoded-words decode to CRLF is written without the line break', async () => {
+    const raw = Buffer.from(
+      `From: ${b64('Jane\r\nBcc: evil@target.test')} <jane@example.net>\r\n` +
+        `Reply-To: ${b64('Team\rX-Injected: 1')} <team@example.net>\r\n` +
+        `Subject: ${b64('hi\r\nBcc: evil@target.test')}\r\n\r\nhi\r\n`,
+      'latin1',
+    );
+    const { out, reparsed } = await forwardOf(raw, { fromName: 'Support\r\nX-Injected: 2' });
+    expect(injected(out.raw)).toEqual([]);
+    expect(reparsed.from).toEqual({
+      address: 'fwd@example.com',
+      name: 'Jane Bcc: evil@target.test via Support X-Injected: 2',
+    });
+    expect(reparsed.replyTo).toEqual([{ address: 'team@example.net', name: 'Team X-Injected: 1' }]);
+    expect(reparsed.subject).toBe('hi Bcc: evil@target.test');
+    for (const h of reparsed.headers) expect(h.value).not.toMatch(/[\r\n\0]/);
+  });
+});
+
 describe('encodeWords', () => {
   it('splits long text into encoded words of at most 75 characters on character boundaries', () => {
     const words = encodeWords('Ünïcödé '.repeat(20));
