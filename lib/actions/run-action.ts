@@ -2,6 +2,7 @@ import type { AuthVerdicts } from '../auth/verdicts.ts';
 import { errorText } from '../error-text.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { OutboundConfigError } from '../outbound/errors.ts';
+import type { ReplyRateLimiter } from '../outbound/reply-rate-limit.ts';
 import { createReplyFunction } from '../outbound/send-reply.ts';
 import type { OutboundMail } from '../outbound/types.ts';
 import type { MessageStore } from '../store/types.ts';
@@ -45,6 +46,8 @@ export interface ActionRun {
   outbound?: OutboundMail;
   /** From of `ctx.reply`. @default the delivery's `recipient` */
   replyFrom?: Address;
+  /** Rate limits of `ctx.reply`, shared by every delivery of the pipeline. @default one per process */
+  replyLimiter?: ReplyRateLimiter;
   /**
    * How `lambda`, `eventBridge` and `forward` actions reach their services; without the port an action
    * needs, it fails with a {@link DeliveryError} saying where it can run.
@@ -196,6 +199,7 @@ function replyFunction(run: ActionRun, logger: Logger, now: () => Date): Handler
       id: run.messageId,
       envelope: run.envelope,
       message: run.message,
+      auth: run.auth,
       idempotencyKey: run.idempotencyKey,
     },
     {
@@ -203,6 +207,7 @@ function replyFunction(run: ActionRun, logger: Logger, now: () => Date): Handler
       from: run.replyFrom ?? { address: run.recipient, name: '' },
       store: run.store,
       logger,
+      ...(run.replyLimiter ? { limiter: run.replyLimiter } : {}),
       now,
     },
   );

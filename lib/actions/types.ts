@@ -50,10 +50,13 @@ export interface HandlerContext {
     put(mailbox: string, data?: Record<string, unknown>): Promise<void>;
   };
   /**
-   * Replies to the message: To = its Reply-To (else From), From = the configured reply address (else the
+   * Replies to the message, to exactly one address: `options.to` when given; else its first Reply-To when
+   * `auth` shows an authenticated From domain (DMARC) or `options.useReplyTo` is set; else its From when
+   * authenticated; else its envelope sender (RFC 3834 §4). From = the configured reply address (else the
    * recipient that routed here), In-Reply-To and References set, Subject `Re: …`, sent through the
    * configured outbound mail. Automatic by default (`Auto-Submitted: auto-replied`); never sent to the
-   * null sender, to list or bulk mail or to other automatic mail: those resolve `{ skipped: true, reason }`.
+   * null sender, to list or bulk mail or to other automatic mail, nor past `outbound.replyLimits`: those
+   * resolve `{ skipped: true, reason }` (with `rateLimit` for the limits) and are not retried.
    * Idempotent: a retried or replayed handler's replies resolve `{ duplicate: true }` and are not sent again.
    * @throws OutboundConfigError when no outbound mail is configured; OutboundError when sending failed.
    */

@@ -6,6 +6,7 @@ import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
+import { replyLimitsSchema } from './reply-limits-config.ts';
 import { replyAddressSchema } from './reply-address-config.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
@@ -237,6 +238,7 @@ const schema = z
       .object({
         mode: z.enum(['outbox', 'smtp']).default('outbox'),
         from: z.string().min(3).optional(),
+        replyLimits: replyLimitsSchema,
         smtp: z
           .object({
             host: z.string().min(1),

@@ -1,6 +1,7 @@
 import type { DnsResolver } from '../auth/dns-resolver.ts';
 import type { StaticZone } from '../auth/static-resolver.ts';
 import type { ParseLimits } from '../message/types.ts';
+import type { ReplyLimits } from '../outbound/reply-rate-limit.ts';
 import type { Route } from '../routing/types.ts';
 
 export interface SmtpOptions {
@@ -192,6 +193,12 @@ export interface OutboundOptions {
   mode?: 'outbox' | 'smtp';
   /** From of replies, e.g. `Support <support@example.com>`. @default the recipient address that routed the message */
   from?: string;
+  /**
+   * Rate limits of `ctx.reply`, counted in memory per process. A reply past a limit is not sent: it
+   * resolves `{ skipped: true, rateLimit }`, is traced and logged, and is not retried.
+   * @default { perRecipientPerHour: 10, perMinute: 60 }
+   */
+  replyLimits?: Partial<ReplyLimits>;
   /** The relay, for `mode: 'smtp'`. */
   smtp?: {
     host: string;
@@ -282,7 +289,7 @@ export interface MailroomConfig {
   delivery: Required<DeliveryOptions>;
   parse: Required<ParseLimits>;
   replyAddress: ReplyAddressOptions | null;
-  outbound: OutboundOptions & { mode: 'outbox' | 'smtp' };
+  outbound: OutboundOptions & { mode: 'outbox' | 'smtp'; replyLimits: ReplyLimits };
   auth: ResolvedAuthOptions;
   submission:
     | (Required<Omit<SubmissionOptions, 'host' | 'usersSecret'>> & { host?: string; usersSecret?: string })

@@ -1,5 +1,8 @@
 import type { Address, ParsedMessage } from '../message/types.ts';
+import { OutboundConfigError } from './errors.ts';
+import { displayName, headerText } from './header-text.ts';
 import { replySubject } from './reply-subject.ts';
+import { isSendableAddress } from './sender-address.ts';
 import type { OutboundEnvelope, ReplyOptions } from './types.ts';
 
 /** Everything a reply is built from. */
@@ -49,10 +52,15 @@ export function replyReferences(original: ParsedMessage): string[] {
  * Builds the reply with nodemailer's MailComposer: To as given, In-Reply-To = the original's Message-ID,
  * References per {@link replyReferences}, Subject per {@link replySubject}, `Auto-Submitted: auto-replied`
  * and `X-Auto-Response-Suppress: All` when automatic. Attachments are content only (no file or URL access).
+ * Control characters (CR, LF, NUL, …) in the subject, display names and filenames become spaces.
+ * @throws OutboundConfigError when `options.replyTo` is not one plain mailbox.
  */
 export async function composeReply(input: ComposeReplyInput): Promise<ComposedReply> {
   const { original, from, to, messageId, date, options } = input;
   const automatic = options.automatic ?? true;
+  if (options.replyTo !== undefined && !isSendableAddress(options.replyTo)) {
+    throw new OutboundConfigError(`replyTo ${JSON.stringify(options.replyTo)} is not one plain mailbox`);
+  }
   const subject = replySubject(original.subject);
   const references = replyReferences(original);
   const headers: Record<string, string> = {};
@@ -63,8 +71,9 @@ export async function composeReply(input: ComposeReplyInput): Promise<ComposedRe
   // Loaded on first reply: processes that never reply (most Lambda invocations) never load it.
   const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
-    from: { name: from.name, address: from.address },
-    to: to.map((a) => ({ name: a.name, address: a.address })),
+    // Names and filenames may come from the original (decoded encoded-words too): no controls reach a header.
+    from: { name: displayName(from.name), address: from.address },
+    to: to.map((a) => ({ name: displayName(a.name), address: a.address })),
     subject,
     messageId,
     date,
@@ -74,7 +83,7 @@ export async function composeReply(input: ComposeReplyInput): Promise<ComposedRe
     text: options.text,
     html: options.html,
     attachments: (options.attachments ?? []).map((a) => ({
-      filename: a.filename,
+      filename: headerText(a.filename),
       content: a.content,
       contentType: a.contentType,
       cid: a.cid,

@@ -22,10 +22,17 @@ export {
   MAX_FORWARD_HOPS,
   MAX_RECEIVED_HEADERS,
 } from './forward-safety.ts';
+export { displayName, headerText } from './header-text.ts';
 export { type LoopCheckInput, replySkipReason } from './loop-safety.ts';
 export { OutboxMail, type OutboxMailOptions } from './outbox-mail.ts';
 export { replyKey, replyMessageId } from './reply-id.ts';
-export { replyRecipients } from './reply-recipients.ts';
+export {
+  DEFAULT_REPLY_LIMITS,
+  type ReplyLimits,
+  type ReplyLimitVerdict,
+  ReplyRateLimiter,
+} from './reply-rate-limit.ts';
+export { type ReplyRecipient, type ReplyRecipientInput, replyRecipient } from './reply-recipients.ts';
 export { replySubject } from './reply-subject.ts';
 export { createReplyFunction, type ReplyDeps, type ReplyOriginal } from './send-reply.ts';
 export { domainOf, isSendableAddress, parseSenderAddress } from './sender-address.ts';

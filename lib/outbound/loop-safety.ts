@@ -10,6 +10,8 @@ export interface LoopCheckInput {
   /** The reply's From address. */
   from: string;
   automatic: boolean;
+  /** Why `to` is empty, when the caller knows better than "no usable address". */
+  noRecipient?: string;
 }
 
 const BULK_PRECEDENCE = new Set(['bulk', 'list', 'junk', 'auto_reply']);
@@ -35,7 +37,7 @@ export function replySkipReason(input: LoopCheckInput): string | null {
   if (envelope.mailFrom.trim() === '' || envelope.mailFrom.trim() === '<>') {
     return 'the original came from the null sender <> (a bounce or an automatic message)';
   }
-  if (to.length === 0) return 'the original has no usable Reply-To or From address';
+  if (to.length === 0) return input.noRecipient ?? 'the original has no usable Reply-To or From address';
   if (to.some((a) => a.toLowerCase() === from.toLowerCase())) {
     return `the reply would go to its own From address ${from}`;
   }

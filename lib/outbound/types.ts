@@ -1,3 +1,5 @@
+import type { Address } from '../message/types.ts';
+
 /** The SMTP envelope of an outgoing message. */
 export interface OutboundEnvelope {
   /** MAIL FROM. */
@@ -50,13 +52,29 @@ export interface ReplyAttachment {
   cid?: string;
 }
 
-/** What a handler passes to `ctx.reply`. */
+/**
+ * What a handler passes to `ctx.reply`. A reply goes to exactly one address: `to` when given; else the
+ * original's first Reply-To address when its From domain is authenticated (DMARC) or `useReplyTo` is set;
+ * else its From when authenticated; else its envelope sender (RFC 3834 §4). See `replyRecipient`.
+ */
 export interface ReplyOptions {
   text: string;
   html?: string;
   /**
+   * The one address to reply to, chosen by the handler (e.g. an address it looked up or verified). Loop
+   * safety and the rate limits still apply; an address that is not a plain mailbox is skipped.
+   * @default chosen from the original as described above
+   */
+  to?: string | Address;
+  /**
+   * Trust the original's Reply-To (its first usable address) even though its From is not authenticated:
+   * only for a handler that knows its senders (e.g. an internal relay that does not sign).
+   * @default false (Reply-To is used only after DMARC passed)
+   */
+  useReplyTo?: boolean;
+  /**
    * Where answers to this reply should go, e.g. a signed `replyAddress(...)` so they route back to the
-   * same ticket. @default none (answers go to the From address)
+   * same ticket: one mailbox (else the reply is skipped). @default none (answers go to the From address)
    */
   replyTo?: string;
   attachments?: ReplyAttachment[];
@@ -84,4 +102,9 @@ export type ReplyResult =
       skipped: true;
       /** Why nothing was sent, e.g. `the original is list mail (List-Id)`. */
       reason: string;
+      /**
+       * Set when a rate limit (`outbound.replyLimits`) stopped the reply: `recipient` (too many to this
+       * address in the last hour) or `global` (too many in the last minute). Not retried.
+       */
+      rateLimit?: 'recipient' | 'global';
     };

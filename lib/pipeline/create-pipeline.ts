@@ -8,6 +8,7 @@ import type { MailroomConfig } from '../config/types.ts';
 import { errorText } from '../error-text.ts';
 import { parseMessage } from '../message/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
+import { ReplyRateLimiter } from '../outbound/reply-rate-limit.ts';
 import { parseSenderAddress } from '../outbound/sender-address.ts';
 import type { OutboundMail } from '../outbound/types.ts';
 import { routerFromConfig } from '../routing/index.ts';
@@ -138,6 +139,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
   const replyFrom = deps.replyFrom === undefined ? undefined : parseSenderAddress(deps.replyFrom);
+  // One count of ctx.reply sends for every delivery this pipeline runs (in memory: per process).
+  const replyLimiter = new ReplyRateLimiter(config.outbound?.replyLimits, () => now().getTime());
   const router = routerFromConfig(config);
   const listeners = new Set<PipelineEventListener>();
   const abort = new AbortController();
@@ -232,6 +235,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           fetch: deps.fetch,
           outbound: deps.outbound,
           replyFrom,
+          replyLimiter,
           cloud: deps.cloud,
         });
         d.status = outcome.status;

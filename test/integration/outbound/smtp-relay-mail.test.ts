@@ -6,6 +6,7 @@ import { replyKey } from '../../../lib/outbound/reply-id.ts';
 import { createReplyFunction } from '../../../lib/outbound/send-reply.ts';
 import { SmtpRelayMail } from '../../../lib/outbound/smtp-relay-mail.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
+import { dmarcPass } from '../../support/verdicts.ts';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 
 const original = Buffer.from(
@@ -53,6 +54,7 @@ describe('SmtpRelayMail against a real SMTP server', () => {
         id: 'msg1',
         envelope: { mailFrom: 'bounces@mail.example.net', rcptTo: ['support@example.com'] },
         message: await parseMessage(original),
+        auth: dmarcPass('example.net'),
         idempotencyKey: key,
       },
       {

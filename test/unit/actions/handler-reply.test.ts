@@ -8,8 +8,10 @@ import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { parseMessage } from '../../../lib/message/parse-message.ts';
 import { OutboundConfigError } from '../../../lib/outbound/errors.ts';
 import { OutboxMail } from '../../../lib/outbound/outbox-mail.ts';
+import { ReplyRateLimiter } from '../../../lib/outbound/reply-rate-limit.ts';
 import type { ReplyResult } from '../../../lib/outbound/types.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
+import { dmarcPass } from '../../support/verdicts.ts';
 
 const raw = Buffer.from(
   'From: Ada <ada@example.net>\r\nTo: support@example.com\r\nSubject: Hello\r\nMessage-ID: <m1@example.net>\r\n\r\nhi\r\n',
@@ -68,5 +70,33 @@ describe('ctx.reply in a handler', () => {
     expect(b?.envelope).toEqual({ from: 'help@example.com', to: ['ada@example.net'] });
     expect(b?.messageId).toMatch(/^<[0-9a-f]{32}@example\.com>$/);
     expect((await parseMessage(b!.raw)).from).toEqual({ address: 'help@example.com', name: 'Help' });
+  });
+
+  it("answers one address chosen by ctx.auth, and counts replies across deliveries with the run's limiter", async () => {
+    const hostile = Buffer.from(
+      'From: Ada <ada@example.net>\r\nReply-To: v1@target.test, v2@target.test\r\nSubject: Hi\r\n\r\nhi\r\n',
+    );
+    const message = await parseMessage(hostile);
+    const outbound = new OutboxMail(store);
+    const replyLimiter = new ReplyRateLimiter({ perRecipientPerHour: 1, perMinute: 10 });
+    const results: ReplyResult[] = [];
+    const fn = async (ctx: HandlerContext) => {
+      results.push(await ctx.reply({ text: 'Thanks!' }));
+    };
+    const envelope = { mailFrom: 'bounces@mail.example.net', rcptTo: ['support@example.com'] };
+    const base = { outbound, message, raw: hostile, envelope, replyLimiter };
+    await runAction(handler(fn, 'replier'), await run({ ...base, idempotencyKey: 'k1' }));
+    await runAction(
+      handler(fn, 'replier'),
+      await run({ ...base, idempotencyKey: 'k2', auth: dmarcPass('example.net') }),
+    );
+    await runAction(handler(fn, 'replier'), await run({ ...base, idempotencyKey: 'k3' }));
+    const sent = await Promise.all(results.map((r) => (r.skipped ? null : store.getOutboxEntry(r.id))));
+    expect(sent.map((e) => e?.envelope.to)).toEqual([
+      ['bounces@mail.example.net'],
+      ['v1@target.test'],
+      undefined,
+    ]);
+    expect(results[2]).toMatchObject({ skipped: true, rateLimit: 'recipient' });
   });
 });

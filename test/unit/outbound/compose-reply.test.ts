@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { parseMessage } from '../../../lib/message/parse-message.ts';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import { composeReply, replyReferences } from '../../../lib/outbound/compose-reply.ts';
-import { replyRecipients } from '../../../lib/outbound/reply-recipients.ts';
+import { OutboundConfigError } from '../../../lib/outbound/errors.ts';
+import { type ReplyRecipientInput, replyRecipient } from '../../../lib/outbound/reply-recipients.ts';
+import { dmarcPass } from '../../support/verdicts.ts';
 
 function original(over: Partial<ParsedMessage> = {}): ParsedMessage {
   return {
@@ -34,7 +37,7 @@ describe('composeReply', () => {
     const reply = await composeReply({
       original: original(),
       from,
-      to: replyRecipients(original({ replyTo: [{ address: 'ada+replies@example.net', name: 'Ada' }] })),
+      to: [{ address: 'ada+replies@example.net', name: 'Ada' }],
       messageId: '<abc123@example.com>',
       date: new Date('2024-05-01T12:00:00.000Z'),
       options: {
@@ -130,24 +133,110 @@ describe('replyReferences', () => {
   });
 });
 
-describe('replyRecipients', () => {
-  it('prefers Reply-To, else From; drops unusable and duplicate addresses', () => {
-    expect(replyRecipients(original())).toEqual([{ address: 'ada@example.net', name: 'Ada Lovelace' }]);
-    expect(
-      replyRecipients(
-        original({
-          replyTo: [
-            { address: 'team@example.net', name: 'Team' },
-            { address: 'TEAM@example.net', name: '' },
-            { address: 'not an address', name: '' },
-          ],
-        }),
+describe('replyRecipient', () => {
+  const envelope = { mailFrom: 'bounce+ada@mail.example.net', rcptTo: ['support@example.com'] };
+  const pick = (message: ParsedMessage, over: Partial<ReplyRecipientInput> = {}) =>
+    replyRecipient({ message, envelope, auth: uncheckedVerdicts('test'), ...over });
+  const team = [
+    { address: 'not an address', name: '' },
+    { address: 'team@example.net', name: 'Team\r\nBcc: x@y' },
+    { address: 'other@example.net', name: '' },
+  ];
+
+  it('unauthenticated: the envelope sender, named after From only when it is the same address', () => {
+    expect(pick(original({ replyTo: team }))).toEqual({
+      address: { address: 'bounce+ada@mail.example.net', name: '' },
+      via: 'envelope sender',
+    });
+    const same = { ...envelope, mailFrom: 'ADA@example.net' };
+    expect(pick(original(), { envelope: same })).toEqual({
+      address: { address: 'ADA@example.net', name: 'Ada Lovelace' },
+      via: 'envelope sender',
+    });
+    expect(pick(original(), { envelope: { ...envelope, mailFrom: '<>' } })).toMatchObject({ address: null });
+  });
+
+  it('authenticated (DMARC): the first usable Reply-To only, else From', () => {
+    const auth = dmarcPass('example.net');
+    expect(pick(original({ replyTo: team }), { auth })).toEqual({
+      address: { address: 'team@example.net', name: 'Team Bcc: x@y' },
+      via: 'reply-to',
+    });
+    expect(pick(original(), { auth })).toEqual({
+      address: { address: 'ada@example.net', name: 'Ada Lovelace' },
+      via: 'from',
+    });
+    expect(pick(original({ from: { address: 'x@y@z', name: '' } }), { auth })).toMatchObject({
+      via: 'envelope sender',
+    });
+  });
+
+  it('the handler decides: useReplyTo, or one explicit address', () => {
+    expect(pick(original({ replyTo: team }), { useReplyTo: true })).toMatchObject({
+      address: { address: 'team@example.net' },
+      via: 'reply-to',
+    });
+    expect(pick(original(), { useReplyTo: true })).toMatchObject({ via: 'envelope sender' });
+    expect(pick(original(), { to: { address: 'ops@example.org', name: 'Ops\u0000' } })).toEqual({
+      address: { address: 'ops@example.org', name: 'Ops' },
+      via: 'to',
+    });
+    expect(pick(original(), { to: 'a@x.test\r\nBcc: b@x.test' })).toEqual({
+      address: null,
+      reason: expect.stringMatching(/is not a plain mailbox/),
+    });
+  });
+});
+
+describe('composeReply with hostile input', () => {
+  const b64 = (s: string) => `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
+  /** Header lines as the laxest reader would split them (at any CR or LF). */
+  const laxLines = (raw: Buffer) => {
+    const text = raw.toString('latin1');
+    return text.slice(0, text.indexOf('\r\n\r\n')).split(/\r\n|\r|\n/);
+  };
+
+  it('no line break from the original reaches a header, raw or decoded', async () => {
+    // Parsed from real bytes: a bare CR in Subject, and a From name that is an encoded CRLF.
+    const parsedOriginal = await parseMessage(
+      Buffer.from(
+        `From: ${b64('Eve\r\nBcc: victim@target.test')} <eve@example.net>\r\n` +
+          'Subject: hi\rBcc: victim@target.test\r\nMessage-ID: <m@example.net>\r\n\r\nx\r\n',
+        'latin1',
       ),
-    ).toEqual([{ address: 'team@example.net', name: 'Team' }]);
-    expect(replyRecipients(original({ replyTo: [{ address: 'bad', name: '' }] }))).toEqual([
-      { address: 'ada@example.net', name: 'Ada Lovelace' },
-    ]);
-    expect(replyRecipients(original({ from: null }))).toEqual([]);
-    expect(replyRecipients(original({ from: { address: 'x@y@z', name: '' } }))).toEqual([]);
+    );
+    const to = replyRecipient({
+      message: parsedOriginal,
+      envelope: { mailFrom: 'eve@example.net', rcptTo: [] },
+      auth: uncheckedVerdicts('test'),
+    });
+    expect(to.address).not.toBeNull();
+    const reply = await composeReply({
+      original: parsedOriginal,
+      from: { address: 'support@example.com', name: 'Support\nX-Injected: 1' },
+      to: [to.address!],
+      messageId: '<r@example.com>',
+      date: new Date(0),
+      options: { text: 'ok', attachments: [{ filename: `a\r\nBcc: v@target.test.txt`, content: 'x' }] },
+    });
+    expect(laxLines(reply.raw).filter((l) => /^(bcc|x-injected)\s*:/i.test(l))).toEqual([]);
+    const parsed = await parseMessage(reply.raw);
+    for (const h of parsed.headers) expect(h.value).not.toMatch(/[\r\n\0]/);
+    expect(parsed.subject).toBe('Re: hi Bcc: victim@target.test');
+    expect(parsed.to).toEqual([{ address: 'eve@example.net', name: 'Eve Bcc: victim@target.test' }]);
+    expect(parsed.from?.name).toBe('Support X-Injected: 1');
+    expect(parsed.attachments[0]?.filename).toBe('a Bcc: v@target.test.txt');
+  });
+
+  it('refuses a replyTo that is not one mailbox', async () => {
+    const err = await composeReply({
+      original: original(),
+      from,
+      to: [{ address: 'ada@example.net', name: '' }],
+      messageId: '<r@example.com>',
+      date: new Date(0),
+      options: { text: 'x', replyTo: 'a@example.com\r\nBcc: v@target.test' },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(OutboundConfigError);
   });
 });

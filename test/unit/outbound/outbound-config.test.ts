@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { mailbox } from '../../../lib/actions/builders.ts';
+import { resolveConfig } from '../../../lib/config/resolve-config.ts';
 import { createOutboundMail } from '../../../lib/outbound/create-outbound-mail.ts';
 import { OutboundConfigError } from '../../../lib/outbound/errors.ts';
 import { OutboxMail } from '../../../lib/outbound/outbox-mail.ts';
@@ -69,5 +71,29 @@ describe('parseSenderAddress', () => {
     ]) {
       expect(() => parseSenderAddress(bad), bad).toThrow(OutboundConfigError);
     }
+  });
+});
+
+describe('outbound.replyLimits in the config', () => {
+  const base = { domains: ['example.com'], routes: [{ match: 'a@example.com', action: mailbox('a') }] };
+
+  it('has documented defaults and takes partial overrides', () => {
+    expect(resolveConfig(base).outbound.replyLimits).toEqual({ perRecipientPerHour: 10, perMinute: 60 });
+    expect(
+      resolveConfig({ ...base, outbound: { replyLimits: { perMinute: 5 } } }).outbound.replyLimits,
+    ).toEqual({
+      perRecipientPerHour: 10,
+      perMinute: 5,
+    });
+  });
+
+  it('names the bad field', () => {
+    const bad = (replyLimits: unknown) => () => resolveConfig({ ...base, outbound: { replyLimits } });
+    expect(bad({ perRecipientPerHour: 0 })).toThrow(
+      /outbound\.replyLimits\.perRecipientPerHour: must be at least 1 reply to one address per hour/,
+    );
+    expect(bad({ perMinute: 2.5 })).toThrow(/outbound\.replyLimits\.perMinute: must be a whole number/);
+    expect(bad({ perMinute: '5' })).toThrow(/outbound\.replyLimits\.perMinute: must be a number/);
+    expect(bad({ perHour: 5 })).toThrow(/outbound\.replyLimits/);
   });
 });
