@@ -57,7 +57,12 @@ export function findForgedAuthResults(raw: Buffer, authservId: string): HeaderFi
  */
 export function stripForgedAuthResults(raw: Buffer, authservId: string): { raw: Buffer; removed: number } {
   const spans = findForgedAuthResults(raw, authservId);
-  if (spans.length === 0) return { raw, removed: 0 };
+  return { raw: withoutSpans(raw, spans), removed: spans.length };
+}
+
+/** `raw` without the byte ranges `spans` (in order, not overlapping); `raw` itself when there are none. */
+export function withoutSpans(raw: Buffer, spans: readonly HeaderFieldSpan[]): Buffer {
+  if (spans.length === 0) return raw;
   const parts: Buffer[] = [];
   let pos = 0;
   for (const span of spans) {
@@ -65,7 +70,7 @@ export function stripForgedAuthResults(raw: Buffer, authservId: string): { raw: 
     pos = span.end;
   }
   parts.push(raw.subarray(pos));
-  return { raw: Buffer.concat(parts), removed: spans.length };
+  return Buffer.concat(parts);
 }
 
 const TSPECIAL_OR_SPACE = /[\x00-\x20()<>@,;:\\"/[\]?=\x7f]/;

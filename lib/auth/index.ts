@@ -1,7 +1,14 @@
+export { AuthWorkerPool, type AuthWorkerPoolOptions, type PoolOutcome } from './auth-worker-pool.ts';
 export { type AuthenticateInput, authenticateMessage } from './authenticate.ts';
 export { authenticationResultsHeader } from './authentication-results.ts';
 export { normalizeAuthservId } from './authserv-id.ts';
-export { createDataTimeCheck, type DataTimeCheckOptions, type DataTimeDecision } from './data-time-check.ts';
+export {
+  createDataTimeCheck,
+  type DataTimeCheck,
+  type DataTimeCheckOptions,
+  type DataTimeDecision,
+} from './data-time-check.ts';
+export { type DataTimeInspection, type DataTimeRequest, inspectAtDataTime } from './data-time-inspect.ts';
 export { dmarcRejects } from './dmarc-policy.ts';
 export {
   type DnsAnswer,
@@ -17,7 +24,14 @@ export {
   isSenderVerdictHeader,
   SENDER_VERDICT_HEADERS,
   stripForgedAuthResults,
+  withoutSpans,
 } from './forged-headers.ts';
+export {
+  checkHeaderLimits,
+  DEFAULT_HEADER_LIMITS,
+  type HeaderLimitProblem,
+  type HeaderLimits,
+} from './header-limits.ts';
 export { mapSesVerdicts, type SesMail, type SesReceipt, type SesVerdict } from './ses-verdicts.ts';
 export { createStaticResolver, type StaticRecords, type StaticZone } from './static-resolver.ts';
 export { createSystemResolver, type SystemResolverOptions } from './system-resolver.ts';

@@ -1,0 +1,211 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { errorText } from '../error-text.ts';
+import type { FromWorker, ToWorker } from './auth-worker-protocol.ts';
+import type { DataTimeInspection, DataTimeRequest } from './data-time-inspect.ts';
+import type { DnsResolver } from './dns-resolver.ts';
+
+export interface AuthWorkerPoolOptions {
+  /**
+   * Worker threads, started on demand. Each runs many checks at once (they mostly wait for DNS).
+   * @default 1, or 2 with more than 2 cores
+   */
+  size?: number;
+  /**
+   * Longest a check may take, DNS included; past it the check reports `deferred` and its worker must answer
+   * a ping within `livenessMs` or be replaced.
+   * @default 15000
+   */
+  deadlineMs?: number;
+  /** @default 2000 */
+  livenessMs?: number;
+  /**
+   * V8 heap (old generation) of each worker, in MiB: a message that needs more ends only its worker, whose
+   * checks report `deferred`.
+   * @default 256
+   */
+  heapMb?: number;
+}
+
+/** A check's result, or why there is none (the message is then accepted unchecked; processing checks it). */
+export type PoolOutcome =
+  | { deferred: false; inspection: DataTimeInspection }
+  | { deferred: true; reason: string };
+
+interface Job {
+  resolver: DnsResolver;
+  settle: (outcome: PoolOutcome) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  stopped: boolean;
+  ping: { seq: number; timer: NodeJS.Timeout } | null;
+}
+
+// Evaluated as the worker's script, so the worker needs no loader to start: from the TypeScript sources
+// (tsx, vitest) it registers tsx before importing the entry; from compiled JavaScript it imports it as is.
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})().catch((err) => setImmediate(() => { throw err; }));
+`;
+
+function workerEntry(): { entry: string; tsx: string | null } {
+  const fromSources = import.meta.url.endsWith('.ts');
+  return {
+    entry: new URL(`./data-time-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href,
+    tsx: fromSources ? import.meta.resolve('tsx/esm/api') : null,
+  };
+}
+
+const deferred = (reason: string): PoolOutcome => ({ deferred: true, reason });
+
+/**
+ * Runs end-of-DATA checks ({@link inspectAtDataTime}) in worker threads, so that no message's content
+ * costs the SMTP event loop time. DNS questions come back to the main thread's resolver. A check past its
+ * deadline, or whose worker crashed, reports `deferred`; a worker that stops answering is replaced. Idle
+ * workers do not keep the process alive.
+ */
+export class AuthWorkerPool {
+  readonly #size: number;
+  readonly #deadlineMs: number;
+  readonly #livenessMs: number;
+  readonly #heapMb: number;
+  readonly #slots: Slot[] = [];
+  #nextId = 0;
+  #closed = false;
+
+  constructor(options: AuthWorkerPoolOptions = {}) {
+    this.#size = Math.max(1, options.size ?? (availableParallelism() > 2 ? 2 : 1));
+    this.#deadlineMs = options.deadlineMs ?? 15_000;
+    this.#livenessMs = options.livenessMs ?? 2_000;
+    this.#heapMb = options.heapMb ?? 256;
+  }
+
+  /** Checks one message in a worker; never rejects. `raw` is copied once and left as it is. */
+  inspect(raw: Buffer, request: DataTimeRequest, resolver: DnsResolver): Promise<PoolOutcome> {
+    if (this.#closed) return Promise.resolve(deferred('the authentication pool is closed'));
+    const slot = this.#pick();
+    const id = ++this.#nextId;
+    const copy = new Uint8Array(raw.length);
+    copy.set(raw);
+    return new Promise<PoolOutcome>((settle) => {
+      const timer = setTimeout(() => this.#missedDeadline(slot, id), this.#deadlineMs).unref();
+      slot.jobs.set(id, { resolver, settle, timer });
+      slot.worker.ref(); // a check in progress keeps the process up
+      this.#post(slot, { type: 'inspect', id, raw: copy.buffer, request }, [copy.buffer]);
+    });
+  }
+
+  /** Workers running, and checks in progress. */
+  stats(): { workers: number; checks: number } {
+    return { workers: this.#slots.length, checks: this.#slots.reduce((n, s) => n + s.jobs.size, 0) };
+  }
+
+  /** Ends every worker; checks in progress and later ones report `deferred`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#slots].map((slot) => this.#stop(slot, 'the authentication pool is closed')));
+  }
+
+  #pick(): Slot {
+    const idle = this.#slots.find((s) => s.jobs.size === 0);
+    if (idle) return idle;
+    if (this.#slots.length < this.#size) return this.#spawn();
+    return this.#slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: workerEntry(),
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
+    });
+    worker.unref();
+    const slot: Slot = { worker, jobs: new Map(), stopped: false, ping: null };
+    worker.on('message', (msg: FromWorker) => this.#onMessage(slot, msg));
+    worker.on('error', (err) => void this.#stop(slot, `authentication worker failed: ${errorText(err)}`));
+    worker.on('exit', (code) => void this.#stop(slot, `authentication worker exited with code ${code}`));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #onMessage(slot: Slot, msg: FromWorker): void {
+    if (msg.type === 'dns') this.#answer(slot, msg);
+    else if (msg.type === 'done') this.#finish(slot, msg.id, { deferred: false, inspection: msg.inspection });
+    else if (msg.type === 'failed')
+      this.#finish(slot, msg.id, deferred(`authentication failed: ${msg.message}`));
+    else if (msg.type === 'pong' && slot.ping?.seq === msg.seq) {
+      clearTimeout(slot.ping.timer);
+      slot.ping = null;
+    }
+  }
+
+  /** Asks the resolver in this thread; a question of a job given up on is not answered (the worker dropped it). */
+  #answer(slot: Slot, msg: Extract<FromWorker, { type: 'dns' }>): void {
+    const job = slot.jobs.get(msg.id);
+    if (!job) return;
+    Promise.resolve()
+      .then(() => job.resolver(msg.name, msg.rrtype))
+      .then(
+        (answer) => this.#post(slot, { type: 'dns', q: msg.q, ok: true, answer }),
+        (err: { code?: unknown }) => {
+          const code = typeof err?.code === 'string' ? err.code : undefined;
+          this.#post(slot, { type: 'dns', q: msg.q, ok: false, code, message: errorText(err) });
+        },
+      );
+  }
+
+  #post(slot: Slot, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (slot.stopped) return;
+    try {
+      slot.worker.postMessage(msg, transfer);
+    } catch (err) {
+      // Only a DNS answer can fail to clone (a resolver returning functions or the like).
+      if (msg.type === 'dns') {
+        this.#post(slot, { type: 'dns', q: msg.q, ok: false, code: 'ESERVFAIL', message: errorText(err) });
+      }
+    }
+  }
+
+  #finish(slot: Slot, id: number, outcome: PoolOutcome): void {
+    const job = slot.jobs.get(id);
+    if (!job) return;
+    slot.jobs.delete(id);
+    clearTimeout(job.timer);
+    if (slot.jobs.size === 0) slot.worker.unref();
+    job.settle(outcome);
+  }
+
+  /**
+   * A check ran past its deadline: it reports `deferred` now. Its worker may just be waiting for DNS (then
+   * its other checks go on), or be stuck on the CPU: unless it answers a ping in time, it is replaced.
+   */
+  #missedDeadline(slot: Slot, id: number): void {
+    this.#finish(slot, id, deferred(`authentication did not finish within ${this.#deadlineMs} ms`));
+    this.#post(slot, { type: 'cancel', id });
+    if (slot.stopped || slot.ping) return;
+    const seq = ++this.#nextId;
+    const timer = setTimeout(
+      () => void this.#stop(slot, 'authentication worker stopped responding'),
+      this.#livenessMs,
+    ).unref();
+    slot.ping = { seq, timer };
+    this.#post(slot, { type: 'ping', seq });
+  }
+
+  /** Ends a worker (once): its checks report `deferred` with `reason`; the next check starts a new one. */
+  async #stop(slot: Slot, reason: string): Promise<void> {
+    if (slot.stopped) return;
+    slot.stopped = true;
+    this.#slots.splice(this.#slots.indexOf(slot), 1);
+    if (slot.ping) clearTimeout(slot.ping.timer);
+    for (const id of [...slot.jobs.keys()]) this.#finish(slot, id, deferred(reason));
+    await slot.worker.terminate();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The worker side of {@link AuthWorkerPool}: runs {@link inspectAtDataTime} for each message it is sent,
+ * several at once (they mostly wait for DNS), and asks the main thread every DNS question, where the
+ * configured resolver lives. Loaded by the pool's bootstrap, never imported.
+ */
+import { parentPort } from 'node:worker_threads';
+import { errorText } from '../error-text.ts';
+import type { FromWorker, ToWorker } from './auth-worker-protocol.ts';
+import { inspectAtDataTime } from './data-time-inspect.ts';
+import { type DnsAnswer, DnsError, type DnsErrorCode, type DnsResolver } from './dns-resolver.ts';
+
+const DNS_CODES = new Set<string>(['ENOTFOUND', 'ENODATA', 'ETIMEOUT', 'ESERVFAIL', 'EREFUSED']);
+
+interface Question {
+  job: number;
+  name: string;
+  rrtype: string;
+  resolve: (answer: DnsAnswer) => void;
+  reject: (err: Error) => void;
+}
+
+const port = parentPort!;
+const questions = new Map<number, Question>();
+let nextQuestion = 0;
+
+const send = (msg: FromWorker) => port.postMessage(msg);
+
+function resolverFor(job: number): DnsResolver {
+  return (name, rrtype) =>
+    new Promise<DnsAnswer>((resolve, reject) => {
+      const q = ++nextQuestion;
+      questions.set(q, { job, name, rrtype, resolve, reject });
+      send({ type: 'dns', id: job, q, name, rrtype });
+    });
+}
+
+function answer(msg: Extract<ToWorker, { type: 'dns' }>): void {
+  const question = questions.get(msg.q);
+  if (!question) return;
+  questions.delete(msg.q);
+  if (msg.ok) {
+    question.resolve(msg.answer);
+    return;
+  }
+  // mailauth reads `code`: keep the resolver's, as a DnsError when it is one of the codes it knows.
+  const err =
+    msg.code && DNS_CODES.has(msg.code)
+      ? new DnsError(msg.code as DnsErrorCode, question.name, question.rrtype)
+      : Object.assign(new Error(msg.message), { code: msg.code });
+  question.reject(err);
+}
+
+function cancel(job: number): void {
+  for (const [q, question] of questions) {
+    if (question.job !== job) continue;
+    questions.delete(q);
+    question.reject(new DnsError('ETIMEOUT', question.name, question.rrtype));
+  }
+}
+
+function inspect(msg: Extract<ToWorker, { type: 'inspect' }>): void {
+  inspectAtDataTime(Buffer.from(msg.raw), msg.request, resolverFor(msg.id)).then(
+    (inspection) => send({ type: 'done', id: msg.id, inspection }),
+    (err: unknown) => send({ type: 'failed', id: msg.id, message: errorText(err) }),
+  );
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'inspect') inspect(msg);
+  else if (msg.type === 'dns') answer(msg);
+  else if (msg.type === 'cancel') cancel(msg.id);
+  else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
+});
+send({ type: 'ready' });
