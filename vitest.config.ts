@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // `npm run test:hostile` (vitest.hostile.config.ts) runs these alone, one file at a time.
+    exclude: ['test/hostile/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -6,8 +6,8 @@ import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
-import { replyLimitsSchema } from './reply-limits-config.ts';
 import { replyAddressSchema } from './reply-address-config.ts';
+import { replyLimitsSchema } from './reply-limits-config.ts';
 import type { MailroomConfig, MailroomOptions } from './types.ts';
 
 const domainName = z
@@ -173,7 +173,13 @@ const schema = z
         socketTimeoutMs: positiveInt.default(300_000),
         closeTimeoutMs: z.number().int().nonnegative().default(30_000),
         maxClients: positiveInt.default(100),
-        maxClientsPerIp: positiveInt.default(20),
+        maxClientsPerIp: positiveInt.default(10),
+        maxClientsPerNetwork: positiveInt.default(20),
+        evictIdleAfterMs: z.number().int().nonnegative().default(10_000),
+        maxSessionMs: z.number().int().nonnegative().default(1_800_000),
+        minDataRateBytesPerSecond: z.number().int().nonnegative().default(500),
+        dataRateGraceMs: z.number().int().nonnegative().default(30_000),
+        maxPipelinedCommands: positiveInt.default(1000),
         connectionRatePerIp: z.number().int().nonnegative().default(100),
         messageRatePerIp: z.number().int().nonnegative().default(300),
         rateWindowMs: positiveInt.default(60_000),

@@ -30,10 +30,40 @@ export interface SmtpOptions {
    */
   maxClients?: number;
   /**
-   * Clients connected at once from one IPv4 address or IPv6 /64. One more gets `421 4.7.0`.
-   * @default 20
+   * Clients connected at once from one IPv4 address or IPv6 /64. One more gets `421 4.7.0`. Small enough
+   * that a handful of addresses cannot fill `maxClients`.
+   * @default 10
    */
   maxClientsPerIp?: number;
+  /** Clients connected at once from one IPv4 /24 or IPv6 /48. One more gets `421 4.7.0`. @default 20 */
+  maxClientsPerNetwork?: number;
+  /**
+   * When all `maxClients` slots are taken, the session that has waited longest for a command (at least
+   * this long) is closed (`421 4.7.0`) to make room for the new one; sessions in DATA never are.
+   * @default 10_000
+   */
+  evictIdleAfterMs?: number;
+  /**
+   * Longest SMTP session. Past it, a session waiting for a command gets `421 4.4.2` (one in DATA first
+   * finishes its message, at `minDataRateBytesPerSecond` at least). 0: no limit.
+   * @default 1_800_000 (30 minutes)
+   */
+  maxSessionMs?: number;
+  /**
+   * Slowest DATA accepted (Postfix's `smtpd_min_data_rate`): once the time spent waiting for the
+   * client's message bytes exceeds `dataRateGraceMs`, it must have sent at least this many bytes per
+   * second of the excess, or it gets `421 4.4.2` and nothing is stored. 0: no minimum.
+   * @default 500
+   */
+  minDataRateBytesPerSecond?: number;
+  /** See `minDataRateBytesPerSecond`. @default 30_000 */
+  dataRateGraceMs?: number;
+  /**
+   * Commands a client may pipeline (RFC 2920) without its input running dry; past it `421 4.5.0`. A whole
+   * transaction (MAIL, every RCPT, DATA) fits many times over.
+   * @default 1000
+   */
+  maxPipelinedCommands?: number;
   /**
    * Connections one IPv4 address or IPv6 /64 may open per `rateWindowMs`; past it new connections are
    * greeted with `421 4.7.0`. Refused connections count too. 0 turns the limit off.

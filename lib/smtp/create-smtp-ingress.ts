@@ -27,6 +27,7 @@ import { addressMatcher, clientKey, smtpDefaults, WindowCounter } from './limits
 import { MessageBody } from './message-body.ts';
 import { type ProxyHeader, readProxyHeader } from './proxy-protocol.ts';
 import { receivedHeader } from './received-header.ts';
+import { SlotKeeper } from './slot-keeper.ts';
 import type { SmtpIngress, SmtpIngressDeps } from './types.ts';
 
 const SHUTDOWN_REPLY = '4.3.2 Server shutting down';
@@ -76,19 +77,34 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
   const exempt = addressMatcher(options.limitExemptIps);
   const connectionRate = new WindowCounter(options.rateWindowMs);
   const messageRate = new WindowCounter(options.rateWindowMs);
+  const timeouts = {
+    greeting: options.greetingTimeoutMs,
+    idle: options.socketTimeoutMs,
+    mail: options.mailTimeoutMs,
+    rcpt: options.rcptTimeoutMs,
+    dataInitiation: options.dataInitiationTimeoutMs,
+    dataBlock: options.dataBlockTimeoutMs,
+  };
   const guardOptions = {
     maxCommandLineBytes: options.maxCommandLineBytes,
     maxBadCommands: options.maxBadCommands,
-    timeouts: {
-      greeting: options.greetingTimeoutMs,
-      idle: options.socketTimeoutMs,
-      mail: options.mailTimeoutMs,
-      rcpt: options.rcptTimeoutMs,
-      dataInitiation: options.dataInitiationTimeoutMs,
-      dataBlock: options.dataBlockTimeoutMs,
-    },
+    maxPipelinedCommands: options.maxPipelinedCommands,
+    timeouts,
     logger,
   };
+  const slots = new SlotKeeper(
+    {
+      maxClients: options.maxClients,
+      maxClientsPerIp: options.maxClientsPerIp,
+      maxClientsPerNetwork: options.maxClientsPerNetwork,
+      maxSessionMs: options.maxSessionMs,
+      minDataRateBytesPerSecond: options.minDataRateBytesPerSecond,
+      dataRateGraceMs: options.dataRateGraceMs,
+      evictIdleAfterMs: options.evictIdleAfterMs,
+      timeouts,
+    },
+    logger,
+  );
 
   const tlsOptions: SMTPServerOptions = tls
     ? { key: tls.key, cert: tls.cert, hideSTARTTLS: false }
@@ -151,6 +167,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     },
     onClose(session) {
       receiving.delete(session.id);
+      slots.release(session.id);
     },
   });
   const connections = new ConnectionRegistry((connection) => {
@@ -272,19 +289,21 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
       logger.info('smtp connection refused', { session: session.id, remoteAddress: address, limit });
       return new LimitError(limit, 421, `4.7.0 ${options.hostname} ${text}, try again later`);
     };
-    if (connections.size > options.maxClients) return refuse('maxClients', 'Too many connections');
-    if (exempt(address)) return null;
+    const isExempt = exempt(address);
     const key = clientKey(address);
-    if (options.connectionRatePerIp > 0 && connectionRate.hit(key) > options.connectionRatePerIp) {
+    if (
+      !isExempt &&
+      options.connectionRatePerIp > 0 &&
+      connectionRate.hit(key) > options.connectionRatePerIp
+    ) {
       return refuse('connectionRatePerIp', 'Too many connections from your address');
     }
-    let fromSameClient = 0;
-    for (const connection of connections) {
-      if (clientKey(connection.remoteAddress) === key) fromSameClient++;
-    }
-    if (fromSameClient > options.maxClientsPerIp) {
-      return refuse('maxClientsPerIp', 'Too many connections from your address');
-    }
+    const guard = guardOf(session);
+    if (!guard) return refuse('maxClients', 'Too many connections');
+    const refusal = slots.admit({ id: session.id, remoteAddress: address, guard, exempt: isExempt });
+    if (refusal === 'maxClients') return refuse('maxClients', 'Too many connections');
+    if (refusal === 'maxClientsPerNetwork') return refuse(refusal, 'Too many connections from your network');
+    if (refusal) return refuse(refusal, 'Too many connections from your address');
     return null;
   }
 
@@ -458,6 +477,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
       });
     },
     close() {
+      slots.close();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // smtp-server would keep idle sessions until closeTimeout; only a DATA in progress may finish.

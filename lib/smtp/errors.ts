@@ -95,7 +95,12 @@ export class PipeliningError extends SmtpReplyError {
 export class LimitError extends SmtpReplyError {
   override readonly name = 'LimitError';
   constructor(
-    readonly limit: 'maxClients' | 'maxClientsPerIp' | 'connectionRatePerIp' | 'messageRatePerIp',
+    readonly limit:
+      | 'maxClients'
+      | 'maxClientsPerIp'
+      | 'maxClientsPerNetwork'
+      | 'connectionRatePerIp'
+      | 'messageRatePerIp',
     code: 421 | 450,
     message: string,
   ) {

@@ -11,15 +11,42 @@ const DOT = 0x2e;
 const QUIT = 'QUIT\r\n';
 /** How much of what follows the end of DATA is kept to tell a pipelined QUIT from anything else. */
 const KEEP_AFTER_DATA = QUIT.length + 1;
+/** Replies the client may leave unread before we stop reading its commands (it must read to go on). */
+const MAX_UNREAD_REPLY_BYTES = 64 * 1024;
+/** Commands run in one event-loop turn before the guard lets other sessions have theirs. */
+const COMMANDS_PER_TURN = 64;
 
 /** What the server waits for from the client; each state has its own timeout. */
 export type WaitState = 'greeting' | 'idle' | 'mail' | 'rcpt' | 'dataInitiation' | 'dataBlock';
+
+/** A snapshot of one session's progress, in ms and bytes. */
+export interface SessionActivity {
+  state: WaitState;
+  /** The guard has refused the session (a `421` went out); it is on its way out. */
+  closed: boolean;
+  /** The end of DATA was seen and our reply is not out yet (the store or the check is working). */
+  awaitingReply: boolean;
+  /** Between our `354` and the end of DATA. */
+  inData: boolean;
+  ageMs: number;
+  /** Since the last complete command line (or the end of the last DATA, or the greeting). */
+  sinceCommandMs: number;
+  /** Message bytes of the current DATA so far. */
+  dataBytes: number;
+  /** Of the current DATA, how long we have waited for the client's bytes. */
+  dataWaitMs: number;
+}
 
 export interface InputGuardOptions {
   /** Longest command line, CRLF included. */
   maxCommandLineBytes: number;
   /** Bad commands (replies 500–504, 555) before `421 4.7.0`. */
   maxBadCommands: number;
+  /**
+   * Commands a client may send in one go, without its input ever running dry (RFC 2920 pipelining: a
+   * whole transaction is MAIL, the RCPTs, DATA); past it `421 4.5.0`.
+   */
+  maxPipelinedCommands: number;
   /** Timeout per wait state, in ms. */
   timeouts: Record<WaitState, number>;
   logger: Logger;
@@ -86,6 +113,20 @@ export class InputGuard {
   #lineTooLong = false;
   #commands = 0;
   #badCommands = 0;
+  /** Commands received since the client's input last ran dry. */
+  #batchCommands = 0;
+  /** When the session started, and when its last complete command (or end of DATA) arrived. */
+  readonly #startedAt = performance.now();
+  #lastCommandAt = this.#startedAt;
+  /** Message bytes received since the first one of the current DATA. */
+  #dataBytes = 0;
+  /**
+   * Time spent waiting for the client's bytes since the current DATA's first one: the data rate is
+   * judged on it, so a slow store (we stop reading) never counts against the client.
+   */
+  #clientWaitMs = 0;
+  /** When the client's input last ran dry (0 while we have its bytes to work on). */
+  #dryAt = 0;
 
   // DATA state, reset at each 354.
   #lineStart = true;
@@ -127,6 +168,26 @@ export class InputGuard {
     return null;
   }
 
+  /** Where the session stands (for the ingress's {@link SlotKeeper}). */
+  activity(now = performance.now()): SessionActivity {
+    const inData = (this.#state === 'dataBlock' || this.#state === 'dataInitiation') && !this.#awaitingReply;
+    return {
+      state: this.#state,
+      closed: this.#closed,
+      awaitingReply: this.#awaitingReply,
+      inData,
+      ageMs: now - this.#startedAt,
+      sinceCommandMs: now - this.#lastCommandAt,
+      dataBytes: this.#dataBytes,
+      dataWaitMs: this.#clientWaitMs + (this.#dryAt ? now - this.#dryAt : 0),
+    };
+  }
+
+  /** Ends the session: `421` with `text`, then the connection closes; nothing more is read. */
+  close(text: string, reason: string): void {
+    this.#refuse(text, reason);
+  }
+
   /** Sets the idle timeout for what the server now waits for. */
   wait(state: WaitState): void {
     this.#state = state;
@@ -162,6 +223,10 @@ export class InputGuard {
       }
       if (feed.queued[0] === chunk) feed.queued.shift();
       else feed.queued = [];
+      if (this.#dryAt) {
+        this.#clientWaitMs += performance.now() - this.#dryAt;
+        this.#dryAt = 0;
+      }
       feed.chunk = chunk;
       feed.pos = 0;
       feed.next = next;
@@ -176,21 +241,50 @@ export class InputGuard {
     }) as Parser['write'];
   }
 
-  /** Hands the parser one piece and carries on when it is done with it (if it is still current). */
-  #forward(feed: Feed, piece: Buffer, then: (feed: Feed) => void): void {
+  /**
+   * Hands the parser one piece. Returns true when the parser was done with it at once (the caller goes on
+   * in its loop: no recursion, however many commands one write holds); otherwise the parser's callback
+   * runs `after` later and, if that says so, resumes {@link #pump} on a fresh stack.
+   */
+  #forward(feed: Feed, piece: Buffer, after: (feed: Feed) => boolean): boolean {
     feed.outstanding = true;
+    let inline = true;
+    let doneInline = false;
     feed.write.call(feed.parser, piece, 'buffer', () => {
       feed.outstanding = false;
-      if (this.#feed === feed) then(feed);
-      else this.#finish(feed);
+      if (inline) {
+        doneInline = true;
+        return;
+      }
+      if (this.#feed !== feed) this.#finish(feed);
+      else if (after(feed)) this.#pump(feed);
     });
+    inline = false;
+    if (!doneInline) return false;
+    if (this.#feed !== feed) {
+      this.#finish(feed);
+      return false;
+    }
+    return after(feed);
   }
 
+  /**
+   * Works through the feed's input: a loop, never a recursion. It stops (to be resumed) when the parser is
+   * busy, when the client has not read {@link MAX_UNREAD_REPLY_BYTES} of our replies (backpressure: its
+   * commands wait in its own socket buffer, not in our memory), and every {@link COMMANDS_PER_TURN}
+   * commands, so that one client's pipelined batch cannot keep other sessions waiting.
+   */
   #pump(feed: Feed): void {
     const parser = feed.parser;
+    let commandsThisTurn = 0;
     for (;;) {
       const chunk = feed.chunk;
       if (!chunk || this.#closed || parser.isClosed || feed.pos >= chunk.length) {
+        // The client's input ran dry: whatever it sends next was sent after reading our replies.
+        if (feed.queued.length === 0) {
+          this.#batchCommands = 0;
+          if (!this.#dryAt) this.#dryAt = performance.now();
+        }
         this.#finish(feed);
         return;
       }
@@ -198,27 +292,51 @@ export class InputGuard {
       if (parser._dataMode) {
         if (!this.#dataStarted) {
           this.#dataStarted = true;
+          this.#dataBytes = 0;
+          this.#clientWaitMs = 0;
           this.wait('dataBlock');
         }
         const end = this.#scanData(chunk, feed.pos);
         const stop = end < 0 ? chunk.length : end;
         const piece = chunk.subarray(feed.pos, stop);
+        this.#dataBytes += piece.length;
         feed.pos = stop;
         if (end < 0) {
-          this.#forward(feed, piece, (f) => this.#pump(f));
-          return;
+          if (!this.#forward(feed, piece, () => true)) return;
+          continue;
         }
         this.#awaitingReply = true;
         this.#afterData = '';
         this.#keepAfterData(chunk.subarray(stop));
         for (const queued of feed.queued) this.#keepAfterData(queued);
-        this.#forward(feed, piece, (f) => this.#afterEndOfData(f));
-        return;
+        if (!this.#forward(feed, piece, (f) => this.#afterEndOfData(f))) return;
+        continue;
       }
 
+      if (this.#repliesUnread()) {
+        this.#resumeOnDrain(feed);
+        return;
+      }
+      if (commandsThisTurn >= COMMANDS_PER_TURN) {
+        setImmediate(() => {
+          if (this.#feed === feed) this.#pump(feed);
+          else this.#finish(feed);
+        });
+        return;
+      }
       const line = this.#scanCommand(feed, chunk);
       if (line === 'partial') continue;
       if (line === 'refused') {
+        this.#finish(feed);
+        return;
+      }
+      commandsThisTurn++;
+      if (++this.#batchCommands > this.#options.maxPipelinedCommands) {
+        this.#options.logger.info('smtp session closed: too many pipelined commands', {
+          session: this.#connection.id,
+          limit: this.#options.maxPipelinedCommands,
+        });
+        this.#refuse('4.5.0 Too many commands without waiting for replies, closing connection', 'pipelining');
         this.#finish(feed);
         return;
       }
@@ -226,9 +344,27 @@ export class InputGuard {
         this.#connection.send(500, '5.5.2 Line too long');
         continue;
       }
-      this.#forward(feed, line, (f) => this.#afterCommand(f));
-      return;
+      this.#lastCommandAt = performance.now();
+      if (!this.#forward(feed, line, (f) => this.#afterCommand(f))) return;
     }
+  }
+
+  /** The client has left more than {@link MAX_UNREAD_REPLY_BYTES} of our replies unread. */
+  #repliesUnread(): boolean {
+    const socket = this.#connection._socket;
+    return !socket.destroyed && socket.writableLength > MAX_UNREAD_REPLY_BYTES;
+  }
+
+  #resumeOnDrain(feed: Feed): void {
+    const socket = this.#connection._socket;
+    const resume = () => {
+      socket.off('drain', resume);
+      socket.off('close', resume);
+      if (this.#feed === feed && !socket.destroyed) this.#pump(feed);
+      else this.#finish(feed);
+    };
+    socket.on('drain', resume);
+    socket.on('close', resume);
   }
 
   /**
@@ -294,7 +430,7 @@ export class InputGuard {
     this.#lineTooLong = false;
   }
 
-  #afterCommand(feed: Feed): void {
+  #afterCommand(feed: Feed): boolean {
     if (feed.parser._dataMode) {
       // DATA was accepted and answered 354: a new message starts.
       this.#lineStart = true;
@@ -307,16 +443,16 @@ export class InputGuard {
     } else {
       this.wait(this.#sessionState());
     }
-    this.#pump(feed);
+    return true;
   }
 
-  #afterEndOfData(feed: Feed): void {
+  #afterEndOfData(feed: Feed): boolean {
     this.#awaitingReply = false;
     if (feed.parser._dataMode) {
       // We saw the end of DATA and the parser did not: never let the two disagree.
       this.#refuse('4.5.2 Protocol error: unexpected framing, closing connection', 'framing');
       this.#finish(feed);
-      return;
+      return false;
     }
     if (!QUIT.startsWith(this.#afterData.toUpperCase())) {
       this.#options.logger.info('smtp commands pipelined after the end of DATA', {
@@ -325,10 +461,12 @@ export class InputGuard {
       });
       this.#refuse('4.5.0 SMTP synchronization error: commands sent before the reply to DATA', 'pipelining');
       this.#finish(feed);
-      return;
+      return false;
     }
+    this.#lastCommandAt = performance.now();
+    this.#dataStarted = false;
     this.wait('idle');
-    this.#pump(feed);
+    return true;
   }
 
   /** Keeps the start of what follows the end of DATA; anything but (part of) `QUIT` refuses the message. */

@@ -11,7 +11,13 @@ export const smtpDefaults: Required<SmtpOptions> = {
   socketTimeoutMs: 300_000,
   closeTimeoutMs: 30_000,
   maxClients: 100,
-  maxClientsPerIp: 20,
+  maxClientsPerIp: 10,
+  maxClientsPerNetwork: 20,
+  maxPipelinedCommands: 1000,
+  maxSessionMs: 1_800_000,
+  minDataRateBytesPerSecond: 500,
+  dataRateGraceMs: 30_000,
+  evictIdleAfterMs: 10_000,
   connectionRatePerIp: 100,
   messageRatePerIp: 300,
   rateWindowMs: 60_000,
@@ -35,14 +41,28 @@ export const smtpDefaults: Required<SmtpOptions> = {
 export function clientKey(address: string): string {
   const ip = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '').toLowerCase();
   if (!isIPv6(ip)) return ip;
+  return `${ipv6Groups(ip).slice(0, 4).join(':')}::/64`;
+}
+
+/**
+ * The network a per-network limit counts against: the IPv4 /24 or the IPv6 /48 (what one provider
+ * typically gives one customer).
+ */
+export function networkKey(address: string): string {
+  const ip = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '').toLowerCase();
+  if (!isIPv6(ip)) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  return `${ipv6Groups(ip).slice(0, 3).join(':')}::/48`;
+}
+
+/** The eight groups of an IPv6 address, without leading zeros (an embedded IPv4 tail counts as two). */
+function ipv6Groups(ip: string): string[] {
   const [head = '', tail] = ip.split('::');
   const groups = (s: string | undefined) => (s ? s.split(':') : []);
   const width = (gs: string[]) => gs.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
   const h = groups(head);
   const t = groups(tail);
   const full = tail === undefined ? h : [...h, ...new Array<string>(8 - width(h) - width(t)).fill('0'), ...t];
-  const prefix = full.slice(0, 4).map((g) => (g.includes('.') ? g : Number.parseInt(g, 16).toString(16)));
-  return `${prefix.join(':')}::/64`;
+  return full.map((g) => (g.includes('.') ? g : Number.parseInt(g, 16).toString(16)));
 }
 
 /** Addresses and CIDR ranges (`limitExemptIps`) as a matcher. */
