@@ -1,4 +1,6 @@
 # The self-hosted SMTP ingress image: `mailroom smtp` (see README). Build: docker build -t mailroom-smtp .
+# Run it with MAILROOM_REPLY_KEY set (32+ random characters; SmtpIngress injects it from Secrets Manager):
+# with the example config's public development key `mailroom smtp` refuses to start (exit 2).
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     MAILROOM_SMTP_HOST=0.0.0.0 \

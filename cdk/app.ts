@@ -1,8 +1,10 @@
 // The CDK app cdk.json runs: `npx cdk synth -c ingress=ses|smtp -c domain=example.com [-c region=…]`.
 // Context (cdk.json holds the defaults): ingress, domain (comma-separated for several), recipients,
 // region, config (path of the Mailroom config bundled into the processor), hostedZoneId + hostedZoneName,
-// tlsSecretArn (smtp), eventBus (true/false), retentionDays, stackName. cdk-nag's AWS Solutions checks run
-// on every synth; their findings are errors.
+// tlsSecretArn (smtp), replyKeySecretArn, eventBus (true/false), retentionDays, stackName. cdk-nag's AWS
+// Solutions checks run on every synth; their findings are errors.
+// A config with `replyAddress` gets its signing key from Secrets Manager: the secret named by
+// replyKeySecretArn, else a new one with a generated key (never the example's public development key).
 import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -43,6 +45,7 @@ new MailroomStack(app, context('stackName') ?? 'Mailroom', {
     ? { hostedZoneId, zoneName: context('hostedZoneName') ?? list(context('domain'))?.[0] ?? 'example.com' }
     : undefined,
   tlsSecretArn: context('tlsSecretArn'),
+  replyKeySecret: context('replyKeySecretArn') ?? (config.replyAddress ? true : undefined),
   pipeline: {
     configFile,
     eventBus: context('eventBus') === 'true',

@@ -13,6 +13,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -146,6 +147,16 @@ export interface MailroomPipelineProps {
    * @default none: a reply fails with SES's AccessDenied, and the delivery is retried, then dead-lettered
    */
   readonly replyIdentities?: readonly string[];
+  /**
+   * The Secrets Manager secret holding the key that signs reply addresses: `true` creates one with a
+   * generated 64-character key (kept on stack deletion like the table, so addresses in flight stay
+   * valid), or pass an existing secret whose string is the key (32+ random characters, not JSON). The
+   * processor reads it at init into `MAILROOM_REPLY_KEY` (`MAILROOM_REPLY_KEY_SECRET_ARN`; the value never
+   * enters the template); an `SmtpIngress` on this pipeline gets it injected as `MAILROOM_REPLY_KEY`.
+   * Without it a config that falls back to the development key refuses to start.
+   * @default no reply key secret
+   */
+  readonly replyKeySecret?: secretsmanager.ISecret | true;
 }
 
 /** The pipeline's CloudWatch alarms. */
@@ -187,6 +198,8 @@ export class MailroomPipeline extends Construct {
   readonly eventBus?: events.IEventBus;
   /** The pipeline's alarms. */
   readonly alarms: MailroomAlarms;
+  /** The reply signing key's secret, when `replyKeySecret` asked for one. */
+  readonly replyKeySecret?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: MailroomPipelineProps = {}) {
     super(scope, id);
@@ -316,6 +329,8 @@ export class MailroomPipeline extends Construct {
     };
     if (this.eventBus) environment.MAILROOM_EVENT_BUS = this.eventBus.eventBusName;
     if (props.forwardFrom) environment.MAILROOM_FORWARD_FROM = props.forwardFrom;
+    this.replyKeySecret = this.createReplyKeySecret(props.replyKeySecret, removalPolicy);
+    if (this.replyKeySecret) environment.MAILROOM_REPLY_KEY_SECRET_ARN = this.replyKeySecret.secretArn;
 
     this.processor = new nodejs.NodejsFunction(this, 'Processor', {
       entry: join(projectRoot, PROCESSOR_ENTRY),
@@ -344,6 +359,7 @@ export class MailroomPipeline extends Construct {
     this.grantReadMail(this.processor);
     this.table.grantReadWriteData(this.processor);
     this.eventBus?.grantPutEventsTo(this.processor);
+    this.replyKeySecret?.grantRead(this.processor);
     const sendAs = [
       ...(props.forwardFrom ? [props.forwardFrom, domainOf(props.forwardFrom)] : []),
       ...(props.replyIdentities ?? []),
@@ -396,6 +412,24 @@ export class MailroomPipeline extends Construct {
    */
   addSesSource(topic: sns.ITopic): void {
     topic.addSubscription(new subscriptions.SqsSubscription(this.queue, { rawMessageDelivery: false }));
+  }
+
+  private createReplyKeySecret(
+    option: MailroomPipelineProps['replyKeySecret'],
+    removalPolicy: RemovalPolicy,
+  ): secretsmanager.ISecret | undefined {
+    if (option !== true) return option;
+    const secret = new secretsmanager.Secret(this, 'ReplyKeySecret', {
+      description: 'Mailroom: the key that signs reply addresses (MAILROOM_REPLY_KEY)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    acknowledge(secret, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Replacing the reply key would invalidate every reply address in flight; keys are rotated by adding a key id to replyAddress.keys (README), not by Secrets Manager rotation.',
+    });
+    return secret;
   }
 
   private acknowledgeProcessorFindings(): void {

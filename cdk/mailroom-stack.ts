@@ -31,6 +31,13 @@ export interface MailroomStackProps extends StackProps {
    */
   readonly tlsSecretArn?: string;
   /**
+   * The Secrets Manager secret with the reply signing key, for the processor and the SMTP tasks
+   * (`MAILROOM_REPLY_KEY`): `true` creates one with a generated key, a complete ARN takes an existing one
+   * (its string is the key). Overrides `pipeline.replyKeySecret`.
+   * @default `pipeline.replyKeySecret` (none)
+   */
+  readonly replyKeySecret?: true | string;
+  /**
    * Settings of the pipeline (config file, retention, event bus, alarms…).
    * @default MailroomPipeline's defaults
    */
@@ -54,9 +61,14 @@ export class MailroomStack extends Stack {
       ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', props.hostedZone)
       : undefined;
     // Replies (ctx.reply) go out through SES from the domains we receive for, unless told otherwise.
+    const replyKeySecret =
+      typeof props.replyKeySecret === 'string'
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ReplyKeySecret', props.replyKeySecret)
+        : props.replyKeySecret;
     this.pipeline = new MailroomPipeline(this, 'Pipeline', {
       replyIdentities: props.domains,
       ...props.pipeline,
+      ...(replyKeySecret ? { replyKeySecret } : {}),
     });
     if (props.ingress === 'ses') {
       this.sesIngress = new SesIngress(this, 'SesIngress', {
@@ -82,5 +94,11 @@ export class MailroomStack extends Stack {
     new CfnOutput(this, 'RawBucket', { value: this.pipeline.bucket.bucketName });
     new CfnOutput(this, 'Table', { value: this.pipeline.table.tableName });
     new CfnOutput(this, 'DeadLetterQueue', { value: this.pipeline.deadLetterQueue.queueUrl });
+    if (this.pipeline.replyKeySecret) {
+      new CfnOutput(this, 'ReplyKeySecretArn', {
+        description: 'The key that signs reply addresses (MAILROOM_REPLY_KEY)',
+        value: this.pipeline.replyKeySecret.secretArn,
+      });
+    }
   }
 }

@@ -196,6 +196,10 @@ export class SmtpIngress extends Construct {
       secrets.MAILROOM_TLS_CERT = ecs.Secret.fromSecretsManager(props.tlsSecret, 'cert');
       secrets.MAILROOM_TLS_KEY = ecs.Secret.fromSecretsManager(props.tlsSecret, 'key');
     }
+    // The same key as the processor's, so RCPT-time token checks agree with processing.
+    if (pipeline.replyKeySecret) {
+      secrets.MAILROOM_REPLY_KEY = ecs.Secret.fromSecretsManager(pipeline.replyKeySecret);
+    }
     this.taskDefinition.addContainer('smtp', {
       image:
         props.image ??
@@ -307,7 +311,7 @@ export class SmtpIngress extends Construct {
     acknowledge(this.taskDefinition, {
       id: 'AwsSolutions-ECS2',
       reason:
-        'The environment holds non-secret settings (bucket name, prefix, port, trusted proxy CIDR, region); the TLS key comes from Secrets Manager through `secrets`.',
+        'The environment holds non-secret settings (bucket name, prefix, port, trusted proxy CIDR, region); the TLS key and the reply key come from Secrets Manager through `secrets`.',
     });
     const taskPolicy = this.taskDefinition.taskRole.node.tryFindChild('DefaultPolicy');
     if (taskPolicy) {
@@ -386,6 +390,10 @@ function validate(props: SmtpIngressProps): void {
     problems.check(
       !/^MAILROOM_TLS_(CERT|KEY)$/.test(name),
       `environment must not carry ${name}: give tlsSecret (injected from Secrets Manager)`,
+    );
+    problems.check(
+      name !== 'MAILROOM_REPLY_KEY',
+      'environment must not carry MAILROOM_REPLY_KEY: give the pipeline a replyKeySecret (injected from Secrets Manager)',
     );
   }
   problems.check(

@@ -15,22 +15,28 @@
  * - `MAILROOM_SES_CONFIGURATION_SET`: SES configuration set for handlers' replies (`ctx.reply`, always sent
  *   through SES here; the config's `outbound.mode` is for local and self-hosted processing)
  * - `MAILROOM_LOG_LEVEL`: debug, info (default), warn, error
+ * - `MAILROOM_REPLY_KEY_SECRET_ARN`: a Secrets Manager secret whose string becomes `MAILROOM_REPLY_KEY`
+ *   before the config loads (the config reads it); the function's role may read that secret
  * - the SDK's own: `AWS_REGION`, and `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB` for emulators
  *   (path-style S3 URLs are used whenever an S3 endpoint is set).
  *
  * Cold start: only what processing needs is imported here (no mailauth: verdicts come with the message;
  * mail without them loads it on first use).
+ *
+ * In a Lambda runtime the processor is built during the init phase ({@link initProcessHandler}): a
+ * development or weak reply key, a missing variable or a bad config fails the init with one line in the
+ * log, before any message is taken (SQS keeps the messages and retries them).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse } from 'aws-lambda';
-import config from 'mailroom-config';
 import * as z from 'zod';
 import type { Logger } from '../lib/actions/types.ts';
 import type { MailroomEvent } from '../lib/aws/mailroom-events.ts';
 import { loadProcessorCloudPorts } from '../lib/aws/processor-cloud-ports.ts';
 import { EventShapeError } from '../lib/aws/processor-errors.ts';
 import { processorOutbound } from '../lib/aws/processor-outbound.ts';
+import type { SecretsClient } from '../lib/aws/secrets-manager-users.ts';
 import {
   type SesLambdaEvent,
   type SqsEvent,
@@ -45,7 +51,8 @@ import {
 } from '../lib/aws/sqs-processor.ts';
 import { createConsoleLogger } from '../lib/cli/console-logger.ts';
 import { resolveConfig } from '../lib/config/resolve-config.ts';
-import type { MailroomOptions } from '../lib/config/types.ts';
+import type { MailroomConfig, MailroomOptions } from '../lib/config/types.ts';
+import { assertProductionReplyKeys } from '../lib/routing/reply-keys.ts';
 
 /** A setting of the processor's environment is missing or invalid; the message names the variable. */
 export class ProcessEnvError extends Error {
@@ -142,7 +149,15 @@ function parseEvent(event: unknown): { sqs: SqsEvent } | { ses: SesLambdaEvent }
   throw new EventShapeError(`not an SQS event or an SES receipt event: ${issues(sqs.error)}`);
 }
 
-async function buildProcessor(options: ProcessHandlerOptions): Promise<SqsProcessor> {
+/** The user's config module, loaded on demand: a reply key read from Secrets Manager must be in place first. */
+async function userConfig(): Promise<MailroomOptions> {
+  return (await import('mailroom-config')).default;
+}
+
+async function buildProcessor(
+  options: ProcessHandlerOptions,
+  resolved?: MailroomConfig,
+): Promise<SqsProcessor> {
   const env = parseProcessEnv(options.env ?? process.env);
   const logger = options.logger ?? createConsoleLogger();
   const s3 =
@@ -157,7 +172,7 @@ async function buildProcessor(options: ProcessHandlerOptions): Promise<SqsProces
     ]);
     emit = eventBridgeEmitter({ client: new EventBridgeClient({}), eventBusName: env.MAILROOM_EVENT_BUS });
   }
-  const resolved = resolveConfig(options.config ?? config);
+  resolved ??= resolveConfig(options.config ?? (await userConfig()));
   // The ports hand on where a message's raw object is; the processor knows once it exists.
   let processor: SqsProcessor | undefined;
   const cloud =
@@ -207,5 +222,39 @@ export function createProcessHandler(options: ProcessHandlerOptions = {}): Proce
   };
 }
 
-/** The Lambda entry point (`functions/process.handler`). */
-export const handler: ProcessHandler = createProcessHandler();
+/** What {@link initProcessHandler} needs beyond the handler's options. */
+export interface ProcessInitOptions extends ProcessHandlerOptions {
+  /** Reads `MAILROOM_REPLY_KEY_SECRET_ARN`. @default a new SecretsManagerClient (only when a secret is named) */
+  secrets?: SecretsClient;
+}
+
+/**
+ * The handler as a Lambda init builds it, so that a bad setting fails the init rather than every batch:
+ * the reply key secret is read into `MAILROOM_REPLY_KEY` first, then the config is loaded (it may read that
+ * variable), development and weak reply keys are refused, and the processor is built.
+ * @throws InsecureReplyKeyError, ReplyKeySecretError, ProcessEnvError or ConfigError, one line each.
+ */
+export async function initProcessHandler(options: ProcessInitOptions = {}): Promise<ProcessHandler> {
+  const env = options.env ?? process.env;
+  const { loadReplyKeySecret } = await import('../lib/aws/reply-key-secret.ts');
+  await loadReplyKeySecret(env, async () => {
+    if (options.secrets) return options.secrets;
+    const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    return new SecretsManagerClient({});
+  });
+  const resolved = resolveConfig(options.config ?? (await userConfig()));
+  assertProductionReplyKeys(resolved.replyAddress?.keys);
+  const processor = await buildProcessor(options, resolved);
+  return async (event) => {
+    const parsed = parseEvent(event);
+    return 'sqs' in parsed ? processor(parsed.sqs) : processor.ses(parsed.ses);
+  };
+}
+
+/**
+ * The Lambda entry point (`functions/process.handler`). Lambda sets `AWS_LAMBDA_FUNCTION_NAME`: there the
+ * processor is built at init (top-level await); elsewhere (tests, a custom entry) on the first event.
+ */
+export const handler: ProcessHandler = process.env.AWS_LAMBDA_FUNCTION_NAME
+  ? await initProcessHandler()
+  : createProcessHandler();
