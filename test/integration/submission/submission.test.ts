@@ -128,6 +128,56 @@ describe('submission listener', () => {
   });
 });
 
+describe('submission: parallel logins', () => {
+  it('20 parallel wrong AUTHs from one address get 5 password checks; the rest 454 without one', async () => {
+    const failed: unknown[] = [];
+    const parallel = await startTestIngress({
+      tls: cert,
+      submission: { users, loginLimiter: new LoginLimiter(5, 60_000, 10_000, 100) },
+      logger: {
+        ...logger,
+        warn: (message: string, fields?: unknown) => {
+          if (message === 'submission login failed') failed.push(fields);
+        },
+      },
+    });
+    try {
+      const clients = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const { client } = await RawSmtpClient.open(parallel.port);
+          await expectCode(client.command('STARTTLS'), 220);
+          const secure = await client.startTls();
+          await expectCode(secure.command('EHLO client.test'), 250);
+          return secure;
+        }),
+      );
+      // All 20 AUTH commands are sent before any answer can come back.
+      const auth = `AUTH PLAIN ${Buffer.from('\0scanner\0wrong').toString('base64')}`;
+      const replies = await Promise.all(clients.map((c) => c.command(auth)));
+      for (const c of clients) c.close();
+      const codes = replies.map((r) => r.text.slice(0, 9)).sort();
+      expect(codes.filter((c) => c === '535 5.7.8')).toHaveLength(5);
+      expect(codes.filter((c) => c === '454 4.7.0')).toHaveLength(15);
+      expect(failed).toHaveLength(5);
+    } finally {
+      await parallel.stop();
+    }
+  });
+
+  it('LoginLimiter.begin: checks under way count as failures; a global cap on checks at once', () => {
+    const limiter = new LoginLimiter(2, 1000, 100, 3);
+    expect(limiter.begin('a', 0)).toBeNull();
+    expect(limiter.begin('a', 0)).toBeNull();
+    expect(limiter.begin('a', 0)).toBe('address'); // two checks under way: the limit is reached
+    limiter.succeed('a');
+    expect(limiter.begin('a', 0)).toBeNull();
+    expect(limiter.begin('b', 0)).toBeNull();
+    expect(limiter.begin('c', 0)).toBe('busy'); // three checks running in all
+    limiter.fail('b', 0);
+    expect(limiter.begin('c', 0)).toBeNull();
+  });
+});
+
 describe('submission config and wiring', () => {
   it('rejects a plain password in submission.users, naming the field', () => {
     expect(() =>
