@@ -252,9 +252,15 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     const key = clientKey(session.remoteAddress);
     const username = auth.username ?? '';
     const log = { session: session.id, remoteAddress: session.remoteAddress, username, method: auth.method };
-    if (!loginLimiter.allowed(key)) {
+    const refused = loginLimiter.begin(key);
+    if (refused === 'address') {
       logger.warn('submission login refused: too many failed logins', log);
       callback(new SmtpReplyError(454, '4.7.0 Too many failed logins, try again later'));
+      return;
+    }
+    if (refused === 'busy') {
+      logger.warn('submission login refused: too many password checks at once', log);
+      callback(new SmtpReplyError(454, '4.7.0 Temporary authentication failure, try again later'));
       return;
     }
     const hash = Object.hasOwn(users, username) ? users[username] : undefined;
@@ -271,6 +277,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
         callback(new SmtpReplyError(535, '5.7.8 Authentication credentials invalid'));
       },
       (err: unknown) => {
+        loginLimiter.fail(key);
         logger.error('submission login check failed', { ...log, error: String(err) });
         callback(new SmtpReplyError(454, '4.7.0 Temporary authentication failure'));
       },
@@ -428,8 +435,9 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
 
   /**
    * Without `deps.inspect`, streams the message into `accept()`. With it, gathers up to 4 MiB first: a
-   * complete message is inspected (and may be refused, get trace headers in front, or a cleaned body);
-   * a bigger one streams on uninspected.
+   * complete message is inspected (and may be refused, get trace headers in front, or a cleaned body; a
+   * check that could not finish leaves the verdicts to processing); a bigger one streams on uninspected,
+   * with only its header block cleaned by `deps.cleanHead`.
    */
   async function inspectThenAccept(
     envelope: Envelope,
@@ -447,6 +455,12 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
         const raw = Buffer.concat(head, size);
         const result = await deps.inspect({ envelope, raw });
         if (result.reject) throw new MessageRejectedError(result.reject.code, result.reject.message);
+        if (result.deferred) {
+          logger.warn('end-of-DATA check did not finish; processing will authenticate', {
+            mailFrom: envelope.mailFrom,
+            reason: result.reason,
+          });
+        }
         const front = result.prefix ? Buffer.concat([Buffer.from(result.prefix, 'utf8'), prefix]) : prefix;
         const auth = result.auth ? { auth: result.auth } : {};
         return deps.accept({ envelope, prefix: front, body: once(result.body ?? raw), signal, ...auth });
@@ -454,7 +468,8 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
       head.push(next.value);
       size += next.value.length;
     }
-    return deps.accept({ envelope, prefix, body: resume(head, iterator), signal });
+    const start = deps.cleanHead ? [deps.cleanHead(Buffer.concat(head, size))] : head;
+    return deps.accept({ envelope, prefix, body: resume(start, iterator), signal });
   }
 
   /** Sends the DATA reply; during shutdown the session ends right after it. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from '../actions/types.ts';
-import { createDataTimeCheck } from '../auth/data-time-check.ts';
+import { createDataTimeCheck, type DataTimeCheck } from '../auth/data-time-check.ts';
+import { stripForgedAuthResults } from '../auth/forged-headers.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import type { Router } from '../routing/index.ts';
@@ -67,12 +68,13 @@ export async function startIngressListeners(options: IngressListenersOptions): P
   const smtpHost = options.smtpHost ?? config.smtp.host;
   const checkRecipient: SmtpIngressDeps['checkRecipient'] = (rcpt, input) =>
     router.checkRecipient(rcpt, input);
+  const check: DataTimeCheck | null = options.checkAtData ? createDataTimeCheck(config.auth) : null;
   const smtp: SmtpIngress = createSmtpIngress({
     options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
     tls,
     checkRecipient,
     accept,
-    ...(options.checkAtData ? { inspect: createDataTimeCheck(config.auth) } : {}),
+    ...(check ? endOfDataCheck(check, config.auth.authservId) : {}),
     logger,
   });
   const submission: SmtpIngress | null = config.submission
@@ -98,6 +100,7 @@ export async function startIngressListeners(options: IngressListenersOptions): P
     : null;
   const close = async () => {
     await Promise.all([smtp.close(), submission?.close()]);
+    await check?.close();
   };
 
   try {
@@ -107,6 +110,27 @@ export async function startIngressListeners(options: IngressListenersOptions): P
   } catch (err) {
     await smtp.close().catch(() => {});
     await submission?.close().catch(() => {});
+    await check?.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The end-of-DATA authentication as the ingress's `inspect`, run off the event loop (a worker pool). Forged
+ * `Authentication-Results` claiming our authserv-id are removed whatever happens (RFC 8601 §5): by the
+ * check, on the main thread when the check could not finish, and from the header block of messages too
+ * big to inspect.
+ */
+function endOfDataCheck(
+  check: DataTimeCheck,
+  authservId: string,
+): Pick<SmtpIngressDeps, 'inspect' | 'cleanHead'> {
+  const strip = (raw: Buffer) => stripForgedAuthResults(raw, authservId).raw;
+  return {
+    async inspect(input) {
+      const decision = await check(input);
+      return 'deferred' in decision ? { ...decision, body: strip(input.raw) } : decision;
+    },
+    cleanHead: strip,
+  };
 }

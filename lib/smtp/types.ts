@@ -37,6 +37,12 @@ export interface SmtpIngressDeps {
    * @default none
    */
   inspect?: (input: { envelope: Envelope; raw: Buffer }) => Promise<InspectResult>;
+  /**
+   * With `inspect`: cleans the first 4 MiB of a message too big to inspect (removes the forged
+   * `Authentication-Results` fields from its header block); the result is stored in its place.
+   * @default none
+   */
+  cleanHead?: (head: Buffer) => Buffer;
   /** @default no logging */
   logger?: Logger;
   /**
@@ -53,8 +59,17 @@ export interface SmtpIngressDeps {
 
 /** What {@link SmtpIngressDeps.inspect} decided. */
 export type InspectResult =
-  | { reject?: undefined; prefix?: string; body?: Buffer; auth?: AuthVerdicts }
-  | { reject: { code: number; message: string } };
+  | { reject?: undefined; deferred?: undefined; prefix?: string; body?: Buffer; auth?: AuthVerdicts }
+  | { reject: { code: number; message: string } }
+  /** The check did not finish (deadline, worker lost): store `body` (or the message) without verdicts. */
+  | {
+      reject?: undefined;
+      deferred: true;
+      reason: string;
+      body?: Buffer;
+      prefix?: undefined;
+      auth?: undefined;
+    };
 
 export interface SubmissionAuth {
   /** User name → scrypt hash (`hashPassword`). */
