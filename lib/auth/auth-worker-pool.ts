@@ -40,6 +40,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** Settles once the worker has loaded (or has stopped). */
+  ready: Promise<void>;
   jobs: Map<number, Job>;
   stopped: boolean;
   ping: { seq: number; timer: NodeJS.Timeout } | null;
@@ -47,12 +49,13 @@ interface Slot {
 
 // Evaluated as the worker's script, so the worker needs no loader to start: from the TypeScript sources
 // (tsx, vitest) it registers tsx before importing the entry; from compiled JavaScript it imports it as is.
+// Only dynamic import(): the script runs as CommonJS, or as a module under `--input-type=module`.
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
 (async () => {
+  const { workerData } = await import('node:worker_threads');
   if (workerData.tsx) (await import(workerData.tsx)).register();
   await import(workerData.entry);
-})().catch((err) => setImmediate(() => { throw err; }));
+})().catch((err) => setTimeout(() => { throw err; }));
 `;
 
 function workerEntry(): { entry: string; tsx: string | null } {
@@ -102,6 +105,15 @@ export class AuthWorkerPool {
     });
   }
 
+  /**
+   * Starts a worker ahead of the first check (loading takes a moment, and counts against that check's
+   * deadline otherwise); resolves once it is ready, or gone.
+   */
+  warm(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return (this.#slots[0] ?? this.#spawn()).ready;
+  }
+
   /** Workers running, and checks in progress. */
   stats(): { workers: number; checks: number } {
     return { workers: this.#slots.length, checks: this.#slots.reduce((n, s) => n + s.jobs.size, 0) };
@@ -127,8 +139,13 @@ export class AuthWorkerPool {
       resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
     });
     worker.unref();
-    const slot: Slot = { worker, jobs: new Map(), stopped: false, ping: null };
-    worker.on('message', (msg: FromWorker) => this.#onMessage(slot, msg));
+    let loaded = () => {};
+    const ready = new Promise<void>((resolve) => {
+      loaded = resolve;
+    });
+    const slot: Slot = { worker, ready, jobs: new Map(), stopped: false, ping: null };
+    worker.on('message', (msg: FromWorker) => (msg.type === 'ready' ? loaded() : this.#onMessage(slot, msg)));
+    worker.once('exit', loaded);
     worker.on('error', (err) => void this.#stop(slot, `authentication worker failed: ${errorText(err)}`));
     worker.on('exit', (code) => void this.#stop(slot, `authentication worker exited with code ${code}`));
     this.#slots.push(slot);

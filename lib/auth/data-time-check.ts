@@ -51,6 +51,7 @@ export function createDataTimeCheck(options: DataTimeCheckOptions): DataTimeChec
     ...(options.workers !== undefined ? { size: options.workers } : {}),
     ...(options.workerHeapMb !== undefined ? { heapMb: options.workerHeapMb } : {}),
   });
+  void pool.warm(); // the first message should not wait for a worker to load
   const check = async (input: { envelope: Envelope; raw: Buffer }): Promise<DataTimeDecision> => {
     const { envelope, raw } = input;
     const outcome = await pool.inspect(

@@ -36,7 +36,7 @@ export interface HeaderLimitProblem {
   /** What the message has (for `maxHeaderBytes`: the block's size). */
   found: number;
   max: number;
-  /** One line for verdict comments, e.g. `header block too complex: 150000 continuation lines (limit 5000)`. */
+  /** One line for verdict comments, e.g. `header block too complex: 150000 continuation lines, limit 5000`. */
   message: string;
 }
 
@@ -87,7 +87,7 @@ function problem(limit: keyof HeaderLimits, found: number, max: HeaderLimits): H
     limit,
     found,
     max: max[limit],
-    message: `header block too complex: ${found} ${WHAT[limit]} (limit ${max[limit]})`,
+    message: `header block too complex: ${found} ${WHAT[limit]}, limit ${max[limit]}`,
   };
 }
 

@@ -86,4 +86,17 @@ hi
     expect(headers).toContain('Authentication-Results: other.example; spf=none');
     expect(raw.endsWith('\r\n\r\nhi\r\n')).toBe(true);
   });
+
+  it('accepts the 150,000-line folded Subject; its verdicts say the header was too complex to check', async () => {
+    const info = await send(
+      'ada@local.test',
+      `From: ada@local.test\nSubject: x\n${' y\n'.repeat(150_000)}\nhi\n`,
+    );
+    const id = info.response.match(/queued as (\S+)/)![1]!;
+    const raw = await (await fetch(`http://127.0.0.1:${mr.httpPort}/api/messages/${id}/raw`)).text();
+    const ours = raw.slice(0, raw.indexOf('\r\nReceived: '));
+    expect(ours).toMatch(/spf=pass/); // SPF needs only the SMTP transaction
+    expect(ours).toMatch(/dkim=permerror \(header block too complex: \d+ bytes of header, limit 131072\)/);
+    expect(ours).toMatch(/dmarc=permerror/);
+  });
 });
