@@ -220,7 +220,8 @@ export class AuthWorkerPool {
   async #stop(slot: Slot, reason: string): Promise<void> {
     if (slot.stopped) return;
     slot.stopped = true;
-    this.#slots.splice(this.#slots.indexOf(slot), 1);
+    const at = this.#slots.indexOf(slot);
+    if (at >= 0) this.#slots.splice(at, 1);
     if (slot.ping) clearTimeout(slot.ping.timer);
     for (const id of [...slot.jobs.keys()]) this.#finish(slot, id, deferred(reason));
     await slot.worker.terminate();
