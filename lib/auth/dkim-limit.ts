@@ -11,7 +11,7 @@ const SKIPPED_NAME = Buffer.from('X-DKIM-Skipped', 'latin1');
  * `raw` (`X-DKIM-Skipped`, same length) and reported as `policy` verdicts. `raw` itself is never changed.
  */
 export function limitDkimSignatures(raw: Buffer, max: number): { raw: Buffer; skipped: DkimVerdict[] } {
-  const fields = [...headerFields(raw)].filter((f) => f.name === 'dkim-signature');
+  const fields = [...headerFields(raw, 'dkim-signature')];
   if (fields.length <= max) return { raw, skipped: [] };
   const copy = Buffer.from(raw);
   const skipped: DkimVerdict[] = [];

@@ -40,8 +40,7 @@ export function isSenderVerdictHeader(name: string): boolean {
 export function findForgedAuthResults(raw: Buffer, authservId: string): HeaderFieldSpan[] {
   const ours = normalizeAuthservId(authservId);
   const spans: HeaderFieldSpan[] = [];
-  for (const field of headerFields(raw)) {
-    if (field.name !== 'authentication-results') continue;
+  for (const field of headerFields(raw, 'authentication-results')) {
     const claimed = readAuthservId(raw.toString('latin1', field.valueStart, field.end));
     if (claimed !== null && claimed.toLowerCase().replace(/\.$/, '') === ours) {
       spans.push({ start: field.start, end: field.end });

@@ -84,6 +84,17 @@ describe('stripForgedAuthResults', () => {
   });
 });
 
+describe('findForgedAuthResults on a hostile header block', () => {
+  it('finds the forgery after two million short fields and folded lines, and nothing in the body', () => {
+    const head = 'a:\n'.repeat(1_000_000) + `X: y\n${' \n'.repeat(1_000_000)}`;
+    const forged = `authentication-results : ${ID}; dkim=pass\n`;
+    const raw = Buffer.from(`${head}${forged}Subject: hi\n\n${forged}`, 'latin1');
+    expect(findForgedAuthResults(raw, ID)).toEqual([
+      { start: head.length, end: head.length + forged.length },
+    ]);
+  });
+});
+
 describe('isSenderVerdictHeader', () => {
   it('names the headers whose verdicts are never read', () => {
     for (const name of [
