@@ -139,8 +139,9 @@ export class RawSmtpClient {
   static async connect(
     port: number,
     preface?: string | Buffer,
+    localAddress?: string,
   ): Promise<{ client: RawSmtpClient; greeting: Reply }> {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -152,8 +153,12 @@ export class RawSmtpClient {
   }
 
   /** Connects, says EHLO and returns the EHLO reply. */
-  static async open(port: number, helo = 'client.test'): Promise<{ client: RawSmtpClient; ehlo: Reply }> {
-    const { client } = await RawSmtpClient.connect(port);
+  static async open(
+    port: number,
+    helo = 'client.test',
+    localAddress?: string,
+  ): Promise<{ client: RawSmtpClient; ehlo: Reply }> {
+    const { client } = await RawSmtpClient.connect(port, undefined, localAddress);
     const ehlo = await client.command(`EHLO ${helo}`);
     return { client, ehlo };
   }
