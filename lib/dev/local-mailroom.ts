@@ -72,9 +72,9 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   const dataDir = resolve(options.dataDir ?? config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const rawStore = new LocalRawStore(dataDir);
-  // WAL with synchronous=NORMAL: a process crash loses nothing; after a power loss the last records are
-  // rebuilt from the raw files and their envelopes (which are fsync'd before 250) by recover().
-  const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'), { synchronous: 'normal' });
+  // WAL with synchronous=FULL: a delivery recorded as done stays done after a power loss too, which the
+  // exactly-once effects (mailbox entries, outbox, idempotency keys) rely on.
+  const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'));
   const router = routerFromConfig(config);
   // Replies from handlers (`ctx.reply`): kept in the outbox (dev) or sent through the configured relay.
   const outbound = createOutboundMail({ ...config.outbound, store });
