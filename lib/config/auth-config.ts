@@ -67,6 +67,7 @@ export const authSchema = z
     dns: staticZoneSchema.optional(),
     checkAtData: z.boolean().optional(),
     dmarcReject: z.boolean().optional(),
+    checkDeadlineMs: z.number().int().positive().optional(),
   })
   .strict()
   .refine((a) => a.resolver === undefined || a.dns === undefined, {
@@ -91,5 +92,11 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
   const resolver =
     auth.resolver ?? (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver());
   const dmarcReject = auth.dmarcReject ?? false;
-  return { authservId, resolver, dmarcReject, checkAtData: dmarcReject ? true : (auth.checkAtData ?? null) };
+  return {
+    authservId,
+    resolver,
+    dmarcReject,
+    checkAtData: dmarcReject ? true : (auth.checkAtData ?? null),
+    deadlineMs: auth.checkDeadlineMs ?? 15_000,
+  };
 }

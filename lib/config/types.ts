@@ -277,6 +277,13 @@ export interface AuthOptions {
    * @default false
    */
   dmarcReject?: boolean;
+  /**
+   * Longest the end-of-DATA check of one message may take, DNS included. It runs in a worker thread, off
+   * the SMTP event loop; past this deadline the message is stored without verdicts (no `451`: the sender
+   * did nothing wrong, and a retry would meet the same slow DNS) and processing authenticates it.
+   * @default 15_000
+   */
+  checkDeadlineMs?: number;
 }
 
 /** {@link AuthOptions} with the defaults filled in. */
@@ -287,6 +294,8 @@ export interface ResolvedAuthOptions {
   /** null: not set, the runner decides (see {@link AuthOptions.checkAtData}). */
   checkAtData: boolean | null;
   dmarcReject: boolean;
+  /** See {@link AuthOptions.checkDeadlineMs}. */
+  deadlineMs: number;
 }
 
 /** What users write in `mailroom.config.ts`. */
