@@ -1,15 +1,24 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
   resolve: {
     // The processor Lambda imports the user's config as `mailroom-config` (the CDK bundles the real file).
-    alias: { 'mailroom-config': fileURLToPath(new URL('./examples/mailroom.config.ts', import.meta.url)) },
+    // `mailroom` and its subpaths (what users and examples/ import) are the sources here, not dist/.
+    alias: [
+      { find: 'mailroom-config', replacement: source('./examples/mailroom.config.ts') },
+      { find: /^mailroom$/, replacement: source('./lib/index.ts') },
+      { find: /^mailroom\/testing$/, replacement: source('./lib/testing/index.ts') },
+      { find: /^mailroom\/aws$/, replacement: source('./lib/aws/index.ts') },
+      { find: /^mailroom\/cdk$/, replacement: source('./cdk/index.ts') },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // `npm run test:hostile` (vitest.hostile.config.ts) runs these alone, one file at a time.
-    exclude: ['test/hostile/**', '**/node_modules/**'],
+    // `npm run test:hostile` and `npm run test:consumer` run these alone (their own configs).
+    exclude: ['test/hostile/**', 'test/consumer/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
