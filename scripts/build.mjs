@@ -35,4 +35,4 @@ rmSync(join(dist, 'examples'), { recursive: true, force: true });
 for (const [from, to] of ASSETS) {
   if (existsSync(join(root, from))) cpSync(join(root, from), join(root, to), { recursive: true });
 }
-console.log('build: dist/ written');
+console.error('build: dist/ written');
