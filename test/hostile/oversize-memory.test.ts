@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCode, RawSmtpClient } from './helpers.ts';
+import { expectCode, RawSmtpClient } from '../integration/smtp/helpers.ts';
 
 /*
  * Method: the ingress runs in a child process (`fixtures/ingress-server.ts`) with a 1 MiB limit and a real
@@ -41,7 +41,7 @@ function request<T>(msg: string, type: string): Promise<T> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mailroom-oversize-'));
-  child = fork(join(import.meta.dirname, 'fixtures/ingress-server.ts'), [dir, String(LIMIT)], {
+  child = fork(join(import.meta.dirname, '../integration/smtp/fixtures/ingress-server.ts'), [dir, String(LIMIT)], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -100,15 +100,16 @@ describe('SMTP ingress: oversized message', () => {
 
     const small = await measure(client, 64 * MiB);
     const big = await measure(client, 256 * MiB);
-    // The peaks are socket-read Buffers that V8 has not collected yet (it does so once some tens of MiB of
-    // external memory are pending), the same for 16, 64 or 256 MiB: bounded, not proportional.
+    // The peaks are socket-read Buffers that V8 has not collected yet (it collects once its external-memory
+    // soft limit, 64 MiB, is reached), the same for 16, 64 or 256 MiB: bounded, not proportional. Measured
+    // here alone (the hostile suite runs one file at a time): 40–52 MiB for both sizes.
     for (const growth of [small, big]) {
-      expect(growth.arrayBuffers).toBeLessThan(48 * MiB);
-      expect(growth.rss).toBeLessThan(64 * MiB);
+      expect(growth.arrayBuffers).toBeLessThan(80 * MiB);
+      expect(growth.rss).toBeLessThan(80 * MiB);
       expect(growth.heapUsed).toBeLessThan(8 * MiB);
     }
-    expect(big.arrayBuffers - small.arrayBuffers).toBeLessThan(16 * MiB);
-    expect(big.rss - small.rss).toBeLessThan(16 * MiB);
+    expect(big.arrayBuffers - small.arrayBuffers).toBeLessThan(32 * MiB);
+    expect(big.rss - small.rss).toBeLessThan(32 * MiB);
 
     // Nothing kept; the session goes on.
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
