@@ -1,4 +1,11 @@
 // mailroom/cdk: the constructs that run Mailroom on AWS.
+export { eventBusArn, grantConfigTargets, lambdaTargetArn } from './config-grants.ts';
+export {
+  type ConfigSummary,
+  ConfigSummaryError,
+  readConfigSummary,
+  summarizeConfig,
+} from './config-summary.ts';
 export {
   type MailroomAlarms,
   MailroomPipeline,
@@ -15,4 +22,12 @@ export {
 export { SesIngress, type SesIngressProps } from './ses-ingress.ts';
 export { sesRecipientsFor } from './ses-recipients.ts';
 export { SES_RECEIVING_REGIONS, sesInboundSmtpHost } from './ses-regions.ts';
+export {
+  bundleConfig,
+  ConfigBundleError,
+  IMAGE_CONFIG_PATH,
+  imageDockerfile,
+  writeImageContext,
+} from './smtp-image.ts';
 export { SMTP_CONTAINER_PORT, SmtpIngress, type SmtpIngressProps } from './smtp-ingress.ts';
+export { findLockFile, LOCK_FILES } from './user-project.ts';

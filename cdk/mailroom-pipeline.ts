@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -25,18 +24,18 @@ import {
   TABLE_SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../lib/aws/dynamo-table-schema.ts';
+import { grantConfigTargets } from './config-grants.ts';
+import { type ConfigSummary, readConfigSummary } from './config-summary.ts';
 import { acknowledge, wildcardAction, wildcardResource } from './nag.ts';
+import { PROCESSOR_ENTRY } from './package-files.ts';
 import { processorBundling } from './processor-bundling.ts';
-import { PROJECT_ROOT } from './project-root.ts';
 import { PropsProblems } from './props-error.ts';
+import { commonFolder, isFile, resolveUserProject } from './user-project.ts';
 
 /** Key prefix of the raw messages the self-hosted SMTP ingress writes (`smtp/<id>.eml`). */
 export const SMTP_RAW_PREFIX = 'smtp/';
 /** Key prefix of the raw messages the SES receipt rule writes (`ses/<sesMessageId>`). */
 export const SES_RAW_PREFIX = 'ses/';
-
-/** Where the processor's Lambda entry point lives, relative to the project root. */
-const PROCESSOR_ENTRY = 'functions/process.ts';
 
 export interface MailroomPipelineProps {
   /**
@@ -73,16 +72,24 @@ export interface MailroomPipelineProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * The user's Mailroom config, bundled into the processor (esbuild alias `mailroom-config`). Relative
-   * paths are resolved from the current directory.
-   * @default `<projectRoot>/examples/mailroom.config.ts`
+   * Your Mailroom config (`mailroom.config.ts`), bundled into the processor with the handlers it imports
+   * (esbuild, from your project and its node_modules, like `NodejsFunction`). It is also loaded at synth:
+   * its `lambda()` and `eventBridge()` targets become the processor's grants, and an `SmtpIngress` runs
+   * the same config. Relative paths are resolved from the current directory (where `cdk synth` runs).
+   * @default `mailroom.config.ts` in the current directory
    */
   readonly configFile?: string;
   /**
-   * The folder holding `functions/process.ts`, `package.json` and the lock file.
-   * @default the Mailroom package root
+   * Your project's root folder: where the processor is bundled from (`NodejsFunction`'s `projectRoot`).
+   * @default the folder of the lock file
    */
   readonly projectRoot?: string;
+  /**
+   * Your project's lock file (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock(b)).
+   * @default the nearest lock file in the folder of `projectRoot` (when given) or of `configFile`, or a
+   * folder above it
+   */
+  readonly depsLockFilePath?: string;
   /**
    * The processor's timeout (1 second to 15 minutes).
    * @default Duration.minutes(1)
@@ -186,12 +193,16 @@ export class MailroomPipeline extends Construct {
   readonly queue: sqs.Queue;
   /** Messages the processor failed on `maxReceiveCount` times; kept 14 days for inspection and redrive. */
   readonly deadLetterQueue: sqs.Queue;
-  /** The processor Lambda (`functions/process.ts`). */
+  /** The processor Lambda (Mailroom's `functions/process`, with your config and handlers bundled in). */
   readonly processor: nodejs.NodejsFunction;
-  /** The Mailroom config bundled into the processor (absolute path); the SMTP ingress runs the same one. */
+  /** Your Mailroom config bundled into the processor (absolute path); the SMTP ingress runs the same one. */
   readonly configFile: string;
-  /** The Mailroom package root the processor and the ingress image are built from. */
+  /** Your project's root folder (absolute), where the processor is bundled from. */
   readonly projectRoot: string;
+  /** Your project's lock file (absolute). */
+  readonly depsLockFilePath: string;
+  /** What the config says that the infrastructure depends on (domains, targets), read at synth. */
+  readonly configSummary: ConfigSummary;
   /** Records, mailboxes, deliveries and outbox entries. */
   readonly table: dynamodb.Table;
   /** The bus the processor publishes to, when one was asked for. */
@@ -207,16 +218,19 @@ export class MailroomPipeline extends Construct {
     // the app's feature flags say (the bucket enforces object ownership, which rules ACLs out).
     this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
-    const projectRoot = resolve(props.projectRoot ?? PROJECT_ROOT);
-    const configFile = resolve(props.configFile ?? join(projectRoot, 'examples', 'mailroom.config.ts'));
-    this.projectRoot = projectRoot;
-    this.configFile = configFile;
+    const problems = new PropsProblems('MailroomPipeline');
+    const project = resolveUserProject(props, problems);
+    const summary = configSummaryOf(project.configFile, problems);
     const retentionDays = props.retentionDays ?? 30;
     const processorTimeout = props.processorTimeout ?? Duration.minutes(1);
     const visibilityTimeout =
       props.queueVisibilityTimeout ?? Duration.seconds(processorTimeout.toSeconds() * 6);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    validate(props, { projectRoot, configFile, retentionDays, processorTimeout, visibilityTimeout });
+    validate(props, { retentionDays, processorTimeout, visibilityTimeout }, problems);
+    this.configFile = project.configFile;
+    this.projectRoot = project.projectRoot;
+    this.depsLockFilePath = project.depsLockFilePath!;
+    this.configSummary = summary!;
 
     const stack = Stack.of(this);
     this.encryptionKey = props.encryptionKey;
@@ -333,10 +347,12 @@ export class MailroomPipeline extends Construct {
     if (this.replyKeySecret) environment.MAILROOM_REPLY_KEY_SECRET_ARN = this.replyKeySecret.secretArn;
 
     this.processor = new nodejs.NodejsFunction(this, 'Processor', {
-      entry: join(projectRoot, PROCESSOR_ENTRY),
+      entry: PROCESSOR_ENTRY,
       handler: 'handler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      // Your project, or (Mailroom's sources bundled for a project outside this repository, as tests do)
+      // the folder holding both: NodejsFunction wants the entry under its projectRoot.
+      projectRoot: commonFolder(this.projectRoot, dirname(PROCESSOR_ENTRY)),
+      depsLockFilePath: this.depsLockFilePath,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: processorTimeout,
@@ -346,7 +362,7 @@ export class MailroomPipeline extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
       description: 'Mailroom: parse, authenticate, route and deliver stored mail',
-      bundling: processorBundling({ configFile, projectRoot }),
+      bundling: processorBundling({ configFile: this.configFile }),
     });
     this.processor.addEventSource(
       new SqsEventSource(this.queue, {
@@ -359,6 +375,8 @@ export class MailroomPipeline extends Construct {
     this.grantReadMail(this.processor);
     this.table.grantReadWriteData(this.processor);
     this.eventBus?.grantPutEventsTo(this.processor);
+    // The config's lambda() functions and eventBridge() buses, each by its own ARN.
+    grantConfigTargets(this.processor, this.configSummary, this);
     this.replyKeySecret?.grantRead(this.processor);
     const sendAs = [
       ...(props.forwardFrom ? [props.forwardFrom, domainOf(props.forwardFrom)] : []),
@@ -524,15 +542,23 @@ export class MailroomPipeline extends Construct {
 }
 
 interface Resolved {
-  readonly projectRoot: string;
-  readonly configFile: string;
   readonly retentionDays: number;
   readonly processorTimeout: Duration;
   readonly visibilityTimeout: Duration;
 }
 
-function validate(props: MailroomPipelineProps, r: Resolved): void {
-  const problems = new PropsProblems('MailroomPipeline');
+/** The config's summary, or undefined with the loader's message recorded as a problem. */
+function configSummaryOf(configFile: string, problems: PropsProblems): ConfigSummary | undefined {
+  if (!isFile(configFile)) return undefined;
+  try {
+    return readConfigSummary(configFile);
+  } catch (error) {
+    problems.add(`configFile ${configFile} does not load: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function validate(props: MailroomPipelineProps, r: Resolved, problems: PropsProblems): void {
   const isInt = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
 
   problems.check(
@@ -577,11 +603,10 @@ function validate(props: MailroomPipelineProps, r: Resolved): void {
   if (props.queueAgeAlarmThreshold) {
     problems.check(props.queueAgeAlarmThreshold.toSeconds() > 0, 'queueAgeAlarmThreshold must be positive');
   }
-  problems.check(isFile(r.configFile), `configFile ${r.configFile} does not exist`);
-  const entry = join(r.projectRoot, PROCESSOR_ENTRY);
-  problems.check(isFile(entry), `the processor entry ${entry} does not exist (is projectRoot right?)`);
-  const lockFile = join(r.projectRoot, 'package-lock.json');
-  problems.check(isFile(lockFile), `${lockFile} does not exist (the processor is bundled against it)`);
+  problems.check(
+    isFile(PROCESSOR_ENTRY),
+    `Mailroom's processor entry ${PROCESSOR_ENTRY} is missing (an installed package ships it in dist/)`,
+  );
   if (props.bucket) {
     for (const name of ['versioned', 'serverAccessLogsBucket'] as const) {
       problems.check(
@@ -607,10 +632,6 @@ function validate(props: MailroomPipelineProps, r: Resolved): void {
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
-}
-
-function isFile(path: string): boolean {
-  return isAbsolute(path) && existsSync(path) && statSync(path).isFile();
 }
 
 /** cdk-nag reasons for the stack-wide Lambda CDK adds to configure S3 event notifications. */

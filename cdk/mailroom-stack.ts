@@ -1,11 +1,14 @@
+import { resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { type ConfigSummary, readConfigSummary } from './config-summary.ts';
 import { MailroomPipeline, type MailroomPipelineProps } from './mailroom-pipeline.ts';
 import { MailroomPropsError } from './props-error.ts';
 import { SesIngress } from './ses-ingress.ts';
 import { SmtpIngress } from './smtp-ingress.ts';
+import { isFile } from './user-project.ts';
 
 /** Which ingress feeds the pipeline. */
 export type IngressKind = 'ses' | 'smtp';
@@ -13,11 +16,21 @@ export type IngressKind = 'ses' | 'smtp';
 export interface MailroomStackProps extends StackProps {
   /** `ses` (Amazon SES receipt rule) or `smtp` (Mailroom's SMTP server on Fargate behind an NLB). */
   readonly ingress: IngressKind;
-  /** The domains Mailroom receives mail for. */
-  readonly domains: readonly string[];
+  /**
+   * Your Mailroom config (`pipeline.configFile`, which this overrides): bundled into the processor and
+   * the SMTP image, and read at synth for the defaults below and the processor's grants.
+   * @default `pipeline.configFile`, else `mailroom.config.ts` in the current directory
+   */
+  readonly configFile?: string;
+  /**
+   * The domains Mailroom receives mail for (SES identities, reply identities).
+   * @default the config's `domains`
+   */
+  readonly domains?: readonly string[];
   /**
    * Exact recipient addresses for the SES receipt rule.
-   * @default every address of `domains`
+   * @default the config's exact route addresses within `domains` when every route matches exact addresses
+   * (`sesRecipientsFor`), else every address of `domains`
    */
   readonly recipients?: readonly string[];
   /**
@@ -34,7 +47,8 @@ export interface MailroomStackProps extends StackProps {
    * The Secrets Manager secret with the reply signing key, for the processor and the SMTP tasks
    * (`MAILROOM_REPLY_KEY`): `true` creates one with a generated key, a complete ARN takes an existing one
    * (its string is the key). Overrides `pipeline.replyKeySecret`.
-   * @default `pipeline.replyKeySecret` (none)
+   * @default `pipeline.replyKeySecret`, else a new secret when the config signs reply addresses
+   * (`replyAddress`), else none
    */
   readonly replyKeySecret?: true | string;
   /**
@@ -57,24 +71,33 @@ export class MailroomStack extends Stack {
         `ingress must be "ses" or "smtp", got ${JSON.stringify(props.ingress)}`,
       ]);
     }
+    const configFile = props.configFile ?? props.pipeline?.configFile;
+    // Read here for the defaults; when it cannot be read, the pipeline reports why with its other props.
+    const config = summaryOrUndefined(resolve(configFile ?? 'mailroom.config.ts'));
+    const domains = props.domains ?? config?.domains ?? [];
+    const recipients =
+      props.recipients ?? config?.sesRecipients.filter((r) => domains.includes(r.split('@').pop()!));
     const hostedZone = props.hostedZone
       ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', props.hostedZone)
       : undefined;
     // Replies (ctx.reply) go out through SES from the domains we receive for, unless told otherwise.
+    const replyKeyOption =
+      props.replyKeySecret ?? props.pipeline?.replyKeySecret ?? (config?.replyAddress ? true : undefined);
     const replyKeySecret =
-      typeof props.replyKeySecret === 'string'
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ReplyKeySecret', props.replyKeySecret)
-        : props.replyKeySecret;
+      typeof replyKeyOption === 'string'
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ReplyKeySecret', replyKeyOption)
+        : replyKeyOption;
     this.pipeline = new MailroomPipeline(this, 'Pipeline', {
-      replyIdentities: props.domains,
+      replyIdentities: domains,
       ...props.pipeline,
+      ...(configFile === undefined ? {} : { configFile }),
       ...(replyKeySecret ? { replyKeySecret } : {}),
     });
     if (props.ingress === 'ses') {
       this.sesIngress = new SesIngress(this, 'SesIngress', {
         pipeline: this.pipeline,
-        domains: props.domains,
-        recipients: props.recipients,
+        domains,
+        recipients: recipients?.length ? recipients : undefined,
         hostedZone,
       });
     } else {
@@ -100,5 +123,14 @@ export class MailroomStack extends Stack {
         value: this.pipeline.replyKeySecret.secretArn,
       });
     }
+  }
+}
+
+function summaryOrUndefined(configFile: string): ConfigSummary | undefined {
+  if (!isFile(configFile)) return undefined;
+  try {
+    return readConfigSummary(configFile);
+  } catch {
+    return undefined;
   }
 }

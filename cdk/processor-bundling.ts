@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { PROJECT_ROOT } from './project-root.ts';
+import { CDK_DIR, MAILROOM_ENTRIES } from './package-files.ts';
 
 /**
  * Packages the processor's bundle leaves out (kept in step with `processor-side-packages.mjs`, which builds
@@ -31,8 +31,9 @@ const REQUIRE_BANNER =
  * ≈0.2 MB and the linkifier mailparser builds at load. test/cdk/processor-bundling.test.ts checks that a
  * bundle with the stubs parses exactly as the unbundled parser does.
  */
-export function processorStubs(projectRoot: string = PROJECT_ROOT): Record<string, string> {
-  const stubs = join(projectRoot, 'cdk', 'processor-stubs');
+export function processorStubs(): Record<string, string> {
+  // Beside this module: cdk/ here, dist/cdk/ in an installed package (the build copies them).
+  const stubs = join(CDK_DIR, 'processor-stubs');
   return {
     'linkify-it': join(stubs, 'linkify-it.mjs'),
     'html-to-text': join(stubs, 'html-to-text.mjs'),
@@ -42,20 +43,18 @@ export function processorStubs(projectRoot: string = PROJECT_ROOT): Record<strin
 export interface ProcessorBundlingOptions {
   /** The user's Mailroom config module, bundled in place of `mailroom-config`. */
   readonly configFile: string;
-  /** @default the Mailroom package root */
-  readonly projectRoot?: string;
 }
 
 /**
  * How the processor is bundled, offline and without Docker (local esbuild): one minified ESM file with the
- * user's config and handlers (`mailroom-config` aliased to `configFile`), the AWS SDK included (versions
- * pinned by our lock file, not whatever the runtime ships), ESM entry points of packages preferred so that
+ * user's config and handlers (`mailroom-config` aliased to `configFile`; the config's `mailroom` imports
+ * aliased to the running Mailroom's own modules, so config and processor share one copy), the AWS SDK
+ * included (the versions installed beside Mailroom, not whatever the runtime ships), ESM entry points of packages preferred so that
  * unused code is dropped, and the side packages built next to it (`node_modules/`). No source map: with
  * `--enable-source-maps` Node reads the map (≈8 MB) at cold start.
  */
 export function processorBundling(options: ProcessorBundlingOptions): BundlingOptions {
-  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
-  const sidePackages = join(projectRoot, 'cdk', 'processor-side-packages.mjs');
+  const sidePackages = join(CDK_DIR, 'processor-side-packages.mjs');
   return {
     format: OutputFormat.ESM,
     target: 'node22',
@@ -67,7 +66,10 @@ export function processorBundling(options: ProcessorBundlingOptions): BundlingOp
     esbuildArgs: {
       '--alias:mailroom-config': options.configFile,
       ...Object.fromEntries(
-        Object.entries(processorStubs(projectRoot)).map(([name, file]) => [`--alias:${name}`, file]),
+        Object.entries(MAILROOM_ENTRIES).map(([name, file]) => [`--alias:${name}`, file]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(processorStubs()).map(([name, file]) => [`--alias:${name}`, file]),
       ),
     },
     forceDockerBundling: false,

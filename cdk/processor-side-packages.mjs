@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the packages the processor Lambda's bundle leaves out, into `<outDir>/node_modules`, offline (esbuild
-// and copies from this project's node_modules; no npm install). Run by the processor's NodejsFunction after
+// and copies from the installed node_modules; no npm install). Run by the processor's NodejsFunction after
 // bundling (see processor-bundling.ts) and by bench/bundle.ts.
 //
 // - Loaded on first use only (so they cost nothing at cold start): mailauth (only for mail that arrives
@@ -18,8 +18,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(projectRoot, 'package.json'));
+// Packages are found from this file, as Node would from Mailroom's own code: this repository's
+// node_modules, or (installed, as dist/cdk/processor-side-packages.mjs) the user's.
+const require = createRequire(import.meta.url);
 
 /** Packages built into one file each: [specifier, package name, file inside the package]. */
 export const LAZY_PACKAGES = [

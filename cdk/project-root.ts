@@ -1,5 +1,5 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The Mailroom package root (the folder holding package.json, functions/, Dockerfile). */
-export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The Mailroom package root (this repository, or `node_modules/mailroom` when installed). Kept for the
+ * benchmarks and tests that name it; constructs use `package-files.ts`.
+ */
+export { PACKAGE_ROOT as PROJECT_ROOT } from '../lib/package-root.ts';

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
-import { PROJECT_ROOT } from './project-root.ts';
+import { CDK_DIR } from './package-files.ts';
 
 export interface ReceiptRuleSetActivationProps {
   /** The rule set to make the account's active one in the stack's region. */
@@ -45,7 +45,7 @@ export class ReceiptRuleSetActivation extends Construct {
       }),
     );
     const handler = new lambda.Function(this, 'Handler', {
-      code: lambda.Code.fromAsset(join(PROJECT_ROOT, 'cdk', 'handlers', 'activate-receipt-rule-set')),
+      code: lambda.Code.fromAsset(join(CDK_DIR, 'handlers', 'activate-receipt-rule-set')),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,

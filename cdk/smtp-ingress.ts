@@ -1,5 +1,5 @@
-import { isAbsolute, relative, sep } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Stage, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,27 +10,11 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type MailroomPipeline, SMTP_RAW_PREFIX } from './mailroom-pipeline.ts';
 import { acknowledge, wildcardResource } from './nag.ts';
-import { PROJECT_ROOT } from './project-root.ts';
 import { PropsProblems } from './props-error.ts';
+import { ConfigBundleError, IMAGE_CONFIG_PATH, writeImageContext } from './smtp-image.ts';
 
 /** The port the container's SMTP server listens on (Dockerfile); the load balancer listens on 25. */
 export const SMTP_CONTAINER_PORT = 2525;
-
-/**
- * What the image build sends to Docker: only what the Dockerfile copies (an allow-list, so node_modules,
- * .git, cdk.out, .mailroom, test data and benchmarks never reach the build context or the asset hash).
- */
-const IMAGE_CONTEXT_EXCLUDE = [
-  '*',
-  '!Dockerfile',
-  '!package.json',
-  '!package-lock.json',
-  '!bin',
-  '!lib',
-  '!examples',
-  '**/node_modules',
-  '**/.mailroom',
-];
 
 export interface SmtpIngressProps {
   /** The pipeline whose bucket receives the mail (`smtp/<id>.eml`). */
@@ -59,8 +43,11 @@ export interface SmtpIngressProps {
    */
   readonly tlsSecret?: secretsmanager.ISecret;
   /**
-   * The container image running `mailroom smtp`.
-   * @default built from the project's Dockerfile (linux/arm64)
+   * The container image running `mailroom smtp`; it must hold the pipeline's config (set
+   * `MAILROOM_CONFIG` in the image).
+   * @default built (linux/arm64) from a Docker context this construct generates in the cloud assembly: the
+   * compiled `mailroom smtp` of the Mailroom package your app runs, and the pipeline's config bundled
+   * into one JavaScript file (`/app/mailroom.config.mjs`)
    */
   readonly image?: ecs.ContainerImage;
   /**
@@ -136,9 +123,14 @@ export class SmtpIngress extends Construct {
   /** The pipeline the tasks write into. */
   readonly pipeline: MailroomPipeline;
 
+  /** The generated Docker build context of the image, when this construct builds it. */
+  readonly imageContext?: string;
+
   constructor(scope: Construct, id: string, props: SmtpIngressProps) {
     super(scope, id);
-    validate(props);
+    const problems = validate(props);
+    if (!props.image) this.imageContext = this.writeImageContext(props.pipeline, problems);
+    problems.throwIfAny();
     const { pipeline } = props;
     this.pipeline = pipeline;
     const stack = Stack.of(this);
@@ -202,11 +194,7 @@ export class SmtpIngress extends Construct {
     }
     this.taskDefinition.addContainer('smtp', {
       image:
-        props.image ??
-        ecs.ContainerImage.fromAsset(PROJECT_ROOT, {
-          platform: Platform.LINUX_ARM64,
-          exclude: IMAGE_CONTEXT_EXCLUDE,
-        }),
+        props.image ?? ecs.ContainerImage.fromAsset(this.imageContext!, { platform: Platform.LINUX_ARM64 }),
       // The image's CMD runs `mailroom smtp`; configuration is the environment.
       environment: {
         ...props.environment,
@@ -214,7 +202,7 @@ export class SmtpIngress extends Construct {
         MAILROOM_RAW_PREFIX: SMTP_RAW_PREFIX,
         MAILROOM_PROXY_TRUSTED: this.vpc.vpcCidrBlock,
         MAILROOM_SMTP_PORT: String(SMTP_CONTAINER_PORT),
-        ...(props.image ? {} : { MAILROOM_CONFIG: configPathInImage(pipeline)! }),
+        ...(props.image ? {} : { MAILROOM_CONFIG: IMAGE_CONFIG_PATH }),
         AWS_REGION: stack.region,
       },
       secrets,
@@ -297,6 +285,24 @@ export class SmtpIngress extends Construct {
     this.acknowledgeNagFindings();
   }
 
+  /**
+   * Writes the image's Docker context into the cloud assembly (beside the assets, rewritten on every
+   * synth); the asset staging copies it to `asset.<hash>`. A config that does not bundle is a problem.
+   */
+  private writeImageContext(pipeline: MailroomPipeline, problems: PropsProblems): string | undefined {
+    const dir = join(Stage.of(this)?.outdir ?? '.', `.mailroom-smtp-image-${this.node.addr}`);
+    try {
+      writeImageContext(dir, pipeline.configFile);
+      return dir;
+    } catch (error) {
+      if (!(error instanceof ConfigBundleError)) throw error;
+      for (const problem of error.problems) {
+        problems.add(`the pipeline's configFile does not bundle for the image: ${problem}`);
+      }
+      return undefined;
+    }
+  }
+
   private acknowledgeNagFindings(): void {
     acknowledge(this.loadBalancer, {
       id: 'AwsSolutions-ELB2',
@@ -332,31 +338,9 @@ export class SmtpIngress extends Construct {
   }
 }
 
-/** Folders of the project the image holds (see IMAGE_CONTEXT_EXCLUDE and the Dockerfile). */
-const IMAGE_FOLDERS = ['bin', 'lib', 'examples'];
-
-/**
- * Where the pipeline's config file sits inside the image (`/app/…`), so that the ingress refuses at RCPT
- * exactly what the processor would not route; null when the image does not hold it.
- */
-export function configPathInImage(
-  pipeline: Pick<MailroomPipeline, 'configFile' | 'projectRoot'>,
-): string | null {
-  const rel = relative(pipeline.projectRoot, pipeline.configFile);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return null;
-  const top = rel.split(sep)[0] ?? '';
-  return IMAGE_FOLDERS.includes(top) ? `/app/${rel.split(sep).join('/')}` : null;
-}
-
-function validate(props: SmtpIngressProps): void {
+/** Every problem of `props` (thrown by the caller together with the image's). */
+function validate(props: SmtpIngressProps): PropsProblems {
   const problems = new PropsProblems('SmtpIngress');
-  if (!props.image) {
-    problems.check(
-      configPathInImage(props.pipeline) !== null,
-      `the pipeline's configFile (${props.pipeline.configFile}) must be under ${IMAGE_FOLDERS.map((f) => `${f}/`).join(', ')} of the project, ` +
-        'which the ingress image holds, so that the ingress and the processor run the same routes (or give `image`)',
-    );
-  }
   problems.check(
     !Object.keys(props.environment ?? {}).includes('MAILROOM_CONFIG'),
     'environment must not set MAILROOM_CONFIG: SmtpIngress runs the config the pipeline bundles',
@@ -406,5 +390,5 @@ function validate(props: SmtpIngressProps): void {
       `cpu ${props.cpu} is not a Fargate size`,
     );
   }
-  problems.throwIfAny();
+  return problems;
 }

@@ -6,11 +6,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { MailroomPipeline, MailroomPropsError } from '../../cdk/index.ts';
-import { onlyResource, testStack, thrown } from './support.ts';
+import { EXAMPLE_CONFIG, onlyResource, testStack, thrown } from './support.ts';
 
 function pipeline(props: ConstructorParameters<typeof MailroomPipeline>[2] = {}) {
   const stack = testStack();
-  const construct = new MailroomPipeline(stack, 'Pipeline', props);
+  const construct = new MailroomPipeline(stack, 'Pipeline', { configFile: EXAMPLE_CONFIG, ...props });
   return { stack, construct, template: () => Template.fromStack(stack) };
 }
 
@@ -55,7 +55,12 @@ describe('MailroomPipeline', () => {
   it('uses a KMS key when given one, and applies retentionDays and versioning', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new MailroomPipeline(stack, 'Pipeline', { encryptionKey: key, retentionDays: 7, versioned: true });
+    new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+      encryptionKey: key,
+      retentionDays: 7,
+      versioned: true,
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
@@ -211,6 +216,7 @@ describe('MailroomPipeline', () => {
     const stack = testStack();
     const topic = new sns.Topic(stack, 'Alarms');
     new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
       alarmTopic: topic,
       queueAgeAlarmThreshold: Duration.minutes(10),
     });
@@ -265,7 +271,10 @@ describe('MailroomPipeline', () => {
   it('grantWriteRaw adds the KMS key when the bucket uses one', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    const construct = new MailroomPipeline(stack, 'Pipeline', { encryptionKey: key });
+    const construct = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+      encryptionKey: key,
+    });
     const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
     construct.grantWriteRaw(writer, 'smtp/');
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -295,7 +304,8 @@ describe('MailroomPipeline', () => {
     expect(error).toBeInstanceOf(MailroomPropsError);
     const e = error as MailroomPropsError;
     expect(e.name).toBe('MailroomPropsError');
-    expect(e.problems).toHaveLength(6);
+    // The missing config also leaves no lock file to find from its folder.
+    expect(e.problems).toHaveLength(7);
     for (const part of [
       'retentionDays must be a positive integer, got 0',
       'batchSize must be an integer from 1 to 10000, got 20000',
@@ -303,6 +313,7 @@ describe('MailroomPipeline', () => {
       'maxReceiveCount must be an integer from 1 to 1000, got 0',
       'queueVisibilityTimeout must be at least 6 × processorTimeout (720 s), got 300 s',
       'configFile /nonexistent/mailroom.config.ts does not exist',
+      'no lock file (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lockb, bun.lock) in /nonexistent',
     ]) {
       expect(e.message).toContain(part);
     }
@@ -310,9 +321,16 @@ describe('MailroomPipeline', () => {
 
   it('refuses bucket settings for a bucket it does not create', () => {
     const stack = testStack();
-    const other = new MailroomPipeline(stack, 'Other');
+    const other = new MailroomPipeline(stack, 'Other', {
+      configFile: EXAMPLE_CONFIG,
+    });
     const error = thrown(
-      () => new MailroomPipeline(stack, 'Pipeline', { bucket: other.bucket, versioned: true }),
+      () =>
+        new MailroomPipeline(stack, 'Pipeline', {
+          configFile: EXAMPLE_CONFIG,
+          bucket: other.bucket,
+          versioned: true,
+        }),
     );
     expect((error as MailroomPropsError).problems).toEqual([
       'versioned only applies to a bucket this construct creates; configure it on the bucket you passed',

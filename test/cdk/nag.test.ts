@@ -13,7 +13,7 @@ import {
   SesIngress,
   SmtpIngress,
 } from '../../cdk/index.ts';
-import { testStack } from './support.ts';
+import { EXAMPLE_CONFIG, testStack } from './support.ts';
 
 /** cdk-nag's AWS Solutions findings that are not acknowledged, as "rule at path" lines. */
 function findings(scope: IConstruct): string[] {
@@ -80,6 +80,7 @@ describe('cdk-nag AwsSolutions checks', () => {
   it('find nothing unacknowledged with a KMS-encrypted bucket feeding both ingresses', () => {
     const stack = testStack();
     const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
       encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
     });
     new SesIngress(stack, 'Ses', { pipeline, domains: ['example.com'] });

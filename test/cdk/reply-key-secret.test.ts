@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { MailroomPipeline, MailroomPropsError, MailroomStack, SmtpIngress } from '../../cdk/index.ts';
-import { onlyResource, testStack, thrown } from './support.ts';
+import { EXAMPLE_CONFIG, onlyResource, testStack, thrown } from './support.ts';
 
 const EXISTING = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:mailroom-reply-key-AbCdEf';
 const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/mailroom:test');
@@ -27,7 +27,10 @@ function statements(t: Template, role: RegExp): Array<{ Action: unknown; Resourc
 describe('reply key secret', () => {
   it('replyKeySecret: true creates a generated, retained secret the processor reads at init', () => {
     const stack = testStack();
-    const pipeline = new MailroomPipeline(stack, 'Pipeline', { replyKeySecret: true });
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+      replyKeySecret: true,
+    });
     const t = Template.fromStack(stack);
     t.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
@@ -54,7 +57,7 @@ describe('reply key secret', () => {
   it('takes an existing secret without creating one', () => {
     const stack = testStack();
     const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', EXISTING);
-    new MailroomPipeline(stack, 'Pipeline', { replyKeySecret: secret });
+    new MailroomPipeline(stack, 'Pipeline', { configFile: EXAMPLE_CONFIG, replyKeySecret: secret });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
     t.hasResourceProperties('AWS::Lambda::Function', {
@@ -65,7 +68,7 @@ describe('reply key secret', () => {
 
   it('without replyKeySecret there is no secret and no variable', () => {
     const stack = testStack();
-    new MailroomPipeline(stack, 'Pipeline');
+    new MailroomPipeline(stack, 'Pipeline', { configFile: EXAMPLE_CONFIG });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
     expect(JSON.stringify(t.toJSON())).not.toContain('MAILROOM_REPLY_KEY');
@@ -73,7 +76,10 @@ describe('reply key secret', () => {
 
   it("SmtpIngress injects the pipeline's key as MAILROOM_REPLY_KEY through the execution role", () => {
     const stack = testStack();
-    const pipeline = new MailroomPipeline(stack, 'Pipeline', { replyKeySecret: true });
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+      replyKeySecret: true,
+    });
     new SmtpIngress(stack, 'Smtp', { pipeline, image });
     const t = Template.fromStack(stack);
     const secretId = t.getResourceId('AWS::SecretsManager::Secret', {});
@@ -94,7 +100,9 @@ describe('reply key secret', () => {
 
   it('SmtpIngress refuses a reply key in plain environment', () => {
     const stack = testStack();
-    const pipeline = new MailroomPipeline(stack, 'Pipeline');
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+    });
     const error = thrown(
       () => new SmtpIngress(stack, 'Smtp', { pipeline, image, environment: { MAILROOM_REPLY_KEY: 'x' } }),
     ) as MailroomPropsError;

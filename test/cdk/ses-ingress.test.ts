@@ -14,10 +14,12 @@ import {
   SesIngress,
   type SesIngressProps,
 } from '../../cdk/index.ts';
-import { onlyResource, testStack, thrown } from './support.ts';
+import { EXAMPLE_CONFIG, onlyResource, testStack, thrown } from './support.ts';
 
 function ingress(props: Partial<SesIngressProps> = {}, stack = testStack()) {
-  const pipeline = new MailroomPipeline(stack, 'Pipeline');
+  const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+    configFile: EXAMPLE_CONFIG,
+  });
   const construct = new SesIngress(stack, 'Ses', { pipeline, domains: ['example.com'], ...props });
   return { stack, construct, template: Template.fromStack(stack) };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -5,11 +8,13 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { MailroomPipeline, MailroomPropsError, SmtpIngress, type SmtpIngressProps } from '../../cdk/index.ts';
-import { onlyResource, testStack, thrown } from './support.ts';
+import { EXAMPLE_CONFIG, onlyResource, testStack, thrown } from './support.ts';
 
 function ingress(props: Partial<SmtpIngressProps> = {}) {
   const stack = testStack();
-  const pipeline = new MailroomPipeline(stack, 'Pipeline');
+  const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+    configFile: EXAMPLE_CONFIG,
+  });
   const construct = new SmtpIngress(stack, 'Smtp', {
     pipeline,
     // A registry image keeps these tests off the Docker asset staging (the synth test covers the asset).
@@ -131,7 +136,9 @@ describe('SmtpIngress', () => {
 
   it('injects the TLS certificate and key from Secrets Manager and publishes the MX record', () => {
     const stack = testStack();
-    const pipeline = new MailroomPipeline(stack, 'Pipeline');
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+    });
     const secret = secretsmanager.Secret.fromSecretCompleteArn(
       stack,
       'Tls',
@@ -176,7 +183,9 @@ describe('SmtpIngress', () => {
 
   it('reports every invalid prop at once', () => {
     const stack = testStack();
-    const pipeline = new MailroomPipeline(stack, 'Pipeline');
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
+      configFile: EXAMPLE_CONFIG,
+    });
     const error = thrown(
       () =>
         new SmtpIngress(stack, 'Smtp', {
@@ -197,28 +206,40 @@ describe('SmtpIngress', () => {
     ]);
   });
 
-  it('runs the config the processor bundles, and refuses one the image would not hold', () => {
+  it('runs the config the processor bundles, from any folder, bundled into its generated image', () => {
     const stack = testStack();
-    const pipeline = new MailroomPipeline(stack, 'Pipeline', {
-      configFile: 'examples/support-tickets/mailroom.config.ts',
-    });
-    new SmtpIngress(stack, 'Smtp', { pipeline });
+    // A config outside examples/ (the image once held only bin/, lib/ and examples/ of this repository).
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', { configFile: 'test/fixtures/flaky.config.ts' });
+    const smtp = new SmtpIngress(stack, 'Smtp', { pipeline });
     Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [
         Match.objectLike({
-          Environment: Match.arrayWith([
-            { Name: 'MAILROOM_CONFIG', Value: '/app/examples/support-tickets/mailroom.config.ts' },
-          ]),
+          Environment: Match.arrayWith([{ Name: 'MAILROOM_CONFIG', Value: '/app/mailroom.config.mjs' }]),
         }),
       ],
     });
+    expect(readdirSync(smtp.imageContext!).sort()).toEqual(['Dockerfile', 'mailroom', 'mailroom.config.mjs']);
+  });
 
-    const other = testStack();
-    const outside = new MailroomPipeline(other, 'Pipeline', { configFile: 'test/fixtures/flaky.config.ts' });
-    const error = thrown(() => new SmtpIngress(other, 'Smtp', { pipeline: outside })) as MailroomPropsError;
+  it('reports a config that does not bundle with its file, line and column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailroom-bad-config-'));
+    writeFileSync(join(dir, 'package-lock.json'), '{}');
+    writeFileSync(
+      join(dir, 'mailroom.config.ts'),
+      "import { missing } from './nowhere.ts';\nexport default missing;\n",
+    );
+    const stack = testStack();
+    // The pipeline loads it at synth too: give it the good config, and the ingress a pipeline whose file is bad.
+    const pipeline = new MailroomPipeline(stack, 'Pipeline', { configFile: EXAMPLE_CONFIG });
+    Object.defineProperty(pipeline, 'configFile', { value: join(dir, 'mailroom.config.ts') });
+    const error = thrown(
+      () => new SmtpIngress(stack, 'Smtp', { pipeline, minCapacity: 0 }),
+    ) as MailroomPropsError;
+    expect(error).toBeInstanceOf(MailroomPropsError);
     expect(error.problems).toEqual([
+      'minCapacity must be an integer ≥ 1, got 0',
       expect.stringMatching(
-        /^the pipeline's configFile \(.*flaky\.config\.ts\) must be under bin\/, lib\/, examples\//,
+        /^the pipeline's configFile does not bundle for the image: .*mailroom\.config\.ts:1:\d+: Could not resolve "\.\/nowhere\.ts"$/,
       ),
     ]);
   });

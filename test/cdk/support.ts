@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 
@@ -23,3 +24,6 @@ export function thrown(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+/** The example config (examples/mailroom.config.ts): what this repository's app deploys. */
+export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../examples/mailroom.config.ts', import.meta.url));

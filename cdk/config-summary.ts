@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { MailroomConfig } from '../lib/config/types.ts';
+import { cdkModule, PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-files.ts';
+import { sesRecipientsFor } from './ses-recipients.ts';
+
+/** What the constructs need to know of a user's config at synth time (plain JSON). */
+export interface ConfigSummary {
+  /** `domains` of the config. */
+  readonly domains: string[];
+  /** The recipients an SES receipt rule should accept (see `sesRecipientsFor`). */
+  readonly sesRecipients: string[];
+  /** Every `lambda()` target of the routes, once each. */
+  readonly lambdaTargets: { readonly functionName: string; readonly qualifier?: string }[];
+  /** Every `eventBridge()` bus (name or ARN) of the routes, once each. */
+  readonly eventBuses: string[];
+  /** The config signs reply addresses (`replyAddress`): the processor needs a reply key secret. */
+  readonly replyAddress: boolean;
+}
+
+/** The summary of a loaded (validated) config. Pure: the child process runs it on the real config. */
+export function summarizeConfig(
+  config: Pick<MailroomConfig, 'domains' | 'routes' | 'replyAddress'>,
+): ConfigSummary {
+  const lambdas = new Map<string, { functionName: string; qualifier?: string }>();
+  const buses = new Set<string>();
+  for (const route of config.routes) {
+    for (const action of Array.isArray(route.action) ? route.action : [route.action]) {
+      if (action.kind === 'lambda') {
+        const target = {
+          functionName: action.functionName,
+          ...(action.qualifier ? { qualifier: action.qualifier } : {}),
+        };
+        lambdas.set(`${target.functionName}\0${target.qualifier ?? ''}`, target);
+      } else if (action.kind === 'eventBridge') {
+        buses.add(action.eventBusName);
+      }
+    }
+  }
+  return {
+    domains: [...config.domains],
+    sesRecipients: sesRecipientsFor(config),
+    lambdaTargets: [...lambdas.values()],
+    eventBuses: [...buses],
+    replyAddress: config.replyAddress !== null && config.replyAddress !== undefined,
+  };
+}
+
+/** The config could not be loaded at synth; `message` is the loader's own (file:line:column, field names). */
+export class ConfigSummaryError extends Error {
+  override readonly name = 'ConfigSummaryError';
+}
+
+const cache = new Map<string, ConfigSummary>();
+
+/**
+ * Loads the user's config the way `mailroom dev` does (the running Mailroom's `loadConfig`, so `mailroom`
+ * imports, TypeScript and errors behave the same) and summarizes it. Construct constructors are
+ * synchronous and a config module can only be imported asynchronously, so this runs in a child `node`
+ * (in this repository through tsx, a devDependency here). Cached per file and modification time: every
+ * construct of one synth reads one config once.
+ * @throws ConfigSummaryError with the loader's message.
+ */
+export function readConfigSummary(configFile: string): ConfigSummary {
+  const key = `${configFile}\0${statSync(configFile).mtimeMs}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const loader = RUNNING_FROM_SOURCE
+    ? ['--import', pathToFileURL(createRequire(join(PACKAGE_ROOT, 'package.json')).resolve('tsx')).href]
+    : [];
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [...loader, cdkModule('config-summary-cli'), configFile], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    const reported = /^\{.*\}$/m.exec(e.stdout ?? '')?.[0];
+    const message = reported
+      ? (JSON.parse(reported) as { error: string }).error
+      : (e.stderr || e.message).trim();
+    throw new ConfigSummaryError(message, { cause: err });
+  }
+  const summary = JSON.parse(out) as ConfigSummary;
+  cache.set(key, summary);
+  return summary;
+}
