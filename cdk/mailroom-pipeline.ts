@@ -1,4 +1,3 @@
-import { dirname } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -27,10 +26,10 @@ import {
 import { grantConfigTargets } from './config-grants.ts';
 import { type ConfigSummary, readConfigSummary } from './config-summary.ts';
 import { acknowledge, wildcardAction, wildcardResource } from './nag.ts';
-import { PROCESSOR_ENTRY } from './package-files.ts';
+import { PACKAGE_ROOT, PROCESSOR_ENTRY } from './package-files.ts';
 import { processorBundling } from './processor-bundling.ts';
 import { PropsProblems } from './props-error.ts';
-import { commonFolder, isFile, resolveUserProject } from './user-project.ts';
+import { bundlingRoot, isFile, resolveUserProject } from './user-project.ts';
 
 /** Key prefix of the raw messages the self-hosted SMTP ingress writes (`smtp/<id>.eml`). */
 export const SMTP_RAW_PREFIX = 'smtp/';
@@ -221,6 +220,7 @@ export class MailroomPipeline extends Construct {
     const problems = new PropsProblems('MailroomPipeline');
     const project = resolveUserProject(props, problems);
     const summary = configSummaryOf(project.configFile, problems);
+    const bundleFrom = bundlingRoot(project, PROCESSOR_ENTRY, PACKAGE_ROOT, problems);
     const retentionDays = props.retentionDays ?? 30;
     const processorTimeout = props.processorTimeout ?? Duration.minutes(1);
     const visibilityTimeout =
@@ -349,10 +349,9 @@ export class MailroomPipeline extends Construct {
     this.processor = new nodejs.NodejsFunction(this, 'Processor', {
       entry: PROCESSOR_ENTRY,
       handler: 'handler',
-      // Your project, or (Mailroom's sources bundled for a project outside this repository, as tests do)
-      // the folder holding both: NodejsFunction wants the entry under its projectRoot.
-      projectRoot: commonFolder(this.projectRoot, dirname(PROCESSOR_ENTRY)),
-      depsLockFilePath: this.depsLockFilePath,
+      // Your project (see bundlingRoot for when Mailroom lives outside it).
+      projectRoot: bundleFrom!.projectRoot,
+      depsLockFilePath: bundleFrom!.depsLockFilePath,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: processorTimeout,

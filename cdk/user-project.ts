@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { PropsProblems } from './props-error.ts';
 
 /** The lock files the processor can be bundled against, as `NodejsFunction` knows them. */
@@ -81,13 +81,38 @@ export function findLockFile(start: string): string | undefined {
   }
 }
 
-/** The deepest folder holding every one of `paths` (absolute). */
-export function commonFolder(...paths: string[]): string {
-  const split = paths.map((p) => resolve(p).split(sep));
-  const first = split[0] ?? [];
-  let n = 0;
-  while (n < first.length && split.every((parts) => parts[n] === first[n])) n++;
-  return first.slice(0, n).join(sep) || sep;
+/** Where `NodejsFunction` bundles the processor: its `projectRoot` and `depsLockFilePath`. */
+export interface BundlingRoot {
+  readonly projectRoot: string;
+  readonly depsLockFilePath: string;
+}
+
+/**
+ * Where the processor (Mailroom's `entry`) is bundled from. `NodejsFunction` runs esbuild in its
+ * projectRoot through the package manager of the lock file (`npx --no-install esbuild`: esbuild, a
+ * dependency of Mailroom, is in your node_modules) and wants the entry inside it: that is your project,
+ * where npm installs Mailroom. When Mailroom lives outside your project (running from its own repository,
+ * or a linked checkout), bundling runs in Mailroom's package root with its lock file instead; your config
+ * and its packages are still resolved from your project (esbuild resolves each import from its file).
+ */
+export function bundlingRoot(
+  project: UserProject,
+  entry: string,
+  packageRoot: string,
+  problems: PropsProblems,
+): BundlingRoot | undefined {
+  if (project.depsLockFilePath && isInside(project.projectRoot, entry)) {
+    return { projectRoot: project.projectRoot, depsLockFilePath: project.depsLockFilePath };
+  }
+  const ownLock = LOCK_FILES.map((name) => resolve(packageRoot, name)).find(isFile);
+  if (ownLock && isInside(packageRoot, entry)) return { projectRoot: packageRoot, depsLockFilePath: ownLock };
+  if (project.depsLockFilePath) {
+    problems.add(
+      `Mailroom (${packageRoot}) is outside projectRoot ${project.projectRoot} and has no lock file of its own: ` +
+        'give a projectRoot (and depsLockFilePath) holding both',
+    );
+  }
+  return undefined;
 }
 
 export function isInside(folder: string, path: string): boolean {

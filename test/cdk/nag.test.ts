@@ -42,6 +42,7 @@ function mailroomStack(props: Partial<MailroomStackProps> & Pick<MailroomStackPr
   const scope = testStack().node.scope as IConstruct;
   return new MailroomStack(scope, `Mailroom-${props.ingress}`, {
     env: { account: '123456789012', region: 'us-east-1' },
+    configFile: EXAMPLE_CONFIG,
     domains: ['example.com'],
     ...props,
   });

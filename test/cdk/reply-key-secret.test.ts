@@ -122,6 +122,7 @@ describe('reply key secret', () => {
       const scope = testStack().node.scope as IConstruct;
       const stack = new MailroomStack(scope, `Mailroom-${ingress}-${replyKeySecret === true}`, {
         env: { account: '123456789012', region: 'us-east-1' },
+        configFile: EXAMPLE_CONFIG,
         ingress,
         domains: ['example.com'],
         replyKeySecret,

@@ -84,16 +84,15 @@ describe('npx cdk synth works offline', () => {
       expect(found.has(type), type).toBe(true);
     }
     expectProcessorBundle(assets);
-    // The image context is only what the Dockerfile copies.
+    // The image context is the one SmtpIngress generates: the compiled `mailroom smtp` (here built from
+    // the sources, which the context holds) and the example config bundled into one file.
     const context = assets.find((dir) => existsSync(join(dir, 'Dockerfile')));
     expect(context).toBeDefined();
-    expect(readdirSync(context!).sort()).toEqual([
-      'Dockerfile',
-      'bin',
-      'examples',
-      'lib',
-      'package-lock.json',
-      'package.json',
-    ]);
+    expect(readdirSync(context!).sort()).toEqual(['Dockerfile', 'mailroom', 'mailroom.config.mjs']);
+    expect(readFileSync(join(context!, 'mailroom.config.mjs'), 'utf8')).toContain('postmaster@example.com');
+    expect(readFileSync(join(context!, 'Dockerfile'), 'utf8')).toContain(
+      'MAILROOM_CONFIG=/app/mailroom.config.mjs',
+    );
+    expect(readdirSync(join(context!, 'mailroom'))).not.toContain('node_modules');
   });
 });
