@@ -107,46 +107,50 @@ async function play(script: SessionScript, from: string): Promise<SessionOutcome
 }
 
 describe(`seeded fuzzer (seed ${SEED}, ${RUNS} sessions, ${messages.length} base messages)`, () => {
-  it('mutated sessions against mailroom smtp: no crash, no hang, every 250 stored and processed', async () => {
-    const rng = prng(SEED);
-    const acked: Array<{ id: string; run: number }> = [];
-    const failures: string[] = [];
-    const counts: Record<string, number> = {};
-    for (let run = 0; run < RUNS; run++) {
-      const base = rng.pick(messages);
-      const { bytes, applied } = rng.chance(0.15) ? { bytes: base, applied: ['none'] } : mutate(base, rng);
-      const script = sessionScript(bytes, rng);
-      const from = `127.0.${1 + (run % 200)}.${1 + Math.floor(run / 200)}`;
-      const outcome = await play(script, from);
-      for (const id of outcome.ids) acked.push({ id, run });
-      const last = outcome.replies.at(-1)?.slice(0, process.env.MAILROOM_FUZZ_VERBOSE ? 40 : 3) ?? 'none';
-      counts[last] = (counts[last] ?? 0) + 1;
-      const label = `run ${run} (seed ${SEED}; ${applied.join('+')}; ${script.notes.join(', ') || 'plain'}; ${bytes.length} bytes)`;
-      if (outcome.hung)
-        failures.push(`${label}: no answer within ${SESSION_DEADLINE_MS} ms to ${outcome.hung}`);
-      if (!server.alive()) {
-        failures.push(`${label}: the server died\n${server.stderr().slice(-3000)}`);
-        break;
+  it(
+    'mutated sessions against mailroom smtp: no crash, no hang, every 250 stored and processed',
+    async () => {
+      const rng = prng(SEED);
+      const acked: Array<{ id: string; run: number }> = [];
+      const failures: string[] = [];
+      const counts: Record<string, number> = {};
+      for (let run = 0; run < RUNS; run++) {
+        const base = rng.pick(messages);
+        const { bytes, applied } = rng.chance(0.15) ? { bytes: base, applied: ['none'] } : mutate(base, rng);
+        const script = sessionScript(bytes, rng);
+        const from = `127.0.${1 + (run % 200)}.${1 + Math.floor(run / 200)}`;
+        const outcome = await play(script, from);
+        for (const id of outcome.ids) acked.push({ id, run });
+        const last = outcome.replies.at(-1)?.slice(0, process.env.MAILROOM_FUZZ_VERBOSE ? 40 : 3) ?? 'none';
+        counts[last] = (counts[last] ?? 0) + 1;
+        const label = `run ${run} (seed ${SEED}; ${applied.join('+')}; ${script.notes.join(', ') || 'plain'}; ${bytes.length} bytes)`;
+        if (outcome.hung)
+          failures.push(`${label}: no answer within ${SESSION_DEADLINE_MS} ms to ${outcome.hung}`);
+        if (!server.alive()) {
+          failures.push(`${label}: the server died\n${server.stderr().slice(-3000)}`);
+          break;
+        }
       }
-    }
-    console.log(
-      `fuzz: ${RUNS} sessions, ${acked.length} messages acknowledged; last replies by code ${JSON.stringify(counts)}`,
-    );
-    expect(failures).toEqual([]);
-    expect(acked.length).toBeGreaterThan(RUNS / 4);
-    // Every acknowledged message is stored and processed.
-    await waitFor(async () => {
+      console.log(
+        `fuzz: ${RUNS} sessions, ${acked.length} messages acknowledged; last replies by code ${JSON.stringify(counts)}`,
+      );
+      expect(failures).toEqual([]);
+      expect(acked.length).toBeGreaterThan(RUNS / 4);
+      // Every acknowledged message is stored and processed.
+      await waitFor(async () => {
+        const statuses = server.statuses();
+        return acked.every(({ id }) => {
+          const s = statuses.get(id);
+          return s === 'processed' || s === 'failed';
+        });
+      }, 'every acknowledged message processed');
       const statuses = server.statuses();
-      return acked.every(({ id }) => {
-        const s = statuses.get(id);
-        return s === 'processed' || s === 'failed';
-      });
-    }, 'every acknowledged message processed');
-    const statuses = server.statuses();
-    const notProcessed = acked.filter(({ id }) => statuses.get(id) !== 'processed');
-    expect(notProcessed).toEqual([]);
-    expect(server.alive()).toBe(true);
-  }, Math.max(180_000, RUNS * 1000));
+      const notProcessed = acked.filter(({ id }) => statuses.get(id) !== 'processed');
+      expect(notProcessed).toEqual([]);
+      expect(server.alive()).toBe(true);
+    },
+    Math.max(180_000, RUNS * 1000),
+  );
 
   it('the same mutations in-process: parse and authenticate never throw and finish within the deadline', async () => {
     const rng = prng(SEED + 1);

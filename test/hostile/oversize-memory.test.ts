@@ -41,10 +41,14 @@ function request<T>(msg: string, type: string): Promise<T> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mailroom-oversize-'));
-  child = fork(join(import.meta.dirname, '../integration/smtp/fixtures/ingress-server.ts'), [dir, String(LIMIT)], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  child = fork(
+    join(import.meta.dirname, '../integration/smtp/fixtures/ingress-server.ts'),
+    [dir, String(LIMIT)],
+    {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const [ready] = (await once(child, 'message')) as [{ port: number }];
   port = ready.port;
 });
