@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/errors.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
+import { initCommand } from './commands/init.ts';
 import { parseCommand } from './commands/parse.ts';
 import { replayCommand } from './commands/replay.ts';
 import { routeCommand } from './commands/route.ts';
@@ -10,6 +11,8 @@ import { CliError } from './errors.ts';
 const help = `mailroom — inbound email framework
 
 Commands:
+  mailroom init [dir] [--domain example.com] [--force]
+      write a starter project: config, handler, test, CDK app
   mailroom dev [--config F] [--smtp-port 2525] [--http-port 8025] [--data .mailroom]
       SMTP server, processing, HTTP API and web page on this machine
   mailroom parse <file.eml|-> [file.eml…]
@@ -39,6 +42,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   send: sendCommand,
   replay: replayCommand,
   'hash-password': hashPasswordCommand,
+  init: initCommand,
 };
 
 /** Runs the `mailroom` command; returns the exit code. User mistakes print one line, never a stack trace. */
