@@ -16,6 +16,9 @@ const ASSETS = [
   ['cdk/processor-stubs', 'dist/cdk/processor-stubs'],
   ['cdk/processor-side-packages.mjs', 'dist/cdk/processor-side-packages.mjs'],
   ['cdk/handlers', 'dist/cdk/handlers'],
+  // npm never packs a root lock file: SmtpIngress's generated image installs Mailroom's dependencies from this
+  // copy with `npm ci` (cdk/smtp-image.ts SHIPPED_LOCK_FILE), the versions this package was tested with.
+  ['package-lock.json', 'dist/cdk/smtp-image/package-lock.json'],
 ];
 
 rmSync(dist, { recursive: true, force: true });
