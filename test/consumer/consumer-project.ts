@@ -8,6 +8,8 @@ import { projectRoot } from '../support/mailroom-process.ts';
 /** What `npm pack` made of this repository. */
 export interface PackedMailroom {
   tarball: string;
+  /** The package's version. */
+  version: string;
   /** Compressed and unpacked size in bytes, and the number of files. */
   size: number;
   unpackedSize: number;
@@ -27,12 +29,14 @@ export function packMailroom(): PackedMailroom {
   });
   const [info] = JSON.parse(json) as Array<{
     filename: string;
+    version: string;
     size: number;
     unpackedSize: number;
     files: Array<{ path: string }>;
   }>;
   return {
     tarball: join(out, info!.filename),
+    version: info!.version,
     size: info!.size,
     unpackedSize: info!.unpackedSize,
     files: info!.files.map((f) => f.path),

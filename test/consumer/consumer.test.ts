@@ -4,7 +4,8 @@
  * own strict `tsc`, `mailroom dev` with the user's TypeScript config and handler, and the user's CDK app
  * (offline synth) with the constructs bundling the user's code.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,10 +128,15 @@ describe('the packed tarball', () => {
     expect(files).toContain('dist/lib/index.js');
     expect(files).toContain('dist/lib/index.d.ts');
     expect(files).toContain('dist/cdk/index.js');
+    // SmtpIngress's generated image installs Mailroom's dependencies from the lock file it was tested with.
+    expect(files).toContain('dist/cdk/smtp-image/package-lock.json');
+    expect(files).toContain('templates/starter/gitignore');
     expect(files.filter((f) => /^(test|bench|\.ci|examples|scripts)\//.test(f))).toEqual([]);
-    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.mts'))).toEqual(
-      [],
+    // TypeScript ships only as declarations, and as the starter's own files (`mailroom init` copies them).
+    const sources = files.filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('templates/starter/'),
     );
+    expect(sources).toEqual([]);
   });
 });
 
@@ -266,3 +272,81 @@ describe('installed in a project outside the repository', () => {
     });
   });
 });
+
+describe('npx mailroom init: the starter project', () => {
+  let starter: string;
+  beforeAll(async () => {
+    starter = join(tempProject('mailroom-init-'), 'shop-mail');
+    const out = run(
+      process.execPath,
+      [join(dir, 'node_modules/mailroom/bin/mailroom.js'), 'init', starter, '--domain', 'shop.example'],
+      dir,
+    );
+    expect(out).toMatch(/npm install/);
+    // The starter depends on mailroom@^version from the registry; here it gets the tarball under test.
+    const pkgFile = join(starter, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies.mailroom).toBe(`^${packed.version}`);
+    pkg.dependencies.mailroom = `file:${packed.tarball}`;
+    writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
+    const ms = npmInstall(starter);
+    figures.push(`starter install (npm install --prefer-offline): ${(ms / 1000).toFixed(1)} s`);
+  }, 900_000);
+
+  it('writes the files a project needs, with the domain in its routes and tests', () => {
+    for (const file of [
+      'mailroom.config.ts',
+      'handlers/orders.ts',
+      'test/mailroom.test.ts',
+      'cdk/app.ts',
+      'cdk.json',
+      'package.json',
+      'tsconfig.json',
+      '.gitignore',
+      'README.md',
+    ]) {
+      expect(existsSync(join(starter, file)), file).toBe(true);
+    }
+    expect(readFileSync(join(starter, 'mailroom.config.ts'), 'utf8')).toContain("domains: ['shop.example']");
+    expect(readFileSync(join(starter, 'test/mailroom.test.ts'), 'utf8')).not.toContain('{{');
+  });
+
+  it('refuses to write into a folder that is not empty', () => {
+    const result = spawnSync(
+      process.execPath,
+      [join(dir, 'node_modules/mailroom/bin/mailroom.js'), 'init', starter],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/not empty/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('npm test passes in it (its vitest test through mailroom/testing), and so does its tsc', () => {
+    const out = run('npm', ['test'], starter, { env: withoutVitest() });
+    expect(out).toMatch(/3 passed/);
+    expect(run('npm', ['run', 'typecheck'], starter)).not.toMatch(/error TS/);
+  });
+
+  it('npx cdk synth works offline: the SES receipt rule and the processor with its handler', () => {
+    run('npx', ['cdk', 'synth', '--quiet'], starter, { env: { CDK_DISABLE_CLI_TELEMETRY: 'true' } });
+    const template = JSON.parse(readFileSync(join(starter, 'cdk.out/Mailroom.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+    };
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    expect(types).toContain('AWS::SES::ReceiptRule');
+    expect(types).toContain('AWS::Lambda::Function');
+    const bundles = readdirSync(join(starter, 'cdk.out'))
+      .map((d) => join(starter, 'cdk.out', d, 'index.mjs'))
+      .filter((f) => existsSync(f));
+    // The starter's handler (minified: its mailbox call survives by name).
+    expect(bundles.some((f) => /mailboxes\.put\(["']orders["']/.test(readFileSync(f, 'utf8')))).toBe(true);
+  });
+});
+
+/** The outer vitest's variables unset (Node leaves undefined out), so the starter's vitest runs as a user's. */
+function withoutVitest(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NODE_ENV: undefined };
+  for (const key of Object.keys(process.env)) if (key.startsWith('VITEST')) env[key] = undefined;
+  return env;
+}
