@@ -65,7 +65,10 @@ async function importBundled(file: string, path: string): Promise<{ default?: un
       if (/\.[cm]?js$/.test(path) && ['EACCES', 'EPERM', 'EROFS'].includes(code)) {
         return await importModule(file, path, path);
       }
-      throw loadError([`config file ${file} cannot be loaded: ${firstLine(cause)}`], cause);
+      throw loadError(
+        [`config file ${file} cannot be loaded: its bundle is written beside it: ${firstLine(cause)}`],
+        cause,
+      );
     }
     // Node reads the inline source map when the module loads (tsx, in this repository, already did this).
     process.setSourceMapsEnabled(true);
