@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as mailroom from 'mailroom';
+import * as testing from 'mailroom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import { loadConfig } from '../../../lib/config/load-config.ts';
+import { PACKAGE_ROOT as REPOSITORY } from '../../../lib/package-root.ts';
 
 /**
  * loadConfig bundles the config with esbuild into a temporary module beside it: a user's project here is a
@@ -103,29 +105,46 @@ describe('loadConfig', () => {
     expect(leftovers()).toEqual([]);
   });
 
-  it("imports mailroom as the caller's own module instances", async () => {
-    const file = write(
-      'same/mailroom.config.ts',
-      [
-        "import * as mailroom from 'mailroom';",
-        "import * as testing from 'mailroom/testing';",
-        'const seen = globalThis as { mailroomLoaderTest?: unknown };',
-        'seen.mailroomLoaderTest = { mailroom, testing };',
-        'export default mailroom.defineMailroom({',
-        "  domains: ['example.com'],",
-        "  routes: [{ match: 'a@example.com', action: mailroom.handler(async () => {}, 'a') }],",
-        '});',
-        '',
-      ].join('\n'),
-    );
-    await loadConfig(file);
-    const seen = (globalThis as { mailroomLoaderTest?: { mailroom: typeof mailroom; testing: object } })
-      .mailroomLoaderTest;
-    expect(seen?.mailroom.handler).toBe(mailroom.handler);
-    expect(seen?.mailroom.defineMailroom).toBe(mailroom.defineMailroom);
-    expect(seen?.mailroom.ConfigError).toBe(ConfigError);
-    const testing = await import('mailroom/testing');
-    expect(Object.values(seen!.testing)).toEqual(Object.values(testing));
+  // In a project of its own, and inside this repository, whose tsconfig `paths` would let esbuild bundle a
+  // second copy of the sources: the loader's mapping comes first.
+  it.each([
+    ['a project of its own', () => join(project, 'same')],
+    ['this repository', () => mkdtempSync(join(REPOSITORY, '.bench-bundle-load-config-'))],
+  ])("imports mailroom as the caller's own module instances (config in %s)", async (_where, folder) => {
+    const dir = folder();
+    try {
+      const file = join(dir, 'mailroom.config.ts');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        file,
+        [
+          "import * as mailroom from 'mailroom';",
+          "import * as testing from 'mailroom/testing';",
+          'const seen = globalThis as { mailroomLoaderTest?: unknown };',
+          'seen.mailroomLoaderTest = { mailroom, testing };',
+          'export default mailroom.defineMailroom({',
+          "  domains: ['example.com'],",
+          "  routes: [{ match: 'a@example.com', action: mailroom.handler(async () => {}, 'a') }],",
+          '});',
+          '',
+        ].join('\n'),
+      );
+      const config = await loadConfig(file);
+      const seen = (globalThis as { mailroomLoaderTest?: { mailroom: object; testing: object } })
+        .mailroomLoaderTest;
+      delete (globalThis as { mailroomLoaderTest?: unknown }).mailroomLoaderTest;
+      expect(Object.keys(seen!.mailroom).sort()).toEqual(Object.keys(mailroom).sort());
+      for (const [name, value] of Object.entries(seen!.mailroom)) {
+        expect(value, name).toBe((mailroom as Record<string, unknown>)[name]);
+      }
+      for (const [name, value] of Object.entries(seen!.testing)) {
+        expect(value, name).toBe((testing as Record<string, unknown>)[name]);
+      }
+      expect(config.routes[0]!.action).toMatchObject({ kind: 'handler', name: 'a' });
+      expect(readdirSync(dir)).toEqual(['mailroom.config.ts']);
+    } finally {
+      if (dir.startsWith(REPOSITORY)) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reports a syntax error of the config as the config's file:line:column", async () => {
