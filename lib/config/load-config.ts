@@ -47,9 +47,13 @@ function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
-/** Lets bundled CommonJS code `require()` packages and Node built-ins (from the config's folder). */
+/**
+ * Lets bundled CommonJS code `require()` packages and Node built-ins (from the config's folder). Its own
+ * name for createRequire: a config bundled before (the SMTP image's) imports it as `__mailroomCreateRequire`,
+ * and esbuild keeps that name (it renames the config's `require`, not names it cannot see in a banner).
+ */
 const REQUIRE_BANNER =
-  "import{createRequire as __mailroomCreateRequire}from'node:module';const require=__mailroomCreateRequire(import.meta.url);";
+  "import{createRequire as __mailroomLoadConfigCreateRequire}from'node:module';const require=__mailroomLoadConfigCreateRequire(import.meta.url);";
 
 async function importBundled(file: string, path: string): Promise<{ default?: unknown }> {
   // Beside the config, so that its packages resolve from the config's project (node_modules above it).

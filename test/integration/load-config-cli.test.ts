@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleConfig } from '../../cdk/smtp-image.ts';
 import { mailroomBin, projectRoot } from '../support/mailroom-process.ts';
 
 /**
@@ -109,6 +110,17 @@ describe("a user's TypeScript config under the mailroom command", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('mailroom route: broken.config.ts:2:44: Unexpected "}"\n');
     expect(readdirSync(project).filter((f) => f.includes('.timestamp-'))).toEqual([]);
+  });
+
+  it('loads a config bundled before, as the SMTP image holds it (two require banners, one module)', async () => {
+    // SmtpIngress's bundle of the config: one ES module with its own createRequire banner, `mailroom` left
+    // as an import. Plain Node (not vitest's module runner) refuses a name declared twice.
+    const file = write('prebundled.config.mjs', bundleConfig(join(project, 'mailroom.config.ts')));
+    expect(readFileSync(file, 'utf8')).toContain('__mailroomCreateRequire');
+    const r = await run([mailroomBin, 'route', eml, '--rcpt', 'orders@shop.test', '--config', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).recipients[0].accepted).toBe(true);
   });
 
   it("gives the config the loading code's own mailroom modules", async () => {

@@ -254,6 +254,30 @@ describe('loadConfig', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('lets CommonJS code require packages of the project', async () => {
+    write('node_modules/project-only-cjs/package.json', { name: 'project-only-cjs', main: 'index.js' });
+    write('node_modules/project-only-cjs/index.js', "exports.name = 'legacy';\n");
+    write(
+      'cjs/handlers/legacy.cjs',
+      "module.exports = { domain: require('project-only-cjs').name + require('node:path').sep };\n",
+    );
+    const file = write(
+      'cjs/mailroom.config.ts',
+      [
+        "import { defineMailroom, mailbox } from 'mailroom';",
+        "import legacy from './handlers/legacy.cjs';",
+        "const domain = legacy.domain.replace('/', '') + '.test';",
+        'export default defineMailroom({',
+        '  domains: [domain],',
+        "  routes: [{ match: 'a@' + domain, action: mailbox('a') }],",
+        '});',
+        '',
+      ].join('\n'),
+    );
+    expect((await loadConfig(file)).domains).toEqual(['legacy.test']);
+    expect(leftovers()).toEqual([]);
+  });
+
   it('still validates the options', async () => {
     const file = write(
       'invalid/mailroom.config.ts',
