@@ -69,7 +69,7 @@ async function naiveBundle(outdir: string): Promise<string> {
     format: 'esm',
     minify: true,
     alias: { 'mailroom-config': CONFIG },
-    external: ['tsx'],
+    external: ['esbuild'],
     banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
     logLevel: 'error',
   });

@@ -7,7 +7,9 @@ import { CDK_DIR, MAILROOM_ENTRIES } from './package-files.ts';
  * them beside the bundle): mailauth, nodemailer's MailComposer and the SDK clients of the lambda(),
  * eventBridge() and forward() actions, and lib-storage (S3RawStore's multipart uploads, never made by the
  * processor) load on first use only; iconv-lite and
- * encoding-japanese hold charset tables loaded per charset; tsx is never used in a Lambda.
+ * encoding-japanese hold charset tables loaded per charset. esbuild is `loadConfig`'s (it bundles a config file
+ * at load), never used in a Lambda, which imports the config bundled in: left out so that the bundle keeps
+ * `loadConfig`'s `import('esbuild')` unresolved rather than bundling esbuild.
  */
 export const PROCESSOR_EXTERNAL_MODULES: readonly string[] = [
   'mailauth',
@@ -18,7 +20,7 @@ export const PROCESSOR_EXTERNAL_MODULES: readonly string[] = [
   '@aws-sdk/lib-storage',
   'iconv-lite',
   'encoding-japanese',
-  'tsx',
+  'esbuild',
 ];
 
 /** Lets bundled CommonJS code `require()` Node built-ins and the side packages from the ESM bundle. */

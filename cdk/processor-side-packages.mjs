@@ -33,12 +33,12 @@ export const LAZY_PACKAGES = [
 ];
 /** Packages copied as they are (with their only dependency). */
 export const COPIED_PACKAGES = ['iconv-lite', 'safer-buffer', 'encoding-japanese'];
-/** What the main bundle must leave external: the above, and tsx (only `loadConfig` uses it, never a Lambda). */
+/** What the main bundle must leave external: the above, and esbuild (only `loadConfig` uses it, never a Lambda). */
 export const EXTERNAL_MODULES = [
   ...LAZY_PACKAGES.map(([specifier]) => specifier),
   'iconv-lite',
   'encoding-japanese',
-  'tsx',
+  'esbuild',
 ];
 
 /** Directory of an installed package (found through its package.json). */

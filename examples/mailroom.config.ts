@@ -1,5 +1,6 @@
-// What `npm start` serves. In your own project, import from 'mailroom' instead of '../lib/index.ts'.
-import { defineMailroom, handler, mailbox } from '../lib/index.ts';
+// What `npm start` serves. `mailroom` is this repository's own sources here (tsconfig paths, vitest aliases,
+// and loadConfig, which maps it to the running Mailroom), as it is the installed package in your project.
+import { defineMailroom, handler, mailbox } from 'mailroom';
 import { storeReply } from './handlers/store-reply.ts';
 import { replyKeys } from './reply-keys.ts';
 

@@ -1,4 +1,4 @@
-import { DEV_REPLY_KEY, type ReplyAddressOptions } from '../lib/index.ts';
+import { DEV_REPLY_KEY, type ReplyAddressOptions } from 'mailroom';
 
 /**
  * Keys that sign reply addresses. Production reads the key from MAILROOM_REPLY_KEY (the CDK app fills it from

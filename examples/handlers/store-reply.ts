@@ -1,4 +1,4 @@
-import type { HandlerContext } from '../../lib/index.ts';
+import type { HandlerContext } from 'mailroom';
 
 /**
  * `reply+{token}@example.com` (route option `replyToken: { param: 'token' }`): the router has verified the

@@ -1,4 +1,4 @@
-import type { HandlerContext } from '../../lib/index.ts';
+import type { HandlerContext } from 'mailroom';
 
 /**
  * `reply+{token}@example.com`: the router has verified the signed token (a forged or expired one never gets

@@ -1,4 +1,4 @@
-import { type HandlerContext, replyAddress } from '../../lib/index.ts';
+import { type HandlerContext, replyAddress } from 'mailroom';
 import { replyKeys } from '../reply-keys.ts';
 
 /** Ticket ids are the first 12 hex digits of the thread: short enough for a signed reply address. */

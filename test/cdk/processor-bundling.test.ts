@@ -113,3 +113,31 @@ describe('the processor bundle with its stubs parses exactly like the library', 
     }
   });
 });
+
+describe("the processor bundle leaves loadConfig's esbuild out", () => {
+  it('keeps import("esbuild") unresolved even when a config takes all of mailroom', async () => {
+    // A config that imports `* as mailroom` keeps every export, loadConfig too: its esbuild must not be
+    // bundled into the Lambda (the processor imports the config bundled in and never calls loadConfig).
+    const result = await build({
+      stdin: {
+        contents: "import * as mailroom from './lib/index.ts'; export const all = Object.keys(mailroom);",
+        resolveDir: PROJECT_ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      external: [...PROCESSOR_EXTERNAL_MODULES],
+      alias: processorStubs(),
+      write: false,
+      logLevel: 'error',
+    });
+    const code = result.outputFiles[0]!.text;
+    expect(code).toContain('function loadConfig(');
+    expect(code).toMatch(/import\("esbuild"\)/);
+    expect(code).not.toContain('node_modules/esbuild');
+    expect(code).not.toContain('ESBUILD_BINARY_PATH');
+  });
+});
