@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Action } from '../../actions/types.ts';
 import { parseMessage } from '../../message/index.ts';
 import { routerFromConfig } from '../../routing/index.ts';
-import { loadCliConfig } from '../config-path.ts';
+import { loadCliConfig, printStartWarnings } from '../config-path.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { RouteArgs } from './route.usage.ts';
 
@@ -13,6 +13,7 @@ export async function routeCommand({ values, positionals }: RouteArgs): Promise<
   if (!values.rcpt?.length) throw new UsageError('give at least one --rcpt ADDR');
   if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
   const config = await loadCliConfig(values.config);
+  printStartWarnings('route', config);
   const parsed = await parseMessage(await readFile(file), config.parse);
   const mailFrom = values.from ?? parsed.from?.address ?? '';
   const router = routerFromConfig(config);

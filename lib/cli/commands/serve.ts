@@ -1,6 +1,6 @@
 import { startLocalMailroom } from '../../dev/local-mailroom.ts';
 import { portOption } from '../args.ts';
-import { loadCliConfig } from '../config-path.ts';
+import { loadCliConfig, printStartWarnings } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
 import { applySmtpEnv, s3IngressSettings } from '../smtp-env.ts';
 import type { ServeArgs } from './serve.usage.ts';
@@ -42,6 +42,7 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
   process.on('SIGINT', handle);
 
   const config = await loadCliConfig(values.config, values.dns);
+  printStartWarnings(mode, config);
   if (mode === 'smtp') applySmtpEnv(config, process.env);
   const logger = createConsoleLogger();
   let close: () => Promise<void>;
