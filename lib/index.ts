@@ -42,6 +42,7 @@ export {
 export {
   type AuthOptions,
   ConfigError,
+  configWarnings,
   defineMailroom,
   loadConfig,
   type MailroomConfig,

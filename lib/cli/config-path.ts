@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createStaticResolver } from '../auth/static-resolver.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { configWarnings } from '../config/resolve-config.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import { logLevelProblem } from './console-logger.ts';
 import { loadDnsZone } from './dns-zone.ts';
 import { CliError } from './errors.ts';
 
@@ -25,6 +27,17 @@ export async function loadCliConfig(flag: string | undefined, dnsFlag?: string):
     config.submission.users = { ...config.submission.users, ...(await submissionUsersFrom(secretId)) };
   }
   return config;
+}
+
+/**
+ * Prints, one line each on stderr, what the config's validation noticed (see `configWarnings`: a route
+ * for a domain not in `domains`, say) and a `MAILROOM_LOG_LEVEL` the logger cannot use.
+ */
+export function printStartWarnings(command: string, config: MailroomConfig): void {
+  const level = logLevelProblem();
+  for (const warning of [...configWarnings(config), ...(level ? [level] : [])]) {
+    process.stderr.write(`mailroom ${command}: warning: ${warning}\n`);
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ export type LogLevel = keyof typeof levels;
  */
 export function createConsoleLogger(level?: LogLevel, bindings: Record<string, unknown> = {}): Logger {
   const envLevel = process.env.MAILROOM_LOG_LEVEL as LogLevel | undefined;
-  const min = levels[level ?? (envLevel && envLevel in levels ? envLevel : 'info')];
+  const min = levels[level ?? (envLevel && Object.hasOwn(levels, envLevel) ? envLevel : 'info')];
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, data?: Record<string, unknown>) => {
     if (levels[lvl] < min) return;
     process.stderr.write(
@@ -22,4 +22,11 @@ export function createConsoleLogger(level?: LogLevel, bindings: Record<string, u
     warn: (msg, data) => write('warn', msg, data),
     error: (msg, data) => write('error', msg, data),
   };
+}
+
+/** What is wrong with `MAILROOM_LOG_LEVEL`, if anything (the logger then uses `info`). */
+export function logLevelProblem(env: NodeJS.ProcessEnv = process.env): string | null {
+  const value = env.MAILROOM_LOG_LEVEL;
+  if (value === undefined || value === '' || Object.hasOwn(levels, value)) return null;
+  return `MAILROOM_LOG_LEVEL must be one of ${Object.keys(levels).join(', ')}, got '${value}'; logging at info`;
 }

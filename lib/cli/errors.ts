@@ -1,6 +1,6 @@
 /** A mistake by the person running the command: printed as one line, exit code 2, no stack trace. */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   constructor(
     message: string,
     readonly exitCode = 2,
@@ -8,4 +8,12 @@ export class CliError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A command line the command cannot take (an unknown option, a missing value or argument): printed as one
+ * line followed by the command's usage line, exit code 2.
+ */
+export class UsageError extends CliError {
+  override readonly name = 'UsageError';
 }

@@ -1,66 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../config/errors.ts';
-import { hashPasswordCommand } from './commands/hash-password.ts';
-import { initCommand } from './commands/init.ts';
-import { parseCommand } from './commands/parse.ts';
-import { replayCommand } from './commands/replay.ts';
-import { routeCommand } from './commands/route.ts';
-import { sendCommand } from './commands/send.ts';
-import { serveCommand } from './commands/serve.ts';
-import { CliError } from './errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { type CommandSpec, commandHelp, parseCommandLine, wrapUsage } from './command.ts';
+import { hashPassword } from './commands/hash-password.usage.ts';
+import { init } from './commands/init.usage.ts';
+import { parse } from './commands/parse.usage.ts';
+import { replay } from './commands/replay.usage.ts';
+import { route } from './commands/route.usage.ts';
+import { send } from './commands/send.usage.ts';
+import { dev, smtp } from './commands/serve.usage.ts';
+import { CliError, UsageError } from './errors.ts';
 
-const help = `mailroom — inbound email framework
+// Only the commands' specs are imported here; a command's module (smtp-server, mailauth, the AWS SDK …)
+// is loaded when that command runs, so `--help` and `--version` start fast.
+const specs = [init, dev, parse, route, send, smtp, replay, hashPassword] as CommandSpec[];
+const commands = new Map(specs.map((spec) => [spec.name, spec]));
+
+function topLevelHelp(): string {
+  const lines = specs.map((spec) => `${wrapUsage(spec.usage, 106, '  ')}\n      ${spec.summary}`);
+  return `mailroom — inbound email framework
+
+usage: mailroom <command> [options]
 
 Commands:
-  mailroom init [dir] [--domain example.com] [--force]
-      write a starter project: config, handler, test, CDK app
-  mailroom dev [--config F] [--smtp-port 2525] [--http-port 8025] [--data .mailroom]
-      SMTP server, processing, HTTP API and web page on this machine
-  mailroom parse <file.eml|-> [file.eml…]
-      print the parsed message as JSON (NDJSON with a "file" field for several files)
-  mailroom route <file.eml> --rcpt ADDR [--rcpt ADDR…] [--from ADDR] [--config F]
-      print the routing decision per recipient, delivering nothing
-  mailroom send <file.eml> --to ADDR [--from ADDR] [--host 127.0.0.1] [--port 2525]
-      send a message file over SMTP
-  mailroom smtp [--config F] [--host H] [--port P] [--data DIR]
-               [--s3-bucket B [--s3-prefix smtp/] [--s3-endpoint URL]]
-      the production SMTP ingress: stores and processes on this machine, or, with an S3 bucket
-      (or MAILROOM_RAW_BUCKET), stores each message in S3 before 250 and leaves processing to Lambda;
-      env MAILROOM_TLS_CERT/MAILROOM_TLS_KEY (PEM) and MAILROOM_PROXY_TRUSTED (IPs/CIDRs) apply
-  mailroom replay <id> | --failed
-      re-run a message, or every failed one, with the current code and config
-  mailroom hash-password < file
-      print the scrypt hash of the password on stdin, for submission.users
+${lines.join('\n')}
+  mailroom --version
+      print the version of Mailroom
+  mailroom <command> --help, mailroom help <command>
+      what a command does, and each of its options
 
 Set MAILROOM_DEBUG=1 for stack traces, MAILROOM_LOG_LEVEL=debug|info|warn|error for logs.
 `;
+}
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  dev: (argv) => serveCommand(argv, 'dev'),
-  smtp: (argv) => serveCommand(argv, 'smtp'),
-  parse: parseCommand,
-  route: routeCommand,
-  send: sendCommand,
-  replay: replayCommand,
-  'hash-password': hashPasswordCommand,
-  init: initCommand,
-};
+/** The running Mailroom's version, from its package.json. */
+export function mailroomVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
+
+function unknownCommand(name: string): number {
+  const what = name.startsWith('-')
+    ? `unknown option ${name} (a command comes first: mailroom <command> [options])`
+    : `unknown command '${name}'`;
+  process.stderr.write(`mailroom: ${what}; commands: ${[...commands.keys()].join(', ')}\n`);
+  return 2;
+}
 
 /** Runs the `mailroom` command; returns the exit code. User mistakes print one line, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help);
+    if (name && rest.length > 0) {
+      const spec = commands.get(rest[0]!);
+      if (!spec) return unknownCommand(rest[0]!);
+      process.stdout.write(commandHelp(spec));
+      return 0;
+    }
+    process.stdout.write(topLevelHelp());
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`mailroom: unknown command '${name}' (try: ${Object.keys(commands).join(', ')})\n`);
-    return 2;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${mailroomVersion()}\n`);
+    return 0;
   }
+  const spec = commands.get(name);
+  if (!spec) return unknownCommand(name);
   try {
-    return await command(rest);
+    const parsed = parseCommandLine(spec, rest);
+    if (parsed.help) {
+      process.stdout.write(commandHelp(spec));
+      return 0;
+    }
+    return await spec.run(parsed);
   } catch (err) {
     if (process.env.MAILROOM_DEBUG) console.error(err);
+    if (err instanceof UsageError) {
+      process.stderr.write(`mailroom ${name}: ${err.message}\nusage: ${spec.usage}\n`);
+      return err.exitCode;
+    }
     if (err instanceof CliError) {
       process.stderr.write(`mailroom ${name}: ${err.message}\n`);
       return err.exitCode;

@@ -4,7 +4,7 @@ import { isIpOrCidr } from '../config/ip-or-cidr.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import { InsecureReplyKeyError } from '../routing/errors.ts';
 import { assertProductionReplyKeys } from '../routing/reply-keys.ts';
-import { CliError } from './errors.ts';
+import { CliError, UsageError } from './errors.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -46,9 +46,9 @@ export function s3IngressSettings(flags: S3Flags, env: Env): S3IngressSettings |
   const bucket = pick(flags.bucket, 's3-bucket', 'MAILROOM_RAW_BUCKET');
   if (bucket.value === undefined) {
     if (flags.prefix !== undefined)
-      throw new CliError('--s3-prefix needs --s3-bucket (or MAILROOM_RAW_BUCKET)');
+      throw new UsageError('--s3-prefix needs --s3-bucket (or MAILROOM_RAW_BUCKET)');
     if (flags.endpoint !== undefined) {
-      throw new CliError('--s3-endpoint needs --s3-bucket (or MAILROOM_RAW_BUCKET)');
+      throw new UsageError('--s3-endpoint needs --s3-bucket (or MAILROOM_RAW_BUCKET)');
     }
     return null;
   }

@@ -3,7 +3,8 @@ import { normalizeAuthservId } from '../auth/authserv-id.ts';
 import type { DnsResolver } from '../auth/dns-resolver.ts';
 import { createStaticResolver, type StaticZone } from '../auth/static-resolver.ts';
 import { createSystemResolver } from '../auth/system-resolver.ts';
-import { AUTH_RESULTS, type AuthResult } from '../auth/verdicts.ts';
+import type { AuthResult } from '../auth/verdicts.ts';
+import { METHOD_RESULTS } from '../routing/conditions.ts';
 import { ConfigError } from './errors.ts';
 import type { AuthOptions, ResolvedAuthOptions } from './types.ts';
 
@@ -36,18 +37,18 @@ function isAuthservId(value: string): boolean {
   }
 }
 
-const authResult = z.enum(AUTH_RESULTS as [AuthResult, ...AuthResult[]]);
-const authResults = z.union([
-  authResult,
-  z.array(authResult).min(1, { message: 'give at least one result' }),
-]);
+/** One result a method can give, or a list of them. */
+function authResults(method: keyof typeof METHOD_RESULTS) {
+  const result = z.enum(METHOD_RESULTS[method] as [AuthResult, ...AuthResult[]]);
+  return z.union([result, z.array(result).min(1, { message: 'give at least one result' })]);
+}
 
 /** A route's `when.auth` (see `AuthConditions`). */
 export const authConditionsSchema = z
   .object({
-    spf: authResults.optional(),
-    dkim: authResults.optional(),
-    dmarc: authResults.optional(),
+    spf: authResults('spf').optional(),
+    dkim: authResults('dkim').optional(),
+    dmarc: authResults('dmarc').optional(),
     dmarcAligned: z.boolean().optional(),
   })
   .strict();

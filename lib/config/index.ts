@@ -1,7 +1,7 @@
 export { staticZoneSchema } from './auth-config.ts';
 export { ConfigError } from './errors.ts';
 export { loadConfig } from './load-config.ts';
-export { defineMailroom, resolveConfig } from './resolve-config.ts';
+export { configWarnings, defineMailroom, resolveConfig } from './resolve-config.ts';
 export type {
   AuthOptions,
   DeliveryOptions,

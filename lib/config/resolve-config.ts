@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { isSendableAddress, parseSenderAddress } from '../outbound/sender-address.ts';
+import { normalizeDomain } from '../routing/address.ts';
 import { RouteConfigError } from '../routing/errors.ts';
+import { recipientPatternDomain } from '../routing/recipient-pattern.ts';
 import { routerFromConfig } from '../routing/router.ts';
 import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
@@ -38,96 +40,106 @@ function isSenderAddress(value: string): boolean {
   }
 }
 
-const action = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('mailbox'),
-    mailbox: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
-      message: 'mailbox names are 1–64 letters, digits, dot, underscore or dash',
+const action = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({
+      kind: z.literal('mailbox'),
+      mailbox: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
+        message: 'mailbox names are 1–64 letters, digits, dot, underscore or dash',
+      }),
     }),
-  }),
-  z.object({
-    kind: z.literal('handler'),
-    name: z.string().min(1),
-    fn: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', {
-      message: 'must be a function',
+    z.object({
+      kind: z.literal('handler'),
+      name: z.string().min(1),
+      fn: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', {
+        message: 'must be a function',
+      }),
     }),
-  }),
-  z.object({
-    kind: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
-    secret: z.string().min(1).optional(),
-    timeoutMs: z.number().int().positive().optional(),
-  }),
-  z.object({
-    kind: z.literal('reject'),
-    code: z.number().int().min(400).max(599),
-    text: z.string(),
-  }),
-  z.object({ kind: z.literal('drop') }),
-  z
-    .object({
-      kind: z.literal('lambda'),
-      functionName: z
-        .string()
-        .refine((s) => s.length <= 170, { message: 'must be at most 170 characters' })
-        .regex(LAMBDA_FUNCTION, {
-          message:
-            'must be a Lambda function name, ARN or partial ARN (letters, digits, - and _ in the name)',
-        }),
-      qualifier: z
-        .string()
-        .regex(/^[A-Za-z0-9$_-]{1,128}$/, { message: 'must be a version or alias name such as "live"' })
-        .optional(),
-    })
-    .refine((a) => a.qualifier === undefined || LAMBDA_FUNCTION.exec(a.functionName)?.[9] === undefined, {
-      message: 'give the version or alias either in functionName or as qualifier, not both',
-      path: ['qualifier'],
+    z.object({
+      kind: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+      secret: z.string().min(1).optional(),
+      timeoutMs: z.number().int().positive().optional(),
     }),
-  z.object({
-    kind: z.literal('eventBridge'),
-    eventBusName: z
-      .string()
-      .regex(EVENT_BUS, { message: 'must be an event bus name (or ARN) such as "default"' }),
-    source: z
-      .string()
-      .min(1, { message: 'must not be empty' })
-      .refine((s) => s.length <= 256, { message: 'must be at most 256 characters' })
-      .refine((s) => !s.startsWith('aws.'), { message: 'must not start with "aws." (reserved for AWS)' })
-      .optional(),
-    detailType: z
-      .string()
-      .min(1, { message: 'must not be empty' })
-      .refine((s) => s.length <= 128, { message: 'must be at most 128 characters' })
-      .optional(),
-  }),
-  z.object({
-    kind: z.literal('forward'),
-    // One address as a string is a list of one (as `forward('ops@example.net')` builds it).
-    to: z.preprocess(
-      (v) => (typeof v === 'string' ? [v] : v),
-      z
-        .array(
-          z
-            .string()
-            .refine(isSendableAddress, { message: 'must be an email address such as ops@example.net' }),
-        )
-        .min(1, { message: 'give at least one address' })
-        // A refinement, not .max(): zod's length limits abort the action union's error reporting.
-        .refine((to) => to.length <= 50, { message: 'at most 50 addresses (the SES limit per message)' }),
-    ),
-    from: z
-      .string()
-      .refine(isSenderAddress, {
-        message: 'must be one address: "fwd@example.com" or "Name <fwd@example.com>"',
+    z.object({
+      kind: z.literal('reject'),
+      code: z.number().int().min(400).max(599),
+      text: z.string(),
+    }),
+    z.object({ kind: z.literal('drop') }),
+    z
+      .object({
+        kind: z.literal('lambda'),
+        functionName: z
+          .string()
+          .refine((s) => s.length <= 170, { message: 'must be at most 170 characters' })
+          .regex(LAMBDA_FUNCTION, {
+            message:
+              'must be a Lambda function name, ARN or partial ARN (letters, digits, - and _ in the name)',
+          }),
+        qualifier: z
+          .string()
+          .regex(/^[A-Za-z0-9$_-]{1,128}$/, { message: 'must be a version or alias name such as "live"' })
+          .optional(),
       })
-      .optional(),
-  }),
-]);
+      .refine((a) => a.qualifier === undefined || LAMBDA_FUNCTION.exec(a.functionName)?.[9] === undefined, {
+        message: 'give the version or alias either in functionName or as qualifier, not both',
+        path: ['qualifier'],
+      }),
+    z.object({
+      kind: z.literal('eventBridge'),
+      eventBusName: z
+        .string()
+        .regex(EVENT_BUS, { message: 'must be an event bus name (or ARN) such as "default"' }),
+      source: z
+        .string()
+        .min(1, { message: 'must not be empty' })
+        .refine((s) => s.length <= 256, { message: 'must be at most 256 characters' })
+        .refine((s) => !s.startsWith('aws.'), { message: 'must not start with "aws." (reserved for AWS)' })
+        .optional(),
+      detailType: z
+        .string()
+        .min(1, { message: 'must not be empty' })
+        .refine((s) => s.length <= 128, { message: 'must be at most 128 characters' })
+        .optional(),
+    }),
+    z.object({
+      kind: z.literal('forward'),
+      // One address as a string is a list of one (as `forward('ops@example.net')` builds it).
+      to: z.preprocess(
+        (v) => (typeof v === 'string' ? [v] : v),
+        z
+          .array(
+            z
+              .string()
+              .refine(isSendableAddress, { message: 'must be an email address such as ops@example.net' }),
+          )
+          .min(1, { message: 'give at least one address' })
+          // A refinement, not .max(): zod's length limits abort the action union's error reporting.
+          .refine((to) => to.length <= 50, { message: 'at most 50 addresses (the SES limit per message)' }),
+      ),
+      from: z
+        .string()
+        .refine(isSenderAddress, {
+          message: 'must be one address: "fwd@example.com" or "Name <fwd@example.com>"',
+        })
+        .optional(),
+    }),
+  ],
+  // An unknown or missing kind: name the field and the kinds there are.
+  { error: (issue) => (issue.code === 'invalid_union' ? noMatchingKind(issue) : undefined) },
+);
 
 const route = z
   .object({
     name: z.string().min(1).optional(),
-    match: z.union([recipientPattern, z.array(recipientPattern).min(1)]),
+    match: z.union([recipientPattern, z.array(recipientPattern).min(1)], {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? 'must be an address pattern such as "support@example.com", a RegExp, { domain } or a list of them'
+          : undefined,
+    }),
     when: z
       .object({
         sender: z.union([valuePattern, z.array(valuePattern)]).optional(),
@@ -140,7 +152,10 @@ const route = z
       .strict()
       .optional(),
     action: z.union([action, z.array(action).min(1)], {
-      message: 'must be an action such as mailbox("support") or handler(fn)',
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? 'must be an action such as mailbox("support") or handler(fn), or a list of them'
+          : undefined,
     }),
     continue: z.boolean().optional(),
     caseSensitive: z.boolean().optional(),
@@ -287,23 +302,158 @@ const schema = z
   })
   .strict();
 
-function formatPath(path: PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
+    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) out += out ? `.${p}` : p;
+    else out += `[${JSON.stringify(String(p))}]`;
   }
   return out || '(config)';
 }
 
+/** A value as a problem quotes it: short primitives as written, anything else by its kind. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof RegExp) return 'a RegExp';
+  return `a ${typeof value}`;
+}
+
+/** Allowed values as a problem lists them: plain words bare, anything else as JSON. */
+function allowed(values: readonly unknown[]): string {
+  return values.map((v) => (typeof v === 'string' && /^[\w.-]+$/.test(v) ? v : JSON.stringify(v))).join(', ');
+}
+
+function oneOf(values: readonly unknown[], input: unknown): string {
+  return values.length === 1
+    ? `must be ${allowed(values)}, got ${shown(input)}`
+    : `must be one of ${allowed(values)}, got ${shown(input)}`;
+}
+
+/** The message of a discriminated union that found no option for the input's `kind`. */
+function noMatchingKind(issue: {
+  input?: unknown;
+  discriminator?: string | undefined;
+  options?: readonly unknown[];
+}): string | undefined {
+  if (!issue.discriminator || !issue.options) return undefined;
+  const input = issue.input as Record<string, unknown> | null | undefined;
+  const value = input && typeof input === 'object' ? input[issue.discriminator] : undefined;
+  return oneOf(issue.options, value);
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+  function: 'a function',
+};
+
+/** zod's own wording, which the problems below replace with ours (custom messages are kept). */
+const ZOD_DEFAULT = /^Invalid (input|option)\b/;
+
+/** An issue that says the input is not even of the option's type (a list given to an enum, say). */
+function notOfThisType(issue: z.core.$ZodIssue): boolean {
+  if (issue.path.length > 0) return false;
+  if (issue.code === 'invalid_type') return true;
+  return issue.code === 'invalid_value' && issue.input !== null && typeof issue.input === 'object';
+}
+
 /**
- * Validates user options once, at start, and fills in every default.
+ * One line per problem, `path: what is wrong`: enum-like fields list the values allowed and the value
+ * given; of a union's options, the one the input was meant for speaks (a list for a list, and so on).
+ */
+function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[] = []): string[] {
+  const path = [...prefix, ...issue.path];
+  const line = (message: string) => [`${formatPath(path)}: ${message}`];
+  const custom = !ZOD_DEFAULT.test(issue.message);
+  switch (issue.code) {
+    case 'invalid_value':
+      return line(custom ? issue.message : oneOf(issue.values, issue.input));
+    case 'invalid_type': {
+      if (custom) return line(issue.message);
+      const type = TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`;
+      return line(
+        issue.input === undefined ? `is required (${type})` : `must be ${type}, got ${shown(issue.input)}`,
+      );
+    }
+    case 'unrecognized_keys':
+      return line(
+        `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => `'${k}'`).join(', ')}`,
+      );
+    case 'invalid_union': {
+      // The options the input could not even be (a string given to a list) say nothing useful.
+      const meant = issue.errors.filter((branch) => !branch.every(notOfThisType));
+      if (meant.length === 1) return meant[0]!.flatMap((i) => describeIssue(i, path));
+      // Several literals (and types) at this very path: list them all.
+      const roots = issue.errors.flat();
+      if (roots.length > 0 && roots.every((i) => i.path.length === 0) && (!custom || meant.length > 0)) {
+        const values = roots.flatMap((i) => (i.code === 'invalid_value' ? i.values : []));
+        const types = roots.flatMap((i) =>
+          i.code === 'invalid_type' ? [TYPE_NAMES[i.expected] ?? `a ${i.expected}`] : [],
+        );
+        if (values.length + types.length === roots.length) {
+          const all = [...(values.length ? [allowed(values)] : []), ...types];
+          return line(
+            `must be ${values.length + types.length > 1 ? 'one of ' : ''}${all.join(', ')}, got ${shown(issue.input)}`,
+          );
+        }
+      }
+      return line(issue.message);
+    }
+    default:
+      return line(issue.message);
+  }
+}
+
+const warningsOf = new WeakMap<MailroomConfig, readonly string[]>();
+
+/**
+ * What {@link resolveConfig} noticed about a valid config that is probably a mistake (a route for a domain
+ * that is not in `domains`, which therefore never gets mail). The CLI prints them at start.
+ */
+export function configWarnings(config: MailroomConfig): readonly string[] {
+  return warningsOf.get(config) ?? [];
+}
+
+/** Routes whose patterns name domains we do not receive for: the router refuses that mail at RCPT. */
+function domainWarnings(config: MailroomConfig): string[] {
+  const domains = config.domains.map(normalizeDomain);
+  const listed = `[${config.domains.join(', ')}]`;
+  const warnings: string[] = [];
+  config.routes.forEach((route, index) => {
+    const label = route.name ? `route '${route.name}'` : `routes[${index}]`;
+    for (const pattern of Array.isArray(route.match) ? route.match : [route.match]) {
+      const domain = recipientPatternDomain(pattern);
+      if (!domain || domains.some(domain.matches)) continue;
+      const which = domain.wildcard
+        ? `no domain in domains ${listed} matches ${domain.source}`
+        : `${domain.source} is not in domains ${listed}`;
+      const shownPattern = typeof pattern === 'string' ? pattern : `{ domain: '${domain.source}' }`;
+      warnings.push(
+        `${label} matches ${shownPattern}, but ${which}: mail for it is refused at RCPT (550 5.7.1), ` +
+          'so this pattern never matches',
+      );
+    }
+  });
+  return warnings;
+}
+
+/**
+ * Validates user options once, at start, and fills in every default. What is valid but probably a mistake
+ * is kept for {@link configWarnings}.
  * @throws ConfigError naming every bad field at once.
  */
 export function resolveConfig(options: unknown): MailroomConfig {
-  const result = schema.safeParse(options);
+  const result = schema.safeParse(options, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    const problems = result.error.issues.flatMap((issue) => describeIssue(issue));
     throw new ConfigError([...new Set(problems)]);
   }
   const config = result.data as unknown as MailroomConfig;
@@ -315,6 +465,7 @@ export function resolveConfig(options: unknown): MailroomConfig {
     if (err instanceof RouteConfigError) throw new ConfigError(err.problems, { cause: err });
     throw err;
   }
+  warningsOf.set(config, domainWarnings(config));
   return config;
 }
 

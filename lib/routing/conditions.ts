@@ -57,7 +57,7 @@ function compileList(patterns: unknown, where: string, problems: string[]): Valu
 }
 
 /** The results each method can give (RFC 8601 §2.7, RFC 7489 §11.2); others could never match. */
-const METHOD_RESULTS: Record<'spf' | 'dkim' | 'dmarc', readonly AuthResult[]> = {
+export const METHOD_RESULTS: Record<'spf' | 'dkim' | 'dmarc', readonly AuthResult[]> = {
   spf: ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'],
   dkim: ['pass', 'fail', 'neutral', 'none', 'policy', 'temperror', 'permerror'],
   dmarc: ['pass', 'fail', 'none', 'temperror', 'permerror'],

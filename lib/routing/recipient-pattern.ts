@@ -214,3 +214,23 @@ export function compileRecipientPattern(
     problem: `${desc} is not a recipient pattern (use an address string, a RegExp or { domain: 'example.com' })`,
   };
 }
+
+/**
+ * The domain part of a recipient pattern, for checking it against the config's `domains`: null for a
+ * RegExp (its domains cannot be listed) and for a pattern that does not compile.
+ */
+export function recipientPatternDomain(
+  pattern: RecipientPattern,
+): { source: string; wildcard: boolean; matches: (domain: string) => boolean } | null {
+  let raw: string;
+  if (typeof pattern === 'string') {
+    const s = pattern.trim().replace(/^<(.*)>$/s, '$1');
+    raw = s.slice(s.lastIndexOf('@') + 1);
+    if (!s.includes('@')) return null;
+  } else if (pattern !== null && typeof pattern === 'object' && !(pattern instanceof RegExp)) {
+    raw = pattern.domain;
+  } else return null;
+  const matches = compileDomain(raw, describePattern(pattern));
+  if (typeof matches === 'string') return null;
+  return { source: raw.trim().toLowerCase(), wildcard: raw.includes('*'), matches };
+}

@@ -14,12 +14,14 @@ import {
 } from '../support/mailroom-process.ts';
 import { TEST_REPLY_KEY } from '../support/reply-key.ts';
 
-async function mailroom(args: string[], input?: string) {
+async function mailroom(args: string[], input?: string, cwd = projectRoot) {
+  const env = { ...process.env };
+  delete env.MAILROOM_CONFIG;
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const child = execFile(
       process.execPath,
       [mailroomBin, ...args],
-      { cwd: projectRoot, maxBuffer: 64 * 1024 * 1024 },
+      { cwd, env, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -199,10 +201,40 @@ describe('mailroom route', () => {
     expect(r.stderr).toMatch(/domains\[0\].*routes\[0\]\.action\.mailbox.*smtp\.port/);
   });
 
+  // A child process under load can be slow to start: the timeouts are generous, nothing here is timed.
+  it('finds ./mailroom.config.ts without --config, and warns about a route it can never use', {
+    timeout: 120_000,
+  }, async () => {
+    const project = mkdtempSync(join(tmpdir(), 'mailroom-cli-project-'));
+    writeFileSync(
+      join(project, 'mailroom.config.ts'),
+      `export default {
+  domains: ['example.com'],
+  routes: [
+    { name: 'support', match: 'support@example.com', action: { kind: 'mailbox', mailbox: 'support' } },
+    { name: 'orders', match: 'orders@other.test', action: { kind: 'mailbox', mailbox: 'orders' } },
+  ],
+};
+`,
+    );
+    const r = await mailroom(['route', eml, '--rcpt', 'support@example.com'], undefined, project);
+    expect(r.stderr).toBe(
+      "mailroom route: warning: route 'orders' matches orders@other.test, but other.test is not in domains " +
+        '[example.com]: mail for it is refused at RCPT (550 5.7.1), so this pattern never matches\n',
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).recipients).toMatchObject([
+      { recipient: 'support@example.com', accepted: true, matches: [{ route: 'support' }] },
+    ]);
+  });
+
   it('rejects an unknown option with a usage line', async () => {
     const r = await mailroom(['route', eml, '--bogus']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unknown option '--bogus'/);
+    expect(r.stderr).toBe(
+      'mailroom route: unknown option --bogus\n' +
+        'usage: mailroom route <file.eml> --rcpt ADDR [--rcpt ADDR…] [--from ADDR] [--config F]\n',
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
@@ -235,6 +267,13 @@ describe('mailroom send', () => {
     const other = await startMailroomProcess({});
     const code = await other.stop('SIGTERM');
     expect({ code, stderr: other.stderr() }).toEqual({ code: 0, stderr: expect.any(String) });
+  });
+});
+
+describe('mailroom --version (the installed command)', () => {
+  it('prints the version of package.json', { timeout: 120_000 }, async () => {
+    const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
+    expect(await mailroom(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 });
 

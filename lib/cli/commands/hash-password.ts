@@ -13,8 +13,7 @@ async function readStdin(): Promise<string> {
  * `submission.users`. The password is never taken from the command line, where `ps` and shell history
  * would keep it.
  */
-export async function hashPasswordCommand(argv: string[]): Promise<number> {
-  if (argv.length) throw new CliError('usage: mailroom hash-password < password-file   (or: echo -n … |)');
+export async function hashPasswordCommand(): Promise<number> {
   const input = await readStdin();
   const password = input.replace(/\r?\n$/, '');
   if (!password) throw new CliError('no password on stdin');

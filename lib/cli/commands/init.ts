@@ -1,20 +1,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../package-root.ts';
-import { parseCommandArgs } from '../args.ts';
-import { CliError } from '../errors.ts';
-
-const usage = 'mailroom init [dir] [--domain example.com] [--force]';
-
-const help = `usage: ${usage}
-
-Writes a starter project into dir (default: the current folder): mailroom.config.ts with a mailbox route and
-a handler route, the handler, a vitest test using mailroom/testing, a CDK app (cdk/app.ts, cdk.json),
-package.json (scripts dev, test, synth, deploy), tsconfig.json, .gitignore and a README.
-
-  --domain D   the domain its routes receive mail for (default example.com)
-  --force      write into a folder that is not empty (files of the same names are replaced)
-`;
+import { CliError, UsageError } from '../errors.ts';
+import type { InitArgs } from './init.usage.ts';
 
 /** The starter's files, shipped as they are in the package (`templates/` is in package.json `files`). */
 export const STARTER_TEMPLATE = join(PACKAGE_ROOT, 'templates', 'starter');
@@ -35,17 +23,7 @@ export interface StarterValues {
 }
 
 /** `mailroom init [dir]`: writes the starter project and prints the next steps. */
-export async function initCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { domain: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    usage,
-  );
-  if (values.help) {
-    process.stdout.write(help);
-    return 0;
-  }
-  if (positionals.length > 1) throw new CliError(`give at most one folder\nusage: ${usage}`);
+export async function initCommand({ values, positionals }: InitArgs): Promise<number> {
   const dir = resolve(positionals[0] ?? '.');
   const domain = checkDomain(values.domain ?? 'example.com');
   if (!values.force && (await hasEntries(dir))) {
@@ -111,7 +89,7 @@ function checkDomain(value: string): string {
   const domain = value.toLowerCase();
   const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
   if (domain.length > 253 || !new RegExp(`^(?:${label}\\.)+${label}$`).test(domain)) {
-    throw new CliError(`--domain must be a domain name like example.com, got '${value}'`);
+    throw new UsageError(`--domain must be a domain name like example.com, got '${value}'`);
   }
   return domain;
 }

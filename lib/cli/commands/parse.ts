@@ -6,12 +6,9 @@ import { createStaticResolver } from '../../auth/static-resolver.ts';
 import { createSystemResolver } from '../../auth/system-resolver.ts';
 import type { AuthVerdicts } from '../../auth/verdicts.ts';
 import { parseMessage } from '../../message/index.ts';
-import { parseCommandArgs } from '../args.ts';
 import { loadDnsZone } from '../dns-zone.ts';
-import { CliError } from '../errors.ts';
-
-const usage =
-  'mailroom parse <file.eml|-> [file.eml…] [--auth [--ip A] [--helo H] [--mail-from M] [--dns zone.json]]';
+import { CliError, UsageError } from '../errors.ts';
+import type { ParseArgs } from './parse.usage.ts';
 
 /** The authserv-id named in SPF comments when `parse --auth` checks a message (there is no config). */
 const PARSE_AUTHSERV_ID = 'mailroom.local';
@@ -22,22 +19,10 @@ const PARSE_AUTHSERV_ID = 'mailroom.local';
  * every DNS question answered from the `--dns` zone file (else `MAILROOM_DNS_ZONE`) when given, else by
  * the system resolver.
  */
-export async function parseCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      auth: { type: 'boolean', default: false },
-      ip: { type: 'string' },
-      helo: { type: 'string' },
-      'mail-from': { type: 'string' },
-      dns: { type: 'string' },
-    },
-    usage,
-  );
-  if (positionals.length === 0) throw new CliError(`give a file to parse\nusage: ${usage}`);
+export async function parseCommand({ values, positionals }: ParseArgs): Promise<number> {
   if (!values.auth) {
     for (const flag of ['ip', 'helo', 'mail-from', 'dns'] as const) {
-      if (values[flag] !== undefined) throw new CliError(`--${flag} needs --auth\nusage: ${usage}`);
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --auth`);
     }
   }
   for (const file of positionals) {

@@ -1,10 +1,9 @@
 import { startLocalMailroom } from '../../dev/local-mailroom.ts';
-import { parseCommandArgs, portOption } from '../args.ts';
+import { portOption } from '../args.ts';
 import { loadCliConfig } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
-import { CliError } from '../errors.ts';
-
-const usage = 'mailroom replay <id> | --failed [--http-port 8025] [--config F] [--data .mailroom]';
+import { CliError, UsageError } from '../errors.ts';
+import type { ReplayArgs } from './replay.usage.ts';
 
 interface ReplayResult {
   id: string;
@@ -16,20 +15,9 @@ interface ReplayResult {
  * Asks the running dev server when there is one, so the handlers run where the mail lives; otherwise
  * replays in this process against the data directory.
  */
-export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      failed: { type: 'boolean', default: false },
-      'http-port': { type: 'string' },
-      config: { type: 'string' },
-      data: { type: 'string' },
-    },
-    usage,
-  );
+export async function replayCommand({ values, positionals }: ReplayArgs): Promise<number> {
   const id = positionals[0];
-  if (values.failed === Boolean(id) || positionals.length > 1)
-    throw new CliError(`give one message id or --failed\nusage: ${usage}`);
+  if (Boolean(values.failed) === Boolean(id)) throw new UsageError('give one message id or --failed');
   const port = portOption(values['http-port'], 'http-port') ?? 8025;
   const results = (await replayOverHttp(port, id)) ?? (await replayInProcess(values.config, values.data, id));
   for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -3,24 +3,17 @@ import { readFile } from 'node:fs/promises';
 import type { Action } from '../../actions/types.ts';
 import { parseMessage } from '../../message/index.ts';
 import { routerFromConfig } from '../../routing/index.ts';
-import { parseCommandArgs } from '../args.ts';
-import { loadCliConfig } from '../config-path.ts';
-import { CliError } from '../errors.ts';
-
-const usage = 'mailroom route <file.eml> --rcpt ADDR [--rcpt ADDR…] [--from ADDR] [--config F]';
+import { loadCliConfig, printStartWarnings } from '../config-path.ts';
+import { CliError, UsageError } from '../errors.ts';
+import type { RouteArgs } from './route.usage.ts';
 
 /** `mailroom route`: the routing decision per recipient as JSON, delivering nothing. */
-export async function routeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { rcpt: { type: 'string', multiple: true }, from: { type: 'string' }, config: { type: 'string' } },
-    usage,
-  );
-  const file = positionals[0];
-  if (!file || positionals.length > 1) throw new CliError(`give exactly one message file\nusage: ${usage}`);
-  if (!values.rcpt?.length) throw new CliError(`give at least one --rcpt ADDR\nusage: ${usage}`);
+export async function routeCommand({ values, positionals }: RouteArgs): Promise<number> {
+  const file = positionals[0]!;
+  if (!values.rcpt?.length) throw new UsageError('give at least one --rcpt ADDR');
   if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
   const config = await loadCliConfig(values.config);
+  printStartWarnings('route', config);
   const parsed = await parseMessage(await readFile(file), config.parse);
   const mailFrom = values.from ?? parsed.from?.address ?? '';
   const router = routerFromConfig(config);

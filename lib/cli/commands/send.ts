@@ -2,33 +2,21 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createTransport } from 'nodemailer';
 import { parseMessage } from '../../message/index.ts';
-import { parseCommandArgs, portOption } from '../args.ts';
-import { CliError } from '../errors.ts';
-
-const usage =
-  'mailroom send <file.eml> --to ADDR [--to ADDR…] [--from ADDR] [--host 127.0.0.1] [--port 2525]';
+import { portOption } from '../args.ts';
+import { CliError, UsageError } from '../errors.ts';
+import type { SendArgs } from './send.usage.ts';
 
 /** `mailroom send`: submit a message file over SMTP with an explicit envelope. */
-export async function sendCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      to: { type: 'string', multiple: true },
-      from: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '2525' },
-    },
-    usage,
-  );
-  const file = positionals[0];
-  if (!file || positionals.length > 1) throw new CliError(`give exactly one message file\nusage: ${usage}`);
-  if (!values.to?.length) throw new CliError(`give at least one --to ADDR\nusage: ${usage}`);
+export async function sendCommand({ values, positionals }: SendArgs): Promise<number> {
+  const file = positionals[0]!;
+  if (!values.to?.length) throw new UsageError('give at least one --to ADDR');
+  const port = portOption(values.port, 'port') ?? 2525;
   if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
   const raw = await readFile(file);
   const from = values.from ?? (await parseMessage(raw)).from?.address ?? '';
   const transport = createTransport({
-    host: values.host,
-    port: portOption(values.port, 'port'),
+    host: values.host ?? '127.0.0.1',
+    port,
     secure: false,
     ignoreTLS: true,
     connectionTimeout: 10_000,

@@ -1,51 +1,29 @@
 import { startLocalMailroom } from '../../dev/local-mailroom.ts';
-import { parseCommandArgs, portOption } from '../args.ts';
-import { loadCliConfig } from '../config-path.ts';
+import { portOption } from '../args.ts';
+import { loadCliConfig, printStartWarnings } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
-import { CliError } from '../errors.ts';
 import { applySmtpEnv, s3IngressSettings } from '../smtp-env.ts';
-
-const DEV_USAGE =
-  'mailroom dev [--config F] [--smtp-port 2525] [--http-port 8025] [--data .mailroom] [--dns zone.json]';
-const SMTP_USAGE =
-  'mailroom smtp [--config F] [--host 127.0.0.1] [--port 2525] [--data .mailroom] [--dns zone.json] ' +
-  '[--s3-bucket B [--s3-prefix smtp/] [--s3-endpoint URL]]';
+import type { ServeArgs } from './serve.usage.ts';
 
 /**
  * `mailroom dev`: SMTP + HTTP API + page. `mailroom smtp`: the SMTP ingress alone (what the container
  * runs), storing on disk and processing here, or — with `--s3-bucket` / `MAILROOM_RAW_BUCKET` — storing
  * in S3 only (processing happens in Lambda).
  */
-export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promise<number> {
-  const usage = mode === 'dev' ? DEV_USAGE : SMTP_USAGE;
-  const common = {
-    config: { type: 'string' },
-    data: { type: 'string' },
-    'smtp-port': { type: 'string' },
-    'http-port': { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    dns: { type: 'string' },
-  } as const;
-  const s3Flags = {
-    's3-bucket': { type: 'string' },
-    's3-prefix': { type: 'string' },
-    's3-endpoint': { type: 'string' },
-  } as const;
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    mode === 'dev' ? common : { ...common, ...s3Flags },
-    usage,
-  );
-  if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${usage}`);
-  const s3Values = values as { 's3-bucket'?: string; 's3-prefix'?: string; 's3-endpoint'?: string };
+export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'): Promise<number> {
   const s3 =
     mode === 'smtp'
       ? s3IngressSettings(
-          { bucket: s3Values['s3-bucket'], prefix: s3Values['s3-prefix'], endpoint: s3Values['s3-endpoint'] },
+          { bucket: values['s3-bucket'], prefix: values['s3-prefix'], endpoint: values['s3-endpoint'] },
           process.env,
         )
       : null;
+  const portFlag = mode === 'dev' ? 'smtp-port' : 'port';
+  const smtpPort =
+    portOption(values['smtp-port'] ?? values.port, portFlag) ??
+    portOption(process.env.MAILROOM_SMTP_PORT, 'MAILROOM_SMTP_PORT');
+  const httpPort = portOption(values['http-port'], 'http-port');
+  const smtpHost = values.host ?? process.env.MAILROOM_SMTP_HOST;
   // Listen for signals before anything starts, so a SIGTERM during start-up still stops cleanly.
   let received: string | null = null;
   let onSignal = (signal: string) => {
@@ -64,13 +42,9 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
   process.on('SIGINT', handle);
 
   const config = await loadCliConfig(values.config, values.dns);
+  printStartWarnings(mode, config);
   if (mode === 'smtp') applySmtpEnv(config, process.env);
   const logger = createConsoleLogger();
-  const smtpHost = values.host ?? process.env.MAILROOM_SMTP_HOST;
-  const smtpPort = portOption(
-    values['smtp-port'] ?? values.port ?? process.env.MAILROOM_SMTP_PORT,
-    'smtp-port',
-  );
   let close: () => Promise<void>;
   if (s3) {
     const { startS3SmtpIngress } = await import('./smtp-s3.ts');
@@ -100,7 +74,7 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
       smtpPort,
       smtpHost,
       http: mode === 'dev',
-      httpPort: portOption(values['http-port'], 'http-port'),
+      httpPort,
       devTls: mode === 'dev',
       checkAtDataByDefault: mode === 'smtp',
     });
