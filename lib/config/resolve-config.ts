@@ -2,13 +2,15 @@ import * as z from 'zod';
 import { isSendableAddress, parseSenderAddress } from '../outbound/sender-address.ts';
 import { RouteConfigError } from '../routing/errors.ts';
 import { routerFromConfig } from '../routing/router.ts';
+import { CONTENT_RESULTS, type ContentResult } from '../routing/types.ts';
 import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
 import { replyAddressSchema } from './reply-address-config.ts';
 import { replyLimitsSchema } from './reply-limits-config.ts';
-import type { MailroomConfig, MailroomOptions } from './types.ts';
+import { resolveScanOptions, scanSchema } from './scan-config.ts';
+import type { MailroomConfig, MailroomOptions, ScanOptions } from './types.ts';
 
 const domainName = z
   .string()
@@ -124,6 +126,14 @@ const action = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const contentResult = z.enum(CONTENT_RESULTS as [ContentResult, ...ContentResult[]], {
+  message: `must be one of ${CONTENT_RESULTS.join(', ')}`,
+});
+const contentResults = z.union([
+  contentResult,
+  z.array(contentResult).min(1, { message: 'give at least one result' }),
+]);
+
 const route = z
   .object({
     name: z.string().min(1).optional(),
@@ -136,6 +146,8 @@ const route = z
         headers: z.record(z.string(), valuePattern).optional(),
         // Which results each method can give is checked by the router.
         auth: authConditionsSchema.optional(),
+        spam: contentResults.optional(),
+        virus: contentResults.optional(),
       })
       .strict()
       .optional(),
@@ -283,6 +295,7 @@ const schema = z
       .nullable()
       .default(null),
     auth: authSchema,
+    scan: scanSchema,
     replyAddress: replyAddressSchema,
   })
   .strict();
@@ -309,6 +322,7 @@ export function resolveConfig(options: unknown): MailroomConfig {
   const config = result.data as unknown as MailroomConfig;
   config.domains = config.domains.map((d) => d.toLowerCase());
   config.auth = resolveAuthOptions(result.data.auth, config.smtp.hostname);
+  config.scan = resolveScanOptions(result.data.scan as ScanOptions | undefined);
   try {
     routerFromConfig(config);
   } catch (err) {
