@@ -61,14 +61,17 @@ export interface SmtpIngressDeps {
 export type InspectResult =
   | { reject?: undefined; deferred?: undefined; prefix?: string; body?: Buffer; auth?: AuthVerdicts }
   | { reject: { code: number; message: string } }
-  /** The check did not finish (deadline, worker lost): store `body` (or the message) without verdicts. */
+  /**
+   * The check did not finish (deadline, worker lost): store `body` (or the message) without verdicts, or
+   * with only the content scan's (`auth.scanOnly`).
+   */
   | {
       reject?: undefined;
       deferred: true;
       reason: string;
       body?: Buffer;
       prefix?: undefined;
-      auth?: undefined;
+      auth?: AuthVerdicts;
     };
 
 export interface SubmissionAuth {
