@@ -12,6 +12,7 @@ export {
   type ScanDecision,
   type ScanPolicy,
   scanCheckFromConfig,
+  scanSummary,
 } from './scan-check.ts';
 export {
   RSPAMD_ACTIONS,

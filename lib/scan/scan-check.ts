@@ -143,3 +143,22 @@ async function virusVerdict(
     return { verdict: 'temperror', scanner: 'clamav', error: errorText(err) };
   }
 }
+
+/**
+ * One line for the start-up message: which scanners run and how, e.g. `scanning mail with rspamd at
+ * http://127.0.0.1:11333 and ClamAV at 127.0.0.1:3310 (fail-open)`; null when scanning is off.
+ */
+export function scanSummary(config: ScanConfig | null | undefined): string | null {
+  if (!config || (!config.rspamd && !config.clamav)) return null;
+  const scanners: string[] = [];
+  if (config.rspamd) scanners.push(`rspamd at ${config.rspamd.url}`);
+  if (config.clamav) {
+    const at =
+      'socket' in config.clamav ? config.clamav.socket : `${config.clamav.host}:${config.clamav.port}`;
+    scanners.push(`ClamAV at ${at}`);
+  }
+  const policy = [`fail-${config.failMode}`];
+  if (config.rspamd && config.spamAction === 'verdict-only') policy.push('spam: verdict only');
+  if (config.clamav && config.virusAction === 'verdict-only') policy.push('viruses: verdict only');
+  return `scanning mail with ${scanners.join(' and ')} (${policy.join(', ')})`;
+}

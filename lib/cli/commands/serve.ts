@@ -1,4 +1,5 @@
 import { startLocalMailroom } from '../../dev/local-mailroom.ts';
+import { scanSummary } from '../../scan/index.ts';
 import { parseCommandArgs, portOption } from '../args.ts';
 import { loadCliConfig } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
@@ -116,6 +117,8 @@ export async function serveCommand(argv: string[], mode: 'dev' | 'smtp'): Promis
     );
     close = () => mailroom.close();
   }
+  const scanning = scanSummary(config.scan);
+  if (scanning) process.stderr.write(`mailroom ${mode}: ${scanning}\n`);
   await new Promise<void>((resolve) => {
     onSignal = (signal) => {
       logger.info('stopping: finishing open sessions', { signal });

@@ -10,6 +10,7 @@ import {
   type ScanCheckOptions,
   ScannerError,
   type SpamScanner,
+  scanSummary,
   type VirusScanner,
 } from '../../../lib/scan/index.ts';
 
@@ -247,5 +248,26 @@ describe('scan config', () => {
         routes: [{ match: 'a@example.com', when: { virus: 'bad' }, action: mailbox('q') }],
       }),
     ).toThrow(/routes\[0\]\.when\.virus/);
+  });
+});
+
+describe('scanSummary (the start-up line)', () => {
+  it('names the scanners and the policy, or nothing when scanning is off', () => {
+    const base = { domains: ['example.com'], routes: [{ match: 'a@example.com', action: mailbox('a') }] };
+    expect(scanSummary(resolveConfig(base).scan)).toBeNull();
+    expect(
+      scanSummary(
+        resolveConfig({
+          ...base,
+          scan: {
+            rspamd: { url: 'http://127.0.0.1:11333' },
+            clamav: { host: '127.0.0.1', port: 3310 },
+            spamAction: 'verdict-only',
+          },
+        }).scan,
+      ),
+    ).toBe(
+      'scanning mail with rspamd at http://127.0.0.1:11333 and ClamAV at 127.0.0.1:3310 (fail-open, spam: verdict only)',
+    );
   });
 });
