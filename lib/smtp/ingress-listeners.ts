@@ -155,7 +155,11 @@ function withScan(
     async inspect(input): Promise<InspectResult> {
       const [checked, scanned] = await Promise.all([
         inspectAuth ? inspectAuth(input) : null,
-        scan({ raw: input.raw, envelope: input.envelope }),
+        scan({
+          raw: input.raw,
+          envelope: input.envelope,
+          ...(input.queueId ? { queueId: input.queueId } : {}),
+        }),
       ]);
       if (scanned.reject) return { reject: scanned.reject };
       if (checked?.reject) return checked;

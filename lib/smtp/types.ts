@@ -33,10 +33,11 @@ export interface SmtpIngressDeps {
   /**
    * Looks at the whole message at the end of DATA, before it is stored (messages up to 4 MiB; bigger ones
    * are stored without it): may add trace headers in front (our `Authentication-Results`), replace the
-   * body (with forged headers removed), or refuse the message.
+   * body (with forged headers removed), or refuse the message. `queueId` names the SMTP transaction (as in
+   * our `Received:` header) for the scanners' logs.
    * @default none
    */
-  inspect?: (input: { envelope: Envelope; raw: Buffer }) => Promise<InspectResult>;
+  inspect?: (input: { envelope: Envelope; raw: Buffer; queueId?: string }) => Promise<InspectResult>;
   /**
    * With `inspect`: cleans the first 4 MiB of a message too big to inspect (removes the forged
    * `Authentication-Results` fields from its header block); the result is stored in its place.
