@@ -129,10 +129,10 @@ const action = z.discriminatedUnion('kind', [
 const contentResult = z.enum(CONTENT_RESULTS as [ContentResult, ...ContentResult[]], {
   message: `must be one of ${CONTENT_RESULTS.join(', ')}`,
 });
-const contentResults = z.union([
-  contentResult,
-  z.array(contentResult).min(1, { message: 'give at least one result' }),
-]);
+const contentResults = z.union(
+  [contentResult, z.array(contentResult).min(1, { message: 'give at least one result' })],
+  { message: `must be one of ${CONTENT_RESULTS.join(', ')}, or a list of them` },
+);
 
 const route = z
   .object({
