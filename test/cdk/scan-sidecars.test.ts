@@ -1,10 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import {
   CLAMAV_IMAGE,
   MailroomPipeline,
+  MailroomStack,
   RSPAMD_IMAGE,
   SmtpIngress,
   type SmtpIngressProps,
@@ -136,5 +138,34 @@ describe('SmtpIngress scanner sidecars', () => {
       v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
     );
     expect(unacknowledged).toEqual([]);
+  });
+
+  it('MailroomStack (cdk.json: -c spamFilter=true -c virusScan=true) adds them to the smtp ingress, cdk-nag clean; refuses them with SES', () => {
+    const scope = testStack().node.scope as IConstruct;
+    const stack = new MailroomStack(scope, 'MailroomScan', {
+      env: { account: '123456789012', region: 'us-east-1' },
+      configFile: EXAMPLE_CONFIG,
+      ingress: 'smtp',
+      spamFilter: true,
+      virusScan: true,
+    });
+    const { byName } = containers(Template.fromStack(stack));
+    expect([...byName.keys()].sort()).toEqual(['clamav', 'rspamd', 'smtp']);
+    const report = new AwsSolutionsChecks(undefined, { verbose: false }).validateScope(stack);
+    expect(
+      report.violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+      ),
+    ).toEqual([]);
+    const error = thrown(
+      () =>
+        new MailroomStack(scope, 'MailroomSes', {
+          env: { account: '123456789012', region: 'us-east-1' },
+          configFile: EXAMPLE_CONFIG,
+          ingress: 'ses',
+          spamFilter: true,
+        }),
+    );
+    expect(String((error as Error).message)).toMatch(/spamFilter and virusScan are for the smtp ingress/);
   });
 });
