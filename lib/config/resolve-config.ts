@@ -323,6 +323,17 @@ export function resolveConfig(options: unknown): MailroomConfig {
   config.domains = config.domains.map((d) => d.toLowerCase());
   config.auth = resolveAuthOptions(result.data.auth, config.smtp.hostname);
   config.scan = resolveScanOptions(result.data.scan as ScanOptions | undefined);
+  const late = (['rspamd', 'clamav'] as const).filter(
+    (name) => (config.scan?.[name]?.timeoutMs ?? 0) >= config.smtp.dataTerminationTimeoutMs,
+  );
+  if (late.length > 0) {
+    throw new ConfigError(
+      late.map(
+        (name) =>
+          `scan.${name}.timeoutMs: must be shorter than smtp.dataTerminationTimeoutMs (${config.smtp.dataTerminationTimeoutMs})`,
+      ),
+    );
+  }
   try {
     routerFromConfig(config);
   } catch (err) {

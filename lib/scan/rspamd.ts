@@ -16,8 +16,8 @@ export interface RspamdOptions {
 
 /** At most this many symbol names are kept in a verdict. */
 const MAX_SYMBOLS = 64;
-/** rspamd's JSON reply is small; a bigger one is not rspamd's. */
-const MAX_REPLY_BYTES = 1024 * 1024;
+/** rspamd's JSON reply is a few KB; a bigger one is not rspamd's (and is not parsed on the SMTP thread). */
+const MAX_REPLY_BYTES = 256 * 1024;
 
 /**
  * The `spam` port over rspamd's HTTP protocol (`POST /checkv2`, https://rspamd.com/doc/developers/protocol.html):

@@ -233,6 +233,13 @@ describe('scan config', () => {
       }),
     );
     expect(() => resolveConfig({ ...base, scan: {} })).toThrow(/scan: give rspamd, clamav or both/);
+    expect(() =>
+      resolveConfig({
+        ...base,
+        smtp: { dataTerminationTimeoutMs: 5000 },
+        scan: { clamav: { socket: '/s', timeoutMs: 5000 } },
+      }),
+    ).toThrow(/scan\.clamav\.timeoutMs: must be shorter than smtp\.dataTerminationTimeoutMs \(5000\)/);
   });
 
   it('accepts when.spam and when.virus in routes, and refuses unknown words', () => {
