@@ -130,13 +130,17 @@ worker "normal" {
   }
   const child = spawn(which('rspamd') ?? 'rspamd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = collect(child);
+  const stop = stopper(child);
   await waitUntil(
     async () => (await fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(1000) })).ok,
     child,
     'rspamd',
     log,
-  );
-  const stop = stopper(child);
+  ).catch(async (err) => {
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     port,
     dir,
@@ -176,8 +180,12 @@ export async function startClamd(): Promise<Daemon> {
   await writeFile(config, `${lines.join('\n')}\n`);
   const child = spawn(which('clamd') ?? 'clamd', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = collect(child);
-  await waitUntil(() => ping(port), child, 'clamd', log);
   const stop = stopper(child);
+  await waitUntil(() => ping(port), child, 'clamd', log).catch(async (err) => {
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     port,
     dir,
