@@ -7,7 +7,8 @@
 // holds the defaults): ingress, domain (comma-separated for several; default: the config's domains),
 // recipients, region, config (default examples/mailroom.config.ts), hostedZoneId + hostedZoneName,
 // tlsSecretArn (smtp), replyKeySecretArn (default: a new secret when the config signs reply addresses),
-// eventBus (true/false), retentionDays, stackName. cdk-nag's AWS Solutions checks run on every synth;
+// eventBus (true/false), retentionDays, stackName, spamFilter / virusScan (true/false, smtp: the rspamd and
+// ClamAV sidecars). cdk-nag's AWS Solutions checks run on every synth;
 // their findings are errors.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -39,6 +40,8 @@ new MailroomStack(app, context('stackName') ?? 'Mailroom', {
     : undefined,
   tlsSecretArn: context('tlsSecretArn'),
   replyKeySecret: context('replyKeySecretArn'),
+  spamFilter: context('spamFilter') === 'true',
+  virusScan: context('virusScan') === 'true',
   pipeline: {
     eventBus: context('eventBus') === 'true',
     retentionDays: retentionDays === undefined ? undefined : Number(retentionDays),

@@ -19,6 +19,15 @@ export {
   ReceiptRuleSetActivation,
   type ReceiptRuleSetActivationProps,
 } from './receipt-rule-set-activation.ts';
+export {
+  CLAMAV_IMAGE,
+  CLAMD_HOST,
+  CLAMD_PORT,
+  RSPAMD_IMAGE,
+  RSPAMD_URL,
+  type SpamFilterOptions,
+  type VirusScanOptions,
+} from './scan-sidecars.ts';
 export { SesIngress, type SesIngressProps } from './ses-ingress.ts';
 export { sesRecipientsFor } from './ses-recipients.ts';
 export { SES_RECEIVING_REGIONS, sesInboundSmtpHost } from './ses-regions.ts';

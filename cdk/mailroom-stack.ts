@@ -56,6 +56,10 @@ export interface MailroomStackProps extends StackProps {
    * @default MailroomPipeline's defaults
    */
   readonly pipeline?: MailroomPipelineProps;
+  /** SMTP ingress: run rspamd beside `mailroom smtp` (see `SmtpIngressProps.spamFilter`). @default false */
+  readonly spamFilter?: boolean;
+  /** SMTP ingress: run ClamAV beside `mailroom smtp` (see `SmtpIngressProps.virusScan`). @default false */
+  readonly virusScan?: boolean;
 }
 
 /** The app's stack: a {@link MailroomPipeline} fed by an {@link SesIngress} or an {@link SmtpIngress}. */
@@ -69,6 +73,11 @@ export class MailroomStack extends Stack {
     if (props.ingress !== 'ses' && props.ingress !== 'smtp') {
       throw new MailroomPropsError('MailroomStack', [
         `ingress must be "ses" or "smtp", got ${JSON.stringify(props.ingress)}`,
+      ]);
+    }
+    if (props.ingress === 'ses' && (props.spamFilter || props.virusScan)) {
+      throw new MailroomPropsError('MailroomStack', [
+        'spamFilter and virusScan are for the smtp ingress: SES scans every message itself (auth.spam, auth.virus)',
       ]);
     }
     const configFile = props.configFile ?? props.pipeline?.configFile;
@@ -107,6 +116,8 @@ export class MailroomStack extends Stack {
         tlsSecret: props.tlsSecretArn
           ? secretsmanager.Secret.fromSecretCompleteArn(this, 'TlsSecret', props.tlsSecretArn)
           : undefined,
+        ...(props.spamFilter ? { spamFilter: true } : {}),
+        ...(props.virusScan ? { virusScan: true } : {}),
       });
     }
     // What the DNS steps and your own code need (README "Deploy to AWS").

@@ -11,6 +11,16 @@ import { Construct } from 'constructs';
 import { type MailroomPipeline, SMTP_RAW_PREFIX } from './mailroom-pipeline.ts';
 import { acknowledge, wildcardResource } from './nag.ts';
 import { PropsProblems } from './props-error.ts';
+import {
+  addClamav,
+  addRspamd,
+  CLAMD_HOST,
+  CLAMD_PORT,
+  RSPAMD_URL,
+  SIDECAR_MEMORY,
+  type SpamFilterOptions,
+  type VirusScanOptions,
+} from './scan-sidecars.ts';
 import { ConfigBundleError, IMAGE_CONFIG_PATH, writeImageContext } from './smtp-image.ts';
 
 /** The port the container's SMTP server listens on (Dockerfile); the load balancer listens on 25. */
@@ -100,6 +110,21 @@ export interface SmtpIngressProps {
    * @default the zone apex
    */
   readonly mxRecordName?: string;
+  /**
+   * Run rspamd beside `mailroom smtp` in each task (a sidecar container, health checked; the SMTP container
+   * starts once it is healthy). The container gets `MAILROOM_SCAN_RSPAMD_URL` (`http://127.0.0.1:11333`);
+   * your config turns scanning on with `scan: { rspamd: { url: process.env.MAILROOM_SCAN_RSPAMD_URL } }`.
+   * @default false
+   */
+  readonly spamFilter?: boolean | SpamFilterOptions;
+  /**
+   * Run ClamAV's clamd (with freshclam) beside `mailroom smtp` in each task, sized for its ~1.5 GB
+   * signature database. The container gets `MAILROOM_SCAN_CLAMAV_HOST` / `MAILROOM_SCAN_CLAMAV_PORT`; your
+   * config says `scan: { clamav: { host: process.env.MAILROOM_SCAN_CLAMAV_HOST, port: 3310 } }`.
+   * The task's default size grows to 1 vCPU and 4 GiB.
+   * @default false
+   */
+  readonly virusScan?: boolean | VirusScanOptions;
 }
 
 /**
@@ -169,9 +194,11 @@ export class SmtpIngress extends Construct {
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
 
+    const spamFilter = sidecarOptions(props.spamFilter);
+    const virusScan = sidecarOptions(props.virusScan);
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      cpu: props.cpu ?? (virusScan ? 1024 : 512),
+      memoryLimitMiB: props.memoryLimitMiB ?? defaultTaskMemory(spamFilter, virusScan),
       runtimePlatform: {
         cpuArchitecture: ecs.CpuArchitecture.ARM64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -192,7 +219,30 @@ export class SmtpIngress extends Construct {
     if (pipeline.replyKeySecret) {
       secrets.MAILROOM_REPLY_KEY = ecs.Secret.fromSecretsManager(pipeline.replyKeySecret);
     }
-    this.taskDefinition.addContainer('smtp', {
+    const scanEnvironment: Record<string, string> = {};
+    const sidecars: ecs.ContainerDefinition[] = [];
+    if (spamFilter) {
+      sidecars.push(
+        addRspamd(
+          this.taskDefinition,
+          spamFilter,
+          ecs.LogDrivers.awsLogs({ streamPrefix: 'rspamd', logGroup }),
+        ),
+      );
+      scanEnvironment.MAILROOM_SCAN_RSPAMD_URL = RSPAMD_URL;
+    }
+    if (virusScan) {
+      sidecars.push(
+        addClamav(
+          this.taskDefinition,
+          virusScan,
+          ecs.LogDrivers.awsLogs({ streamPrefix: 'clamav', logGroup }),
+        ),
+      );
+      scanEnvironment.MAILROOM_SCAN_CLAMAV_HOST = CLAMD_HOST;
+      scanEnvironment.MAILROOM_SCAN_CLAMAV_PORT = String(CLAMD_PORT);
+    }
+    const smtpContainer = this.taskDefinition.addContainer('smtp', {
       image:
         props.image ?? ecs.ContainerImage.fromAsset(this.imageContext!, { platform: Platform.LINUX_ARM64 }),
       // The image's CMD runs `mailroom smtp`; configuration is the environment.
@@ -203,6 +253,7 @@ export class SmtpIngress extends Construct {
         MAILROOM_PROXY_TRUSTED: this.vpc.vpcCidrBlock,
         MAILROOM_SMTP_PORT: String(SMTP_CONTAINER_PORT),
         ...(props.image ? {} : { MAILROOM_CONFIG: IMAGE_CONFIG_PATH }),
+        ...scanEnvironment,
         AWS_REGION: stack.region,
       },
       secrets,
@@ -211,6 +262,13 @@ export class SmtpIngress extends Construct {
       // Fargate's maximum: lets open SMTP sessions finish when a task is stopped.
       stopTimeout: Duration.seconds(120),
     });
+    // No mail is taken before the scanners answer (fail-open would let it through unscanned).
+    for (const sidecar of sidecars) {
+      smtpContainer.addContainerDependencies({
+        container: sidecar,
+        condition: ecs.ContainerDependencyCondition.HEALTHY,
+      });
+    }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
       vpc: this.vpc,
@@ -227,7 +285,8 @@ export class SmtpIngress extends Construct {
       circuitBreaker: { rollback: true },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
-      healthCheckGracePeriod: Duration.seconds(60),
+      // The SMTP container starts once the scanners are healthy (clamd loads its database first).
+      healthCheckGracePeriod: Duration.seconds(virusScan ? 420 : spamFilter ? 120 : 60),
     });
     this.service
       .autoScaleTaskCount({ minCapacity: props.minCapacity ?? 2, maxCapacity: props.maxCapacity ?? 10 })
@@ -384,6 +443,21 @@ function validate(props: SmtpIngressProps): PropsProblems {
     props.taskSubnets === undefined || props.vpc !== undefined,
     'taskSubnets needs vpc (the new VPC has public subnets only)',
   );
+  const spam = sidecarOptions(props.spamFilter);
+  const virus = sidecarOptions(props.virusScan);
+  if (props.memoryLimitMiB !== undefined && !Token.isUnresolved(props.memoryLimitMiB) && (spam || virus)) {
+    const need = defaultTaskMemory(spam, virus);
+    problems.check(
+      props.memoryLimitMiB >= need,
+      `memoryLimitMiB ${props.memoryLimitMiB} is too small for the scanner sidecars: give at least ${need}`,
+    );
+  }
+  for (const name of Object.keys(props.environment ?? {})) {
+    problems.check(
+      !name.startsWith('MAILROOM_SCAN_'),
+      `environment must not set ${name}: spamFilter / virusScan set it`,
+    );
+  }
   if (props.cpu !== undefined && !Token.isUnresolved(props.cpu)) {
     problems.check(
       [256, 512, 1024, 2048, 4096, 8192, 16384].includes(props.cpu),
@@ -391,4 +465,19 @@ function validate(props: SmtpIngressProps): PropsProblems {
     );
   }
   return problems;
+}
+
+function sidecarOptions<T extends object>(value: boolean | T | undefined): T | null {
+  if (value === undefined || value === false) return null;
+  return value === true ? ({} as T) : value;
+}
+
+/** The task memory by default: the SMTP container's 1 GiB plus the sidecars', rounded up to a Fargate size. */
+function defaultTaskMemory(spam: SpamFilterOptions | null, virus: VirusScanOptions | null): number {
+  if (!spam && !virus) return 1024;
+  const need =
+    1024 +
+    (spam ? (spam.memoryLimitMiB ?? SIDECAR_MEMORY.rspamd) : 0) +
+    (virus ? (virus.memoryLimitMiB ?? SIDECAR_MEMORY.clamav) : 0);
+  return Math.ceil(need / 1024) * 1024;
 }

@@ -29,6 +29,7 @@ export {
   authenticateMessage,
   authenticationResultsHeader,
   authSummary,
+  type ContentVerdict,
   createStaticResolver,
   createSystemResolver,
   type DkimVerdict,
@@ -50,6 +51,7 @@ export {
   type OutboundOptions,
   type ReplyAddressOptions,
   resolveConfig,
+  type ScanOptions,
 } from './config/index.ts';
 export { parseMessage } from './message/index.ts';
 export type { Address, Attachment, ParsedMessage, ParseLimits } from './message/types.ts';
@@ -66,6 +68,7 @@ export {
 export { createPipeline, type Pipeline, type PipelineEvent } from './pipeline/index.ts';
 export {
   type AuthConditions,
+  type ContentResult,
   createReplyToken,
   createRouter,
   DEV_REPLY_KEY,

@@ -108,10 +108,29 @@ export interface ArcVerdict {
   comment?: string;
 }
 
-/** A content scan verdict (spam or virus), as SES gives it. */
+/**
+ * A content scan verdict (spam or virus): from the SES receipt (only `verdict`), or from our own ingress's
+ * scanners (rspamd, ClamAV; see `scan` in the config), which add what they found.
+ */
 export interface ContentVerdict {
-  /** `gray`: the scan could not decide; `temperror`: the scan failed (SES `PROCESSING_FAILED`). */
+  /**
+   * `gray`: the scan could not decide (rspamd's `greylist`); `temperror`: the scan failed or did not finish
+   * in time (SES `PROCESSING_FAILED`; route conditions also accept `processing_failed` for it).
+   */
   verdict: 'pass' | 'fail' | 'gray' | 'temperror';
+  /** Which scanner decided: `rspamd` or `clamav`. Absent for SES. */
+  scanner?: 'rspamd' | 'clamav';
+  /** rspamd: the action it chose (`no action`, `greylist`, `add header`, `rewrite subject`, `soft reject`, `reject`). */
+  action?: string;
+  /** rspamd: the message's score, and the score of its `reject` action. */
+  score?: number;
+  requiredScore?: number;
+  /** rspamd: the names of the symbols that matched (at most 64, highest scores first). */
+  symbols?: string[];
+  /** ClamAV: the name of the signature found. */
+  virus?: string;
+  /** Why the scan failed (`temperror`). */
+  error?: string;
 }
 
 /** Every authentication verdict for one message. Plain JSON: safe to store, send and compare. */
@@ -128,6 +147,11 @@ export interface AuthVerdicts {
   spam: ContentVerdict | null;
   /** Null when no virus scan ran. */
   virus: ContentVerdict | null;
+  /**
+   * Set when only `spam` and `virus` were computed at the ingress (the end-of-DATA authentication was off
+   * or did not finish): processing computes SPF/DKIM/DMARC/ARC and keeps `spam` and `virus`.
+   */
+  scanOnly?: true;
 }
 
 /** Reads a result word from mailauth or elsewhere; anything unknown becomes `permerror`. */

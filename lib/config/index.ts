@@ -12,6 +12,8 @@ export type {
   ProxyProtocolOptions,
   ReplyAddressOptions,
   ResolvedAuthOptions,
+  ResolvedScanOptions,
+  ScanOptions,
   SmtpOptions,
   SubmissionOptions,
 } from './types.ts';

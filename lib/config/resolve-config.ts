@@ -4,13 +4,15 @@ import { normalizeDomain } from '../routing/address.ts';
 import { RouteConfigError } from '../routing/errors.ts';
 import { recipientPatternDomain } from '../routing/recipient-pattern.ts';
 import { routerFromConfig } from '../routing/router.ts';
+import { CONTENT_RESULTS, type ContentResult } from '../routing/types.ts';
 import { isPasswordHash } from '../submission/password-hash.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
 import { replyAddressSchema } from './reply-address-config.ts';
 import { replyLimitsSchema } from './reply-limits-config.ts';
-import type { MailroomConfig, MailroomOptions } from './types.ts';
+import { resolveScanOptions, scanSchema } from './scan-config.ts';
+import type { MailroomConfig, MailroomOptions, ScanOptions } from './types.ts';
 
 const domainName = z
   .string()
@@ -131,6 +133,14 @@ const action = z.discriminatedUnion(
   { error: (issue) => (issue.code === 'invalid_union' ? noMatchingKind(issue) : undefined) },
 );
 
+const contentResult = z.enum(CONTENT_RESULTS as [ContentResult, ...ContentResult[]], {
+  message: `must be one of ${CONTENT_RESULTS.join(', ')}`,
+});
+const contentResults = z.union(
+  [contentResult, z.array(contentResult).min(1, { message: 'give at least one result' })],
+  { message: `must be one of ${CONTENT_RESULTS.join(', ')}, or a list of them` },
+);
+
 const route = z
   .object({
     name: z.string().min(1).optional(),
@@ -148,6 +158,8 @@ const route = z
         headers: z.record(z.string(), valuePattern).optional(),
         // Which results each method can give is checked by the router.
         auth: authConditionsSchema.optional(),
+        spam: contentResults.optional(),
+        virus: contentResults.optional(),
       })
       .strict()
       .optional(),
@@ -298,6 +310,7 @@ const schema = z
       .nullable()
       .default(null),
     auth: authSchema,
+    scan: scanSchema,
     replyAddress: replyAddressSchema,
   })
   .strict();
@@ -459,6 +472,18 @@ export function resolveConfig(options: unknown): MailroomConfig {
   const config = result.data as unknown as MailroomConfig;
   config.domains = config.domains.map((d) => d.toLowerCase());
   config.auth = resolveAuthOptions(result.data.auth, config.smtp.hostname);
+  config.scan = resolveScanOptions(result.data.scan as ScanOptions | undefined);
+  const late = (['rspamd', 'clamav'] as const).filter(
+    (name) => (config.scan?.[name]?.timeoutMs ?? 0) >= config.smtp.dataTerminationTimeoutMs,
+  );
+  if (late.length > 0) {
+    throw new ConfigError(
+      late.map(
+        (name) =>
+          `scan.${name}.timeoutMs: must be shorter than smtp.dataTerminationTimeoutMs (${config.smtp.dataTerminationTimeoutMs})`,
+      ),
+    );
+  }
   try {
     routerFromConfig(config);
   } catch (err) {

@@ -298,6 +298,58 @@ export interface ResolvedAuthOptions {
   deadlineMs: number;
 }
 
+/**
+ * Spam and virus scanning on our own SMTP ingress (`mailroom dev`, `mailroom smtp`), at the end of DATA,
+ * before the `250`: rspamd over HTTP and ClamAV's clamd. The verdicts land in `auth.spam` / `auth.virus`
+ * (the shape SES fills) and route conditions `when.spam` / `when.virus` read them. Messages over 4 MiB are
+ * stored unscanned (verdicts null). Off when neither scanner is given.
+ */
+export interface ScanOptions {
+  /** rspamd's normal worker (`POST /checkv2`). */
+  rspamd?: {
+    /** e.g. `http://127.0.0.1:11333` */
+    url: string;
+    /** The worker's password, when it asks for one. */
+    password?: string;
+    /** Longest one check may take. @default 10_000 */
+    timeoutMs?: number;
+  };
+  /** clamd, over TCP (`TCPSocket`) or a unix socket (`LocalSocket`), with its INSTREAM command. */
+  clamav?: ({ host: string; port: number } | { socket: string }) & {
+    /** Longest one scan may take. @default 10_000 */
+    timeoutMs?: number;
+  };
+  /**
+   * A scanner down, slow or answering badly: `open` accepts the message with the verdict `temperror`
+   * (SES's `PROCESSING_FAILED`); `closed` answers `451 4.3.0` so the sender retries later.
+   * @default 'open'
+   */
+  failMode?: 'open' | 'closed';
+  /**
+   * `reject`: rspamd's `reject` action → `550 5.7.1`, `soft reject` → `451 4.7.1`; `verdict-only`: never
+   * refuse, store the message with its verdict (route it with `when.spam`).
+   * @default 'reject'
+   */
+  spamAction?: 'reject' | 'verdict-only';
+  /**
+   * The mildest rspamd action that makes the verdict `fail`; milder actions give `pass` (`greylist`:
+   * `gray`). @default 'add header'
+   */
+  spamThreshold?: 'greylist' | 'add header' | 'rewrite subject' | 'soft reject' | 'reject';
+  /** `reject`: a virus → `554 5.7.1`; `verdict-only`: store it with `virus: fail`. @default 'reject' */
+  virusAction?: 'reject' | 'verdict-only';
+}
+
+/** {@link ScanOptions} with the defaults filled in. */
+export interface ResolvedScanOptions {
+  rspamd: { url: string; password?: string; timeoutMs: number } | null;
+  clamav: (({ host: string; port: number } | { socket: string }) & { timeoutMs: number }) | null;
+  failMode: 'open' | 'closed';
+  spamAction: 'reject' | 'verdict-only';
+  spamThreshold: NonNullable<ScanOptions['spamThreshold']>;
+  virusAction: 'reject' | 'verdict-only';
+}
+
 /** What users write in `mailroom.config.ts`. */
 export interface MailroomOptions {
   /** Domains we receive mail for. Mail for any other domain is refused `550 5.7.1`. */
@@ -316,6 +368,8 @@ export interface MailroomOptions {
   auth?: AuthOptions;
   /** An optional second listener for authenticated submission (needs `smtp.tls`). @default off */
   submission?: SubmissionOptions;
+  /** Spam and virus scanning on our own ingress (rspamd, ClamAV). @default off */
+  scan?: ScanOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -333,4 +387,6 @@ export interface MailroomConfig {
   submission:
     | (Required<Omit<SubmissionOptions, 'host' | 'usersSecret'>> & { host?: string; usersSecret?: string })
     | null;
+  /** Null when no scanner is configured. Optional so configs built by hand (tests) need not say it. */
+  scan?: ResolvedScanOptions | null;
 }

@@ -305,12 +305,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     envelope: Envelope,
     stored: AuthVerdicts | null,
   ): Promise<AuthVerdicts> => {
-    if (stored) {
+    if (stored && !stored.scanOnly) {
       await trace(id, 'authenticated', `${authSummary(stored)} (verdicts from the first processing)`);
       return stored;
     }
     const ip = envelope.remoteAddress?.trim() ?? '';
-    const auth = ip
+    const computed = ip
       ? await authenticateMessage(raw, {
           ip,
           helo: envelope.helo ?? '',
@@ -320,6 +320,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           now: now(),
         })
       : uncheckedVerdicts('not received over SMTP: no client address to check');
+    // The ingress scanned the message (rspamd, ClamAV) but left authentication to us: keep its verdicts.
+    const auth = stored ? { ...computed, spam: stored.spam, virus: stored.virus } : computed;
     await store.saveAuth(id, auth);
     await trace(
       id,

@@ -2,7 +2,14 @@ import { AUTH_RESULTS, type AuthResult, isDmarcAligned } from '../auth/verdicts.
 import { normalizeMailFrom } from './address.ts';
 import { globMatch, statelessRegExp } from './glob.ts';
 import { describePattern } from './recipient-pattern.ts';
-import type { AuthConditions, RouteConditions, RoutingInput, ValuePattern } from './types.ts';
+import {
+  type AuthConditions,
+  CONTENT_RESULTS,
+  type ContentResult,
+  type RouteConditions,
+  type RoutingInput,
+  type ValuePattern,
+} from './types.ts';
 
 /** Outcome of a route's conditions: `'maybe'` when content conditions cannot be judged yet (RCPT time). */
 export type ConditionOutcome = 'yes' | 'no' | 'maybe';
@@ -132,6 +139,30 @@ function compileAuth(raw: unknown, problems: string[]): AuthTest | undefined {
   return (auth) => tests.every((t) => t(auth));
 }
 
+/** Compiles `when.spam` or `when.virus` into one test; problems are pushed. */
+function compileContent(raw: unknown, kind: 'spam' | 'virus', problems: string[]): AuthTest | undefined {
+  if (raw === undefined) return undefined;
+  const where = `when.${kind}`;
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) {
+    problems.push(`${where}: give at least one result`);
+    return undefined;
+  }
+  const bad = list.filter(
+    (r) => typeof r !== 'string' || !(CONTENT_RESULTS as readonly string[]).includes(r),
+  );
+  if (bad.length > 0) {
+    problems.push(
+      `${where}: ${bad.map((r) => JSON.stringify(r)).join(', ')} is not a result (use ${CONTENT_RESULTS.join(', ')})`,
+    );
+    return undefined;
+  }
+  const wanted = new Set<string>(
+    (list as ContentResult[]).map((r) => (r === 'processing_failed' ? 'temperror' : r)),
+  );
+  return (auth) => wanted.has(auth[kind]?.verdict ?? 'none');
+}
+
 /** Validates and compiles a route's `when`. Never throws. */
 export function compileConditions(when: RouteConditions | undefined): ConditionsResult {
   const problems: string[] = [];
@@ -165,8 +196,13 @@ export function compileConditions(when: RouteConditions | undefined): Conditions
       }
     }
   }
-  const auth = compileAuth(when.auth, problems);
+  const authOnly = compileAuth(when.auth, problems);
+  const spam = compileContent(when.spam, 'spam', problems);
+  const virus = compileContent(when.virus, 'virus', problems);
   if (problems.length > 0) return { ok: false, problems };
+  const verdictTests = [authOnly, spam, virus].filter((t): t is AuthTest => t !== undefined);
+  const auth: AuthTest | undefined =
+    verdictTests.length > 0 ? (a) => verdictTests.every((t) => t(a)) : undefined;
 
   const hasContent = from !== undefined || subject !== undefined || headers.length > 0;
   return {

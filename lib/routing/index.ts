@@ -29,6 +29,7 @@ export {
 } from './router.ts';
 export type {
   AuthConditions,
+  ContentResult,
   RecipientDecision,
   RecipientPattern,
   RecipientVerdict,
@@ -40,3 +41,4 @@ export type {
   ValuePattern,
   VerifiedReplyToken,
 } from './types.ts';
+export { CONTENT_RESULTS } from './types.ts';

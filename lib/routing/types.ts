@@ -33,7 +33,29 @@ export interface RouteConditions {
    * @example { dmarc: 'pass' } — only mail whose From: domain is DMARC-authenticated
    */
   auth?: AuthConditions;
+  /**
+   * The spam verdict the message must have (any in the list): `pass`, `fail`, `gray`, `temperror` (the scan
+   * failed; `processing_failed` is the same), or `none` (no scan ran). From our ingress's rspamd or the SES
+   * receipt, never from headers; judged when the message is processed (at RCPT time it "may match").
+   * @example { spam: 'fail' } with action mailbox('quarantine')
+   */
+  spam?: ContentResult | ContentResult[];
+  /** The virus verdict the message must have (any in the list), like {@link RouteConditions.spam}. */
+  virus?: ContentResult | ContentResult[];
 }
+
+/** A word for `when.spam` / `when.virus`: a `ContentVerdict` result, `processing_failed` (= `temperror`), or `none`. */
+export type ContentResult = 'pass' | 'fail' | 'gray' | 'temperror' | 'processing_failed' | 'none';
+
+/** Every {@link ContentResult}. */
+export const CONTENT_RESULTS: readonly ContentResult[] = [
+  'pass',
+  'fail',
+  'gray',
+  'temperror',
+  'processing_failed',
+  'none',
+];
 
 /** `RouteConditions.auth`: one or more acceptable results per method. Lists must not be empty. */
 export interface AuthConditions {
@@ -146,7 +168,7 @@ export interface RoutingInput {
    * The message's verdicts. Absent at RCPT time (auth conditions "may match"); absent at processing time,
    * auth conditions are judged as if every verdict were `none`.
    */
-  auth?: Pick<AuthVerdicts, 'spf' | 'dkim' | 'dmarc'>;
+  auth?: Pick<AuthVerdicts, 'spf' | 'dkim' | 'dmarc'> & Partial<Pick<AuthVerdicts, 'spam' | 'virus'>>;
   /** Absent at RCPT time: conditions on content are then treated as "may match". */
   message?: {
     from: { address: string } | null;

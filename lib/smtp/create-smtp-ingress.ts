@@ -350,13 +350,14 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     const refusal = () => guard?.error() ?? null;
     const body = new MessageBody(stream, options.maxMessageBytes, controller, refusal);
     const envelope = toEnvelope(session);
+    const queueId = `${session.id}.${session.transaction}`;
     const prefix = Buffer.from(
       receivedHeader({
         helo: envelope.helo,
         remoteAddress: session.remoteAddress,
         hostname: options.hostname,
         protocol: session.transmissionType,
-        id: `${session.id}.${session.transaction}`,
+        id: queueId,
         recipients: envelope.rcptTo,
       }),
       'utf8',
@@ -387,7 +388,10 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
     let failed = false;
     let failure: unknown;
     try {
-      ({ id } = await Promise.race([inspectThenAccept(envelope, prefix, body, controller.signal), deadline]));
+      ({ id } = await Promise.race([
+        inspectThenAccept(envelope, queueId, prefix, body, controller.signal),
+        deadline,
+      ]));
     } catch (err) {
       failed = true;
       failure = err;
@@ -441,6 +445,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
    */
   async function inspectThenAccept(
     envelope: Envelope,
+    queueId: string,
     prefix: Buffer,
     body: MessageBody,
     signal: AbortSignal,
@@ -453,7 +458,7 @@ export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
       const next = await iterator.next();
       if (next.done) {
         const raw = Buffer.concat(head, size);
-        const result = await deps.inspect({ envelope, raw });
+        const result = await deps.inspect({ envelope, raw, queueId });
         if (result.reject) throw new MessageRejectedError(result.reject.code, result.reject.message);
         if (result.deferred) {
           logger.warn('end-of-DATA check did not finish; processing will authenticate', {

@@ -2,13 +2,15 @@ import { resolve } from 'node:path';
 import type { Logger } from '../actions/types.ts';
 import { createDataTimeCheck, type DataTimeCheck } from '../auth/data-time-check.ts';
 import { stripForgedAuthResults } from '../auth/forged-headers.ts';
+import { uncheckedVerdicts } from '../auth/verdicts.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import type { Router } from '../routing/index.ts';
+import { type ScanCheck, scanCheckFromConfig } from '../scan/index.ts';
 import { LoginLimiter } from '../submission/index.ts';
 import { TlsConfigError, type TlsCredentials, tlsCredentialsFor } from '../tls/index.ts';
 import { createSmtpIngress } from './create-smtp-ingress.ts';
-import type { SmtpIngress, SmtpIngressDeps } from './types.ts';
+import type { InspectResult, SmtpIngress, SmtpIngressDeps } from './types.ts';
 
 export interface IngressListenersOptions {
   config: MailroomConfig;
@@ -69,12 +71,14 @@ export async function startIngressListeners(options: IngressListenersOptions): P
   const checkRecipient: SmtpIngressDeps['checkRecipient'] = (rcpt, input) =>
     router.checkRecipient(rcpt, input);
   const check: DataTimeCheck | null = options.checkAtData ? createDataTimeCheck(config.auth) : null;
+  const scan: ScanCheck | null = config.scan ? scanCheckFromConfig(config.scan, logger) : null;
+  const authCheck = check ? endOfDataCheck(check, config.auth.authservId) : {};
   const smtp: SmtpIngress = createSmtpIngress({
     options: { ...config.smtp, port: options.smtpPort ?? config.smtp.port, host: smtpHost },
     tls,
     checkRecipient,
     accept,
-    ...(check ? endOfDataCheck(check, config.auth.authservId) : {}),
+    ...(scan ? withScan(authCheck, scan) : authCheck),
     logger,
   });
   const submission: SmtpIngress | null = config.submission
@@ -132,5 +136,41 @@ function endOfDataCheck(
       return 'deferred' in decision ? { ...decision, body: strip(input.raw) } : decision;
     },
     cleanHead: strip,
+  };
+}
+
+/**
+ * Adds the content scan (rspamd, ClamAV; see `scan` in the config) to the end-of-DATA check: both run at
+ * once, a refusal by either wins (the scan's first), and the scan's verdicts join the authentication
+ * verdicts. Without them (authentication off at DATA, or not finished) the message is stored with
+ * `scanOnly` verdicts: processing authenticates it and keeps `spam` and `virus`.
+ */
+function withScan(
+  auth: Pick<SmtpIngressDeps, 'inspect' | 'cleanHead'>,
+  scan: ScanCheck,
+): Pick<SmtpIngressDeps, 'inspect' | 'cleanHead'> {
+  const inspectAuth = auth.inspect;
+  return {
+    ...auth,
+    async inspect(input): Promise<InspectResult> {
+      const [checked, scanned] = await Promise.all([
+        inspectAuth ? inspectAuth(input) : null,
+        scan({
+          raw: input.raw,
+          envelope: input.envelope,
+          ...(input.queueId ? { queueId: input.queueId } : {}),
+        }),
+      ]);
+      if (scanned.reject) return { reject: scanned.reject };
+      if (checked?.reject) return checked;
+      const verdicts = { spam: scanned.spam, virus: scanned.virus };
+      if (checked?.auth && !checked.deferred) return { ...checked, auth: { ...checked.auth, ...verdicts } };
+      const scanOnly = {
+        ...uncheckedVerdicts('authenticated during processing'),
+        ...verdicts,
+        scanOnly: true as const,
+      };
+      return { ...(checked ?? {}), auth: scanOnly };
+    },
   };
 }

@@ -33,10 +33,11 @@ export interface SmtpIngressDeps {
   /**
    * Looks at the whole message at the end of DATA, before it is stored (messages up to 4 MiB; bigger ones
    * are stored without it): may add trace headers in front (our `Authentication-Results`), replace the
-   * body (with forged headers removed), or refuse the message.
+   * body (with forged headers removed), or refuse the message. `queueId` names the SMTP transaction (as in
+   * our `Received:` header) for the scanners' logs.
    * @default none
    */
-  inspect?: (input: { envelope: Envelope; raw: Buffer }) => Promise<InspectResult>;
+  inspect?: (input: { envelope: Envelope; raw: Buffer; queueId?: string }) => Promise<InspectResult>;
   /**
    * With `inspect`: cleans the first 4 MiB of a message too big to inspect (removes the forged
    * `Authentication-Results` fields from its header block); the result is stored in its place.
@@ -61,14 +62,17 @@ export interface SmtpIngressDeps {
 export type InspectResult =
   | { reject?: undefined; deferred?: undefined; prefix?: string; body?: Buffer; auth?: AuthVerdicts }
   | { reject: { code: number; message: string } }
-  /** The check did not finish (deadline, worker lost): store `body` (or the message) without verdicts. */
+  /**
+   * The check did not finish (deadline, worker lost): store `body` (or the message) without verdicts, or
+   * with only the content scan's (`auth.scanOnly`).
+   */
   | {
       reject?: undefined;
       deferred: true;
       reason: string;
       body?: Buffer;
       prefix?: undefined;
-      auth?: undefined;
+      auth?: AuthVerdicts;
     };
 
 export interface SubmissionAuth {

@@ -1,5 +1,6 @@
 import { createLocalActionPorts, type RecordedCloudAction, silentLogger } from '../actions/index.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
+import { type ContentVerdict, uncheckedVerdicts } from '../auth/verdicts.ts';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
 import { OutboxMail } from '../outbound/index.ts';
@@ -21,6 +22,13 @@ export interface TestDeliverOptions {
   ip?: string;
   /** The HELO/EHLO name the client gave. @default undefined */
   helo?: string;
+  /**
+   * The spam verdict the ingress's scanner gave (see `scan` in the config), e.g. `{ verdict: 'fail' }`,
+   * to test `when.spam` routes and handlers reading `ctx.auth.spam`. @default null (no scan)
+   */
+  spam?: ContentVerdict | null;
+  /** The virus verdict, like `spam`. @default null (no scan) */
+  virus?: ContentVerdict | null;
 }
 
 /** What happened to one message: the same records the dev API shows, plus the RCPT-time refusals. */
@@ -113,7 +121,19 @@ export async function createTestMailroom(
       const envelope: Envelope = { mailFrom, rcptTo: accepted };
       if (opts.ip !== undefined) envelope.remoteAddress = opts.ip;
       if (opts.helo !== undefined) envelope.helo = opts.helo;
-      const { id } = await pipeline.accept({ envelope, body });
+      // Scan verdicts as the SMTP ingress stores them: processing authenticates and keeps them.
+      const scanned =
+        opts.spam || opts.virus
+          ? {
+              auth: {
+                ...uncheckedVerdicts('authenticated during processing'),
+                spam: opts.spam ?? null,
+                virus: opts.virus ?? null,
+                scanOnly: true as const,
+              },
+            }
+          : {};
+      const { id } = await pipeline.accept({ envelope, body, ...scanned });
       await pipeline.drain();
       return detail(id, refused);
     },

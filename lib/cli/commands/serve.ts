@@ -1,4 +1,5 @@
 import { startLocalMailroom } from '../../dev/local-mailroom.ts';
+import { scanSummary } from '../../scan/index.ts';
 import { portOption } from '../args.ts';
 import { loadCliConfig, printStartWarnings } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
@@ -90,6 +91,8 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
     );
     close = () => mailroom.close();
   }
+  const scanning = scanSummary(config.scan);
+  if (scanning) process.stderr.write(`mailroom ${mode}: ${scanning}\n`);
   await new Promise<void>((resolve) => {
     onSignal = (signal) => {
       logger.info('stopping: finishing open sessions', { signal });

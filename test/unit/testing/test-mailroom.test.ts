@@ -31,6 +31,45 @@ describe('mailroom/testing', () => {
     }
   });
 
+  it('takes scan verdicts, so when.spam routes and ctx.auth.spam can be tested', async () => {
+    const seen: HandlerContext[] = [];
+    const mr = await createTestMailroom({
+      domains: ['example.com'],
+      routes: [
+        {
+          name: 'quarantine',
+          match: 'support@example.com',
+          when: { spam: 'fail' },
+          action: mailbox('quarantine'),
+        },
+        { name: 'support', match: 'support@example.com', action: handler((ctx) => void seen.push(ctx), 'h') },
+      ],
+    });
+    try {
+      const spam = await mr.deliver('From: a@b.test\nSubject: Win\n\nMoney\n', {
+        to: 'support@example.com',
+        ip: '192.0.2.1',
+        spam: { verdict: 'fail', scanner: 'rspamd', action: 'reject', score: 15 },
+      });
+      expect(spam.deliveries.map((x) => x.route)).toEqual(['quarantine']);
+      expect(spam.auth).toMatchObject({
+        spf: { clientIp: '192.0.2.1' },
+        spam: { verdict: 'fail' },
+        virus: null,
+      });
+      expect(spam.auth?.scanOnly).toBeUndefined();
+      const ham = await mr.deliver('From: a@b.test\nSubject: Hi\n\nHello\n', {
+        to: 'support@example.com',
+        spam: { verdict: 'pass' },
+        virus: { verdict: 'pass' },
+      });
+      expect(ham.deliveries.map((x) => x.route)).toEqual(['support']);
+      expect(seen[0]?.auth).toMatchObject({ spam: { verdict: 'pass' }, virus: { verdict: 'pass' } });
+    } finally {
+      await mr.close();
+    }
+  });
+
   it('shows a failing handler as failed, and replay after the fix', async () => {
     let broken = true;
     const mr = await createTestMailroom({
