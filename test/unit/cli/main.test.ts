@@ -206,7 +206,7 @@ describe('config warnings and problems at start', () => {
     expect(r).toEqual({
       code: 2,
       stdout: '',
-      stderr: `mailroom replay: invalid Mailroom config: config file not found: ${missing}\n`,
+      stderr: `mailroom replay: config file not found: ${missing}\n`,
     });
   });
 });
