@@ -195,6 +195,14 @@ export function uncheckedVerdicts(reason: string): AuthVerdicts {
 }
 
 /**
+ * The verdicts the ingress stores when only its content scan ran (authentication off at DATA or not
+ * finished): processing authenticates the message and keeps `spam` and `virus`.
+ */
+export function scanOnlyVerdicts(spam: ContentVerdict | null, virus: ContentVerdict | null): AuthVerdicts {
+  return { ...uncheckedVerdicts('authenticated during processing'), spam, virus, scanOnly: true };
+}
+
+/**
  * One line for traces and logs: `spf=pass dkim=pass dmarc=pass arc=none`. Several DKIM signatures are
  * listed in header order (`dkim=pass,fail`); an unsigned message shows `dkim=none`; ARC, spam and virus
  * appear only when evaluated.

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Logger } from '../actions/types.ts';
 import { createDataTimeCheck, type DataTimeCheck } from '../auth/data-time-check.ts';
 import { stripForgedAuthResults } from '../auth/forged-headers.ts';
-import { uncheckedVerdicts } from '../auth/verdicts.ts';
+import { scanOnlyVerdicts } from '../auth/verdicts.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import type { Router } from '../routing/index.ts';
@@ -153,24 +153,12 @@ function withScan(
   return {
     ...auth,
     async inspect(input): Promise<InspectResult> {
-      const [checked, scanned] = await Promise.all([
-        inspectAuth ? inspectAuth(input) : null,
-        scan({
-          raw: input.raw,
-          envelope: input.envelope,
-          ...(input.queueId ? { queueId: input.queueId } : {}),
-        }),
-      ]);
+      const [checked, scanned] = await Promise.all([inspectAuth ? inspectAuth(input) : null, scan(input)]);
       if (scanned.reject) return { reject: scanned.reject };
       if (checked?.reject) return checked;
-      const verdicts = { spam: scanned.spam, virus: scanned.virus };
-      if (checked?.auth && !checked.deferred) return { ...checked, auth: { ...checked.auth, ...verdicts } };
-      const scanOnly = {
-        ...uncheckedVerdicts('authenticated during processing'),
-        ...verdicts,
-        scanOnly: true as const,
-      };
-      return { ...(checked ?? {}), auth: scanOnly };
+      const { spam, virus } = scanned;
+      if (checked?.auth && !checked.deferred) return { ...checked, auth: { ...checked.auth, spam, virus } };
+      return { ...(checked ?? {}), auth: scanOnlyVerdicts(spam, virus) };
     },
   };
 }

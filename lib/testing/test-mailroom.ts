@@ -1,6 +1,6 @@
 import { createLocalActionPorts, type RecordedCloudAction, silentLogger } from '../actions/index.ts';
 import type { Envelope, Logger } from '../actions/types.ts';
-import { type ContentVerdict, uncheckedVerdicts } from '../auth/verdicts.ts';
+import { type ContentVerdict, scanOnlyVerdicts } from '../auth/verdicts.ts';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
 import { OutboxMail } from '../outbound/index.ts';
@@ -123,16 +123,7 @@ export async function createTestMailroom(
       if (opts.helo !== undefined) envelope.helo = opts.helo;
       // Scan verdicts as the SMTP ingress stores them: processing authenticates and keeps them.
       const scanned =
-        opts.spam || opts.virus
-          ? {
-              auth: {
-                ...uncheckedVerdicts('authenticated during processing'),
-                spam: opts.spam ?? null,
-                virus: opts.virus ?? null,
-                scanOnly: true as const,
-              },
-            }
-          : {};
+        opts.spam || opts.virus ? { auth: scanOnlyVerdicts(opts.spam ?? null, opts.virus ?? null) } : {};
       const { id } = await pipeline.accept({ envelope, body, ...scanned });
       await pipeline.drain();
       return detail(id, refused);
