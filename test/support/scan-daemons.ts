@@ -129,27 +129,9 @@ worker "normal" {
     args.push(`--var=${name}=${value}`);
   }
   const child = spawn(which('rspamd') ?? 'rspamd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = collect(child);
-  const stop = stopper(child);
-  await waitUntil(
-    async () => (await fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(1000) })).ok,
-    child,
-    'rspamd',
-    log,
-  ).catch(async (err) => {
-    await stop();
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+  return started(child, 'rspamd', { port, dir }, async () => {
+    return (await fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(1000) })).ok;
   });
-  return {
-    port,
-    dir,
-    stop,
-    async dispose() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** clamd on a free port and a unix socket, whose only signature is EICAR's (`sigtool --md5`). */
@@ -179,23 +161,29 @@ export async function startClamd(): Promise<Daemon> {
   if (userInfo().uid === 0) lines.push('User root');
   await writeFile(config, `${lines.join('\n')}\n`);
   const child = spawn(which('clamd') ?? 'clamd', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = collect(child);
+  return started(child, 'clamd', { port, dir, socket }, () => ping(port));
+}
+
+/**
+ * Waits until the daemon answers `ready`; a daemon that does not is stopped and its folder removed. The
+ * daemon's `dispose` does the same once the test is done.
+ */
+async function started(
+  child: ChildProcess,
+  what: string,
+  where: { port: number; dir: string; socket?: string },
+  ready: () => Promise<boolean>,
+): Promise<Daemon> {
   const stop = stopper(child);
-  await waitUntil(() => ping(port), child, 'clamd', log).catch(async (err) => {
+  const dispose = async () => {
     await stop();
-    await rm(dir, { recursive: true, force: true });
+    await rm(where.dir, { recursive: true, force: true });
+  };
+  await waitUntil(ready, child, what, collect(child)).catch(async (err) => {
+    await dispose();
     throw err;
   });
-  return {
-    port,
-    dir,
-    socket,
-    stop,
-    async dispose() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { ...where, stop, dispose };
 }
 
 function ping(port: number): Promise<boolean> {
