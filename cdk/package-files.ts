@@ -6,7 +6,7 @@ import {
   MAILROOM_ENTRY_FILES,
   PACKAGE_ROOT,
   RUNNING_FROM_SOURCE,
-} from '../lib/package-root.ts';
+} from '../lib/kernel/index.ts';
 
 /**
  * Where the running Mailroom's own files are, for the constructs: the TypeScript sources in this

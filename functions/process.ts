@@ -31,7 +31,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
-import type { Logger } from '../lib/actions/types.ts';
 import type { MailroomEvent } from '../lib/aws/mailroom-events.ts';
 import { loadProcessorCloudPorts } from '../lib/aws/processor-cloud-ports.ts';
 import { EventShapeError } from '../lib/aws/processor-errors.ts';
@@ -52,6 +51,7 @@ import {
 import { createConsoleLogger } from '../lib/cli/console-logger.ts';
 import { resolveConfig } from '../lib/config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../lib/config/types.ts';
+import type { Logger } from '../lib/kernel/index.ts';
 import { assertProductionReplyKeys } from '../lib/routing/reply-keys.ts';
 
 /** A setting of the processor's environment is missing or invalid; the message names the variable. */

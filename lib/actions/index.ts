@@ -1,5 +1,5 @@
+export { childLogger, silentLogger } from '../kernel/index.ts';
 export { drop, eventBridge, forward, handler, lambda, mailbox, reject, webhook } from './builders.ts';
-export { childLogger, silentLogger } from './child-logger.ts';
 export {
   type BuildCloudEventOptions,
   buildCloudEvent,

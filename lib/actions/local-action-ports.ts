@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { silentLogger } from '../kernel/index.ts';
 import type { OutboundMail } from '../outbound/types.ts';
-import { silentLogger } from './child-logger.ts';
 import type { CloudActionEvent } from './cloud-event.ts';
 import type { CloudActionPorts, CloudActionResult } from './cloud-ports.ts';
 import type { Logger } from './types.ts';

@@ -1,12 +1,11 @@
 import type { AuthVerdicts } from '../auth/verdicts.ts';
-import { errorText } from '../error-text.ts';
+import { childLogger, errorText } from '../kernel/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { OutboundConfigError } from '../outbound/errors.ts';
 import type { ReplyRateLimiter } from '../outbound/reply-rate-limit.ts';
 import { createReplyFunction } from '../outbound/send-reply.ts';
 import type { OutboundMail } from '../outbound/types.ts';
 import type { MessageStore } from '../store/types.ts';
-import { childLogger } from './child-logger.ts';
 import type { CloudActionPorts } from './cloud-ports.ts';
 import { deliverWebhook } from './deliver-webhook.ts';
 import { DeliveryError } from './errors.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errorText } from '../error-text.ts';
+import { errorText } from '../kernel/index.ts';
 import { OutboundConfigError } from '../outbound/errors.ts';
 import { forwardMessage } from '../outbound/forward-message.ts';
 import { forwardSkipReason } from '../outbound/forward-safety.ts';

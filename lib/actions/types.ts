@@ -1,23 +1,9 @@
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/types.ts';
 import type { ReplyOptions, ReplyResult } from '../outbound/types.ts';
 
-export interface Envelope {
-  /** MAIL FROM address; '' for the null sender `<>`. */
-  mailFrom: string;
-  rcptTo: string[];
-  /** Connecting client address, when known. */
-  remoteAddress?: string;
-  /** HELO/EHLO name, when known. */
-  helo?: string;
-}
-
-export interface Logger {
-  debug(msg: string, data?: Record<string, unknown>): void;
-  info(msg: string, data?: Record<string, unknown>): void;
-  warn(msg: string, data?: Record<string, unknown>): void;
-  error(msg: string, data?: Record<string, unknown>): void;
-}
+export type { Envelope, Logger };
 
 /** What a handler receives for one delivery. */
 export interface HandlerContext {

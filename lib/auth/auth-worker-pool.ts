@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { errorText } from '../error-text.ts';
+import { errorText } from '../kernel/index.ts';
 import type { FromWorker, ToWorker } from './auth-worker-protocol.ts';
 import type { DataTimeInspection, DataTimeRequest } from './data-time-inspect.ts';
 import type { DnsResolver } from './dns-resolver.ts';

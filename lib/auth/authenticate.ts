@@ -9,7 +9,7 @@ import type {
   DNSResolver,
   SPFResult,
 } from 'mailauth';
-import { errorText } from '../error-text.ts';
+import { errorText } from '../kernel/index.ts';
 import { limitDkimSignatures } from './dkim-limit.ts';
 import { DnsError, type DnsResolver } from './dns-resolver.ts';
 import { checkHeaderLimits, type HeaderLimits } from './header-limits.ts';

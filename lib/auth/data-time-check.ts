@@ -1,4 +1,4 @@
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import { AuthWorkerPool } from './auth-worker-pool.ts';
 import type { DnsResolver } from './dns-resolver.ts';
 import { withoutSpans } from './forged-headers.ts';

@@ -4,7 +4,7 @@
  * configured resolver lives. Loaded by the pool's bootstrap, never imported.
  */
 import { parentPort } from 'node:worker_threads';
-import { errorText } from '../error-text.ts';
+import { errorText } from '../kernel/index.ts';
 import type { FromWorker, ToWorker } from './auth-worker-protocol.ts';
 import { inspectAtDataTime } from './data-time-inspect.ts';
 import { type DnsAnswer, DnsError, type DnsErrorCode, type DnsResolver } from './dns-resolver.ts';

@@ -79,8 +79,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Envelope } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/types.ts';
 import { type ThreadKeys, threadKeys } from '../store/thread-keys.ts';
 import type {

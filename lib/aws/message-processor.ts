@@ -1,10 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { silentLogger } from '../actions/child-logger.ts';
-import type { Envelope, Logger } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { MailroomConfig } from '../config/types.ts';
-import { errorText } from '../error-text.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
+import { errorText, silentLogger } from '../kernel/index.ts';
 import type { OutboundMail } from '../outbound/types.ts';
 import { createPipeline, type Pipeline, type PipelineDeps } from '../pipeline/create-pipeline.ts';
 import type { MessageDetail, MessageStatus, MessageStore } from '../store/types.ts';

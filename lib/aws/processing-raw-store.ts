@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import { MESSAGE_ID_PATTERN } from '../store/message-id.ts';
 import type { RawStore } from '../store/types.ts';
 import { MessageProcessingError } from './processor-errors.ts';

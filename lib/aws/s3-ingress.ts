@@ -1,4 +1,4 @@
-import type { Envelope, Logger } from '../actions/types.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
 import type { AcceptInput } from '../smtp/types.ts';
 import { newMessageId } from '../store/message-id.ts';
 import type { S3RawStore } from './s3-raw-store.ts';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { Envelope } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { Envelope } from '../kernel/index.ts';
 
 /** What is kept with each raw message in S3, beside its bytes. */
 export interface StoredMessageMeta {

@@ -11,7 +11,7 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { RawPutOptions, RawStore } from '../store/types.ts';
 import {
   encodeInlineMeta,

@@ -1,6 +1,5 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { silentLogger } from '../actions/child-logger.ts';
-import { errorText } from '../error-text.ts';
+import { errorText, silentLogger } from '../kernel/index.ts';
 import {
   createMessageProcessor,
   type ItemOutcome,

@@ -3,9 +3,9 @@
  * per stored message, saying where its bytes are and what the ingress already knew about it. Pure: no I/O.
  */
 import type * as z from 'zod';
-import type { Envelope } from '../actions/types.ts';
 import { mapSesVerdicts } from '../auth/ses-verdicts.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { Envelope } from '../kernel/index.ts';
 import { MESSAGE_ID_PATTERN } from '../store/message-id.ts';
 import { EventShapeError } from './processor-errors.ts';
 import {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/errors.ts';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { PACKAGE_ROOT } from '../kernel/index.ts';
 import { type CommandSpec, commandHelp, parseCommandLine, wrapUsage } from './command.ts';
 import { hashPassword } from './commands/hash-password.usage.ts';
 import { init } from './commands/init.usage.ts';

@@ -3,7 +3,7 @@ import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Loader, Message, Plugin } from 'esbuild';
-import { MAILROOM_ENTRY_FILES, type MailroomSpecifier } from '../package-root.ts';
+import { MAILROOM_ENTRY_FILES, type MailroomSpecifier } from '../kernel/index.ts';
 import { ConfigError } from './errors.ts';
 import { resolveConfig } from './resolve-config.ts';
 import type { MailroomConfig } from './types.ts';

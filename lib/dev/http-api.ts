@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Envelope } from '../actions/types.ts';
 import { authenticationResultsHeader } from '../auth/authentication-results.ts';
 import type { MailroomConfig } from '../config/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { Pipeline } from '../pipeline/index.ts';
 import type { Router } from '../routing/index.ts';
 import { receivedHeader } from '../smtp/index.ts';

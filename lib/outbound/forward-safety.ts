@@ -1,4 +1,4 @@
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/types.ts';
 import { FORWARDED_FOR_HEADER } from './forward-message.ts';
 import { domainOf } from './sender-address.ts';

@@ -1,5 +1,5 @@
-import type { Envelope } from '../actions/types.ts';
 import { type AuthVerdicts, isDmarcAligned } from '../auth/verdicts.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { displayName } from './header-text.ts';
 import { isSendableAddress } from './sender-address.ts';

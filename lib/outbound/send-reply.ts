@@ -1,6 +1,6 @@
-import type { Envelope, Logger } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
-import { errorText } from '../error-text.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
+import { errorText } from '../kernel/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import type { MessageStore } from '../store/types.ts';
 import { composeReply } from './compose-reply.ts';

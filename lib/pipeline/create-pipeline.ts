@@ -1,11 +1,10 @@
-import { silentLogger } from '../actions/child-logger.ts';
 import type { CloudActionPorts } from '../actions/cloud-ports.ts';
 import { actionTarget, runAction } from '../actions/run-action.ts';
-import type { Envelope, Logger } from '../actions/types.ts';
 import { authenticateMessage } from '../auth/authenticate.ts';
 import { type AuthVerdicts, authSummary, uncheckedVerdicts } from '../auth/verdicts.ts';
 import type { MailroomConfig } from '../config/types.ts';
-import { errorText } from '../error-text.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
+import { errorText, silentLogger } from '../kernel/index.ts';
 import { parseMessage } from '../message/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { ReplyRateLimiter } from '../outbound/reply-rate-limit.ts';

@@ -1,6 +1,6 @@
-import type { Logger } from '../actions/types.ts';
 import type { ContentVerdict } from '../auth/verdicts.ts';
-import { errorText } from '../error-text.ts';
+import type { Logger } from '../kernel/index.ts';
+import { errorText } from '../kernel/index.ts';
 import { createClamavScanner } from './clamav.ts';
 import { createRspamdScanner } from './rspamd.ts';
 import {

@@ -1,4 +1,4 @@
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 
 /** One message to scan, as received at the end of DATA. */
 export interface ScanInput {

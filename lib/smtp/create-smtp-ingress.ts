@@ -8,8 +8,8 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server';
-import type { Envelope, Logger } from '../actions/types.ts';
 import type { SmtpOptions } from '../config/types.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
 import { LoginLimiter } from '../submission/login-limiter.ts';
 import { verifyPassword } from '../submission/password-hash.ts';
 import { ConnectionRegistry, type SmtpConnection } from './connection-registry.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../kernel/index.ts';
 import type { SmtpConnection } from './connection-registry.ts';
 import { type BareCharacter, BareLineEndingError, PipeliningError, type SmtpReplyError } from './errors.ts';
 import { looksLikeProxyHeader } from './proxy-protocol.ts';

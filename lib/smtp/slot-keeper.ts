@@ -1,4 +1,4 @@
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../kernel/index.ts';
 import type { InputGuard, SessionActivity, WaitState } from './input-guard.ts';
 import { clientKey, networkKey } from './limits.ts';
 

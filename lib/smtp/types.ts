@@ -1,7 +1,7 @@
 import type { SMTPServer } from 'smtp-server';
-import type { Envelope, Logger } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { SmtpOptions } from '../config/types.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
 import type { RecipientVerdict, RoutingInput } from '../routing/types.ts';
 import type { LoginLimiter } from '../submission/login-limiter.ts';
 import type { TlsCredentials } from '../tls/dev-certificate.ts';

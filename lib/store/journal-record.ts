@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 
 /**
  * One message in the ingest journal:

@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import { type CheckpointFile, CheckpointWriter } from './checkpoint-writer.ts';
 import { fsyncPath, writeAll } from './fs-durable.ts';
 import { GroupCommitJournal, type JournalIo } from './group-commit-journal.ts';

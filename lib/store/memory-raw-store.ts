@@ -1,4 +1,4 @@
-import type { Envelope } from '../actions/types.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { RawPutOptions, RawStore } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { Envelope } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 import { threadKeys } from './thread-keys.ts';
 import type {

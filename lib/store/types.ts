@@ -1,5 +1,5 @@
-import type { Envelope } from '../actions/types.ts';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { Envelope } from '../kernel/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
 
 export type MessageStatus = 'received' | 'processing' | 'processed' | 'failed';

@@ -1,8 +1,9 @@
-import { createLocalActionPorts, type RecordedCloudAction, silentLogger } from '../actions/index.ts';
-import type { Envelope, Logger } from '../actions/types.ts';
+import { createLocalActionPorts, type RecordedCloudAction } from '../actions/index.ts';
 import { type ContentVerdict, scanOnlyVerdicts } from '../auth/verdicts.ts';
 import { resolveConfig } from '../config/resolve-config.ts';
 import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
+import type { Envelope, Logger } from '../kernel/index.ts';
+import { silentLogger } from '../kernel/index.ts';
 import { OutboxMail } from '../outbound/index.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { routerFromConfig } from '../routing/index.ts';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailbox } from '../../lib/actions/builders.ts';
-import { silentLogger } from '../../lib/actions/child-logger.ts';
 import { resolveConfig } from '../../lib/config/resolve-config.ts';
 import { type LocalMailroom, startLocalMailroom } from '../../lib/dev/local-mailroom.ts';
+import { silentLogger } from '../../lib/kernel/index.ts';
 
 /**
  * `auth.dmarcReject` / `auth.checkAtData`: verdicts at the end of DATA, through the real SMTP ingress, DNS

@@ -6,12 +6,12 @@ import { dkimSign } from 'mailauth';
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler, mailbox } from '../../lib/actions/builders.ts';
-import { silentLogger } from '../../lib/actions/child-logger.ts';
 import type { HandlerContext } from '../../lib/actions/types.ts';
 import type { StaticZone } from '../../lib/auth/static-resolver.ts';
 import type { AuthVerdicts } from '../../lib/auth/verdicts.ts';
 import { resolveConfig } from '../../lib/config/resolve-config.ts';
 import { type LocalMailroom, startLocalMailroom } from '../../lib/dev/local-mailroom.ts';
+import { silentLogger } from '../../lib/kernel/index.ts';
 import type { MessageDetail } from '../../lib/store/types.ts';
 
 /**

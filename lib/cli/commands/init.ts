@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { PACKAGE_ROOT } from '../../package-root.ts';
+import { PACKAGE_ROOT } from '../../kernel/index.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { InitArgs } from './init.usage.ts';
 

@@ -1,8 +1,8 @@
-import type { Logger } from '../../actions/types.ts';
 import { createIngressS3Client } from '../../aws/s3-client.ts';
 import { createS3Acceptor } from '../../aws/s3-ingress.ts';
 import { S3RawStore } from '../../aws/s3-raw-store.ts';
 import type { MailroomConfig } from '../../config/types.ts';
+import type { Logger } from '../../kernel/index.ts';
 import { routerFromConfig } from '../../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../../smtp/index.ts';
 import type { S3IngressSettings } from '../smtp-env.ts';

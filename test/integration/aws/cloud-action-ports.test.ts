@@ -5,13 +5,13 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventBridge, forward, lambda } from '../../../lib/actions/builders.ts';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import type { CloudActionEvent } from '../../../lib/actions/cloud-event.ts';
 import { DeliveryError } from '../../../lib/actions/errors.ts';
 import { type ActionRun, runAction } from '../../../lib/actions/run-action.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { AwsActionError } from '../../../lib/aws/aws-action-error.ts';
 import { createAwsActionPorts, SES_MAX_MESSAGE_BYTES } from '../../../lib/aws/cloud-action-ports.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/index.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
 

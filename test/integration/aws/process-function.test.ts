@@ -10,13 +10,13 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createProcessHandler, ProcessEnvError, type ProcessHandler } from '../../../functions/process.ts';
-import type { Logger } from '../../../lib/actions/types.ts';
 import { mapSesVerdicts, type SesMail, type SesReceipt } from '../../../lib/auth/ses-verdicts.ts';
 import type { AuthVerdicts } from '../../../lib/auth/verdicts.ts';
 import { createMessageTable } from '../../../lib/aws/dynamo-create-table.ts';
 import { DynamoMessageStore } from '../../../lib/aws/dynamo-message-store.ts';
 import type { MailroomEvent } from '../../../lib/aws/mailroom-events.ts';
 import { S3RawStore } from '../../../lib/aws/s3-raw-store.ts';
+import type { Logger } from '../../../lib/kernel/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import {
   s3ObjectCreated,

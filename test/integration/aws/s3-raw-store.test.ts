@@ -12,11 +12,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope } from '../../../lib/actions/types.ts';
 import { type AuthVerdicts, uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { META_INLINE_MAX } from '../../../lib/aws/s3-raw-meta.ts';
 import { S3RawStore, type S3RawStoreOptions } from '../../../lib/aws/s3-raw-store.ts';
 import { S3RawStoreError } from '../../../lib/aws/s3-raw-store-error.ts';
+import type { Envelope } from '../../../lib/kernel/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import { type S3rverHandle, s3ClientFor, startS3rver } from '../../support/aws-emulators.ts';
 

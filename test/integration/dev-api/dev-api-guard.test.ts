@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler, mailbox } from '../../../lib/actions/builders.ts';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import { resolveConfig } from '../../../lib/config/resolve-config.ts';
 import { type LocalMailroom, startLocalMailroom } from '../../../lib/dev/local-mailroom.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 
 /**
  * The dev API over a real HTTP server on 127.0.0.1, asked the way a hostile web page (DNS rebinding, a

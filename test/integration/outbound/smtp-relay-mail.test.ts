@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/parse-message.ts';
 import { OutboundError } from '../../../lib/outbound/errors.ts';
 import { replyKey } from '../../../lib/outbound/reply-id.ts';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Envelope } from '../../../lib/actions/types.ts';
+import type { Envelope } from '../../../lib/kernel/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import { corporaDir } from '../../support/corpora.ts';
 import { expectCode, RawSmtpClient, startTestIngress, type TestIngress, withPrefix } from './helpers.ts';

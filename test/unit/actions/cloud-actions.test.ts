@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventBridge, forward, lambda, mailbox } from '../../../lib/actions/builders.ts';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import type { CloudActionEvent } from '../../../lib/actions/cloud-event.ts';
 import type {
   CloudActionPorts,
@@ -16,6 +15,7 @@ import { createLocalActionPorts } from '../../../lib/actions/local-action-ports.
 import { type ActionRun, actionTarget, runAction } from '../../../lib/actions/run-action.ts';
 import { forwardKey } from '../../../lib/actions/run-cloud-action.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/index.ts';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import { OutboxMail } from '../../../lib/outbound/outbox-mail.ts';

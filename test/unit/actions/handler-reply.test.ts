@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lib/actions/builders.ts';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import { DeliveryError } from '../../../lib/actions/errors.ts';
 import { type ActionRun, runAction } from '../../../lib/actions/run-action.ts';
 import type { HandlerContext } from '../../../lib/actions/types.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/parse-message.ts';
 import { OutboundConfigError } from '../../../lib/outbound/errors.ts';
 import { OutboxMail } from '../../../lib/outbound/outbox-mail.ts';

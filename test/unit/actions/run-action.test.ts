@@ -2,13 +2,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { drop, handler, mailbox, reject, webhook } from '../../../lib/actions/builders.ts';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import { DeliveryError } from '../../../lib/actions/errors.ts';
 import { type ActionRun, runAction } from '../../../lib/actions/run-action.ts';
 import type { HandlerContext } from '../../../lib/actions/types.ts';
 import type { WebhookPayload } from '../../../lib/actions/webhook-payload.ts';
 import { verifyWebhook } from '../../../lib/actions/webhook-signature.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
 

@@ -7,7 +7,7 @@ import * as testing from 'mailroom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import { loadConfig } from '../../../lib/config/load-config.ts';
-import { PACKAGE_ROOT as REPOSITORY } from '../../../lib/package-root.ts';
+import { PACKAGE_ROOT as REPOSITORY } from '../../../lib/kernel/index.ts';
 
 /**
  * loadConfig bundles the config with esbuild into a temporary module beside it: a user's project here is a

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../lib/actions/child-logger.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/parse-message.ts';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import { OutboundError } from '../../../lib/outbound/errors.ts';

@@ -1,4 +1,10 @@
-import type { Logger } from './types.ts';
+/** Mailroom's logging port: the console logger, Powertools' Logger or a test's recorder. */
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
 
 /** A logger that adds `bindings` to every entry's data. */
 export function childLogger(parent: Logger, bindings: Record<string, unknown>): Logger {
