@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MailroomConfig } from '../lib/config/types.ts';
+import { MailroomError } from '../lib/kernel/index.ts';
 import { cdkModule, PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-files.ts';
 import { sesRecipientsFor } from './ses-recipients.ts';
 
@@ -50,8 +51,11 @@ export function summarizeConfig(
 }
 
 /** The config could not be loaded at synth; `message` is the loader's own (file:line:column, field names). */
-export class ConfigSummaryError extends Error {
+export class ConfigSummaryError extends MailroomError {
   override readonly name = 'ConfigSummaryError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { retryable: false, cause: options?.cause });
+  }
 }
 
 const cache = new Map<string, ConfigSummary>();

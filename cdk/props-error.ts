@@ -1,8 +1,10 @@
+import { MailroomError } from '../lib/kernel/index.ts';
+
 /**
  * Thrown at synth time when a Mailroom construct is given props it cannot build: the message lists every
  * problem found, one per line, so a user fixes them all in one pass instead of one per `cdk synth`.
  */
-export class MailroomPropsError extends Error {
+export class MailroomPropsError extends MailroomError {
   override readonly name = 'MailroomPropsError';
   /** Each problem on its own, in the order found. */
   readonly problems: readonly string[];
@@ -11,7 +13,7 @@ export class MailroomPropsError extends Error {
     const list = problems.map((p) => `  - ${p}`).join('\n');
     super(
       `${construct}: invalid props (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}`,
-      options,
+      { retryable: false, cause: options?.cause },
     );
     this.problems = [...problems];
   }

@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { buildSync, type Message } from 'esbuild';
+import { MailroomError } from '../lib/kernel/index.ts';
 import { CDK_DIR, PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-files.ts';
 
 /** Where the bundled config sits in the image (`MAILROOM_CONFIG`). */
@@ -18,10 +19,10 @@ const REQUIRE_BANNER =
   "import{createRequire as __mailroomCreateRequire}from'node:module';const require=__mailroomCreateRequire(import.meta.url);";
 
 /** The user's config could not be bundled; `problems` are esbuild's, `file:line:column: text`. */
-export class ConfigBundleError extends Error {
+export class ConfigBundleError extends MailroomError {
   override readonly name = 'ConfigBundleError';
   constructor(readonly problems: string[]) {
-    super(problems.join('; '));
+    super(problems.join('; '), { retryable: false });
   }
 }
 

@@ -1,3 +1,5 @@
+import { MailroomError } from '../kernel/index.ts';
+
 /** An MX answer, as `node:dns` gives it. */
 export interface MxAnswer {
   exchange: string;
@@ -26,7 +28,7 @@ export type DnsResolver = (name: string, rrtype: string) => Promise<DnsAnswer>;
 export type DnsErrorCode = 'ENOTFOUND' | 'ENODATA' | 'ETIMEOUT' | 'ESERVFAIL' | 'EREFUSED';
 
 /** A failed DNS question, with the `code` mailauth reads. */
-export class DnsError extends Error {
+export class DnsError extends MailroomError {
   override readonly name = 'DnsError';
   readonly code: DnsErrorCode;
   /** The name asked for. */
@@ -35,7 +37,11 @@ export class DnsError extends Error {
   readonly rrtype: string;
 
   constructor(code: DnsErrorCode, hostname: string, rrtype: string, options?: { cause?: unknown }) {
-    super(`${rrtype} ${hostname}: ${code}`, options);
+    // ENOTFOUND/ENODATA are answers (nothing published); the others are temporary trouble.
+    super(`${rrtype} ${hostname}: ${code}`, {
+      retryable: code !== 'ENOTFOUND' && code !== 'ENODATA',
+      cause: options?.cause,
+    });
     this.code = code;
     this.hostname = hostname;
     this.rrtype = rrtype;

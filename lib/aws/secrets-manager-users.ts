@@ -1,9 +1,16 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isPasswordHash } from '../submission/password-hash.ts';
+import { MailroomError } from '../kernel/index.ts';
+import { isPasswordHash } from '../submission/index.ts';
 
-/** The secret could not be read, or does not hold `{ "user": "scrypt$…" }`. */
-export class SubmissionUsersSecretError extends Error {
+/**
+ * The secret could not be read (retryable: Secrets Manager may answer later), or does not hold
+ * `{ "user": "scrypt$…" }` (not retryable: the secret must change).
+ */
+export class SubmissionUsersSecretError extends MailroomError {
   override readonly name = 'SubmissionUsersSecretError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { retryable: options?.cause !== undefined, cause: options?.cause });
+  }
 }
 
 /** What this needs of a Secrets Manager client (a `SecretsManagerClient` fits). */

@@ -1,12 +1,14 @@
+import { MailroomError } from '../kernel/index.ts';
+
 /** A mistake by the person running the command: printed as one line, exit code 2, no stack trace. */
-export class CliError extends Error {
+export class CliError extends MailroomError {
   override readonly name: string = 'CliError';
   constructor(
     message: string,
     readonly exitCode = 2,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, { retryable: false, cause: options?.cause });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Envelope } from '../kernel/index.ts';
+import { type Envelope, MailroomError } from '../kernel/index.ts';
 
 /** One message to scan, as received at the end of DATA. */
 export interface ScanInput {
@@ -51,6 +51,9 @@ export interface VirusScanner {
 }
 
 /** A scanner could not give an answer (down, slow, a bad reply). */
-export class ScannerError extends Error {
+export class ScannerError extends MailroomError {
   override readonly name = 'ScannerError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { retryable: true, cause: options?.cause });
+  }
 }

@@ -17,16 +17,13 @@ const config = require(join(ROOT, '.dependency-cruiser.cjs')) as {
 };
 
 async function cruiseTree(baseDir: string, roots: string[], tsConfig?: string): Promise<IViolation[]> {
-  const { output } = await cruise(
-    roots,
-    {
-      ...config.options,
-      ...(tsConfig ? {} : { tsConfig: undefined }),
-      baseDir,
-      ruleSet: { forbidden: config.forbidden } as never,
-      validate: true,
-    } as never,
-  );
+  const { output } = await cruise(roots, {
+    ...config.options,
+    ...(tsConfig ? {} : { tsConfig: undefined }),
+    baseDir,
+    ruleSet: { forbidden: config.forbidden } as never,
+    validate: true,
+  } as never);
   return (output as ICruiseResult).summary.violations.filter((v) => v.rule.severity === 'error');
 }
 
