@@ -20,13 +20,7 @@ export {
   weakReplyKeyReason,
 } from './reply-keys.ts';
 export type { ReplyPayload } from './reply-payload.ts';
-export {
-  createRouter,
-  type Router,
-  type RouterConfig,
-  type RouterOptions,
-  routerFromConfig,
-} from './router.ts';
+export { createRouter, routerFromConfig } from './router.ts';
 export type {
   AuthConditions,
   ContentResult,
@@ -37,6 +31,9 @@ export type {
   Route,
   RouteConditions,
   RouteMatch,
+  Router,
+  RouterConfig,
+  RouterOptions,
   RoutingInput,
   ValuePattern,
   VerifiedReplyToken,

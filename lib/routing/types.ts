@@ -176,3 +176,44 @@ export interface RoutingInput {
     headers: { key: string; value: string }[];
   };
 }
+
+export interface RouterOptions {
+  /** Domains we receive for: exact, case-insensitive, no implicit subdomains. */
+  domains: string[];
+  /** Ordered; the first route that matches a recipient wins unless it says `continue`. */
+  routes: Route[];
+  /** Separates a local part from its tag (`support+tag@…`); '' turns subaddress matching off. @default '+' */
+  subaddressSeparator?: string;
+  /**
+   * Reply signing keys by key id (the config's `replyAddress.keys`), for routes with a `replyToken` option.
+   * Listing a retired key keeps its tokens verifying.
+   * @default undefined (a route with `replyToken` is then a config error)
+   */
+  replyKeys?: Record<string, string>;
+  /** Accept reply tokens without an expiry (older versions minted them); see `verifyReplyToken`. @default false */
+  allowReplyTokensWithoutExpiry?: boolean;
+  /** Clock for reply token expiry when the input has no `receivedAt`. @default () => new Date() */
+  now?: () => Date;
+}
+
+/** The parts of a Mailroom config a router is built from (`MailroomConfig` fits). */
+export interface RouterConfig {
+  domains: string[];
+  routes: Route[];
+  /** Reply address settings; `keys` and `allowNoExpiry` are used here. @default null */
+  replyAddress?: { keys: Record<string, string>; allowNoExpiry?: boolean } | null;
+}
+
+/** Decides, per envelope recipient, whether it is ours and which routes take it. Pure; no I/O. */
+export interface Router {
+  /**
+   * RCPT-time verdict. Content conditions (from, subject, headers) cannot be judged yet, so a recipient is
+   * accepted when any possible outcome accepts it and refused only when every outcome refuses it.
+   */
+  checkRecipient(recipient: string, input: RoutingInput): RecipientVerdict;
+  /**
+   * Processing-time decision (content conditions evaluated). When `rejected` is set, `matches` still lists
+   * the routes that took the recipient, the rejecting one last.
+   */
+  decide(recipient: string, input: RoutingInput): RecipientDecision;
+}
