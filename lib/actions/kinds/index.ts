@@ -7,6 +7,7 @@ import { eventBridgeKind } from './event-bridge.ts';
 import { forwardKind } from './forward.ts';
 import { handlerKind } from './handler.ts';
 import { lambdaKind } from './lambda.ts';
+import { logKind } from './log.ts';
 import { mailboxKind } from './mailbox.ts';
 import { rejectKind } from './reject.ts';
 import { webhookKind } from './webhook.ts';
@@ -20,6 +21,7 @@ export const ACTION_KINDS = [
   lambdaKind,
   eventBridgeKind,
   forwardKind,
+  logKind,
 ] as const;
 
 /** The action a kind defines. */
