@@ -4,7 +4,7 @@ import { buildCloudEvent, type CloudActionEvent } from './cloud-event.ts';
 import type { CloudActionPorts, CloudPortName } from './cloud-port-contract.ts';
 import { DeliveryError } from './errors.ts';
 
-/** What the actions that go through a {@link CloudActionPorts} port share: finding it, the event, the call. */
+// What the actions that go through a `CloudActionPorts` port share: finding it, the event, the call.
 
 function statusOf(err: unknown): number | undefined {
   const status = (err as { status?: unknown; $metadata?: { httpStatusCode?: unknown } } | null) ?? {};

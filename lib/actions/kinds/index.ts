@@ -1,6 +1,6 @@
-// The action kinds: one file each; adding a kind is its file and one line in this list. The `Action`
-// union, the config schema, `actionTarget`, `mailroom route`'s display, the AWS ports to load and the CDK
-// grants are derived from this list (see ../registry.ts); the order is the one config errors list them in.
+// The action kinds: one file each; adding a kind is its file, plus its import and entry in this list.
+// The `Action` union, the config schema, `actionTarget`, `mailroom route`'s display, the AWS ports to load
+// and the CDK grants are derived from it (see ../registry.ts); config errors list the kinds in this order.
 import type { ActionKind } from '../action-kind.ts';
 import { dropKind } from './drop.ts';
 import { eventBridgeKind } from './event-bridge.ts';
