@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { actionGrants } from '../lib/actions/index.ts';
 import type { MailroomConfig } from '../lib/config/types.ts';
 import { MailroomError } from '../lib/kernel/index.ts';
 import { cdkModule, PACKAGE_ROOT, RUNNING_FROM_SOURCE } from './package-files.ts';
@@ -26,26 +27,13 @@ export interface ConfigSummary {
 export function summarizeConfig(
   config: Pick<MailroomConfig, 'domains' | 'routes' | 'replyAddress'>,
 ): ConfigSummary {
-  const lambdas = new Map<string, { functionName: string; qualifier?: string }>();
-  const buses = new Set<string>();
-  for (const route of config.routes) {
-    for (const action of Array.isArray(route.action) ? route.action : [route.action]) {
-      if (action.kind === 'lambda') {
-        const target = {
-          functionName: action.functionName,
-          ...(action.qualifier ? { qualifier: action.qualifier } : {}),
-        };
-        lambdas.set(`${target.functionName}\0${target.qualifier ?? ''}`, target);
-      } else if (action.kind === 'eventBridge') {
-        buses.add(action.eventBusName);
-      }
-    }
-  }
+  // What each action needs is its kind's to say (lib/actions/kinds); here only which statement it goes in.
+  const grants = actionGrants(config);
   return {
     domains: [...config.domains],
     sesRecipients: sesRecipientsFor(config),
-    lambdaTargets: [...lambdas.values()],
-    eventBuses: [...buses],
+    lambdaTargets: grants.flatMap((grant) => ('lambdaInvoke' in grant ? [grant.lambdaInvoke] : [])),
+    eventBuses: grants.flatMap((grant) => ('eventBusPut' in grant ? [grant.eventBusPut] : [])),
     replyAddress: config.replyAddress !== null && config.replyAddress !== undefined,
   };
 }

@@ -1,10 +1,14 @@
-import type { AuthResult, AuthVerdicts } from '../auth/verdicts.ts';
+import type { AuthResult, AuthVerdicts } from '../auth/index.ts';
 import { authSummary } from '../auth/verdicts.ts';
-import type { Address, Attachment } from '../message/types.ts';
-import type { RawLocation } from './cloud-ports.ts';
-import type { ActionRun } from './run-action.ts';
-import type { Envelope } from './types.ts';
-import type { DeliveryEventData } from './webhook-payload.ts';
+import type { Envelope } from '../kernel/index.ts';
+import type { Address, Attachment } from '../message/index.ts';
+import type { DeliveryEventData, DeliveryFacts } from './webhook-payload.ts';
+
+/** Where the stored raw message lives in S3, for consumers that need the full bytes. */
+export interface RawLocation {
+  bucket: string;
+  key: string;
+}
 
 /**
  * The largest event, in UTF-8 bytes of its JSON: 256 KiB, EventBridge's limit for one PutEvents entry
@@ -81,19 +85,7 @@ export interface CloudActionEvent {
 }
 
 /** What an event is built from. */
-export type CloudEventInput = Pick<
-  ActionRun,
-  | 'messageId'
-  | 'envelope'
-  | 'recipient'
-  | 'recipients'
-  | 'route'
-  | 'params'
-  | 'message'
-  | 'auth'
-  | 'raw'
-  | 'idempotencyKey'
->;
+export type CloudEventInput = DeliveryFacts;
 
 /** Caps applied in order until the event fits: generous first, then tight, then minimal. */
 const STAGES = [

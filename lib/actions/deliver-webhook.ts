@@ -1,7 +1,15 @@
-import { DeliveryError } from './errors.ts';
-import type { WebhookAction } from './types.ts';
+import { DeliveryError, isRetryableStatus } from './errors.ts';
 import type { WebhookPayload } from './webhook-payload.ts';
 import { signWebhook } from './webhook-signature.ts';
+
+/** Where and how a webhook is called (the fields of a `webhook()` action). */
+export interface WebhookTarget {
+  url: string;
+  /** Standard Webhooks secret (`whsec_<base64>` or raw string). */
+  secret?: string;
+  /** @default 10_000 */
+  timeoutMs?: number;
+}
 
 /** Bytes of a failing response body quoted in the delivery error. */
 const ERROR_BODY_BYTES = 300;
@@ -29,10 +37,11 @@ async function readSnippet(res: Response): Promise<string> {
 /**
  * POSTs `payload` to the webhook, signed when the action has a secret.
  * Resolves on any 2xx answer.
- * @throws DeliveryError on a non-2xx answer (with `status`), a network error or a timeout.
+ * @throws DeliveryError on a non-2xx answer (with `status`; retryable for 408, 429 and 5xx only), a network
+ * error or a timeout (both retryable).
  */
 export async function deliverWebhook(
-  action: WebhookAction,
+  action: WebhookTarget,
   payload: WebhookPayload,
   options: { now: () => Date; signal?: AbortSignal; fetch?: typeof fetch },
 ): Promise<{ status: number }> {
@@ -55,20 +64,21 @@ export async function deliverWebhook(
   try {
     res = await doFetch(action.url, { method: 'POST', headers, body, signal, redirect: 'manual' });
   } catch (cause) {
-    if (timeout.aborted) throw new DeliveryError(`webhook timed out after ${timeoutMs} ms`, { cause });
+    if (timeout.aborted)
+      throw new DeliveryError(`webhook timed out after ${timeoutMs} ms`, { cause, retryable: true });
     const reason =
       cause instanceof Error
         ? cause.cause instanceof Error
           ? cause.cause.message
           : cause.message
         : String(cause);
-    throw new DeliveryError(`webhook request failed: ${reason}`, { cause });
+    throw new DeliveryError(`webhook request failed: ${reason}`, { cause, retryable: true });
   }
   if (res.status < 200 || res.status > 299) {
     const snippet = await readSnippet(res);
     throw new DeliveryError(
       `webhook answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`,
-      { status: res.status },
+      { status: res.status, retryable: isRetryableStatus(res.status) },
     );
   }
   res.body?.cancel().catch(() => {});

@@ -1,4 +1,5 @@
 export { childLogger, silentLogger } from '../kernel/index.ts';
+export { type ActionGrant, type ActionKind, defineActionKind } from './action-kind.ts';
 export { drop, eventBridge, forward, handler, lambda, mailbox, reject, webhook } from './builders.ts';
 export {
   type BuildCloudEventOptions,
@@ -12,22 +13,31 @@ export {
 export type {
   CloudActionPorts,
   CloudActionResult,
+  CloudPortName,
   ForwardRequest,
   LambdaInvokeRequest,
   PutEventRequest,
   RawLocation,
-} from './cloud-ports.ts';
-export { deliverWebhook } from './deliver-webhook.ts';
-export { DeliveryError, WebhookVerificationError } from './errors.ts';
+} from './cloud-port-contract.ts';
+export { deliverWebhook, type WebhookTarget } from './deliver-webhook.ts';
+export { DeliveryError, isRetryableStatus, WebhookVerificationError } from './errors.ts';
+export { DEFAULT_EVENT_DETAIL_TYPE, DEFAULT_EVENT_SOURCE } from './kinds/event-bridge.ts';
+export { forwardKey } from './kinds/forward.ts';
 export {
   createLocalActionPorts,
   type LocalActionPorts,
   type LocalActionPortsOptions,
   type RecordedCloudAction,
-} from './local-action-ports.ts';
-export { isMailboxName } from './mailbox-name.ts';
+} from './local-port-stand-ins.ts';
+export { isMailboxName } from './mailbox-entry.ts';
+export {
+  actionGrants,
+  actionKindNames,
+  actionSchemas,
+  cloudPortsUsed,
+  describeAction,
+} from './registry.ts';
 export { type ActionOutcome, type ActionRun, actionTarget, runAction } from './run-action.ts';
-export { DEFAULT_EVENT_DETAIL_TYPE, DEFAULT_EVENT_SOURCE, forwardKey } from './run-cloud-action.ts';
 export type {
   Action,
   DropAction,
@@ -43,5 +53,5 @@ export type {
   RejectAction,
   WebhookAction,
 } from './types.ts';
-export type { WebhookPayload } from './webhook-payload.ts';
+export type { DeliveryEventData, DeliveryFacts, WebhookPayload } from './webhook-payload.ts';
 export { signWebhook, verifyWebhook, webhookSecretKey } from './webhook-signature.ts';

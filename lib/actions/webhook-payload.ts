@@ -1,6 +1,6 @@
-import type { AuthVerdicts } from '../auth/verdicts.ts';
-import type { ParsedMessage } from '../message/types.ts';
-import type { Envelope } from './types.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { Envelope } from '../kernel/index.ts';
+import type { ParsedMessage } from '../message/index.ts';
 
 /** What every delivery event says of its delivery: webhook payloads, `lambda()` and `eventBridge()` events. */
 export interface DeliveryEventData {
@@ -11,6 +11,26 @@ export interface DeliveryEventData {
   recipients: string[];
   route: string;
   params: Record<string, string>;
+}
+
+/** The facts of one delivery its events are built from (the fields of an `ActionRun` that say what it is). */
+export interface DeliveryFacts {
+  /** Mailroom's id of the stored message. */
+  messageId: string;
+  envelope: Envelope;
+  /** The first of `recipients`. */
+  recipient: string;
+  /** Every envelope recipient this delivery serves. */
+  recipients: string[];
+  message: ParsedMessage;
+  /** The message's authentication verdicts. */
+  auth: AuthVerdicts;
+  params: Record<string, string>;
+  raw: Buffer;
+  /** Route name. */
+  route: string;
+  /** The delivery key: stable across retries and re-processing. */
+  idempotencyKey: string;
 }
 
 /** The JSON body Mailroom POSTs to a webhook. */

@@ -1,13 +1,17 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { isRetryable, MailroomError } from '../kernel/index.ts';
 import type { EmitEvents } from './mailroom-events.ts';
 
 /** The event source of every event Mailroom puts on a bus. */
 export const MAILROOM_EVENT_SOURCE = 'mailroom';
 
-/** Thrown by the emitter when EventBridge refused the call or some of the entries. */
-export class EventEmitError extends Error {
+/**
+ * Thrown by the emitter when EventBridge refused the call (retryable as the SDK error says) or some of the
+ * entries (retryable: PutEvents refuses entries for throttling and internal failures).
+ */
+export class EventEmitError extends MailroomError {
   override readonly name = 'EventEmitError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
     super(message, options);
   }
 }
@@ -50,11 +54,13 @@ export function eventBridgeEmitter(options: EventBridgeEmitterOptions): EmitEven
       } catch (cause) {
         throw new EventEmitError(`PutEvents to ${options.eventBusName} failed: ${(cause as Error).message}`, {
           cause,
+          retryable: isRetryable(cause),
         });
       }
       if (failed > 0) {
         throw new EventEmitError(
           `PutEvents to ${options.eventBusName}: ${failed} of ${batch.length} entries refused (${firstError ?? 'no error code'})`,
+          { retryable: true },
         );
       }
     }

@@ -9,7 +9,7 @@ export {
   type LambdaInvokeClient,
   SES_MAX_MESSAGE_BYTES,
   type SesSendEmailClient,
-} from './cloud-action-ports.ts';
+} from './aws-sdk-ports.ts';
 export { type CreateMessageTableOptions, createMessageTable } from './dynamo-create-table.ts';
 export { DynamoMessageStore, type DynamoMessageStoreOptions } from './dynamo-message-store.ts';
 export { DynamoStoreError } from './dynamo-store-error.ts';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isSendableAddress, parseSenderAddress } from '../outbound/sender-address.ts';
+import { actionSchemas } from '../actions/index.ts';
 import { normalizeDomain } from '../routing/address.ts';
 import { RouteConfigError } from '../routing/errors.ts';
 import { recipientPatternDomain } from '../routing/recipient-pattern.ts';
@@ -27,111 +27,11 @@ const recipientPattern = z.union([
   z.object({ domain: domainName }).strict(),
 ]);
 
-/** Lambda's FunctionName pattern (name, ARN or partial ARN, optional `:qualifier` in group 9). */
-const LAMBDA_FUNCTION =
-  /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(?:function:)?[a-zA-Z0-9_.-]+(:(\$LATEST|[a-zA-Z0-9_-]+))?$/;
-/** An EventBridge bus name or ARN. */
-const EVENT_BUS = /^(arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[/.\-_A-Za-z0-9]{1,256}$/;
-
-function isSenderAddress(value: string): boolean {
-  try {
-    parseSenderAddress(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const action = z.discriminatedUnion(
-  'kind',
-  [
-    z.object({
-      kind: z.literal('mailbox'),
-      mailbox: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
-        message: 'mailbox names are 1–64 letters, digits, dot, underscore or dash',
-      }),
-    }),
-    z.object({
-      kind: z.literal('handler'),
-      name: z.string().min(1),
-      fn: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', {
-        message: 'must be a function',
-      }),
-    }),
-    z.object({
-      kind: z.literal('webhook'),
-      url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
-      secret: z.string().min(1).optional(),
-      timeoutMs: z.number().int().positive().optional(),
-    }),
-    z.object({
-      kind: z.literal('reject'),
-      code: z.number().int().min(400).max(599),
-      text: z.string(),
-    }),
-    z.object({ kind: z.literal('drop') }),
-    z
-      .object({
-        kind: z.literal('lambda'),
-        functionName: z
-          .string()
-          .refine((s) => s.length <= 170, { message: 'must be at most 170 characters' })
-          .regex(LAMBDA_FUNCTION, {
-            message:
-              'must be a Lambda function name, ARN or partial ARN (letters, digits, - and _ in the name)',
-          }),
-        qualifier: z
-          .string()
-          .regex(/^[A-Za-z0-9$_-]{1,128}$/, { message: 'must be a version or alias name such as "live"' })
-          .optional(),
-      })
-      .refine((a) => a.qualifier === undefined || LAMBDA_FUNCTION.exec(a.functionName)?.[9] === undefined, {
-        message: 'give the version or alias either in functionName or as qualifier, not both',
-        path: ['qualifier'],
-      }),
-    z.object({
-      kind: z.literal('eventBridge'),
-      eventBusName: z
-        .string()
-        .regex(EVENT_BUS, { message: 'must be an event bus name (or ARN) such as "default"' }),
-      source: z
-        .string()
-        .min(1, { message: 'must not be empty' })
-        .refine((s) => s.length <= 256, { message: 'must be at most 256 characters' })
-        .refine((s) => !s.startsWith('aws.'), { message: 'must not start with "aws." (reserved for AWS)' })
-        .optional(),
-      detailType: z
-        .string()
-        .min(1, { message: 'must not be empty' })
-        .refine((s) => s.length <= 128, { message: 'must be at most 128 characters' })
-        .optional(),
-    }),
-    z.object({
-      kind: z.literal('forward'),
-      // One address as a string is a list of one (as `forward('ops@example.net')` builds it).
-      to: z.preprocess(
-        (v) => (typeof v === 'string' ? [v] : v),
-        z
-          .array(
-            z
-              .string()
-              .refine(isSendableAddress, { message: 'must be an email address such as ops@example.net' }),
-          )
-          .min(1, { message: 'give at least one address' })
-          // A refinement, not .max(): zod's length limits abort the action union's error reporting.
-          .refine((to) => to.length <= 50, { message: 'at most 50 addresses (the SES limit per message)' }),
-      ),
-      from: z
-        .string()
-        .refine(isSenderAddress, {
-          message: 'must be one address: "fwd@example.com" or "Name <fwd@example.com>"',
-        })
-        .optional(),
-    }),
-  ],
+/** One action: the schema of its kind (each kind defines its own, see lib/actions/kinds). */
+const action = z.discriminatedUnion('kind', actionSchemas(), {
   // An unknown or missing kind: name the field and the kinds there are.
-  { error: (issue) => (issue.code === 'invalid_union' ? noMatchingKind(issue) : undefined) },
-);
+  error: (issue) => (issue.code === 'invalid_union' ? noMatchingKind(issue) : undefined),
+});
 
 const contentResult = z.enum(CONTENT_RESULTS as [ContentResult, ...ContentResult[]], {
   message: `must be one of ${CONTENT_RESULTS.join(', ')}`,

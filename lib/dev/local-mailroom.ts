@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import type { CloudActionPorts } from '../actions/cloud-ports.ts';
-import { createLocalActionPorts } from '../actions/local-action-ports.ts';
+import type { CloudActionPorts } from '../actions/index.ts';
+import { createLocalActionPorts } from '../actions/index.ts';
 import type { MailroomConfig } from '../config/types.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';

@@ -1,4 +1,4 @@
-import type { CloudActionPorts } from '../actions/cloud-ports.ts';
+import type { CloudActionPorts } from '../actions/index.ts';
 import { actionTarget, runAction } from '../actions/run-action.ts';
 import { authenticateMessage } from '../auth/authenticate.ts';
 import { type AuthVerdicts, authSummary, uncheckedVerdicts } from '../auth/verdicts.ts';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Action } from '../../actions/types.ts';
+import { describeAction } from '../../actions/index.ts';
 import { parseMessage } from '../../message/index.ts';
 import { routerFromConfig } from '../../routing/index.ts';
 import { loadCliConfig, printStartWarnings } from '../config-path.ts';
@@ -34,31 +34,4 @@ export async function routeCommand({ values, positionals }: RouteArgs): Promise<
   });
   process.stdout.write(`${JSON.stringify({ mailFrom, subject: parsed.subject, recipients }, null, 2)}\n`);
   return 0;
-}
-
-/** An action as data (handlers by name, webhook secrets never printed). */
-export function describeAction(action: Action): Record<string, unknown> {
-  switch (action.kind) {
-    case 'mailbox':
-      return { kind: 'mailbox', mailbox: action.mailbox };
-    case 'handler':
-      return { kind: 'handler', name: action.name };
-    case 'webhook':
-      return { kind: 'webhook', url: action.url, signed: Boolean(action.secret) };
-    case 'reject':
-      return { kind: 'reject', code: action.code, text: action.text };
-    case 'drop':
-      return { kind: 'drop' };
-    case 'lambda':
-      return { kind: 'lambda', functionName: action.functionName, qualifier: action.qualifier ?? null };
-    case 'eventBridge':
-      return {
-        kind: 'eventBridge',
-        eventBusName: action.eventBusName,
-        source: action.source ?? null,
-        detailType: action.detailType ?? null,
-      };
-    case 'forward':
-      return { kind: 'forward', to: action.to, from: action.from ?? null };
-  }
 }

@@ -9,11 +9,11 @@ import type {
   ForwardRequest,
   LambdaInvokeRequest,
   PutEventRequest,
-} from '../../../lib/actions/cloud-ports.ts';
+} from '../../../lib/actions/cloud-port-contract.ts';
 import { DeliveryError } from '../../../lib/actions/errors.ts';
-import { createLocalActionPorts } from '../../../lib/actions/local-action-ports.ts';
+import { forwardKey } from '../../../lib/actions/kinds/forward.ts';
+import { createLocalActionPorts } from '../../../lib/actions/local-port-stand-ins.ts';
 import { type ActionRun, actionTarget, runAction } from '../../../lib/actions/run-action.ts';
-import { forwardKey } from '../../../lib/actions/run-cloud-action.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/index.ts';

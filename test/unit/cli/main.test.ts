@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { actionKindNames } from '../../../lib/actions/index.ts';
 import { main } from '../../../lib/cli/main.ts';
 import { projectRoot } from '../../support/mailroom-process.ts';
 
@@ -193,9 +194,8 @@ describe('config warnings and problems at start', () => {
     const r = await mailroom(['route', eml, '--config', config, '--rcpt', 'a@example.com']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'mailroom route: invalid Mailroom config: routes[0].action.kind: must be one of mailbox, handler, ' +
-        "webhook, reject, drop, lambda, eventBridge, forward, got 'mailboxx'; outbound.mode: must be one of " +
-        "outbox, smtp, got 'relay'\n",
+      `mailroom route: invalid Mailroom config: routes[0].action.kind: must be one of ${actionKindNames().join(', ')}, ` +
+        "got 'mailboxx'; outbound.mode: must be one of outbox, smtp, got 'relay'\n",
     );
   });
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { drop, mailbox } from '../../../lib/actions/builders.ts';
+import { actionKindNames } from '../../../lib/actions/index.ts';
 import { ConfigError, configWarnings, resolveConfig } from '../../../lib/config/index.ts';
 
 const base = { domains: ['example.com'], routes: [] };
-const KINDS = 'mailbox, handler, webhook, reject, drop, lambda, eventBridge, forward';
+/** Every registered kind, in registry order (the built-in ones pinned in action-registry.test.ts). */
+const KINDS = actionKindNames().join(', ');
 
 const problemsOf = (options: unknown): string[] => {
   try {

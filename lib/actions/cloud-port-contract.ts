@@ -1,11 +1,9 @@
-import type { OutboundContext, OutboundEnvelope } from '../outbound/types.ts';
-import type { CloudActionEvent } from './cloud-event.ts';
+// The contract between the actions that reach other services (lambda, eventBridge, forward) and the
+// environment that carries them out: AWS (lib/aws/aws-sdk-ports.ts) or a stand-in (local-port-stand-ins.ts).
+import type { OutboundContext, OutboundEnvelope } from '../outbound/index.ts';
+import type { CloudActionEvent, RawLocation } from './cloud-event.ts';
 
-/** Where the stored raw message lives in S3, for consumers that need the full bytes. */
-export interface RawLocation {
-  bucket: string;
-  key: string;
-}
+export type { RawLocation };
 
 /** One asynchronous Lambda invocation. */
 export interface LambdaInvokeRequest {
@@ -65,3 +63,6 @@ export interface CloudActionPorts {
   /** Where the raw message `messageId` is stored, when the port knows (put into the event's `raw`). */
   rawLocation?(messageId: string): RawLocation | null;
 }
+
+/** The ports an action kind can need (see `ActionKind.cloudPort`): what lib/aws loads a client for. */
+export type CloudPortName = 'invokeLambda' | 'putEvent' | 'forward';

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { silentLogger } from '../kernel/index.ts';
-import type { OutboundMail } from '../outbound/types.ts';
+import { type Logger, silentLogger } from '../kernel/index.ts';
+import type { OutboundMail } from '../outbound/index.ts';
 import type { CloudActionEvent } from './cloud-event.ts';
-import type { CloudActionPorts, CloudActionResult } from './cloud-ports.ts';
-import type { Logger } from './types.ts';
+import type { CloudActionPorts, CloudActionResult } from './cloud-port-contract.ts';
 
 /** A Lambda invocation or EventBridge event that the local stand-in recorded instead of sending. */
 export interface RecordedCloudAction {

@@ -3,7 +3,7 @@
 import type { PutEventsCommand, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import type { InvokeCommand, InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import type { CloudActionPorts, RawLocation } from '../actions/cloud-ports.ts';
+import type { CloudActionPorts, RawLocation } from '../actions/index.ts';
 import { AwsActionError, awsCallError } from './aws-action-error.ts';
 
 /** The part of a `LambdaClient` the ports use (a real client satisfies it). */
@@ -17,6 +17,11 @@ export interface EventBridgePutClient {
 /** The part of an `SESv2Client` the ports use. */
 export interface SesSendEmailClient {
   send(command: SendEmailCommand): Promise<Pick<SendEmailCommandOutput, 'MessageId'>>;
+}
+
+/** Whether a PutEvents entry refused with `code` may be accepted later (throttling, an internal failure). */
+function isRetryableEntryError(code: string | undefined): boolean {
+  return code === undefined || code === 'InternalFailure' || /Throttl/i.test(code);
 }
 
 /** SES (API v2) refuses larger messages: 40 MB, attachments included. */
@@ -79,7 +84,7 @@ export function createAwsActionPorts(options: AwsActionPortsOptions): CloudActio
         throw new AwsActionError(
           `Lambda Invoke answered ${out.StatusCode ?? 'no status'} instead of 202 (queued)` +
             (out.FunctionError ? `: ${out.FunctionError}` : ''),
-          { status: out.StatusCode },
+          { status: out.StatusCode, retryable: true },
         );
       }
       return { detail: 'queued (202)' };
@@ -111,10 +116,11 @@ export function createAwsActionPorts(options: AwsActionPortsOptions): CloudActio
         const code = entry?.ErrorCode ?? 'no error code';
         throw new AwsActionError(
           `EventBridge refused the event: ${code}${entry?.ErrorMessage ? `: ${entry.ErrorMessage}` : ''}`,
-          { code: entry?.ErrorCode },
+          { code: entry?.ErrorCode, retryable: isRetryableEntryError(entry?.ErrorCode) },
         );
       }
-      if (!entry?.EventId) throw new AwsActionError('EventBridge PutEvents answered without an event id');
+      if (!entry?.EventId)
+        throw new AwsActionError('EventBridge PutEvents answered without an event id', { retryable: true });
       return { detail: `event ${entry.EventId}` };
     };
   }
@@ -124,6 +130,7 @@ export function createAwsActionPorts(options: AwsActionPortsOptions): CloudActio
       if (request.raw.length > SES_MAX_MESSAGE_BYTES) {
         throw new AwsActionError(
           `the forwarded message is ${request.raw.length} bytes; SES sends at most ${SES_MAX_MESSAGE_BYTES}`,
+          { retryable: false },
         );
       }
       const { SendEmailCommand } = await import('@aws-sdk/client-sesv2');

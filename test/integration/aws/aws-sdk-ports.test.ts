@@ -10,7 +10,7 @@ import { DeliveryError } from '../../../lib/actions/errors.ts';
 import { type ActionRun, runAction } from '../../../lib/actions/run-action.ts';
 import { uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { AwsActionError } from '../../../lib/aws/aws-action-error.ts';
-import { createAwsActionPorts, SES_MAX_MESSAGE_BYTES } from '../../../lib/aws/cloud-action-ports.ts';
+import { createAwsActionPorts, SES_MAX_MESSAGE_BYTES } from '../../../lib/aws/aws-sdk-ports.ts';
 import { silentLogger } from '../../../lib/kernel/index.ts';
 import { parseMessage } from '../../../lib/message/index.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
