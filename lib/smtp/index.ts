@@ -2,10 +2,12 @@ export { createSmtpIngress } from './create-smtp-ingress.ts';
 export {
   type BareCharacter,
   BareLineEndingError,
+  IngressConfigError,
   LimitError,
   MessageRejectedError,
   MessageTooBigError,
   PipeliningError,
+  ProxyProtocolError,
   RecipientRejectedError,
   SmtpReplyError,
   TemporaryFailureError,
@@ -20,7 +22,6 @@ export { smtpDefaults } from './limits.ts';
 export {
   looksLikeProxyHeader,
   type ProxyHeader,
-  ProxyProtocolError,
   parseProxyHeader,
   readProxyHeader,
 } from './proxy-protocol.ts';
