@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { createDataTimeCheck, type DataTimeCheck } from '../auth/data-time-check.ts';
-import { stripForgedAuthResults } from '../auth/forged-headers.ts';
-import { scanOnlyVerdicts } from '../auth/verdicts.ts';
-import { ConfigError } from '../config/errors.ts';
-import type { MailroomConfig } from '../config/types.ts';
+import {
+  createDataTimeCheck,
+  type DataTimeCheck,
+  scanOnlyVerdicts,
+  stripForgedAuthResults,
+} from '../auth/index.ts';
+import { ConfigError, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import type { Router } from '../routing/index.ts';
 import { type ScanCheck, scanCheckFromConfig } from '../scan/index.ts';
