@@ -135,3 +135,17 @@ export class IngressConfigError extends MailroomError {
     super(message, { retryable: false });
   }
 }
+
+/**
+ * smtp-server no longer has an internal member the adapter hooks (after an upgrade): the ingress cannot
+ * run safely without it. `member` names it, e.g. `parser._write`.
+ */
+export class SmtpServerChangedError extends MailroomError {
+  override readonly name = 'SmtpServerChangedError';
+  constructor(readonly member: string) {
+    super(
+      `smtp-server hook ${member} is missing or changed: lib/smtp/smtp-server-adapter.ts must be updated for this smtp-server version`,
+      { retryable: false },
+    );
+  }
+}

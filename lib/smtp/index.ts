@@ -10,6 +10,7 @@ export {
   ProxyProtocolError,
   RecipientRejectedError,
   SmtpReplyError,
+  SmtpServerChangedError,
   TemporaryFailureError,
   TooManyRecipientsError,
 } from './errors.ts';

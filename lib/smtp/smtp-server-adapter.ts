@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { SMTPServer, SMTPServerSession } from 'smtp-server';
+import { SmtpServerChangedError } from './errors.ts';
 
 /**
  * The one place that touches smtp-server's internals (private members, reply wording). The rest of
@@ -95,6 +96,10 @@ export class ClientConnection {
   readonly #filters: ReplyFilter[] = [];
 
   constructor(raw: RawConnection) {
+    expectMember(raw, 'send', 'function', 'connection.send');
+    expectMember(raw, '_createParser', 'function', 'connection._createParser');
+    expectMember(raw, '_socket', 'object', 'connection._socket');
+    expectMember(raw, '_unrecognizedCommands', 'number', 'connection._unrecognizedCommands');
     this.#raw = raw;
     const send = raw.send;
     raw.send = (code, text, context) => this.#dispatch(send, code, text, context);
@@ -161,6 +166,10 @@ export class ClientConnection {
 }
 
 function interceptParser(parser: RawParser, interceptorFor: (parser: ParserInput) => InputInterceptor): void {
+  expectMember(parser, '_write', 'function', 'parser._write');
+  expectMember(parser, 'write', 'function', 'parser.write');
+  expectMember(parser, '_dataMode', 'boolean', 'parser._dataMode');
+  expectMember(parser, 'isClosed', 'boolean', 'parser.isClosed');
   const parse = parser._write;
   const write = parser.write;
   const input: ParserInput = {
@@ -186,6 +195,7 @@ function interceptParser(parser: RawParser, interceptorFor: (parser: ParserInput
  * removes it when it closes; the registry stands in for that set.
  */
 export function adaptSmtpServer(server: SMTPServer, hooks: SmtpServerHooks): ConnectionRegistry {
+  expectMember(server, 'connections', 'object', 'server.connections');
   const registry = new RegistrySet(hooks.onConnection);
   server.connections = registry;
   if (hooks.proxyHeader) installProxyHook(server, hooks.proxyHeader);
@@ -242,6 +252,8 @@ type ProxyCallback = (err: Error | null, socketOptions?: Record<string, unknown>
  * `useProxy` cannot say why it refused a header, nor read v2.)
  */
 function installProxyHook(server: SMTPServer, hook: ProxyHeaderHook): void {
+  expectMember(server, '_handleProxy', 'function', 'server._handleProxy');
+  expectMember(server, '_expectsProxyHeader', 'function', 'server._expectsProxyHeader');
   const internals = server as unknown as {
     _expectsProxyHeader(socket: Socket): boolean;
     _handleProxy(socket: Socket, callback: ProxyCallback): void;
@@ -260,6 +272,17 @@ function installProxyHook(server: SMTPServer, hook: ProxyHeaderHook): void {
       (err: Error) => callback(err),
     );
   };
+}
+
+/** Throws, naming the hook, when smtp-server's `owner` has no `member` of that type (after an upgrade). */
+function expectMember(
+  owner: object,
+  member: string,
+  type: 'function' | 'object' | 'number' | 'boolean',
+  hook: string,
+): void {
+  const value = (owner as Record<string, unknown>)[member];
+  if (typeof value !== type || value === null) throw new SmtpServerChangedError(hook);
 }
 
 /** A session id shaped like smtp-server's own. */
