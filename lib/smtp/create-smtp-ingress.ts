@@ -7,10 +7,10 @@ import { IngressConfigError } from './errors.ts';
 import { InputGuard, type InputGuardOptions } from './input-guard.ts';
 import { smtpDefaults } from './limits.ts';
 import { proxyHeaderHook } from './proxy-header-hook.ts';
-import { receiveMessage } from './receive-message.ts';
+import { type ReceiveContext, receiveMessage } from './receive-message.ts';
 import { SessionChecks } from './session-checks.ts';
 import { SlotKeeper } from './slot-keeper.ts';
-import { adaptSmtpServer, type ClientConnection } from './smtp-server-adapter.ts';
+import { adaptSmtpServer, type ClientConnection, type ConnectionRegistry } from './smtp-server-adapter.ts';
 import { requireStartTlsBeforeAuth, submissionAuthHandler } from './submission-auth.ts';
 import type { SmtpIngress, SmtpIngressDeps } from './types.ts';
 
@@ -37,114 +37,133 @@ const noLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * `options.proxyProtocol`, trusted proxies must send a PROXY header (v1 or v2) and anyone else must not.
  */
 export function createSmtpIngress(deps: SmtpIngressDeps): SmtpIngress {
-  const options = withDefaults(deps.options);
-  const logger = deps.logger ?? noLogger;
-  const submission = deps.submission ?? null;
-  if (submission && !deps.tls) {
-    throw new IngressConfigError('submission: a TLS certificate is required (STARTTLS comes before AUTH)');
-  }
+  return new SmtpIngressServer(deps);
+}
+
+class SmtpIngressServer implements SmtpIngress {
+  readonly server: SMTPServer;
+  readonly #options: Required<SmtpOptions>;
+  readonly #logger: Logger;
+  readonly #slots: SlotKeeper;
+  readonly #checks: SessionChecks;
+  readonly #receiveContext: ReceiveContext;
+  readonly #connections: ConnectionRegistry;
+  readonly #guards = new WeakMap<ClientConnection, InputGuard>();
   /** Sessions with a DATA in progress (by session id). */
-  const receiving = new Set<string>();
-  let closing: Promise<void> | null = null;
-  const guards = new WeakMap<ClientConnection, InputGuard>();
-  const guardOptions = inputGuardOptions(options, logger);
-  const slots = new SlotKeeper({ ...options, timeouts: guardOptions.timeouts }, logger);
-  const checks = new SessionChecks(options, logger, slots, deps.checkRecipient);
-  const receiveContext = {
-    deps,
-    logger,
-    hostname: options.hostname,
-    maxMessageBytes: options.maxMessageBytes,
-    dataTerminationTimeoutMs: options.dataTerminationTimeoutMs,
-  };
+  readonly #receiving = new Set<string>();
+  #closing: Promise<void> | null = null;
 
-  const server = new SMTPServer({
-    ...serverOptions(options, deps),
-    ...(submission && {
-      onAuth: submissionAuthHandler(submission, submission.loginLimiter ?? new LoginLimiter(), logger),
-    }),
-    onConnect(session, callback) {
-      const guard = guardOf(session);
-      const refusal = checks.admit(session, guard);
-      if (!refusal) guard?.wait('greeting');
-      callback(refusal);
-    },
-    onMailFrom(_address, session, callback) {
-      callback(checks.mailFrom(session));
-    },
-    onRcptTo(address, session, callback) {
-      callback(checks.recipient(address.address, session));
-    },
-    onData(stream, session, callback) {
-      receiving.add(session.id);
-      const guard = guardOf(session);
-      const refusal = () => guard?.error() ?? null;
-      receiveMessage(receiveContext, stream, session, refusal).then(
-        (reply) => finish(session, () => callback(null, reply)),
-        (err: Error) => finish(session, () => callback(err)),
-      );
-    },
-    onClose(session) {
-      receiving.delete(session.id);
-      slots.release(session.id);
-    },
-  });
-  const proxyProtocol = options.proxyProtocol;
-  const connections = adaptSmtpServer(server, {
-    onConnection(connection) {
-      guards.set(connection, new InputGuard(connection, guardOptions));
-      if (submission) requireStartTlsBeforeAuth(connection);
-    },
-    ...(proxyProtocol && {
-      proxyHeader: proxyHeaderHook(proxyProtocol.trustedProxies, proxyProtocol.timeoutMs ?? 10_000, logger),
-    }),
-  });
-
-  server.on('error', (err: NodeJS.ErrnoException & { remoteAddress?: string }) => {
-    // Mostly clients that went away (ECONNRESET, EPIPE, timeouts); never fatal for the server.
-    logger.warn('smtp connection error', {
-      code: err.code,
-      error: err.message,
-      remoteAddress: err.remoteAddress,
+  constructor(deps: SmtpIngressDeps) {
+    const options = withDefaults(deps.options);
+    const logger = deps.logger ?? noLogger;
+    const submission = deps.submission ?? null;
+    if (submission && !deps.tls) {
+      throw new IngressConfigError('submission: a TLS certificate is required (STARTTLS comes before AUTH)');
+    }
+    this.#options = options;
+    this.#logger = logger;
+    const guardOptions = inputGuardOptions(options, logger);
+    this.#slots = new SlotKeeper({ ...options, timeouts: guardOptions.timeouts }, logger);
+    this.#checks = new SessionChecks(options, logger, this.#slots, deps.checkRecipient);
+    this.#receiveContext = {
+      deps,
+      logger,
+      hostname: options.hostname,
+      maxMessageBytes: options.maxMessageBytes,
+      dataTerminationTimeoutMs: options.dataTerminationTimeoutMs,
+    };
+    this.server = new SMTPServer({
+      ...serverOptions(options, deps),
+      ...(submission && {
+        onAuth: submissionAuthHandler(submission, submission.loginLimiter ?? new LoginLimiter(), logger),
+      }),
+      ...this.#sessionHandlers(),
     });
-  });
+    const proxyProtocol = options.proxyProtocol;
+    this.#connections = adaptSmtpServer(this.server, {
+      onConnection: (connection) => {
+        this.#guards.set(connection, new InputGuard(connection, guardOptions));
+        if (submission) requireStartTlsBeforeAuth(connection);
+      },
+      ...(proxyProtocol && {
+        proxyHeader: proxyHeaderHook(proxyProtocol.trustedProxies, proxyProtocol.timeoutMs ?? 10_000, logger),
+      }),
+    });
+    this.server.on('error', (err: NodeJS.ErrnoException & { remoteAddress?: string }) => {
+      // Mostly clients that went away (ECONNRESET, EPIPE, timeouts); never fatal for the server.
+      logger.warn('smtp connection error', {
+        code: err.code,
+        error: err.message,
+        remoteAddress: err.remoteAddress,
+      });
+    });
+  }
 
-  function guardOf(session: SMTPServerSession): InputGuard | undefined {
-    const connection = connections.byId(session.id);
-    return connection && guards.get(connection);
+  listen(): Promise<{ port: number }> {
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      server.server.once('error', onError);
+      server.listen(this.#options.port, this.#options.host, () => {
+        server.server.off('error', onError);
+        resolve({ port: (server.server.address() as AddressInfo).port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.#slots.close();
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      // smtp-server would keep idle sessions until closeTimeout; only a DATA in progress may finish.
+      for (const connection of this.#connections.all()) {
+        if (!this.#receiving.has(connection.id)) connection.send(421, SHUTDOWN_REPLY);
+      }
+    });
+    return this.#closing;
+  }
+
+  /** smtp-server's session handlers: the checks at each step, and the message at DATA. */
+  #sessionHandlers(): Pick<
+    SMTPServerOptions,
+    'onConnect' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose'
+  > {
+    return {
+      onConnect: (session, callback) => {
+        const guard = this.#guardOf(session);
+        const refusal = this.#checks.admit(session, guard);
+        if (!refusal) guard?.wait('greeting');
+        callback(refusal);
+      },
+      onMailFrom: (_address, session, callback) => callback(this.#checks.mailFrom(session)),
+      onRcptTo: (address, session, callback) => callback(this.#checks.recipient(address.address, session)),
+      onData: (stream, session, callback) => {
+        this.#receiving.add(session.id);
+        const guard = this.#guardOf(session);
+        const refusal = () => guard?.error() ?? null;
+        receiveMessage(this.#receiveContext, stream, session, refusal).then(
+          (reply) => this.#finish(session, () => callback(null, reply)),
+          (err: Error) => this.#finish(session, () => callback(err)),
+        );
+      },
+      onClose: (session) => {
+        this.#receiving.delete(session.id);
+        this.#slots.release(session.id);
+      },
+    };
+  }
+
+  #guardOf(session: SMTPServerSession): InputGuard | undefined {
+    const connection = this.#connections.byId(session.id);
+    return connection && this.#guards.get(connection);
   }
 
   /** Sends the DATA reply; during shutdown the session ends right after it. */
-  function finish(session: SMTPServerSession, reply: () => void): void {
-    receiving.delete(session.id);
+  #finish(session: SMTPServerSession, reply: () => void): void {
+    this.#receiving.delete(session.id);
     reply();
-    if (closing) connections.byId(session.id)?.send(421, SHUTDOWN_REPLY);
+    if (this.#closing) this.#connections.byId(session.id)?.send(421, SHUTDOWN_REPLY);
   }
-
-  return {
-    server,
-    listen() {
-      return new Promise((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        server.server.once('error', onError);
-        server.listen(options.port, options.host, () => {
-          server.server.off('error', onError);
-          resolve({ port: (server.server.address() as AddressInfo).port });
-        });
-      });
-    },
-    close() {
-      slots.close();
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // smtp-server would keep idle sessions until closeTimeout; only a DATA in progress may finish.
-        for (const connection of connections.all()) {
-          if (!receiving.has(connection.id)) connection.send(421, SHUTDOWN_REPLY);
-        }
-      });
-      return closing;
-    },
-  };
 }
 
 /** smtp-server's options for the ingress, without the session handlers. */
