@@ -1,7 +1,7 @@
 /** What the server waits for from the client; each state has its own timeout. */
 export type WaitState = 'greeting' | 'idle' | 'mail' | 'rcpt' | 'dataInitiation' | 'dataBlock';
 
-/** How smtp-server's timeout reply names what the server waited for, by state. */
+/** How our timeout reply (`421 4.4.2`) names what the server waited for, by state. */
 export const WAITING_FOR: Record<WaitState, string> = {
   greeting: 'the first command',
   idle: 'a command',
