@@ -12,6 +12,12 @@ const NUL = 0x00;
  */
 export type CommandLine = Buffer | 'partial' | 'too long' | { refused: BareCharacter | 'proxy header' };
 
+export type LineRefusal = Extract<CommandLine, { refused: unknown }>;
+
+export function isRefusal(line: CommandLine): line is LineRefusal {
+  return typeof line === 'object' && !Buffer.isBuffer(line);
+}
+
 /** Collects command lines, strictly CRLF-terminated, from the chunks a client sends. */
 export class CommandLineReader {
   readonly #maxBytes: number;

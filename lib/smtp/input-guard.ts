@@ -1,5 +1,5 @@
 import type { Logger } from '../kernel/index.ts';
-import { type CommandLine, CommandLineReader } from './command-line-reader.ts';
+import { CommandLineReader, isRefusal, type LineRefusal } from './command-line-reader.ts';
 import { DataScanner } from './data-scanner.ts';
 import { BareLineEndingError, PipeliningError, type SmtpReplyError } from './errors.ts';
 import { type SessionActivity, SessionClock, WAITING_FOR, type WaitState } from './session-activity.ts';
@@ -384,7 +384,7 @@ export class InputGuard {
    * proxy's header is read before the session starts, so this one comes from an address that may not
    * say who the client is).
    */
-  #refuseLine(found: Refusal['refused']): void {
+  #refuseLine(found: LineRefusal['refused']): void {
     if (found === 'proxy header') {
       this.#options.logger.info('smtp PROXY header from an untrusted address', {
         session: this.#connection.id,
@@ -438,10 +438,4 @@ export class InputGuard {
     }
     next(code, text);
   }
-}
-
-type Refusal = Extract<CommandLine, { refused: unknown }>;
-
-function isRefusal(line: CommandLine): line is Refusal {
-  return typeof line === 'object' && !Buffer.isBuffer(line);
 }
