@@ -1,15 +1,27 @@
+import { MailroomError, type SmtpReply } from '../kernel/index.ts';
+
+/** The enhanced status code (RFC 3463) a reply text starts with, e.g. `5.3.4` in `5.3.4 Message too big`. */
+const LEADING_ENHANCED_CODE = /^([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
+
 /**
  * An error that becomes an SMTP reply. smtp-server answers with `responseCode` and the message; a message
- * that starts with an enhanced status code (`5.3.4 …`, RFC 3463) is sent as it is.
+ * that starts with an enhanced status code (`5.3.4 …`, RFC 3463) is sent as it is. `smtpReply` carries
+ * the same code and that enhanced status; a 4xx is worth retrying, a 5xx is not.
  */
-export class SmtpReplyError extends Error {
+export class SmtpReplyError extends MailroomError {
   override readonly name: string = 'SmtpReplyError';
-  constructor(
-    readonly responseCode: number,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  declare readonly smtpReply: SmtpReply;
+  /** `smtpReply.code`, under the name smtp-server reads. */
+  readonly responseCode: number;
+
+  constructor(responseCode: number, message: string, options?: { cause?: unknown }) {
+    const enhanced = LEADING_ENHANCED_CODE.exec(message)?.[1];
+    super(message, {
+      retryable: responseCode < 500,
+      smtpReply: enhanced ? { code: responseCode, enhanced } : { code: responseCode },
+      cause: options?.cause,
+    });
+    this.responseCode = this.smtpReply.code;
   }
 }
 
@@ -105,5 +117,35 @@ export class LimitError extends SmtpReplyError {
     message: string,
   ) {
     super(code, message);
+  }
+}
+
+/** A PROXY header that is missing, malformed or not allowed: `421 4.7.0`, the connection is closed. */
+export class ProxyProtocolError extends SmtpReplyError {
+  override readonly name = 'ProxyProtocolError';
+  constructor(message: string) {
+    super(421, `4.7.0 ${message}`);
+  }
+}
+
+/** The ingress's options cannot work (a submission listener without a certificate, a bad address range). */
+export class IngressConfigError extends MailroomError {
+  override readonly name = 'IngressConfigError';
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}
+
+/**
+ * smtp-server no longer has an internal member the adapter hooks (after an upgrade): the ingress cannot
+ * run safely without it. `member` names it, e.g. `parser._write`.
+ */
+export class SmtpServerChangedError extends MailroomError {
+  override readonly name = 'SmtpServerChangedError';
+  constructor(readonly member: string) {
+    super(
+      `smtp-server hook ${member} is missing or changed: lib/smtp/smtp-server-adapter.ts must be updated for this smtp-server version`,
+      { retryable: false },
+    );
   }
 }

@@ -2,12 +2,15 @@ export { createSmtpIngress } from './create-smtp-ingress.ts';
 export {
   type BareCharacter,
   BareLineEndingError,
+  IngressConfigError,
   LimitError,
   MessageRejectedError,
   MessageTooBigError,
   PipeliningError,
+  ProxyProtocolError,
   RecipientRejectedError,
   SmtpReplyError,
+  SmtpServerChangedError,
   TemporaryFailureError,
   TooManyRecipientsError,
 } from './errors.ts';
@@ -20,7 +23,6 @@ export { smtpDefaults } from './limits.ts';
 export {
   looksLikeProxyHeader,
   type ProxyHeader,
-  ProxyProtocolError,
   parseProxyHeader,
   readProxyHeader,
 } from './proxy-protocol.ts';

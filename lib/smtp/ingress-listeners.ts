@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { createDataTimeCheck, type DataTimeCheck } from '../auth/data-time-check.ts';
-import { stripForgedAuthResults } from '../auth/forged-headers.ts';
-import { scanOnlyVerdicts } from '../auth/verdicts.ts';
-import { ConfigError } from '../config/errors.ts';
-import type { MailroomConfig } from '../config/types.ts';
+import {
+  createDataTimeCheck,
+  type DataTimeCheck,
+  scanOnlyVerdicts,
+  stripForgedAuthResults,
+} from '../auth/index.ts';
+import { ConfigError, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import type { Router } from '../routing/index.ts';
 import { type ScanCheck, scanCheckFromConfig } from '../scan/index.ts';
@@ -52,20 +54,7 @@ export interface IngressListeners {
  */
 export async function startIngressListeners(options: IngressListenersOptions): Promise<IngressListeners> {
   const { config, router, accept, logger } = options;
-  let tls: TlsCredentials | null;
-  try {
-    tls = await tlsCredentialsFor(config.smtp.tls, {
-      dataDir: resolve(options.dataDir ?? config.dataDir),
-      hostname: config.smtp.hostname,
-      dev: options.devTls ?? false,
-    });
-  } catch (err) {
-    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
-    throw err;
-  }
-  if (config.submission && !tls) {
-    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
-  }
+  const tls = await listenerTls(options);
 
   const smtpHost = options.smtpHost ?? config.smtp.host;
   const checkRecipient: SmtpIngressDeps['checkRecipient'] = (rcpt, input) =>
@@ -81,26 +70,8 @@ export async function startIngressListeners(options: IngressListenersOptions): P
     ...(scan ? withScan(authCheck, scan) : authCheck),
     logger,
   });
-  const submission: SmtpIngress | null = config.submission
-    ? createSmtpIngress({
-        options: {
-          ...config.smtp,
-          port: options.submissionPort ?? config.submission.port,
-          host: config.submission.host ?? smtpHost,
-          proxyProtocol: null,
-        },
-        tls,
-        submission: {
-          users: config.submission.users,
-          loginLimiter: new LoginLimiter(
-            config.submission.maxLoginFailures,
-            config.submission.loginFailureWindowMs,
-          ),
-        },
-        checkRecipient,
-        accept,
-        logger,
-      })
+  const submission = config.submission
+    ? submissionIngress(config.submission, options, { tls, checkRecipient, accept, logger, smtpHost })
     : null;
   const close = async () => {
     await Promise.all([smtp.close(), submission?.close()]);
@@ -117,6 +88,51 @@ export async function startIngressListeners(options: IngressListenersOptions): P
     await check?.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The STARTTLS credentials for both listeners.
+ * @throws ConfigError for unusable TLS settings, or submission without TLS.
+ */
+async function listenerTls(options: IngressListenersOptions): Promise<TlsCredentials | null> {
+  const { config } = options;
+  let tls: TlsCredentials | null;
+  try {
+    tls = await tlsCredentialsFor(config.smtp.tls, {
+      dataDir: resolve(options.dataDir ?? config.dataDir),
+      hostname: config.smtp.hostname,
+      dev: options.devTls ?? false,
+    });
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new ConfigError([err.message], { cause: err });
+    throw err;
+  }
+  if (config.submission && !tls) {
+    throw new ConfigError(['submission: needs smtp.tls (STARTTLS is required before AUTH)']);
+  }
+  return tls;
+}
+
+/** The authenticated submission listener (never behind a PROXY-protocol load balancer). */
+function submissionIngress(
+  submission: NonNullable<MailroomConfig['submission']>,
+  options: IngressListenersOptions,
+  shared: Pick<SmtpIngressDeps, 'tls' | 'checkRecipient' | 'accept' | 'logger'> & { smtpHost: string },
+): SmtpIngress {
+  const { smtpHost, ...deps } = shared;
+  return createSmtpIngress({
+    options: {
+      ...options.config.smtp,
+      port: options.submissionPort ?? submission.port,
+      host: submission.host ?? smtpHost,
+      proxyProtocol: null,
+    },
+    submission: {
+      users: submission.users,
+      loginLimiter: new LoginLimiter(submission.maxLoginFailures, submission.loginFailureWindowMs),
+    },
+    ...deps,
+  });
 }
 
 /**

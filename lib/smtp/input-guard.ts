@@ -1,12 +1,17 @@
 import type { Logger } from '../kernel/index.ts';
-import type { SmtpConnection } from './connection-registry.ts';
-import { type BareCharacter, BareLineEndingError, PipeliningError, type SmtpReplyError } from './errors.ts';
-import { looksLikeProxyHeader } from './proxy-protocol.ts';
+import { CommandLineReader, isRefusal, type LineRefusal } from './command-line-reader.ts';
+import { DataScanner } from './data-scanner.ts';
+import { BareLineEndingError, PipeliningError, type SmtpReplyError } from './errors.ts';
+import { type SessionActivity, SessionClock, WAITING_FOR, type WaitState } from './session-activity.ts';
+import {
+  type ClientConnection,
+  type InputInterceptor,
+  type ParserInput,
+  type ReplyText,
+  type SendReply,
+  smtpServerReplies,
+} from './smtp-server-adapter.ts';
 
-const CR = 0x0d;
-const LF = 0x0a;
-const NUL = 0x00;
-const DOT = 0x2e;
 /** The only bytes that may follow the end of DATA before our reply (RFC 2920 §4 pipelines QUIT there). */
 const QUIT = 'QUIT\r\n';
 /** How much of what follows the end of DATA is kept to tell a pipelined QUIT from anything else. */
@@ -15,27 +20,6 @@ const KEEP_AFTER_DATA = QUIT.length + 1;
 const MAX_UNREAD_REPLY_BYTES = 64 * 1024;
 /** Commands run in one event-loop turn before the guard lets other sessions have theirs. */
 const COMMANDS_PER_TURN = 64;
-
-/** What the server waits for from the client; each state has its own timeout. */
-export type WaitState = 'greeting' | 'idle' | 'mail' | 'rcpt' | 'dataInitiation' | 'dataBlock';
-
-/** A snapshot of one session's progress, in ms and bytes. */
-export interface SessionActivity {
-  state: WaitState;
-  /** The guard has refused the session (a `421` went out); it is on its way out. */
-  closed: boolean;
-  /** The end of DATA was seen and our reply is not out yet (the store or the check is working). */
-  awaitingReply: boolean;
-  /** Between our `354` and the end of DATA. */
-  inData: boolean;
-  ageMs: number;
-  /** Since the last complete command line (or the end of the last DATA, or the greeting). */
-  sinceCommandMs: number;
-  /** Message bytes of the current DATA so far. */
-  dataBytes: number;
-  /** Of the current DATA, how long we have waited for the client's bytes. */
-  dataWaitMs: number;
-}
 
 export interface InputGuardOptions {
   /** Longest command line, CRLF included. */
@@ -52,32 +36,21 @@ export interface InputGuardOptions {
   logger: Logger;
 }
 
-const WAITING_FOR: Record<WaitState, string> = {
-  greeting: 'the first command',
-  idle: 'a command',
-  mail: 'a command after MAIL',
-  rcpt: 'a command after RCPT',
-  dataInitiation: 'the message after 354',
-  dataBlock: 'the rest of the message',
-};
-
-type Parser = Exclude<SmtpConnection['_parser'], false>;
-type WriteCallback = (err?: Error | null) => void;
-
 /** The input of one parser (a connection gets a new one with STARTTLS). */
 interface Feed {
-  parser: Parser;
-  /** smtp-server's own `_write` of the parser. */
-  write: Parser['_write'];
-  /** The parser is working on bytes we handed it (its write callback has not run yet). */
+  parser: ParserInput;
+  /** The parser is working on bytes we handed it (its callback has not run yet). */
   outstanding: boolean;
   /** Chunks that arrived from the socket and wait in the parser's buffer, oldest first. */
   queued: Buffer[];
   /** The chunk being worked through, where we are in it, and the parser's callback for it. */
   chunk: Buffer | null;
   pos: number;
-  next: WriteCallback | null;
+  next: (() => void) | null;
 }
+
+/** What one step of {@link InputGuard.#pump} did: stopped (to be resumed), or went on (a command run). */
+type Step = 'wait' | 'next' | 'command';
 
 /**
  * Sits between the socket and smtp-server's parser of one connection and enforces what smtp-server leaves
@@ -100,40 +73,21 @@ interface Feed {
  * The parser is still smtp-server's; the guard only decides which bytes it gets and when.
  */
 export class InputGuard {
-  readonly #connection: SmtpConnection;
+  readonly #connection: ClientConnection;
   readonly #options: InputGuardOptions;
+  readonly #lines: CommandLineReader;
+  readonly #data = new DataScanner();
+  readonly #clock = new SessionClock();
   /** The current parser's input. */
   #feed: Feed | null = null;
   #closed = false;
-
-  // Command line being collected.
-  #line: Buffer[] = [];
-  #lineBytes = 0;
-  #lineEndsWithCR = false;
-  #lineTooLong = false;
-  #commands = 0;
+  #state: WaitState = 'greeting';
   #badCommands = 0;
   /** Commands received since the client's input last ran dry. */
   #batchCommands = 0;
-  /** When the session started, and when its last complete command (or end of DATA) arrived. */
-  readonly #startedAt = performance.now();
-  #lastCommandAt = this.#startedAt;
-  /** Message bytes received since the first one of the current DATA. */
-  #dataBytes = 0;
-  /**
-   * Time spent waiting for the client's bytes since the current DATA's first one: the data rate is
-   * judged on it, so a slow store (we stop reading) never counts against the client.
-   */
-  #clientWaitMs = 0;
-  /** When the client's input last ran dry (0 while we have its bytes to work on). */
-  #dryAt = 0;
 
-  // DATA state, reset at each 354.
-  #lineStart = true;
-  #dot = 0;
-  #pendingCR = false;
+  // The current DATA, from our 354 to our reply.
   #dataStarted = false;
-  #bare: BareCharacter | null = null;
   #pipelined: PipeliningError['what'] | null = null;
   /** Message bytes had arrived when we sent 354. */
   #early354 = false;
@@ -141,21 +95,12 @@ export class InputGuard {
   #awaitingReply = false;
   #afterData = '';
 
-  #state: WaitState = 'greeting';
-
-  constructor(connection: SmtpConnection, options: InputGuardOptions) {
+  constructor(connection: ClientConnection, options: InputGuardOptions) {
     this.#connection = connection;
     this.#options = options;
-    if (connection._parser) this.#attach(connection._parser as Parser);
-    // A new parser comes with a new socket (STARTTLS); guard it the same way.
-    const createParser = connection._createParser;
-    connection._createParser = () => {
-      const parser = createParser.call(connection);
-      this.#attach(parser as Parser);
-      return parser;
-    };
-    const send = connection.send;
-    connection.send = (code, data, context) => this.#send(send, code, data, context);
+    this.#lines = new CommandLineReader(options.maxCommandLineBytes);
+    connection.interceptInput((parser) => this.#attach(parser));
+    connection.filterReplies((code, text, next) => this.#filterReply(code, text, next));
   }
 
   /**
@@ -163,7 +108,7 @@ export class InputGuard {
    * (`554 5.5.0`). Known before the parser ends the message's stream, so before `accept()` can finish.
    */
   error(): SmtpReplyError | null {
-    if (this.#bare) return new BareLineEndingError(this.#bare);
+    if (this.#data.bare) return new BareLineEndingError(this.#data.bare);
     if (this.#pipelined) return new PipeliningError(this.#pipelined);
     return null;
   }
@@ -176,10 +121,7 @@ export class InputGuard {
       closed: this.#closed,
       awaitingReply: this.#awaitingReply,
       inData,
-      ageMs: now - this.#startedAt,
-      sinceCommandMs: now - this.#lastCommandAt,
-      dataBytes: this.#dataBytes,
-      dataWaitMs: this.#clientWaitMs + (this.#dryAt ? now - this.#dryAt : 0),
+      ...this.#clock.read(now),
     };
   }
 
@@ -191,54 +133,51 @@ export class InputGuard {
   /** Sets the idle timeout for what the server now waits for. */
   wait(state: WaitState): void {
     this.#state = state;
-    const socket = this.#connection._socket;
+    const socket = this.#connection.socket;
     if (!socket.destroyed) socket.setTimeout(this.#options.timeouts[state]);
   }
 
-  #attach(parser: Parser): void {
-    const write = parser.write;
-    const feed: Feed = {
-      parser,
-      write: parser._write,
-      outstanding: false,
-      queued: [],
-      chunk: null,
-      pos: 0,
-      next: null,
-    };
+  #attach(parser: ParserInput): InputInterceptor {
+    const feed: Feed = { parser, outstanding: false, queued: [], chunk: null, pos: 0, next: null };
     // Whatever was left of the previous parser's input is dropped (after STARTTLS, plaintext sent
     // before the handshake must never be read as commands: RFC 3207 §4.2).
     if (this.#feed) this.#finish(this.#feed);
     this.#feed = feed;
-    this.#resetLine();
-    parser._write = (chunk: Buffer, encoding, next) => {
-      if (this.#closed || this.#feed !== feed) return next();
-      if (feed.outstanding) {
-        // The parser calling itself with what is left of bytes we handed it: by construction nothing is
-        // (each hand-over ends at a line end or at the end of DATA). Anything else means the parser split
-        // the input differently from us; it must not run commands the guard has not seen.
-        if (chunk.length === 0) return feed.write.call(parser, chunk, encoding, next);
-        this.#refuse('4.5.2 Protocol error: unexpected framing, closing connection', 'framing');
-        return next();
-      }
-      if (feed.queued[0] === chunk) feed.queued.shift();
-      else feed.queued = [];
-      if (this.#dryAt) {
-        this.#clientWaitMs += performance.now() - this.#dryAt;
-        this.#dryAt = 0;
-      }
-      feed.chunk = chunk;
-      feed.pos = 0;
-      feed.next = next;
-      this.#pump(feed);
-    };
-    parser.write = ((chunk: Buffer, ...rest: unknown[]) => {
-      if (this.#feed === feed && Buffer.isBuffer(chunk) && chunk.length) {
+    this.#lines.reset();
+    return {
+      received: (chunk) => {
+        if (this.#feed !== feed) return;
         if (this.#awaitingReply) this.#keepAfterData(chunk);
         feed.queued.push(chunk);
+      },
+      intercept: (chunk, done) => this.#intercept(feed, chunk, done),
+    };
+  }
+
+  /** The parser would parse `chunk` now: it gets it piece by piece from {@link #pump}. */
+  #intercept(feed: Feed, chunk: Buffer, done: () => void): void {
+    if (this.#closed || this.#feed !== feed) {
+      done();
+      return;
+    }
+    if (feed.outstanding) {
+      // The parser calling itself with what is left of bytes we handed it: by construction nothing is
+      // (each hand-over ends at a line end or at the end of DATA). Anything else means the parser split
+      // the input differently from us; it must not run commands the guard has not seen.
+      if (chunk.length === 0) feed.parser.parse(chunk, done);
+      else {
+        this.#refuse('4.5.2 Protocol error: unexpected framing, closing connection', 'framing');
+        done();
       }
-      return (write as (...args: unknown[]) => boolean).call(parser, chunk, ...rest);
-    }) as Parser['write'];
+      return;
+    }
+    if (feed.queued[0] === chunk) feed.queued.shift();
+    else feed.queued = [];
+    this.#clock.inputArrived();
+    feed.chunk = chunk;
+    feed.pos = 0;
+    feed.next = done;
+    this.#pump(feed);
   }
 
   /**
@@ -250,7 +189,7 @@ export class InputGuard {
     feed.outstanding = true;
     let inline = true;
     let doneInline = false;
-    feed.write.call(feed.parser, piece, 'buffer', () => {
+    feed.parser.parse(piece, () => {
       feed.outstanding = false;
       if (inline) {
         doneInline = true;
@@ -275,88 +214,92 @@ export class InputGuard {
    * commands, so that one client's pipelined batch cannot keep other sessions waiting.
    */
   #pump(feed: Feed): void {
-    const parser = feed.parser;
     let commandsThisTurn = 0;
     for (;;) {
       const chunk = feed.chunk;
-      if (!chunk || this.#closed || parser.isClosed || feed.pos >= chunk.length) {
+      if (!chunk || this.#closed || feed.parser.closed || feed.pos >= chunk.length) {
         // The client's input ran dry: whatever it sends next was sent after reading our replies.
         if (feed.queued.length === 0) {
           this.#batchCommands = 0;
-          if (!this.#dryAt) this.#dryAt = performance.now();
+          this.#clock.inputRanDry();
         }
         this.#finish(feed);
         return;
       }
-
-      if (parser._dataMode) {
-        if (!this.#dataStarted) {
-          this.#dataStarted = true;
-          this.#dataBytes = 0;
-          this.#clientWaitMs = 0;
-          this.wait('dataBlock');
-        }
-        const end = this.#scanData(chunk, feed.pos);
-        const stop = end < 0 ? chunk.length : end;
-        const piece = chunk.subarray(feed.pos, stop);
-        this.#dataBytes += piece.length;
-        feed.pos = stop;
-        if (end < 0) {
-          if (!this.#forward(feed, piece, () => true)) return;
-          continue;
-        }
-        this.#awaitingReply = true;
-        this.#afterData = '';
-        this.#keepAfterData(chunk.subarray(stop));
-        for (const queued of feed.queued) this.#keepAfterData(queued);
-        if (!this.#forward(feed, piece, (f) => this.#afterEndOfData(f))) return;
-        continue;
-      }
-
-      if (this.#repliesUnread()) {
-        this.#resumeOnDrain(feed);
-        return;
-      }
-      if (commandsThisTurn >= COMMANDS_PER_TURN) {
-        setImmediate(() => {
-          if (this.#feed === feed) this.#pump(feed);
-          else this.#finish(feed);
-        });
-        return;
-      }
-      const line = this.#scanCommand(feed, chunk);
-      if (line === 'partial') continue;
-      if (line === 'refused') {
-        this.#finish(feed);
-        return;
-      }
-      commandsThisTurn++;
-      if (++this.#batchCommands > this.#options.maxPipelinedCommands) {
-        this.#options.logger.info('smtp session closed: too many pipelined commands', {
-          session: this.#connection.id,
-          limit: this.#options.maxPipelinedCommands,
-        });
-        this.#refuse('4.5.0 Too many commands without waiting for replies, closing connection', 'pipelining');
-        this.#finish(feed);
-        return;
-      }
-      if (line === 'too long') {
-        this.#connection.send(500, '5.5.2 Line too long');
-        continue;
-      }
-      this.#lastCommandAt = performance.now();
-      if (!this.#forward(feed, line, (f) => this.#afterCommand(f))) return;
+      const step = feed.parser.inData
+        ? this.#pumpData(feed, chunk)
+        : this.#pumpCommand(feed, chunk, commandsThisTurn);
+      if (step === 'wait') return;
+      if (step === 'command') commandsThisTurn++;
     }
+  }
+
+  /** Hands the parser message bytes up to the end of DATA (or the end of the chunk). */
+  #pumpData(feed: Feed, chunk: Buffer): Step {
+    if (!this.#dataStarted) {
+      this.#dataStarted = true;
+      this.#clock.dataStarted();
+      this.wait('dataBlock');
+    }
+    const end = this.#scanData(chunk, feed.pos);
+    const stop = end < 0 ? chunk.length : end;
+    const piece = chunk.subarray(feed.pos, stop);
+    this.#clock.dataArrived(piece.length);
+    feed.pos = stop;
+    if (end < 0) return this.#forward(feed, piece, () => true) ? 'next' : 'wait';
+    this.#awaitingReply = true;
+    this.#afterData = '';
+    this.#keepAfterData(chunk.subarray(stop));
+    for (const queued of feed.queued) this.#keepAfterData(queued);
+    return this.#forward(feed, piece, (f) => this.#afterEndOfData(f)) ? 'next' : 'wait';
+  }
+
+  /** Hands the parser the next whole command line, unless the client must wait or be refused. */
+  #pumpCommand(feed: Feed, chunk: Buffer, commandsThisTurn: number): Step {
+    if (this.#repliesUnread()) {
+      this.#resumeOnDrain(feed);
+      return 'wait';
+    }
+    if (commandsThisTurn >= COMMANDS_PER_TURN) {
+      setImmediate(() => {
+        if (this.#feed === feed) this.#pump(feed);
+        else this.#finish(feed);
+      });
+      return 'wait';
+    }
+    const { line, end } = this.#lines.read(chunk, feed.pos);
+    feed.pos = end;
+    if (line === 'partial') return 'next';
+    if (isRefusal(line)) {
+      this.#refuseLine(line.refused);
+      this.#finish(feed);
+      return 'wait';
+    }
+    if (++this.#batchCommands > this.#options.maxPipelinedCommands) {
+      this.#options.logger.info('smtp session closed: too many pipelined commands', {
+        session: this.#connection.id,
+        limit: this.#options.maxPipelinedCommands,
+      });
+      this.#refuse('4.5.0 Too many commands without waiting for replies, closing connection', 'pipelining');
+      this.#finish(feed);
+      return 'wait';
+    }
+    if (line === 'too long') {
+      this.#connection.send(500, '5.5.2 Line too long');
+      return 'command';
+    }
+    this.#clock.commandArrived();
+    return this.#forward(feed, line, (f) => this.#afterCommand(f)) ? 'command' : 'wait';
   }
 
   /** The client has left more than {@link MAX_UNREAD_REPLY_BYTES} of our replies unread. */
   #repliesUnread(): boolean {
-    const socket = this.#connection._socket;
+    const socket = this.#connection.socket;
     return !socket.destroyed && socket.writableLength > MAX_UNREAD_REPLY_BYTES;
   }
 
   #resumeOnDrain(feed: Feed): void {
-    const socket = this.#connection._socket;
+    const socket = this.#connection.socket;
     const resume = () => {
       socket.off('drain', resume);
       socket.off('close', resume);
@@ -367,77 +310,11 @@ export class InputGuard {
     socket.on('close', resume);
   }
 
-  /**
-   * Collects the command line from `feed.pos`. Returns the whole line (CRLF included) once it is complete,
-   * 'partial' when the chunk ended first, 'too long' for a complete line over the limit (discarded) and
-   * 'refused' when the line had a bare CR, bare LF or NUL (the connection is then closing).
-   */
-  #scanCommand(feed: Feed, chunk: Buffer): Buffer | 'partial' | 'too long' | 'refused' {
-    const from = feed.pos;
-    if (
-      this.#commands === 0 &&
-      this.#lineBytes === 0 &&
-      looksLikeProxyHeader(chunk.subarray(from, from + 12))
-    ) {
-      this.#refuseProxyHeader();
-      return 'refused';
-    }
-    const lf = chunk.indexOf(LF, from);
-    const stop = lf < 0 ? chunk.length : lf;
-    let found: BareCharacter | null = null;
-    if (this.#lineEndsWithCR && stop > from) found = 'bare CR';
-    for (let i = from; i < stop && !found; i++) {
-      const b = chunk[i];
-      if (b === NUL) found = 'NUL';
-      else if (b === CR && i < stop - 1) found = 'bare CR';
-    }
-    const crBeforeLf = stop > from ? chunk[stop - 1] === CR : this.#lineEndsWithCR;
-    if (!found && lf >= 0 && !crBeforeLf) found = 'bare LF';
-    if (found) {
-      this.#options.logger.info('smtp command refused', { session: this.#connection.id, found });
-      this.#refuse(`4.5.2 Syntax error: ${found} in a command, lines must end with CRLF`, found);
-      return 'refused';
-    }
-
-    const end = lf < 0 ? chunk.length : lf + 1;
-    this.#lineBytes += end - from;
-    if (this.#lineBytes > this.#options.maxCommandLineBytes) {
-      this.#lineTooLong = true;
-      this.#line = [];
-    } else {
-      this.#line.push(chunk.subarray(from, end));
-    }
-    feed.pos = end;
-    if (lf < 0) {
-      this.#lineEndsWithCR = crBeforeLf;
-      return 'partial';
-    }
-    const tooLong = this.#lineTooLong;
-    const line = this.#line.length === 1 ? this.#line[0]! : Buffer.concat(this.#line);
-    this.#resetLine();
-    if (this.#commands === 0 && looksLikeProxyHeader(line)) {
-      this.#refuseProxyHeader();
-      return 'refused';
-    }
-    this.#commands++;
-    return tooLong ? 'too long' : line;
-  }
-
-  #resetLine(): void {
-    this.#line = [];
-    this.#lineBytes = 0;
-    this.#lineEndsWithCR = false;
-    this.#lineTooLong = false;
-  }
-
   #afterCommand(feed: Feed): boolean {
-    if (feed.parser._dataMode) {
+    if (feed.parser.inData) {
       // DATA was accepted and answered 354: a new message starts.
-      this.#lineStart = true;
-      this.#dot = 0;
-      this.#pendingCR = false;
+      this.#data.begin();
       this.#dataStarted = false;
-      this.#bare = null;
       this.#pipelined = this.#early354 ? 'before 354' : null;
       this.wait('dataInitiation');
     } else {
@@ -448,7 +325,7 @@ export class InputGuard {
 
   #afterEndOfData(feed: Feed): boolean {
     this.#awaitingReply = false;
-    if (feed.parser._dataMode) {
+    if (feed.parser.inData) {
       // We saw the end of DATA and the parser did not: never let the two disagree.
       this.#refuse('4.5.2 Protocol error: unexpected framing, closing connection', 'framing');
       this.#finish(feed);
@@ -463,7 +340,7 @@ export class InputGuard {
       this.#finish(feed);
       return false;
     }
-    this.#lastCommandAt = performance.now();
+    this.#clock.commandArrived();
     this.#dataStarted = false;
     this.wait('idle');
     return true;
@@ -476,81 +353,22 @@ export class InputGuard {
     if (!QUIT.startsWith(this.#afterData.toUpperCase())) this.#pipelined ??= 'after end of data';
   }
 
-  /**
-   * Scans DATA bytes from `from`: notes the first bare CR, bare LF or NUL, and returns the index just
-   * after `<CR><LF>.<CR><LF>` (or `.<CR><LF>` at the very start), or -1 when the chunk ends first.
-   */
+  /** {@link DataScanner.scan}, logging the message's first bare CR, bare LF or NUL. */
   #scanData(chunk: Buffer, from: number): number {
-    let lineStart = this.#lineStart;
-    let dot = this.#dot;
-    let cr = this.#pendingCR;
-    let bare = this.#bare;
-    let end = -1;
-    const length = chunk.length;
-    // Positions of the next CR, LF and NUL; ordinary bytes in between are skipped with indexOf.
-    let nextCR = -1;
-    let nextLF = -1;
-    let nextNUL = -1;
-    const find = (byte: number, at: number) => {
-      const found = chunk.indexOf(byte, at);
-      return found < 0 ? length : found;
-    };
-    for (let i = from; i < length; i++) {
-      if (!cr && !lineStart && dot === 0) {
-        if (nextCR < i) nextCR = find(CR, i);
-        if (nextLF < i) nextLF = find(LF, i);
-        if (nextNUL < i) nextNUL = find(NUL, i);
-        i = Math.min(nextCR, nextLF, nextNUL);
-        if (i >= length) break;
-      }
-      const b = chunk[i];
-      if (cr) {
-        cr = false;
-        if (b === LF) {
-          if (dot === 2) {
-            end = i + 1;
-            break;
-          }
-          lineStart = true;
-          dot = 0;
-          continue;
-        }
-        bare ??= 'bare CR';
-        dot = 0;
-        lineStart = false;
-      }
-      if (b === CR) {
-        cr = true;
-        dot = dot === 1 ? 2 : 0;
-        lineStart = false;
-      } else if (b === LF) {
-        bare ??= 'bare LF';
-        dot = 0;
-        lineStart = false;
-      } else if (b === DOT && lineStart) {
-        dot = 1;
-        lineStart = false;
-      } else {
-        if (b === NUL) bare ??= 'NUL';
-        dot = 0;
-        lineStart = false;
-      }
-    }
-    this.#lineStart = lineStart;
-    this.#dot = dot;
-    this.#pendingCR = cr;
-    if (bare && !this.#bare) {
-      this.#bare = bare;
-      this.#options.logger.info('smtp message refused', { session: this.#connection.id, found: bare });
+    const before = this.#data.bare;
+    const end = this.#data.scan(chunk, from);
+    const found = this.#data.bare;
+    if (found && !before) {
+      this.#options.logger.info('smtp message refused', { session: this.#connection.id, found });
     }
     return end;
   }
 
   #sessionState(): WaitState {
-    const envelope = this.#connection.session.envelope;
+    const envelope = this.#connection.envelope;
     if (envelope?.rcptTo.length) return 'rcpt';
     if (envelope?.mailFrom) return 'mail';
-    return this.#commands === 0 ? 'greeting' : 'idle';
+    return this.#lines.commands === 0 ? 'greeting' : 'idle';
   }
 
   /** Done with the feed's current chunk (the rest of it, if any, is dropped). */
@@ -562,15 +380,21 @@ export class InputGuard {
   }
 
   /**
-   * A PROXY header (v1 or v2) where a command should be: a trusted proxy's header is read before the
-   * session starts, so this one comes from an address that may not say who the client is.
+   * A command line with a bare CR, bare LF or NUL; or a PROXY header where a command should be (a trusted
+   * proxy's header is read before the session starts, so this one comes from an address that may not
+   * say who the client is).
    */
-  #refuseProxyHeader(): void {
-    this.#options.logger.info('smtp PROXY header from an untrusted address', {
-      session: this.#connection.id,
-      remoteAddress: this.#connection.remoteAddress,
-    });
-    this.#refuse('4.7.0 PROXY header not accepted from your address, closing connection', 'proxy header');
+  #refuseLine(found: LineRefusal['refused']): void {
+    if (found === 'proxy header') {
+      this.#options.logger.info('smtp PROXY header from an untrusted address', {
+        session: this.#connection.id,
+        remoteAddress: this.#connection.remoteAddress,
+      });
+      this.#refuse('4.7.0 PROXY header not accepted from your address, closing connection', 'proxy header');
+      return;
+    }
+    this.#options.logger.info('smtp command refused', { session: this.#connection.id, found });
+    this.#refuse(`4.5.2 Syntax error: ${found} in a command, lines must end with CRLF`, found);
   }
 
   /** `421` and close; nothing more from this client reaches the parser. */
@@ -581,13 +405,8 @@ export class InputGuard {
     this.#connection.send(421, text);
   }
 
-  #send(
-    send: SmtpConnection['send'],
-    code: number,
-    data: string | string[] | null | undefined,
-    context: string | false | undefined,
-  ): void {
-    const connection = this.#connection;
+  /** Every reply of the connection passes here: it moves the guard's state and rewords a few. */
+  #filterReply(code: number, text: ReplyText, next: SendReply): void {
     if (this.#awaitingReply) {
       // Our reply to the end of DATA; a new transaction starts with a clean slate if it was accepted.
       this.#awaitingReply = false;
@@ -600,25 +419,23 @@ export class InputGuard {
       this.#early354 =
         !!feed && ((feed.chunk !== null && feed.pos < feed.chunk.length) || feed.queued.length > 0);
     }
-    if (code === 421 && data === 'Timeout - closing connection') {
-      send.call(
-        connection,
-        421,
-        `4.4.2 ${connection.name} Timeout waiting for ${WAITING_FOR[this.#state]}, closing connection`,
-        context,
-      );
+    if (smtpServerReplies.isIdleTimeout(code, text)) {
+      const waitingFor = WAITING_FOR[this.#state];
+      next(421, `4.4.2 ${this.#connection.hostname} Timeout waiting for ${waitingFor}, closing connection`);
       return;
     }
     if ((code >= 500 && code <= 504) || code === 555) {
       // smtp-server's own counter would close the session at 10 whatever maxBadCommands says.
-      connection._unrecognizedCommands = 0;
+      this.#connection.forgetBadCommands();
       if (++this.#badCommands >= this.#options.maxBadCommands) {
-        this.#options.logger.info('smtp session closed: too many bad commands', { session: connection.id });
+        this.#options.logger.info('smtp session closed: too many bad commands', {
+          session: this.#connection.id,
+        });
         this.#closed = true;
-        send.call(connection, 421, '4.7.0 Too many bad commands, closing connection', context);
+        next(421, '4.7.0 Too many bad commands, closing connection');
         return;
       }
     }
-    send.call(connection, code, data, context);
+    next(code, text);
   }
 }

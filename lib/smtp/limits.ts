@@ -1,5 +1,6 @@
 import { BlockList, isIP, isIPv6 } from 'node:net';
-import type { SmtpOptions } from '../config/types.ts';
+import type { SmtpOptions } from '../config/index.ts';
+import { IngressConfigError } from './errors.ts';
 
 /** The SMTP defaults, the same as `resolveConfig()` fills in (a test keeps the two equal). */
 export const smtpDefaults: Required<SmtpOptions> = {
@@ -71,7 +72,7 @@ export function addressMatcher(entries: readonly string[]): (address: string) =>
   for (const entry of entries) {
     const [address = '', prefix] = entry.split('/');
     const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (!isIP(address)) throw new Error(`not an IP address or CIDR range: ${entry}`);
+    if (!isIP(address)) throw new IngressConfigError(`not an IP address or CIDR range: ${entry}`);
     if (prefix === undefined) list.addAddress(address, family);
     else list.addSubnet(address, Number(prefix), family);
   }

@@ -1,5 +1,5 @@
 import { isIP, type Socket } from 'node:net';
-import { SmtpReplyError } from './errors.ts';
+import { ProxyProtocolError } from './errors.ts';
 
 /** The 12 bytes every PROXY protocol v2 header starts with. */
 export const PROXY_V2_SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1');
@@ -17,14 +17,6 @@ export interface ProxyHeader {
    * as a proxy's health check): the connection then stands for itself.
    */
   client: { address: string; port: number } | null;
-}
-
-/** A PROXY header that is missing, malformed or not allowed: the connection is closed. */
-export class ProxyProtocolError extends SmtpReplyError {
-  override readonly name = 'ProxyProtocolError';
-  constructor(message: string) {
-    super(421, `4.7.0 ${message}`);
-  }
 }
 
 /** Whether `bytes` (the first a client sent) start like a PROXY header: `PROXY ` or the v2 signature. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../kernel/index.ts';
-import type { InputGuard, SessionActivity, WaitState } from './input-guard.ts';
+import type { InputGuard } from './input-guard.ts';
 import { clientKey, networkKey } from './limits.ts';
+import type { SessionActivity, WaitState } from './session-activity.ts';
 
 /** The limits that keep a few clients from holding the server's connection slots. */
 export interface SlotLimits {

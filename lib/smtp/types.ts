@@ -1,10 +1,10 @@
 import type { SMTPServer } from 'smtp-server';
-import type { AuthVerdicts } from '../auth/verdicts.ts';
-import type { SmtpOptions } from '../config/types.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { SmtpOptions } from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
-import type { RecipientVerdict, RoutingInput } from '../routing/types.ts';
-import type { LoginLimiter } from '../submission/login-limiter.ts';
-import type { TlsCredentials } from '../tls/dev-certificate.ts';
+import type { RecipientVerdict, RoutingInput } from '../routing/index.ts';
+import type { LoginLimiter } from '../submission/index.ts';
+import type { TlsCredentials } from '../tls/index.ts';
 
 /** One message handed over at the end of DATA. */
 export interface AcceptInput {

@@ -1,4 +1,4 @@
-import type { SmtpOptions } from '../config/types.ts';
+import type { SmtpOptions } from '../config/index.ts';
 import { devCertificate, type TlsCredentials } from './dev-certificate.ts';
 import { loadTlsCredentials } from './load-credentials.ts';
 

@@ -1,3 +1,4 @@
 export { tlsCredentialsFor } from './credentials-for.ts';
 export { devCertificate, type TlsCredentials } from './dev-certificate.ts';
-export { loadTlsCredentials, TlsConfigError } from './load-credentials.ts';
+export { TlsConfigError } from './errors.ts';
+export { loadTlsCredentials } from './load-credentials.ts';

@@ -1,11 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { TlsCredentials } from './dev-certificate.ts';
-
-/** The certificate and key could not be loaded or do not form a usable pair. */
-export class TlsConfigError extends Error {
-  override readonly name = 'TlsConfigError';
-}
+import { TlsConfigError } from './errors.ts';
 
 /** PEM text as given, or the contents of the file it names. */
 async function pemOrFile(value: string, what: string): Promise<string> {
