@@ -111,8 +111,13 @@ async function tryOnce(
   });
 }
 
-/** Records a try that failed for good: `failed`, kept for a replay. */
-async function giveUp(ports: ProcessingPorts, d: DeliveryRecord, id: string, retryable: boolean) {
+/** Records a try that failed for good: `failed`, kept for a replay. Returns whether the failure was permanent. */
+async function giveUp(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  id: string,
+  retryable: boolean,
+): Promise<boolean> {
   d.status = 'failed';
   await putDelivery(ports, d);
   const why = retryable
@@ -120,24 +125,26 @@ async function giveUp(ports: ProcessingPorts, d: DeliveryRecord, id: string, ret
     : `permanent failure at attempt ${d.attempts}`;
   await trace(ports, id, 'delivery failed', `${describeDelivery(d)}: ${why}: ${d.error}`);
   ports.logger.error('delivery failed', { id, delivery: d.key, attempts: d.attempts, error: d.error });
+  return !retryable;
 }
 
 /**
  * Runs one delivery until it succeeds, fails for good, or the driver closes. A failure the error calls
  * permanent ({@link retryableFailure}: a webhook 4xx, a missing port, a bad outbound config) is not tried
  * again; a transient one is, up to `delivery.attempts` tries with backoff.
+ * @returns true when the delivery failed for good (a later run cannot do better without a change).
  */
 export async function deliver(
   ports: ProcessingPorts,
   d: DeliveryRecord,
   planned: PlannedDelivery,
   ctx: DeliveryContext,
-): Promise<void> {
-  if (!planned.action) return;
+): Promise<boolean> {
+  if (!planned.action) return false;
   const { signal } = ports;
   const tries = ports.config.delivery.attempts;
   for (let n = 1; n <= tries; n++) {
-    if (signal.aborted) return;
+    if (signal.aborted) return false;
     d.attempts += 1;
     try {
       const outcome = await tryOnce(ports, d, planned, ctx);
@@ -145,14 +152,14 @@ export async function deliver(
       delete d.error;
       await putDelivery(ports, d);
       await trace(ports, ctx.id, outcome.status, `${describeDelivery(d)}: ${outcome.detail}`);
-      return;
+      return false;
     } catch (err) {
       d.error = errorText(err);
       const retryable = retryableFailure(err);
       if (signal.aborted) {
         d.status = 'pending';
         await putDelivery(ports, d);
-        return;
+        return false;
       }
       if (n >= tries || !retryable) return giveUp(ports, d, ctx.id, retryable);
       d.status = 'pending';
@@ -165,7 +172,8 @@ export async function deliver(
         attempt: d.attempts,
         error: d.error,
       });
-      if (!(await sleep(backoffDelay(n, ports.config.delivery, ports.random), signal))) return;
+      if (!(await sleep(backoffDelay(n, ports.config.delivery, ports.random), signal))) return false;
     }
   }
+  return false;
 }

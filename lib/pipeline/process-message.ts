@@ -5,7 +5,14 @@ import { type ParsedMessage, parseMessage } from '../message/index.ts';
 import type { RecipientDecision } from '../routing/index.ts';
 import type { DeliveryRecord, MessageStatus } from '../store/index.ts';
 import { authenticateStep } from './authenticate-step.ts';
-import { type DeliveryContext, deliver, deliveryRecord, describeDelivery, putDelivery } from './deliver.ts';
+import {
+  type DeliveryContext,
+  deliver,
+  deliveryRecord,
+  describeDelivery,
+  putDelivery,
+  retryableFailure,
+} from './deliver.ts';
 import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
 import { uniqueRecipients } from './recipients.ts';
@@ -34,6 +41,11 @@ export interface ProcessOutcome {
   message: ParsedMessage | null;
   /** Why the message failed. */
   error?: string;
+  /**
+   * For a failed message: whether running it again may help (false when every failure was permanent: a
+   * webhook 4xx, a missing port, a bad outbound config; the message waits for a fix and a replay).
+   */
+  retryable?: boolean;
   /** True when the store refused to record the outcome: the driver should run the message again. */
   unrecorded?: boolean;
 }
@@ -107,7 +119,11 @@ export async function recordFailure(
   ports: ProcessingPorts,
   id: string,
   error: string,
-  partial: Omit<ProcessOutcome, 'id' | 'status' | 'error'> = { deliveries: [], message: null },
+  partial: Omit<ProcessOutcome, 'id' | 'status' | 'error'> = {
+    deliveries: [],
+    message: null,
+    retryable: true,
+  },
 ): Promise<ProcessOutcome> {
   try {
     await ports.store.setStatus(id, 'failed');
@@ -128,8 +144,9 @@ async function finish(
   id: string,
   finals: DeliveryRecord[],
   message: ParsedMessage,
+  retryable: boolean,
 ): Promise<ProcessOutcome> {
-  const outcome = { deliveries: finals, message };
+  const outcome = { deliveries: finals, message, retryable };
   // Closing: the pending deliveries are resumed on the next start (or the next SQS delivery).
   if (finals.some((d) => d.status === 'pending')) return { ...outcome, id, status: 'processing' };
   const failed = finals.filter((d) => d.status === 'failed').length;
@@ -156,10 +173,12 @@ export async function processMessage(input: MessageInput, ports: ProcessingPorts
     const decisions = await routeStep(ports, input, message, auth);
     const { work, finals } = await recordPlan(ports, id, planDeliveries(id, decisions));
     const ctx: DeliveryContext = { id, envelope: input.envelope, message, auth, raw: input.raw };
-    await Promise.all(work.map((w) => deliver(ports, w.record, w.planned, ctx)));
-    return await finish(ports, id, finals, message);
+    const permanent = await Promise.all(work.map((w) => deliver(ports, w.record, w.planned, ctx)));
+    const retryable = work.some((w, i) => w.record.status === 'failed' && !permanent[i]);
+    return await finish(ports, id, finals, message, retryable);
   } catch (err) {
     ports.logger.error('processing failed', { id, error: errorText(err) });
-    return recordFailure(ports, id, `processing error: ${errorText(err)}`, { deliveries: [], message });
+    const partial = { deliveries: [], message, retryable: retryableFailure(err) };
+    return recordFailure(ports, id, `processing error: ${errorText(err)}`, partial);
   }
 }
