@@ -157,6 +157,128 @@ async function loadItem(
   return { raw, envelope: item.envelope, auth: item.auth ?? null, receivedAt: item.receivedAt };
 }
 
+/** The processing core's driver inside the Lambda; see {@link createMessageProcessor}. */
+class LambdaDriver implements MessageProcessor {
+  readonly concurrency: number;
+  readonly #options: MessageProcessorOptions;
+  readonly #logger: Logger;
+  readonly #store: DynamoMessageStore;
+  readonly #ports: ProcessingPorts;
+  readonly #abort = new AbortController();
+  /** Where the messages being processed are, by id. */
+  readonly #inFlight = new Map<string, ObjectLocation>();
+  /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  constructor(options: MessageProcessorOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    const config = lambdaConfig(options.config);
+    this.concurrency = config.delivery.concurrency;
+    const now = options.now === undefined ? {} : { now: options.now };
+    this.#store = new DynamoMessageStore({
+      client: options.dynamo,
+      tableName: options.tableName,
+      ...now,
+      ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
+    });
+    this.#ports = createProcessingPorts({
+      config,
+      store: this.#store,
+      logger: this.#logger,
+      ...now,
+      ...(options.cloud === undefined ? {} : { cloud: options.cloud }),
+      ...(options.outbound === undefined ? {} : { outbound: options.outbound }),
+      signal: this.#abort.signal,
+      // The pipeline's events become EventBridge events where they happen (see `mailroom-events.ts`).
+      emit: () => {},
+    });
+  }
+
+  /** Publishes events; a failure is logged and does not fail the message. */
+  async #emit(events: MailroomEvent[]): Promise<void> {
+    if (!this.#options.emit) return;
+    try {
+      await this.#options.emit(events);
+    } catch (err) {
+      this.#logger.warn('could not emit events', {
+        types: events.map((e) => e.detailType),
+        id: events[0]?.detail.id,
+        error: errorText(err),
+      });
+    }
+  }
+
+  /** A retry: recorded before. Verdicts lost to a crash between recording and saving them are saved now. */
+  async #again(item: WorkItem, loaded: LoadedItem, existing: MessageDetail): Promise<MessageInput> {
+    const { id } = item;
+    if (loaded.auth && !existing.auth) await this.#store.saveAuth(id, loaded.auth);
+    this.#logger.info('processing again', { id, status: existing.status });
+    const { envelope, receivedAt } = existing;
+    return { id, raw: loaded.raw, envelope: { ...envelope }, auth: existing.auth ?? loaded.auth, receivedAt };
+  }
+
+  /** A first arrival: recorded as received, and announced as `mailroom.received`. */
+  async #arrive(item: WorkItem, loaded: LoadedItem): Promise<MessageInput> {
+    const { id, origin, object } = item;
+    const { raw, envelope, auth } = loaded;
+    const receivedAt = loaded.receivedAt ?? this.#ports.now().toISOString();
+    const via = `${origin === 'ses' ? 'Amazon SES' : 'mailroom smtp'}, s3://${object.bucket}/${object.key}`;
+    const announced: PipelineEvent[] = [];
+    const ports = { ...this.#ports, emit: (e: PipelineEvent) => void announced.push(e) };
+    await recordArrival(
+      ports,
+      { id, envelope, size: raw.length, receivedAt, auth, via },
+      { sequential: true },
+    );
+    for (const e of announced) {
+      if (e.type === 'message.received') await this.#emit([receivedEvent(e, origin)]);
+    }
+    return { id, raw, envelope, auth, receivedAt };
+  }
+
+  async #run(item: WorkItem): Promise<ItemOutcome> {
+    const { id } = item;
+    const existing = await this.#store.getMessage(id);
+    if (existing?.status === 'processed') {
+      this.#logger.info('message already processed; acknowledged', { id });
+      return { id, status: 'processed', duplicate: true };
+    }
+    const loaded = await loadItem(this.#options, item, this.#logger);
+    const input = existing ? await this.#again(item, loaded, existing) : await this.#arrive(item, loaded);
+    this.#inFlight.set(id, item.object);
+    let outcome: ProcessOutcome;
+    try {
+      outcome = await processMessage(input, this.#ports);
+    } finally {
+      this.#inFlight.delete(id);
+    }
+    await this.#emit([routedEvent(input, outcome)]);
+    if (outcome.status === 'processed') return { id, status: 'processed', duplicate: false };
+    throw failure(outcome);
+  }
+
+  process(item: WorkItem): Promise<ItemOutcome> {
+    const before = this.#running.get(item.id) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(() => this.#run(item));
+    const tail = next.catch(() => undefined);
+    this.#running.set(item.id, tail);
+    void tail.then(() => {
+      if (this.#running.get(item.id) === tail) this.#running.delete(item.id);
+    });
+    return next;
+  }
+
+  rawLocation(id: string): ObjectLocation | null {
+    return this.#inFlight.get(id) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#running.values());
+  }
+}
+
 /**
  * Processes messages stored in S3 by either ingress, with records in DynamoDB: the processing Lambda's
  * driver of the processing core (see `sqs-processor.ts` for the event handling around it).
@@ -167,102 +289,5 @@ async function loadItem(
  * headers in the message), it is recorded as received once, and the core parses, routes and delivers it.
  */
 export function createMessageProcessor(options: MessageProcessorOptions): MessageProcessor {
-  const logger = options.logger ?? silentLogger;
-  const config = lambdaConfig(options.config);
-  const store = new DynamoMessageStore({
-    client: options.dynamo,
-    tableName: options.tableName,
-    ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
-  });
-  const abort = new AbortController();
-  const ports: ProcessingPorts = createProcessingPorts({
-    config,
-    store,
-    logger,
-    ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.cloud === undefined ? {} : { cloud: options.cloud }),
-    ...(options.outbound === undefined ? {} : { outbound: options.outbound }),
-    signal: abort.signal,
-    emit: () => {},
-  });
-  /** Where the messages being processed are, by id. */
-  const inFlight = new Map<string, ObjectLocation>();
-  /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
-  const running = new Map<string, Promise<unknown>>();
-
-  const emit = async (events: MailroomEvent[]): Promise<void> => {
-    if (!options.emit) return;
-    try {
-      await options.emit(events);
-    } catch (err) {
-      logger.warn('could not emit events', {
-        types: events.map((e) => e.detailType),
-        id: events[0]?.detail.id,
-        error: errorText(err),
-      });
-    }
-  };
-
-  /** Records a first arrival and announces it; verdicts lost to a crash on an earlier try are saved now. */
-  const arrive = async (
-    item: WorkItem,
-    loaded: LoadedItem,
-    existing: MessageDetail | null,
-  ): Promise<MessageInput> => {
-    const { id } = item;
-    const { raw, auth } = loaded;
-    if (existing) {
-      if (auth && !existing.auth) await store.saveAuth(id, auth);
-      logger.info('processing again', { id, status: existing.status });
-      const { envelope, receivedAt } = existing;
-      return { id, raw, envelope: { ...envelope }, auth: existing.auth ?? auth, receivedAt };
-    }
-    const receivedAt = loaded.receivedAt ?? ports.now().toISOString();
-    const announced: PipelineEvent[] = [];
-    const via = `${item.origin === 'ses' ? 'Amazon SES' : 'mailroom smtp'}, s3://${item.object.bucket}/${item.object.key}`;
-    const arrival = { id, envelope: loaded.envelope, size: raw.length, receivedAt, auth, via };
-    await recordArrival({ ...ports, emit: (e) => announced.push(e) }, arrival, { sequential: true });
-    for (const e of announced) if (e.type === 'message.received') await emit([receivedEvent(e, item.origin)]);
-    return { id, raw, envelope: loaded.envelope, auth, receivedAt };
-  };
-
-  const run = async (item: WorkItem): Promise<ItemOutcome> => {
-    const { id } = item;
-    const existing = await store.getMessage(id);
-    if (existing?.status === 'processed') {
-      logger.info('message already processed; acknowledged', { id });
-      return { id, status: 'processed', duplicate: true };
-    }
-    const input = await arrive(item, await loadItem(options, item, logger), existing);
-    inFlight.set(id, item.object);
-    let outcome: ProcessOutcome;
-    try {
-      outcome = await processMessage(input, ports);
-    } finally {
-      inFlight.delete(id);
-    }
-    await emit([routedEvent(input, outcome)]);
-    if (outcome.status === 'processed') return { id, status: 'processed', duplicate: false };
-    throw failure(outcome);
-  };
-
-  return {
-    concurrency: config.delivery.concurrency,
-    rawLocation: (id) => inFlight.get(id) ?? null,
-    process(item) {
-      const before = running.get(item.id) ?? Promise.resolve();
-      const next = before.catch(() => undefined).then(() => run(item));
-      const tail = next.catch(() => undefined);
-      running.set(item.id, tail);
-      void tail.then(() => {
-        if (running.get(item.id) === tail) running.delete(item.id);
-      });
-      return next;
-    },
-    async close() {
-      abort.abort();
-      await Promise.all(running.values());
-    },
-  };
+  return new LambdaDriver(options);
 }

@@ -113,5 +113,9 @@ export function createSqsProcessor(options: SqsProcessorOptions): SqsProcessor {
     return { disposition: 'CONTINUE' };
   };
 
-  return Object.assign(handle, { ses, rawLocation: core.rawLocation, close: () => core.close() });
+  return Object.assign(handle, {
+    ses,
+    rawLocation: (id: string) => core.rawLocation(id),
+    close: () => core.close(),
+  });
 }
