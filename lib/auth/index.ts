@@ -46,6 +46,7 @@ export {
   type DmarcVerdict,
   isDmarcAligned,
   type SpfVerdict,
+  scanOnlyVerdicts,
   toAuthResult,
   uncheckedVerdicts,
   type VerdictSource,

@@ -1,5 +1,5 @@
 import { createLocalActionPorts, type RecordedCloudAction } from '../actions/index.ts';
-import { type ContentVerdict, scanOnlyVerdicts } from '../auth/verdicts.ts';
+import { type ContentVerdict, scanOnlyVerdicts } from '../auth/index.ts';
 import { type MailroomConfig, type MailroomOptions, resolveConfig } from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { silentLogger } from '../kernel/index.ts';
