@@ -25,7 +25,7 @@ export {
 } from './dynamo-table-schema.ts';
 export { EventEmitError, eventBridgeEmitter, MAILROOM_EVENT_SOURCE } from './event-bridge-emitter.ts';
 export type { EmitEvents, MailroomEvent } from './mailroom-events.ts';
-export { EventShapeError, MessageProcessingError } from './processor-errors.ts';
+export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
 export { createS3Acceptor } from './s3-ingress.ts';
 export { S3RawStore, type S3RawStoreOptions } from './s3-raw-store.ts';
 export { S3RawStoreError } from './s3-raw-store-error.ts';

@@ -1,9 +1,13 @@
 /**
- * The events the processor announces (to EventBridge when `MAILROOM_EVENT_BUS` is set): `mailroom.received`
- * once when a message is first recorded, `mailroom.routed` after each processing run with its outcome.
- * The processor only sees the {@link EmitEvents} port; `event-bridge-emitter.ts` implements it with the SDK.
+ * The events the processor announces (to EventBridge when `MAILROOM_EVENT_BUS` is set), as a projection of
+ * the pipeline's own events (`PipelineEvent`, the vocabulary the dev server streams too):
+ * `mailroom.received` is `message.received` with the ingress it came through, once when a message is first
+ * recorded; `mailroom.routed` is the end of a processing run (`message.processed`, `message.failed`, or a
+ * run stopped early) with its outcome. The processor only sees the {@link EmitEvents} port;
+ * `event-bridge-emitter.ts` implements it with the SDK.
  */
-import type { DeliveryStatus, MessageStatus } from '../store/types.ts';
+import type { MessageInput, PipelineEvent, ProcessOutcome } from '../pipeline/index.ts';
+import type { DeliveryStatus, MessageStatus } from '../store/index.ts';
 
 /** `detail` of `mailroom.received`. */
 export interface ReceivedEventDetail {
@@ -40,3 +44,49 @@ export type MailroomEvent =
 
 /** Publishes events; rejects when any was not accepted. */
 export type EmitEvents = (events: MailroomEvent[]) => Promise<void>;
+
+/** `mailroom.received` of a pipeline `message.received` event. */
+export function receivedEvent(
+  event: Extract<PipelineEvent, { type: 'message.received' }>,
+  origin: ReceivedEventDetail['origin'],
+): MailroomEvent {
+  const { id, at, envelope, size } = event;
+  return {
+    detailType: 'mailroom.received',
+    detail: {
+      id,
+      origin,
+      receivedAt: at,
+      envelope: { mailFrom: envelope.mailFrom, rcptTo: [...envelope.rcptTo] },
+      size,
+    },
+  };
+}
+
+/** `mailroom.routed` of a processing run's outcome. */
+export function routedEvent(input: MessageInput, outcome: ProcessOutcome): MailroomEvent {
+  const deliveries = outcome.deliveries.map((d) => {
+    const out: RoutedEventDetail['deliveries'][number] = {
+      recipient: d.recipient,
+      route: d.route,
+      action: d.action,
+      status: d.status,
+    };
+    if (d.mailbox !== undefined) out.mailbox = d.mailbox;
+    if (d.error !== undefined) out.error = d.error;
+    return out;
+  });
+  const from = outcome.message?.from;
+  return {
+    detailType: 'mailroom.routed',
+    detail: {
+      id: outcome.id,
+      status: outcome.status,
+      receivedAt: input.receivedAt,
+      envelope: { mailFrom: input.envelope.mailFrom, rcptTo: [...input.envelope.rcptTo] },
+      subject: outcome.message?.subject ?? null,
+      from: from ? { address: from.address, name: from.name } : null,
+      deliveries,
+    },
+  };
+}

@@ -1,15 +1,23 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AuthVerdicts } from '../auth/verdicts.ts';
-import type { MailroomConfig } from '../config/types.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { MailroomConfig } from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { errorText, silentLogger } from '../kernel/index.ts';
-import type { OutboundMail } from '../outbound/types.ts';
-import { createPipeline, type Pipeline, type PipelineDeps } from '../pipeline/create-pipeline.ts';
-import type { MessageDetail, MessageStatus, MessageStore } from '../store/types.ts';
+import type { OutboundMail } from '../outbound/index.ts';
+import {
+  createProcessingPorts,
+  type MessageInput,
+  type PipelineDeps,
+  type PipelineEvent,
+  type ProcessingPorts,
+  type ProcessOutcome,
+  processMessage,
+  recordArrival,
+} from '../pipeline/index.ts';
+import type { MessageDetail, MessageStatus } from '../store/index.ts';
 import { DynamoMessageStore } from './dynamo-message-store.ts';
-import type { EmitEvents, MailroomEvent, RoutedEventDetail } from './mailroom-events.ts';
-import { ProcessingRawStore } from './processing-raw-store.ts';
+import { type EmitEvents, type MailroomEvent, receivedEvent, routedEvent } from './mailroom-events.ts';
 import { MessageProcessingError } from './processor-errors.ts';
 import { putS3ObjectOnce, readS3Object } from './s3-objects.ts';
 import { smtpObjectMeta } from './smtp-object-meta.ts';
@@ -30,7 +38,7 @@ export interface MessageProcessorOptions {
   sesPrefix?: string;
   /** Records expire this many days after they were received (DynamoDB TTL). @default never */
   retentionDays?: number;
-  /** The AWS action ports (Lambda invoke, EventBridge, forward), passed to the pipeline. */
+  /** The AWS action ports (Lambda invoke, EventBridge, forward). */
   cloud?: PipelineDeps['cloud'];
   /** Where handlers' `ctx.reply` sends. @default none: `ctx.reply` throws `OutboundConfigError` */
   outbound?: OutboundMail;
@@ -62,20 +70,20 @@ export interface ItemOutcome {
 
 export interface MessageProcessor {
   /**
-   * Records the message as received (once), then runs the pipeline on it. Resolves when it is processed
-   * (now or before).
-   * @throws MessageProcessingError when it failed (a delivery failed, its bytes or metadata are missing),
-   * or the error of the store or S3 call that failed.
+   * Records the message as received (once), then runs the processing core on it with the bytes in hand.
+   * Resolves when it is processed (now or before).
+   * @throws MessageProcessingError when it failed (retryable unless every failure was permanent), or the
+   * error of the store or S3 call that failed.
    */
   process(item: WorkItem): Promise<ItemOutcome>;
   /**
-   * Where message `id`'s raw object is: for actions that hand the location on (`lambda()`,
-   * `eventBridge()` events).
+   * Where the raw object of a message being processed is: for actions that hand the location on
+   * (`lambda()`, `eventBridge()` events). Null for a message not being processed.
    */
-  rawLocation(id: string): ObjectLocation;
+  rawLocation(id: string): ObjectLocation | null;
   /** Concurrency the caller should use for items (the config's `delivery.concurrency`). */
   readonly concurrency: number;
-  /** Stops the pipeline (running deliveries finish). The clients stay open: the caller owns them. */
+  /** Stops processing (running deliveries finish). The clients stay open: the caller owns them. */
   close(): Promise<void>;
 }
 
@@ -89,192 +97,197 @@ export function lambdaConfig(config: MailroomConfig): MailroomConfig {
   return { ...config, delivery: { ...config.delivery, attempts: 1 } };
 }
 
-function routedDetail(id: string, status: MessageStatus, m: MessageDetail | null): RoutedEventDetail {
-  return {
-    id,
-    status,
-    receivedAt: m?.receivedAt ?? '',
-    envelope: { mailFrom: m?.envelope.mailFrom ?? '', rcptTo: [...(m?.envelope.rcptTo ?? [])] },
-    subject: m?.subject ?? null,
-    from: m?.from ?? null,
-    deliveries: (m?.deliveries ?? []).map((d) => {
-      const out: RoutedEventDetail['deliveries'][number] = {
-        recipient: d.recipient,
-        route: d.route,
-        action: d.action,
-        status: d.status,
-      };
-      if (d.mailbox !== undefined) out.mailbox = d.mailbox;
-      if (d.error !== undefined) out.error = d.error;
-      return out;
-    }),
-  };
+/** The bytes, and what the ingress knew: SES from the event, `mailroom smtp` from the object's metadata. */
+interface LoadedItem {
+  raw: Buffer;
+  envelope: Envelope;
+  auth: AuthVerdicts | null;
+  receivedAt: string | undefined;
 }
 
-/**
- * Processes messages stored in S3 by either ingress, with records in DynamoDB: the core of the processing
- * Lambda (see `sqs-processor.ts` for the event handling around it).
- *
- * For each work item: a message already `processed` is acknowledged without doing anything again. Else its
- * bytes are read from S3 (or, for an SNS action, written there first), its envelope and verdicts are taken
- * from the ingress (the object's metadata for `mailroom smtp`, the receipt for SES — never from headers in
- * the message), it is recorded as received once, and the pipeline parses, routes and delivers it.
- */
-export function createMessageProcessor(options: MessageProcessorOptions): MessageProcessor {
-  const logger = options.logger ?? silentLogger;
-  const now = options.now ?? (() => new Date());
-  const maxMessageBytes = options.maxMessageBytes ?? 52_428_800;
-  const config = lambdaConfig(options.config);
-  const rawStore = new ProcessingRawStore({
-    client: options.s3,
-    bucket: options.rawBucket,
-    smtpPrefix: options.smtpPrefix ?? 'smtp/',
-    sesPrefix: options.sesPrefix ?? 'ses/',
-    maxMessageBytes,
-  });
-  const store: MessageStore = new DynamoMessageStore({
-    client: options.dynamo,
-    tableName: options.tableName,
-    now,
-    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
-  });
-  const deps: PipelineDeps = { config, rawStore, store, logger, now };
-  if (options.cloud !== undefined) deps.cloud = options.cloud;
-  if (options.outbound !== undefined) deps.outbound = options.outbound;
-  const pipeline: Pipeline = createPipeline(deps);
-  /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
-  const running = new Map<string, Promise<unknown>>();
+/** Why a run did not end `processed`, naming the failed deliveries. */
+function failure(outcome: ProcessOutcome): MessageProcessingError {
+  const failed = outcome.deliveries
+    .filter((d) => d.status === 'failed')
+    .map((d) => `${d.route}/${d.action}: ${d.error ?? 'failed'}`);
+  const { id, status } = outcome;
+  return new MessageProcessingError(
+    `message ${id} ${status === 'failed' ? 'failed' : `stopped while ${status}`}` +
+      (failed.length ? ` (${failed.join('; ')})` : ''),
+    {
+      messageId: id,
+      retryable: status !== 'failed' || outcome.retryable !== false,
+      keptForReplay: status === 'failed',
+    },
+  );
+}
 
-  const emit = async (events: MailroomEvent[]): Promise<void> => {
-    if (!options.emit) return;
+async function loadItem(
+  options: MessageProcessorOptions,
+  item: WorkItem,
+  logger: Logger,
+): Promise<LoadedItem> {
+  const where = `s3://${item.object.bucket}/${item.object.key}`;
+  let raw: Buffer;
+  let metadata: Record<string, string> = {};
+  if (item.content) {
+    const written = await putS3ObjectOnce(options.s3, item.object, item.content);
+    logger.debug(written ? 'stored SNS content' : 'SNS content already stored', { id: item.id, where });
+    raw = item.content;
+  } else {
+    const maxBytes = options.maxMessageBytes ?? 52_428_800;
+    ({ data: raw, metadata } = await readS3Object(options.s3, item.object, maxBytes));
+  }
+  if (item.origin === 'smtp') {
+    const meta = await smtpObjectMeta(options.s3, item.object, metadata);
+    if (!meta) {
+      throw new MessageProcessingError(`${where} has no envelope stored with it: it cannot be routed`, {
+        messageId: item.id,
+        retryable: false,
+      });
+    }
+    return { raw, envelope: meta.envelope, auth: meta.auth, receivedAt: meta.receivedAt };
+  }
+  if (!item.envelope) {
+    throw new MessageProcessingError(`${where}: the event carries no envelope`, {
+      messageId: item.id,
+      retryable: false,
+    });
+  }
+  return { raw, envelope: item.envelope, auth: item.auth ?? null, receivedAt: item.receivedAt };
+}
+
+/** The processing core's driver inside the Lambda; see {@link createMessageProcessor}. */
+class LambdaDriver implements MessageProcessor {
+  readonly concurrency: number;
+  readonly #options: MessageProcessorOptions;
+  readonly #logger: Logger;
+  readonly #store: DynamoMessageStore;
+  readonly #ports: ProcessingPorts;
+  readonly #abort = new AbortController();
+  /** Where the messages being processed are, by id. */
+  readonly #inFlight = new Map<string, ObjectLocation>();
+  /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  constructor(options: MessageProcessorOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    const config = lambdaConfig(options.config);
+    this.concurrency = config.delivery.concurrency;
+    const now = options.now === undefined ? {} : { now: options.now };
+    this.#store = new DynamoMessageStore({
+      client: options.dynamo,
+      tableName: options.tableName,
+      ...now,
+      ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
+    });
+    this.#ports = createProcessingPorts({
+      config,
+      store: this.#store,
+      logger: this.#logger,
+      ...now,
+      ...(options.cloud === undefined ? {} : { cloud: options.cloud }),
+      ...(options.outbound === undefined ? {} : { outbound: options.outbound }),
+      signal: this.#abort.signal,
+      // The pipeline's events become EventBridge events where they happen (see `mailroom-events.ts`).
+      emit: () => {},
+    });
+  }
+
+  /** Publishes events; a failure is logged and does not fail the message. */
+  async #emit(events: MailroomEvent[]): Promise<void> {
+    if (!this.#options.emit) return;
     try {
-      await options.emit(events);
+      await this.#options.emit(events);
     } catch (err) {
-      logger.warn('could not emit events', {
+      this.#logger.warn('could not emit events', {
         types: events.map((e) => e.detailType),
         id: events[0]?.detail.id,
         error: errorText(err),
       });
     }
-  };
+  }
 
-  const trace = async (id: string, step: string, detail: string) => {
-    try {
-      await store.addTrace(id, step, detail);
-    } catch (err) {
-      logger.warn('could not write trace entry', { id, step, error: errorText(err) });
-    }
-  };
-
-  /** The bytes, and what the ingress knew: SES from the event, `mailroom smtp` from the object's metadata. */
-  const load = async (
-    item: WorkItem,
-  ): Promise<{
-    raw: Buffer;
-    envelope: Envelope;
-    auth: AuthVerdicts | null;
-    receivedAt: string | undefined;
-  }> => {
-    const where = `s3://${item.object.bucket}/${item.object.key}`;
-    let raw: Buffer;
-    let metadata: Record<string, string> = {};
-    if (item.content) {
-      const written = await putS3ObjectOnce(options.s3, item.object, item.content);
-      logger.debug(written ? 'stored SNS content' : 'SNS content already stored', { id: item.id, where });
-      raw = item.content;
-    } else {
-      ({ data: raw, metadata } = await readS3Object(options.s3, item.object, maxMessageBytes));
-    }
-    if (item.origin === 'smtp') {
-      const meta = await smtpObjectMeta(options.s3, item.object, metadata);
-      if (!meta) {
-        throw new MessageProcessingError(`${where} has no envelope stored with it: it cannot be routed`, {
-          messageId: item.id,
-        });
-      }
-      return { raw, envelope: meta.envelope, auth: meta.auth, receivedAt: meta.receivedAt };
-    }
-    if (!item.envelope) {
-      throw new MessageProcessingError(`${where}: the event carries no envelope`, { messageId: item.id });
-    }
-    return { raw, envelope: item.envelope, auth: item.auth ?? null, receivedAt: item.receivedAt };
-  };
-
-  const run = async (item: WorkItem): Promise<ItemOutcome> => {
+  /** A retry: recorded before. Verdicts lost to a crash between recording and saving them are saved now. */
+  async #again(item: WorkItem, loaded: LoadedItem, existing: MessageDetail): Promise<MessageInput> {
     const { id } = item;
-    const existing = await store.getMessage(id);
+    if (loaded.auth && !existing.auth) await this.#store.saveAuth(id, loaded.auth);
+    this.#logger.info('processing again', { id, status: existing.status });
+    const { envelope, receivedAt } = existing;
+    return { id, raw: loaded.raw, envelope: { ...envelope }, auth: existing.auth ?? loaded.auth, receivedAt };
+  }
+
+  /** A first arrival: recorded as received, and announced as `mailroom.received`. */
+  async #arrive(item: WorkItem, loaded: LoadedItem): Promise<MessageInput> {
+    const { id, origin, object } = item;
+    const { raw, envelope, auth } = loaded;
+    const receivedAt = loaded.receivedAt ?? this.#ports.now().toISOString();
+    const via = `${origin === 'ses' ? 'Amazon SES' : 'mailroom smtp'}, s3://${object.bucket}/${object.key}`;
+    const announced: PipelineEvent[] = [];
+    const ports = { ...this.#ports, emit: (e: PipelineEvent) => void announced.push(e) };
+    await recordArrival(
+      ports,
+      { id, envelope, size: raw.length, receivedAt, auth, via },
+      { sequential: true },
+    );
+    for (const e of announced) {
+      if (e.type === 'message.received') await this.#emit([receivedEvent(e, origin)]);
+    }
+    return { id, raw, envelope, auth, receivedAt };
+  }
+
+  async #run(item: WorkItem): Promise<ItemOutcome> {
+    const { id } = item;
+    const existing = await this.#store.getMessage(id);
     if (existing?.status === 'processed') {
-      logger.info('message already processed; acknowledged', { id });
+      this.#logger.info('message already processed; acknowledged', { id });
       return { id, status: 'processed', duplicate: true };
     }
-    const { raw, envelope, auth, receivedAt } = await load(item);
-    if (!existing) {
-      const at = receivedAt ?? now().toISOString();
-      await store.recordReceived({ id, receivedAt: at, envelope, size: raw.length });
-      if (auth) await store.saveAuth(id, auth);
-      const via = item.origin === 'ses' ? 'Amazon SES' : 'mailroom smtp';
-      await trace(
-        id,
-        'received',
-        `${raw.length} bytes from <${envelope.mailFrom}> for ${envelope.rcptTo.join(', ')} ` +
-          `(${via}, s3://${item.object.bucket}/${item.object.key})`,
-      );
-      await emit([
-        {
-          detailType: 'mailroom.received',
-          detail: {
-            id,
-            origin: item.origin,
-            receivedAt: at,
-            envelope: { mailFrom: envelope.mailFrom, rcptTo: [...envelope.rcptTo] },
-            size: raw.length,
-          },
-        },
-      ]);
-    } else {
-      // A retry: recorded before. Verdicts lost to a crash between recording and saving them are saved now.
-      if (auth && !existing.auth) await store.saveAuth(id, auth);
-      logger.info('processing again', { id, status: existing.status });
-    }
-
-    rawStore.hold(id, raw, item.object);
-    let status: MessageStatus | null;
+    const loaded = await loadItem(this.#options, item, this.#logger);
+    const input = existing ? await this.#again(item, loaded, existing) : await this.#arrive(item, loaded);
+    this.#inFlight.set(id, item.object);
+    let outcome: ProcessOutcome;
     try {
-      status = await pipeline.process(id);
+      outcome = await processMessage(input, this.#ports);
     } finally {
-      rawStore.release(id);
+      this.#inFlight.delete(id);
     }
-    if (status === null) {
-      throw new MessageProcessingError(`message ${id} has no record`, { messageId: id });
-    }
-    // The outcome record is read again only for the routed event or to say what failed.
-    if (status === 'processed' && !options.emit) return { id, status, duplicate: false };
-    const detail = await store.getMessage(id);
-    await emit([{ detailType: 'mailroom.routed', detail: routedDetail(id, status, detail) }]);
-    if (status === 'processed') return { id, status, duplicate: false };
-    const failed = (detail?.deliveries ?? [])
-      .filter((d) => d.status === 'failed')
-      .map((d) => `${d.route}/${d.action}: ${d.error ?? 'failed'}`);
-    throw new MessageProcessingError(
-      `message ${id} ${status === 'failed' ? 'failed' : `stopped while ${status}`}` +
-        (failed.length ? ` (${failed.join('; ')})` : ''),
-      { messageId: id },
-    );
-  };
+    await this.#emit([routedEvent(input, outcome)]);
+    if (outcome.status === 'processed') return { id, status: 'processed', duplicate: false };
+    throw failure(outcome);
+  }
 
-  return {
-    concurrency: config.delivery.concurrency,
-    rawLocation: (id) => rawStore.locate(id),
-    process(item) {
-      const before = running.get(item.id) ?? Promise.resolve();
-      const next = before.catch(() => undefined).then(() => run(item));
-      const tail = next.catch(() => undefined);
-      running.set(item.id, tail);
-      void tail.then(() => {
-        if (running.get(item.id) === tail) running.delete(item.id);
-      });
-      return next;
-    },
-    close: () => pipeline.close(),
-  };
+  process(item: WorkItem): Promise<ItemOutcome> {
+    const before = this.#running.get(item.id) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(() => this.#run(item));
+    const tail = next.catch(() => undefined);
+    this.#running.set(item.id, tail);
+    void tail.then(() => {
+      if (this.#running.get(item.id) === tail) this.#running.delete(item.id);
+    });
+    return next;
+  }
+
+  rawLocation(id: string): ObjectLocation | null {
+    return this.#inFlight.get(id) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#running.values());
+  }
+}
+
+/**
+ * Processes messages stored in S3 by either ingress, with records in DynamoDB: the processing Lambda's
+ * driver of the processing core (see `sqs-processor.ts` for the event handling around it).
+ *
+ * For each work item: a message already `processed` is acknowledged without doing anything again. Else its
+ * bytes are read from S3 once (or, for an SNS action, written there first), its envelope and verdicts are
+ * taken from the ingress (the object's metadata for `mailroom smtp`, the receipt for SES — never from
+ * headers in the message), it is recorded as received once, and the core parses, routes and delivers it.
+ */
+export function createMessageProcessor(options: MessageProcessorOptions): MessageProcessor {
+  return new LambdaDriver(options);
 }

@@ -1,4 +1,4 @@
-import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from '../outbound/types.ts';
+import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from '../outbound/index.ts';
 
 export interface ProcessorOutboundOptions {
   /** SES configuration set for replies (event publishing, IP pools). @default none */

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { MailroomError } from '../kernel/index.ts';
 import type { SecretsClient } from './secrets-manager-users.ts';
 
 /** The processor's variable naming the Secrets Manager secret that holds the reply signing key. */
@@ -7,8 +8,11 @@ export const REPLY_KEY_SECRET_VARIABLE = 'MAILROOM_REPLY_KEY_SECRET_ARN';
 export const REPLY_KEY_VARIABLE = 'MAILROOM_REPLY_KEY';
 
 /** The reply key secret could not be read, or does not hold a usable key. Never carries the value. */
-export class ReplyKeySecretError extends Error {
+export class ReplyKeySecretError extends MailroomError {
   override readonly name = 'ReplyKeySecretError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, cause: options.cause });
+  }
 }
 
 /**

@@ -15,6 +15,7 @@
  * and the SES Lambda event (docs.aws.amazon.com/ses/latest/dg/receiving-email-action-lambda-event.html).
  */
 import * as z from 'zod';
+import { EventShapeError } from './processor-errors.ts';
 
 /** One SQS message as Lambda hands it over. */
 export const sqsRecordSchema = z.object({
@@ -144,3 +145,29 @@ export type SesMailInfo = z.infer<typeof sesMailSchema>;
 export type SesReceiptInfo = z.infer<typeof sesReceiptSchema>;
 export type SesReceivedNotification = z.infer<typeof sesReceivedNotificationSchema>;
 export type SesLambdaEvent = z.infer<typeof sesLambdaEventSchema>;
+
+/** What the processing Lambda is invoked with: an SQS batch, or a receipt rule's Lambda action event. */
+export type ProcessEvent = { sqs: SqsEvent } | { ses: SesLambdaEvent };
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * Tells the two event kinds apart and validates the one it is.
+ * @throws EventShapeError naming the first problems.
+ */
+export function parseProcessEvent(event: unknown): ProcessEvent {
+  const first = (event as { Records?: Array<{ eventSource?: unknown }> } | null)?.Records?.[0];
+  if (first?.eventSource === 'aws:ses') {
+    const ses = sesLambdaEventSchema.safeParse(event);
+    if (ses.success) return { ses: ses.data };
+    throw new EventShapeError(`not a valid SES receipt event: ${describeIssues(ses.error)}`);
+  }
+  const sqs = sqsEventSchema.safeParse(event);
+  if (sqs.success) return { sqs: sqs.data };
+  throw new EventShapeError(`not an SQS event or an SES receipt event: ${describeIssues(sqs.error)}`);
+}

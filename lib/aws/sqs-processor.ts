@@ -1,11 +1,12 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { errorText, silentLogger } from '../kernel/index.ts';
+import { errorText, isRetryable, silentLogger } from '../kernel/index.ts';
 import {
   createMessageProcessor,
-  type ItemOutcome,
   type MessageProcessor,
   type MessageProcessorOptions,
 } from './message-processor.ts';
+import { processPartialResponse } from './partial-batch.ts';
+import { MessageProcessingError } from './processor-errors.ts';
 import type { SesLambdaEvent, SqsEvent, SqsRecord } from './sqs-event-schemas.ts';
 import {
   type ObjectLocation,
@@ -28,11 +29,14 @@ export type SqsProcessorOptions = MessageProcessorOptions;
 export interface SqsProcessor {
   /**
    * Processes an SQS batch; every record is handled on its own. The response lists the records to retry
-   * (the event source mapping must report batch item failures): a record whose message failed (a delivery
-   * failed; the retry skips deliveries already made), whose body is not understood, whose object is missing,
-   * or whose processing threw (DynamoDB unavailable…). A message processed before is acknowledged without
-   * doing anything again. Records are processed concurrently up to the config's `delivery.concurrency`;
-   * meant for a standard queue (a FIFO queue would need records in order, stopping at the first failure).
+   * (the event source mapping must report batch item failures): a record whose message failed in a way a
+   * retry may mend (the retry skips deliveries already made), whose body is not understood, whose object
+   * is missing, or whose processing threw (DynamoDB unavailable…); the last three reach the dead-letter
+   * queue after the queue's receives. A message that failed for good (every failed delivery failed with a
+   * permanent error) is recorded as `failed` for `mailroom replay` and acknowledged. A message processed
+   * before is acknowledged without doing anything again. Records are processed concurrently up to the
+   * config's `delivery.concurrency`; meant for a standard queue (a FIFO queue would need records in order,
+   * stopping at the first failure).
    */
   (event: SqsEvent): Promise<SQSBatchResponse>;
   /**
@@ -43,27 +47,24 @@ export interface SqsProcessor {
    * @throws when the message could not be processed: an `Event` invocation is then retried by Lambda.
    */
   ses(event: SesLambdaEvent): Promise<SesLambdaResult>;
-  /** Where message `id`'s raw object is (see `MessageProcessor.rawLocation`). */
-  rawLocation(id: string): ObjectLocation;
-  /** Stops the pipeline; the clients stay open (the caller owns them). */
+  /** Where the raw object of a message being processed is (see `MessageProcessor.rawLocation`). */
+  rawLocation(id: string): ObjectLocation | null;
+  /** Stops processing; the clients stay open (the caller owns them). */
   close(): Promise<void>;
 }
 
-/** Runs `fn` on every element, at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+/**
+ * Whether SQS should deliver a record again after `err`: yes, unless its message is recorded as failed
+ * for good (retrying cannot help, and `mailroom replay` finds it). An event nobody can process is
+ * reported too, so that it ends in the dead-letter queue rather than nowhere.
+ */
+export function redeliver(err: unknown): boolean {
+  return !(err instanceof MessageProcessingError && err.keptForReplay && !isRetryable(err));
 }
 
 /**
- * Builds the processor: DynamoDB records, S3 raw objects, the pipeline with one try per delivery (see
- * `lambdaConfig`), and the event handling described on {@link SqsProcessor}.
+ * Builds the processor: DynamoDB records, S3 raw objects, the processing core with one try per delivery
+ * (see `lambdaConfig`), and the event handling described on {@link SqsProcessor}.
  */
 export function createSqsProcessor(options: SqsProcessorOptions): SqsProcessor {
   const logger = options.logger ?? silentLogger;
@@ -74,41 +75,36 @@ export function createSqsProcessor(options: SqsProcessorOptions): SqsProcessor {
     sesPrefix: options.sesPrefix ?? 'ses/',
   };
 
-  const handleRecord = async (record: SqsRecord): Promise<boolean> => {
-    try {
-      const work = workItemsFromBody(record.body, itemOptions);
-      for (const reason of work.ignored) {
-        logger.info('acknowledged without processing', { record: record.messageId, reason });
-      }
-      const outcomes: ItemOutcome[] = [];
-      for (const item of work.items) outcomes.push(await core.process(item));
-      for (const o of outcomes) {
-        logger.info(o.duplicate ? 'already processed' : 'processed', { record: record.messageId, id: o.id });
-      }
-      return true;
-    } catch (err) {
-      const messageId = (err as { messageId?: unknown }).messageId;
-      logger.error('queue message not processed; SQS will deliver it again', {
+  const handleRecord = async (record: SqsRecord): Promise<void> => {
+    const work = workItemsFromBody(record.body, itemOptions);
+    for (const reason of work.ignored) {
+      logger.info('acknowledged without processing', { record: record.messageId, reason });
+    }
+    for (const item of work.items) {
+      const o = await core.process(item);
+      logger.info(o.duplicate ? 'already processed' : 'processed', { record: record.messageId, id: o.id });
+    }
+  };
+
+  const onFailure = (record: SqsRecord, err: unknown): 'report' | 'acknowledge' => {
+    const messageId = (err as { messageId?: unknown }).messageId;
+    const again = redeliver(err);
+    logger.error(
+      again
+        ? 'queue message not processed; SQS will deliver it again'
+        : 'message failed for good; kept for replay, not delivered again',
+      {
         record: record.messageId,
         receiveCount: record.attributes?.ApproximateReceiveCount,
         ...(typeof messageId === 'string' ? { id: messageId } : {}),
         error: errorText(err),
-      });
-      return false;
-    }
+      },
+    );
+    return again ? 'report' : 'acknowledge';
   };
 
-  const handle = async (event: SqsEvent): Promise<SQSBatchResponse> => {
-    const failed = new Set<string>();
-    await eachLimited(event.Records, core.concurrency, async (record) => {
-      if (!(await handleRecord(record))) failed.add(record.messageId);
-    });
-    return {
-      batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
-        itemIdentifier: r.messageId,
-      })),
-    };
-  };
+  const handle = (event: SqsEvent): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, handleRecord, { concurrency: core.concurrency, onFailure });
 
   const ses = async (event: SesLambdaEvent): Promise<SesLambdaResult> => {
     for (const record of event.Records) {
@@ -117,5 +113,9 @@ export function createSqsProcessor(options: SqsProcessorOptions): SqsProcessor {
     return { disposition: 'CONTINUE' };
   };
 
-  return Object.assign(handle, { ses, rawLocation: core.rawLocation, close: () => core.close() });
+  return Object.assign(handle, {
+    ses,
+    rawLocation: (id: string) => core.rawLocation(id),
+    close: () => core.close(),
+  });
 }

@@ -3,10 +3,9 @@
  * per stored message, saying where its bytes are and what the ingress already knew about it. Pure: no I/O.
  */
 import type * as z from 'zod';
-import { mapSesVerdicts } from '../auth/ses-verdicts.ts';
-import type { AuthVerdicts } from '../auth/verdicts.ts';
+import { type AuthVerdicts, mapSesVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
-import { MESSAGE_ID_PATTERN } from '../store/message-id.ts';
+import { MESSAGE_ID_PATTERN } from '../store/index.ts';
 import { EventShapeError } from './processor-errors.ts';
 import {
   type S3EventRecord,

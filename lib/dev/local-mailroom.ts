@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import type { CloudActionPorts } from '../actions/index.ts';
-import { createLocalActionPorts } from '../actions/index.ts';
-import type { MailroomConfig } from '../config/types.ts';
+import { type CloudActionPorts, createLocalActionPorts } from '../actions/index.ts';
+import type { MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';
 import { createPipeline, type Pipeline } from '../pipeline/index.ts';
@@ -80,6 +79,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   const outbound = createOutboundMail({ ...config.outbound, store });
   const pipeline = createPipeline({
     config,
+    router,
     rawStore,
     store,
     logger,

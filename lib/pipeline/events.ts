@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from '../store/types.ts';
+import type { DeliveryStatus } from '../store/index.ts';
 
 /** What a delivery looks like in a `delivery.updated` event. */
 export interface DeliveryEventData {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Action } from '../actions/types.ts';
-import type { RecipientDecision } from '../routing/types.ts';
+import type { Action } from '../actions/index.ts';
+import type { RecipientDecision } from '../routing/index.ts';
 
 /** One delivery to make: one action for every recipient that shares it. */
 export interface PlannedDelivery {

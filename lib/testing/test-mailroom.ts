@@ -1,14 +1,19 @@
 import { createLocalActionPorts, type RecordedCloudAction } from '../actions/index.ts';
-import { type ContentVerdict, scanOnlyVerdicts } from '../auth/verdicts.ts';
-import { resolveConfig } from '../config/resolve-config.ts';
-import type { MailroomConfig, MailroomOptions } from '../config/types.ts';
+import { type ContentVerdict, scanOnlyVerdicts } from '../auth/index.ts';
+import { type MailroomConfig, type MailroomOptions, resolveConfig } from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { silentLogger } from '../kernel/index.ts';
 import { OutboxMail } from '../outbound/index.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { routerFromConfig } from '../routing/index.ts';
-import { MemoryRawStore, SqliteMessageStore } from '../store/index.ts';
-import type { MailboxEntry, MessageDetail, OutboxEntry, OutboxSummary } from '../store/types.ts';
+import {
+  type MailboxEntry,
+  MemoryRawStore,
+  type MessageDetail,
+  type OutboxEntry,
+  type OutboxSummary,
+  SqliteMessageStore,
+} from '../store/index.ts';
 
 export interface TestDeliverOptions {
   /** Envelope recipients (RCPT TO). */
@@ -87,6 +92,7 @@ export async function createTestMailroom(
   });
   const pipeline = createPipeline({
     config,
+    router,
     rawStore,
     store,
     logger,

@@ -1,4 +1,4 @@
-import { startLocalMailroom } from '../../dev/local-mailroom.ts';
+import { startLocalMailroom } from '../../dev/index.ts';
 import { portOption } from '../args.ts';
 import { loadCliConfig } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';

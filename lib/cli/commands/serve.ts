@@ -1,4 +1,4 @@
-import { startLocalMailroom } from '../../dev/local-mailroom.ts';
+import { startLocalMailroom } from '../../dev/index.ts';
 import { scanSummary } from '../../scan/index.ts';
 import { portOption } from '../args.ts';
 import { loadCliConfig, printStartWarnings } from '../config-path.ts';

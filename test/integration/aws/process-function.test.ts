@@ -74,6 +74,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   ordersBackend.down = false;
+  ordersBackend.refuses = false;
   ordersBackend.calls.length = 0;
 });
 
@@ -449,6 +450,25 @@ describe('failed deliveries', () => {
       'mailroom.routed',
       'mailroom.routed',
     ]);
+  });
+});
+
+describe('failed for good', () => {
+  it('acknowledges a message whose delivery failed with a permanent error, kept as failed for replay', async () => {
+    const h = await harness();
+    const record = sqsRecord(await sesS3ActionBody());
+    ordersBackend.refuses = true;
+    expect(await h.sqs(sqsEvent(record))).toEqual({ batchItemFailures: [] });
+    const m = await h.store.getMessage(SES_ID);
+    expect(m!.status).toBe('failed');
+    expect(m!.deliveries.find((d) => d.route === 'orders')).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: expect.stringContaining('orders backend refuses the order'),
+    });
+    expect(await h.store.listFailed()).toEqual([SES_ID]);
+    expect(h.logs.filter((l) => l.msg.startsWith('message failed for good'))).toHaveLength(1);
+    expect(h.events.at(-1)).toMatchObject({ detailType: 'mailroom.routed', detail: { status: 'failed' } });
   });
 });
 

@@ -1,0 +1,40 @@
+import { type AuthVerdicts, authenticateMessage, authSummary, uncheckedVerdicts } from '../auth/index.ts';
+import type { Envelope } from '../kernel/index.ts';
+import { type ProcessingPorts, trace } from './ports.ts';
+
+/**
+ * The message's verdicts: those stored by an earlier run or given by the ingress (a replay or a resumed
+ * message is judged as it was on arrival, not against today's DNS), else computed now from the SMTP
+ * transaction and the raw bytes, then stored and traced. Never from the message's headers. Mail without a
+ * client address (the dev HTTP API) gets `none` verdicts saying why. Scan-only verdicts (the ingress ran
+ * rspamd or ClamAV but left authentication to us) are kept beside the computed ones.
+ */
+export async function authenticateStep(
+  ports: ProcessingPorts,
+  id: string,
+  raw: Buffer,
+  envelope: Envelope,
+  given: AuthVerdicts | null,
+): Promise<AuthVerdicts> {
+  if (given && !given.scanOnly) {
+    await trace(ports, id, 'authenticated', `${authSummary(given)} (verdicts from the first processing)`);
+    return given;
+  }
+  const { auth: options } = ports.config;
+  const ip = envelope.remoteAddress?.trim() ?? '';
+  const computed = ip
+    ? await authenticateMessage(raw, {
+        ip,
+        helo: envelope.helo ?? '',
+        mailFrom: envelope.mailFrom,
+        resolver: options.resolver,
+        authservId: options.authservId,
+        now: ports.now(),
+      })
+    : uncheckedVerdicts('not received over SMTP: no client address to check');
+  const auth = given ? { ...computed, spam: given.spam, virus: given.virus } : computed;
+  await ports.store.saveAuth(id, auth);
+  const summary = authSummary(auth);
+  await trace(ports, id, 'authenticated', ip ? summary : `${summary} (not received over SMTP)`);
+  return auth;
+}

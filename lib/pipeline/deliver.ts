@@ -1,0 +1,179 @@
+import { actionTarget, runAction } from '../actions/index.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { Envelope } from '../kernel/index.ts';
+import { errorText, isRetryable, MailroomError } from '../kernel/index.ts';
+import type { ParsedMessage } from '../message/index.ts';
+import type { DeliveryRecord } from '../store/index.ts';
+import { backoffDelay, sleep } from './backoff.ts';
+import type { DeliveryEventData } from './events.ts';
+import type { PlannedDelivery } from './plan-deliveries.ts';
+import { type ProcessingPorts, trace } from './ports.ts';
+
+/** What every delivery of one message runs with. */
+export interface DeliveryContext {
+  id: string;
+  envelope: Envelope;
+  message: ParsedMessage;
+  auth: AuthVerdicts;
+  raw: Buffer;
+}
+
+/** `mailbox support for a@x, b@x`, `webhook https://… for a@x`: a delivery in trace entries. */
+export function describeDelivery(d: DeliveryRecord): string {
+  const what =
+    d.action === 'mailbox' ? `mailbox ${d.mailbox}` : d.target ? `${d.action} ${d.target}` : d.action;
+  return `${what} for ${d.recipients.join(', ')}`;
+}
+
+/**
+ * Whether a failed try may succeed later. The first {@link MailroomError} along the `cause` chain decides
+ * (a wrapper that does not know, such as a handler's own error around a permanent one, does not hide it);
+ * without one, the kernel's {@link isRetryable} (AWS SDK faults; anything else is transient).
+ */
+export function retryableFailure(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    if (e instanceof MailroomError) return e.retryable;
+  }
+  return isRetryable(err);
+}
+
+/** Stores the delivery's new state and announces it as `delivery.updated`. */
+export async function putDelivery(ports: ProcessingPorts, d: DeliveryRecord): Promise<void> {
+  d.updatedAt = ports.now().toISOString();
+  await ports.store.putDelivery(d);
+  const delivery: DeliveryEventData = {
+    key: d.key,
+    recipient: d.recipient,
+    recipients: d.recipients,
+    route: d.route,
+    action: d.action,
+    status: d.status,
+    attempts: d.attempts,
+  };
+  if (d.mailbox !== undefined) delivery.mailbox = d.mailbox;
+  if (d.error !== undefined) delivery.error = d.error;
+  ports.emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
+}
+
+/** The record of a planned delivery, keeping the attempts (and last error) of an earlier run. */
+export function deliveryRecord(
+  id: string,
+  planned: PlannedDelivery,
+  existing: DeliveryRecord | null,
+): DeliveryRecord {
+  const d: DeliveryRecord = {
+    key: planned.key,
+    messageId: id,
+    recipient: planned.recipients[0] ?? '',
+    recipients: planned.recipients,
+    route: planned.route,
+    action: planned.kind,
+    params: planned.params,
+    status: planned.kind === 'none' ? 'unrouted' : planned.kind === 'reject' ? 'rejected' : 'pending',
+    attempts: existing?.attempts ?? 0,
+    updatedAt: '',
+  };
+  const target = planned.action ? actionTarget(planned.action) : undefined;
+  if (target !== undefined && planned.kind !== 'mailbox') d.target = target;
+  if (planned.action?.kind === 'mailbox') d.mailbox = planned.action.mailbox;
+  if (planned.reason !== undefined) d.error = planned.reason;
+  else if (existing?.error !== undefined) d.error = existing.error;
+  return d;
+}
+
+/** Runs the action once. */
+async function tryOnce(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  planned: PlannedDelivery,
+  ctx: DeliveryContext,
+) {
+  if (!planned.action) throw new MailroomError('nothing to run', { retryable: false });
+  return runAction(planned.action, {
+    ...ports.actions,
+    messageId: ctx.id,
+    envelope: ctx.envelope,
+    recipient: d.recipient,
+    recipients: d.recipients,
+    message: ctx.message,
+    auth: ctx.auth,
+    params: d.params,
+    raw: ctx.raw,
+    route: d.route,
+    idempotencyKey: d.key,
+    attempt: d.attempts,
+    store: ports.store,
+    logger: ports.logger,
+    now: ports.now,
+    signal: ports.signal,
+  });
+}
+
+/** Records a try that failed for good: `failed`, kept for a replay. Returns whether the failure was permanent. */
+async function giveUp(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  id: string,
+  retryable: boolean,
+): Promise<boolean> {
+  d.status = 'failed';
+  await putDelivery(ports, d);
+  const why = retryable
+    ? `gave up after attempt ${d.attempts}`
+    : `permanent failure at attempt ${d.attempts}`;
+  await trace(ports, id, 'delivery failed', `${describeDelivery(d)}: ${why}: ${d.error}`);
+  ports.logger.error('delivery failed', { id, delivery: d.key, attempts: d.attempts, error: d.error });
+  return !retryable;
+}
+
+/**
+ * Runs one delivery until it succeeds, fails for good, or the driver closes. A failure the error calls
+ * permanent ({@link retryableFailure}: a webhook 4xx, a missing port, a bad outbound config) is not tried
+ * again; a transient one is, up to `delivery.attempts` tries with backoff.
+ * @returns true when the delivery failed for good (a later run cannot do better without a change).
+ */
+export async function deliver(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  planned: PlannedDelivery,
+  ctx: DeliveryContext,
+): Promise<boolean> {
+  if (!planned.action) return false;
+  const { signal } = ports;
+  const tries = ports.config.delivery.attempts;
+  for (let n = 1; n <= tries; n++) {
+    if (signal.aborted) return false;
+    d.attempts += 1;
+    try {
+      const outcome = await tryOnce(ports, d, planned, ctx);
+      d.status = outcome.status;
+      delete d.error;
+      await putDelivery(ports, d);
+      await trace(ports, ctx.id, outcome.status, `${describeDelivery(d)}: ${outcome.detail}`);
+      return false;
+    } catch (err) {
+      d.error = errorText(err);
+      const retryable = retryableFailure(err);
+      if (signal.aborted) {
+        d.status = 'pending';
+        await putDelivery(ports, d);
+        return false;
+      }
+      if (n >= tries || !retryable) return giveUp(ports, d, ctx.id, retryable);
+      d.status = 'pending';
+      await putDelivery(ports, d);
+      const detail = `attempt ${d.attempts}, ${describeDelivery(d)}: ${d.error}`;
+      await trace(ports, ctx.id, 'delivery attempt failed', detail);
+      ports.logger.warn('delivery attempt failed', {
+        id: ctx.id,
+        delivery: d.key,
+        attempt: d.attempts,
+        error: d.error,
+      });
+      if (!(await sleep(backoffDelay(n, ports.config.delivery, ports.random), signal))) return false;
+    }
+  }
+  return false;
+}

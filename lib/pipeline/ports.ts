@@ -1,0 +1,77 @@
+import type { ActionRun, CloudActionPorts } from '../actions/index.ts';
+import type { MailroomConfig } from '../config/index.ts';
+import type { Logger } from '../kernel/index.ts';
+import { errorText, silentLogger } from '../kernel/index.ts';
+import type { Address } from '../message/index.ts';
+import { type OutboundMail, parseSenderAddress, ReplyRateLimiter } from '../outbound/index.ts';
+import { type Router, routerFromConfig } from '../routing/index.ts';
+import type { MessageStore } from '../store/index.ts';
+import type { PipelineEvent } from './events.ts';
+
+/** What the processing core needs from the world: one set per pipeline or Lambda, built once. */
+export interface ProcessingPorts {
+  config: MailroomConfig;
+  store: MessageStore;
+  /** Built once from `config`. */
+  router: Router;
+  logger: Logger;
+  now: () => Date;
+  /** Random source for retry jitter, in [0, 1). */
+  random: () => number;
+  /** Aborted when the driver closes: retry waits end, deliveries left pending. */
+  signal: AbortSignal;
+  /** Receives every pipeline event; a listener's failure is the listener's problem. */
+  emit: (event: PipelineEvent) => void;
+  /** Passed to every action as they are. */
+  actions: Pick<ActionRun, 'fetch' | 'outbound' | 'replyFrom' | 'replyLimiter' | 'cloud'>;
+}
+
+/** What a driver gives to build the {@link ProcessingPorts}. */
+export interface ProcessingPortsInput {
+  config: MailroomConfig;
+  store: MessageStore;
+  logger?: Logger;
+  now?: () => Date;
+  random?: () => number;
+  fetch?: typeof fetch;
+  outbound?: OutboundMail;
+  /** `support@example.com` or `Support <support@example.com>`; @throws OutboundConfigError when not one mailbox. */
+  replyFrom?: string | Address;
+  cloud?: CloudActionPorts;
+  /** @default a router built from `config` */
+  router?: Router;
+  signal: AbortSignal;
+  emit: (event: PipelineEvent) => void;
+}
+
+export function createProcessingPorts(input: ProcessingPortsInput): ProcessingPorts {
+  const now = input.now ?? (() => new Date());
+  const replyFrom = input.replyFrom === undefined ? undefined : parseSenderAddress(input.replyFrom);
+  // One count of ctx.reply sends for every delivery these ports run (in memory: per process).
+  const replyLimiter = new ReplyRateLimiter(input.config.outbound?.replyLimits, () => now().getTime());
+  const actions: ProcessingPorts['actions'] = { replyLimiter };
+  if (input.fetch !== undefined) actions.fetch = input.fetch;
+  if (input.outbound !== undefined) actions.outbound = input.outbound;
+  if (replyFrom !== undefined) actions.replyFrom = replyFrom;
+  if (input.cloud !== undefined) actions.cloud = input.cloud;
+  return {
+    config: input.config,
+    store: input.store,
+    router: input.router ?? routerFromConfig(input.config),
+    logger: input.logger ?? silentLogger,
+    now,
+    random: input.random ?? Math.random,
+    signal: input.signal,
+    emit: input.emit,
+    actions,
+  };
+}
+
+/** Adds a trace entry; a failure to write it is logged, never thrown (the trace is a diagnostic). */
+export async function trace(ports: ProcessingPorts, id: string, step: string, detail: string): Promise<void> {
+  try {
+    await ports.store.addTrace(id, step, detail);
+  } catch (err) {
+    ports.logger.warn('could not write trace entry', { id, step, error: errorText(err) });
+  }
+}

@@ -1,0 +1,184 @@
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { Envelope } from '../kernel/index.ts';
+import { errorText } from '../kernel/index.ts';
+import { type ParsedMessage, parseMessage } from '../message/index.ts';
+import type { RecipientDecision } from '../routing/index.ts';
+import type { DeliveryRecord, MessageStatus } from '../store/index.ts';
+import { authenticateStep } from './authenticate-step.ts';
+import {
+  type DeliveryContext,
+  deliver,
+  deliveryRecord,
+  describeDelivery,
+  putDelivery,
+  retryableFailure,
+} from './deliver.ts';
+import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
+import { type ProcessingPorts, trace } from './ports.ts';
+import { uniqueRecipients } from './recipients.ts';
+
+/** One message to process, with its bytes in hand. */
+export interface MessageInput {
+  id: string;
+  /** The stored bytes (trace headers included). */
+  raw: Buffer;
+  /** The SMTP envelope as recorded. */
+  envelope: Envelope;
+  /** Verdicts stored or given by the ingress; null: computed now. */
+  auth: AuthVerdicts | null;
+  /** When the message was received (ISO 8601): reply tokens are checked against it. */
+  receivedAt: string;
+}
+
+/** What became of a message. */
+export interface ProcessOutcome {
+  id: string;
+  /** `processing`: deliveries were left pending (the driver closed), or the outcome could not be recorded. */
+  status: MessageStatus;
+  /** The deliveries this run planned, in their final state. */
+  deliveries: DeliveryRecord[];
+  /** Null when parsing did not get that far. */
+  message: ParsedMessage | null;
+  /** Why the message failed. */
+  error?: string;
+  /**
+   * For a failed message: whether running it again may help (false when every failure was permanent: a
+   * webhook 4xx, a missing port, a bad outbound config; the message waits for a fix and a replay).
+   */
+  retryable?: boolean;
+  /** True when the store refused to record the outcome: the driver should run the message again. */
+  unrecorded?: boolean;
+}
+
+async function parseStep(ports: ProcessingPorts, input: MessageInput): Promise<ParsedMessage> {
+  const { id, raw } = input;
+  const message = await parseMessage(raw, ports.config.parse);
+  const { threadId } = await ports.store.saveParsed(id, message);
+  message.thread = { id: threadId }; // the store may file it in a thread it already holds
+  const problems = message.problems.length ? `; problems: ${message.problems.join('; ')}` : '';
+  await trace(
+    ports,
+    id,
+    'parsed',
+    `${raw.length} bytes, subject ${JSON.stringify(message.subject ?? '')}${problems}`,
+  );
+  return message;
+}
+
+async function routeStep(
+  ports: ProcessingPorts,
+  input: MessageInput,
+  message: ParsedMessage,
+  auth: AuthVerdicts,
+): Promise<RecipientDecision[]> {
+  const routingInput = {
+    mailFrom: input.envelope.mailFrom,
+    message: { from: message.from, subject: message.subject, headers: message.headers },
+    auth,
+    // Reply tokens are checked against the arrival time, so a backlog or a replay refuses nothing that
+    // RCPT accepted.
+    receivedAt: new Date(input.receivedAt),
+  };
+  const decisions = uniqueRecipients(input.envelope.rcptTo).map((rcpt) =>
+    ports.router.decide(rcpt, routingInput),
+  );
+  for (const decision of decisions) {
+    if (decision.matches.length > 0) {
+      const routes = decision.matches.map((m) => m.route).join(', ');
+      await trace(ports, input.id, 'routed', `${decision.recipient} → ${routes}`);
+    } else {
+      const why = decision.rejected ? `${decision.rejected.code} ${decision.rejected.message}` : 'no route';
+      await trace(ports, input.id, 'unrouted', `${decision.recipient}: ${why}`);
+    }
+  }
+  return decisions;
+}
+
+/** Records every planned delivery; those already delivered or dropped are kept as they are (idempotent). */
+async function recordPlan(ports: ProcessingPorts, id: string, plan: PlannedDelivery[]) {
+  const work: Array<{ record: DeliveryRecord; planned: PlannedDelivery }> = [];
+  const finals: DeliveryRecord[] = [];
+  for (const planned of plan) {
+    const existing = await ports.store.getDelivery(planned.key);
+    if (existing && (existing.status === 'delivered' || existing.status === 'dropped')) {
+      finals.push(existing);
+      await trace(ports, id, 'skipped', `${describeDelivery(existing)}: already ${existing.status}`);
+      continue;
+    }
+    const d = deliveryRecord(id, planned, existing);
+    await putDelivery(ports, d);
+    finals.push(d);
+    if (d.status === 'pending') work.push({ record: d, planned });
+    else if (d.status === 'rejected') await trace(ports, id, 'rejected', `${d.recipient}: ${d.error}`);
+  }
+  return { work, finals };
+}
+
+/** Records the message as failed; when the store refuses, says so in the outcome instead. */
+export async function recordFailure(
+  ports: ProcessingPorts,
+  id: string,
+  error: string,
+  partial: Omit<ProcessOutcome, 'id' | 'status' | 'error'> = {
+    deliveries: [],
+    message: null,
+    retryable: true,
+  },
+): Promise<ProcessOutcome> {
+  try {
+    await ports.store.setStatus(id, 'failed');
+  } catch (err) {
+    ports.logger.error('could not record message failure; retrying the message', {
+      id,
+      error: errorText(err),
+    });
+    return { ...partial, id, status: 'processing', error, unrecorded: true };
+  }
+  await trace(ports, id, 'failed', error);
+  ports.emit({ type: 'message.failed', id, at: ports.now().toISOString(), error });
+  return { ...partial, id, status: 'failed', error };
+}
+
+async function finish(
+  ports: ProcessingPorts,
+  id: string,
+  finals: DeliveryRecord[],
+  message: ParsedMessage,
+  retryable: boolean,
+): Promise<ProcessOutcome> {
+  const outcome = { deliveries: finals, message, retryable };
+  // Closing: the pending deliveries are resumed on the next start (or the next SQS delivery).
+  if (finals.some((d) => d.status === 'pending')) return { ...outcome, id, status: 'processing' };
+  const failed = finals.filter((d) => d.status === 'failed').length;
+  if (failed > 0) return recordFailure(ports, id, `${failed} of ${finals.length} deliveries failed`, outcome);
+  await ports.store.setStatus(id, 'processed');
+  await trace(ports, id, 'processed', `${finals.length} deliveries`);
+  ports.emit({ type: 'message.processed', id, at: ports.now().toISOString() });
+  return { ...outcome, id, status: 'processed' };
+}
+
+/**
+ * The processing core, shared by the local work queue and the Lambda: parse → authenticate (unless the
+ * verdicts are given) → route → run the deliveries (idempotent, retried with backoff when the error allows)
+ * → record the outcome, trace and events. The message is recorded as received before. Never throws: a
+ * processing error fails the message (or, when even that cannot be recorded, comes back `unrecorded`).
+ */
+export async function processMessage(input: MessageInput, ports: ProcessingPorts): Promise<ProcessOutcome> {
+  const { id } = input;
+  let message: ParsedMessage | null = null;
+  try {
+    await ports.store.setStatus(id, 'processing');
+    message = await parseStep(ports, input);
+    const auth = await authenticateStep(ports, id, input.raw, input.envelope, input.auth);
+    const decisions = await routeStep(ports, input, message, auth);
+    const { work, finals } = await recordPlan(ports, id, planDeliveries(id, decisions));
+    const ctx: DeliveryContext = { id, envelope: input.envelope, message, auth, raw: input.raw };
+    const permanent = await Promise.all(work.map((w) => deliver(ports, w.record, w.planned, ctx)));
+    const retryable = work.some((w, i) => w.record.status === 'failed' && !permanent[i]);
+    return await finish(ports, id, finals, message, retryable);
+  } catch (err) {
+    ports.logger.error('processing failed', { id, error: errorText(err) });
+    const partial = { deliveries: [], message, retryable: retryableFailure(err) };
+    return recordFailure(ports, id, `processing error: ${errorText(err)}`, partial);
+  }
+}
