@@ -1,26 +1,20 @@
 // The `mailroom` package: config, routing, actions, handler types, the parser and the building blocks.
+// Every action kind's builder (mailbox(), webhook(), log(), …), as lib/actions/builders.ts lists them.
+export * from './actions/builders.ts';
 export {
   type Action,
   type CloudActionEvent,
   type CloudActionPorts,
   createLocalActionPorts,
   DeliveryError,
-  drop,
   type Envelope,
-  eventBridge,
-  forward,
   type HandlerContext,
   type HandlerFn,
-  handler,
   type Logger,
-  lambda,
-  mailbox,
-  reject,
   signWebhook,
   verifyWebhook,
   type WebhookPayload,
   WebhookVerificationError,
-  webhook,
 } from './actions/index.ts';
 export {
   type ArcVerdict,

@@ -4,6 +4,7 @@ export { eventBridge } from './kinds/event-bridge.ts';
 export { forward } from './kinds/forward.ts';
 export { handler } from './kinds/handler.ts';
 export { lambda } from './kinds/lambda.ts';
+export { log } from './kinds/log.ts';
 export { mailbox } from './kinds/mailbox.ts';
 export { reject } from './kinds/reject.ts';
 export { webhook } from './kinds/webhook.ts';

@@ -1,6 +1,6 @@
 export { childLogger, silentLogger } from '../kernel/index.ts';
 export { type ActionGrant, type ActionKind, defineActionKind } from './action-kind.ts';
-export { drop, eventBridge, forward, handler, lambda, mailbox, reject, webhook } from './builders.ts';
+export * from './builders.ts';
 export {
   type BuildCloudEventOptions,
   buildCloudEvent,

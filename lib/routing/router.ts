@@ -60,15 +60,24 @@ export function routerFromConfig(
   config: RouterConfig,
   options: Pick<RouterOptions, 'subaddressSeparator' | 'now'> = {},
 ): Router {
+  // A router is pure: the one built for a config (when `resolveConfig` validated its routes) serves every
+  // later caller with the same config — the pipeline, the ingress, `mailroom route`.
+  const shared = Object.keys(options).length === 0;
+  const built = shared ? routerOf.get(config) : undefined;
+  if (built) return built;
   const keys = config.replyAddress?.keys;
-  return createRouter({
+  const router = createRouter({
     domains: config.domains,
     routes: config.routes,
     ...(keys ? { replyKeys: keys } : {}),
     ...(config.replyAddress?.allowNoExpiry ? { allowReplyTokensWithoutExpiry: true } : {}),
     ...options,
   });
+  if (shared) routerOf.set(config, router);
+  return router;
 }
+
+const routerOf = new WeakMap<RouterConfig, Router>();
 
 /**
  * RCPT-time verdict: walks every possible outcome — `unmatched` = some path has taken no route yet,
