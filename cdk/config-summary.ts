@@ -20,11 +20,15 @@ export interface ConfigSummary {
   readonly eventBuses: string[];
   /** The config signs reply addresses (`replyAddress`): the processor needs a reply key secret. */
   readonly replyAddress: boolean;
+  /** The submission listener (`submission`), when the config has one: the SMTP ingress opens 587 for it. */
+  readonly submission: { readonly port: number; readonly usersSecret?: string } | null;
+  /** The SMTP timeouts a draining task must cover (`smtp.dataTerminationTimeoutMs`, `smtp.closeTimeoutMs`). */
+  readonly smtpTimeouts: { readonly dataTerminationMs: number; readonly closeMs: number };
 }
 
 /** The summary of a loaded (validated) config. Pure: the child process runs it on the real config. */
 export function summarizeConfig(
-  config: Pick<MailroomConfig, 'domains' | 'routes' | 'replyAddress'>,
+  config: Pick<MailroomConfig, 'domains' | 'routes' | 'replyAddress' | 'submission' | 'smtp'>,
 ): ConfigSummary {
   const lambdas = new Map<string, { functionName: string; qualifier?: string }>();
   const buses = new Set<string>();
@@ -47,6 +51,16 @@ export function summarizeConfig(
     lambdaTargets: [...lambdas.values()],
     eventBuses: [...buses],
     replyAddress: config.replyAddress !== null && config.replyAddress !== undefined,
+    submission: config.submission
+      ? {
+          port: config.submission.port,
+          ...(config.submission.usersSecret ? { usersSecret: config.submission.usersSecret } : {}),
+        }
+      : null,
+    smtpTimeouts: {
+      dataTerminationMs: config.smtp.dataTerminationTimeoutMs,
+      closeMs: config.smtp.closeTimeoutMs,
+    },
   };
 }
 
