@@ -8,7 +8,8 @@
 // recipients, region, config (default examples/mailroom.config.ts), hostedZoneId + hostedZoneName,
 // tlsSecretArn (smtp), replyKeySecretArn (default: a new secret when the config signs reply addresses),
 // eventBus (true/false), retentionDays, stackName, spamFilter / virusScan (true/false, smtp: the rspamd and
-// ClamAV sidecars). cdk-nag's AWS Solutions checks run on every synth;
+// ClamAV sidecars), hostname (smtp: the public name, default mx.<hostedZoneName>), alarmEmail (an SNS topic
+// with this email subscription receives the alarms), maxConcurrency (processor invocations at once). cdk-nag's AWS Solutions checks run on every synth;
 // their findings are errors.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -26,6 +27,7 @@ const list = (key: string) =>
     .filter(Boolean);
 const hostedZoneId = context('hostedZoneId');
 const retentionDays = context('retentionDays');
+const maxConcurrency = context('maxConcurrency');
 const ingress = (context('ingress') ?? 'ses') as 'ses' | 'smtp'; // MailroomStack refuses other values
 
 new MailroomStack(app, context('stackName') ?? 'Mailroom', {
@@ -39,12 +41,15 @@ new MailroomStack(app, context('stackName') ?? 'Mailroom', {
     ? { hostedZoneId, zoneName: context('hostedZoneName') ?? list('domain')?.[0] ?? 'example.com' }
     : undefined,
   tlsSecretArn: context('tlsSecretArn'),
+  hostname: context('hostname'),
+  alarmEmail: context('alarmEmail'),
   replyKeySecret: context('replyKeySecretArn'),
   spamFilter: context('spamFilter') === 'true',
   virusScan: context('virusScan') === 'true',
   pipeline: {
     eventBus: context('eventBus') === 'true',
     retentionDays: retentionDays === undefined ? undefined : Number(retentionDays),
+    maxConcurrency: maxConcurrency === undefined ? undefined : Number(maxConcurrency),
   },
 });
 

@@ -21,11 +21,15 @@ export interface ConfigSummary {
   readonly eventBuses: string[];
   /** The config signs reply addresses (`replyAddress`): the processor needs a reply key secret. */
   readonly replyAddress: boolean;
+  /** The submission listener (`submission`), when the config has one: the SMTP ingress opens 587 for it. */
+  readonly submission: { readonly port: number; readonly usersSecret?: string } | null;
+  /** The SMTP timeouts a draining task must cover (`smtp.dataTerminationTimeoutMs`, `smtp.closeTimeoutMs`). */
+  readonly smtpTimeouts: { readonly dataTerminationMs: number; readonly closeMs: number };
 }
 
 /** The summary of a loaded (validated) config. Pure: the child process runs it on the real config. */
 export function summarizeConfig(
-  config: Pick<MailroomConfig, 'domains' | 'routes' | 'replyAddress'>,
+  config: Pick<MailroomConfig, 'domains' | 'routes' | 'replyAddress' | 'submission' | 'smtp'>,
 ): ConfigSummary {
   // What each action needs is its kind's to say (lib/actions/kinds); here only which statement it goes in.
   const grants = actionGrants(config);
@@ -35,6 +39,16 @@ export function summarizeConfig(
     lambdaTargets: grants.flatMap((grant) => ('lambdaInvoke' in grant ? [grant.lambdaInvoke] : [])),
     eventBuses: grants.flatMap((grant) => ('eventBusPut' in grant ? [grant.eventBusPut] : [])),
     replyAddress: config.replyAddress !== null && config.replyAddress !== undefined,
+    submission: config.submission
+      ? {
+          port: config.submission.port,
+          ...(config.submission.usersSecret ? { usersSecret: config.submission.usersSecret } : {}),
+        }
+      : null,
+    smtpTimeouts: {
+      dataTerminationMs: config.smtp.dataTerminationTimeoutMs,
+      closeMs: config.smtp.closeTimeoutMs,
+    },
   };
 }
 

@@ -6,14 +6,24 @@ export {
   readConfigSummary,
   summarizeConfig,
 } from './config-summary.ts';
+export { MailroomDashboard, type MailroomDashboardProps } from './mailroom-dashboard.ts';
 export {
-  type MailroomAlarms,
+  DELIVERY_ACTION_KINDS,
+  type DeliveryActionKind,
+  MailroomMetric,
+  type MailroomMetricName,
+  METRICS_NAMESPACE,
+  PROCESSOR_SERVICE,
+  SMTP_SERVICE,
+} from './mailroom-metrics.ts';
+export {
   MailroomPipeline,
   type MailroomPipelineProps,
   SES_RAW_PREFIX,
   SMTP_RAW_PREFIX,
 } from './mailroom-pipeline.ts';
 export { type IngressKind, MailroomStack, type MailroomStackProps } from './mailroom-stack.ts';
+export { type MailroomAlarms, NO_ALARM_TOPIC_WARNING } from './pipeline-alarms.ts';
 export { MailroomPropsError } from './props-error.ts';
 export {
   ReceiptRuleSetActivation,
@@ -38,5 +48,10 @@ export {
   imageDockerfile,
   writeImageContext,
 } from './smtp-image.ts';
-export { SMTP_CONTAINER_PORT, SmtpIngress, type SmtpIngressProps } from './smtp-ingress.ts';
+export {
+  SMTP_CONTAINER_PORT,
+  SmtpIngress,
+  type SmtpIngressProps,
+  SUBMISSION_CONTAINER_PORT,
+} from './smtp-ingress.ts';
 export { findLockFile, LOCK_FILES } from './user-project.ts';

@@ -1,6 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,8 +23,12 @@ import {
 } from '../lib/aws/dynamo-table-schema.ts';
 import { grantConfigTargets } from './config-grants.ts';
 import { type ConfigSummary, readConfigSummary } from './config-summary.ts';
+import { METRICS_NAMESPACE, PROCESSOR_SERVICE } from './mailroom-metrics.ts';
 import { acknowledge, wildcardAction, wildcardResource } from './nag.ts';
 import { PACKAGE_ROOT, PROCESSOR_ENTRY } from './package-files.ts';
+import { createPipelineAlarms, type MailroomAlarms } from './pipeline-alarms.ts';
+import type { MailroomPipelineProps } from './pipeline-props.ts';
+import { DEFAULT_MAX_CONCURRENCY, validatePipelineProps } from './pipeline-validation.ts';
 import { processorBundling } from './processor-bundling.ts';
 import { PropsProblems } from './props-error.ts';
 import { bundlingRoot, isFile, resolveUserProject } from './user-project.ts';
@@ -36,144 +38,7 @@ export const SMTP_RAW_PREFIX = 'smtp/';
 /** Key prefix of the raw messages the SES receipt rule writes (`ses/<sesMessageId>`). */
 export const SES_RAW_PREFIX = 'ses/';
 
-export interface MailroomPipelineProps {
-  /**
-   * The raw-mail bucket to use instead of creating one. Its lifecycle, logging and versioning stay yours;
-   * give `encryptionKey` too when it is SSE-KMS encrypted so the grants include the key.
-   * @default a new bucket: encrypted, public access blocked, TLS only, access-logged, expiring raw mail
-   */
-  readonly bucket?: s3.IBucket;
-  /**
-   * KMS key for the raw-mail bucket (SSE-KMS with an S3 bucket key). With `bucket`, the key that bucket
-   * is encrypted with.
-   * @default S3-managed encryption (SSE-S3)
-   */
-  readonly encryptionKey?: kms.IKey;
-  /**
-   * Keep object versions in the new raw-mail bucket (noncurrent versions expire after `retentionDays`).
-   * @default false
-   */
-  readonly versioned?: boolean;
-  /**
-   * Days raw mail is kept: the bucket's lifecycle expires `smtp/` and `ses/` objects after this many days
-   * and the processor sets the same time to live on the records (`MAILROOM_RETENTION_DAYS`).
-   * @default 30
-   */
-  readonly retentionDays?: number;
-  /**
-   * Bucket that receives the new raw-mail bucket's server access logs.
-   * @default a new bucket (SSE-S3, public access blocked, TLS only, logs expire after 90 days)
-   */
-  readonly serverAccessLogsBucket?: s3.IBucket;
-  /**
-   * What happens to the buckets, the table and the log group when they leave the stack.
-   * @default RemovalPolicy.RETAIN (mail and records are never deleted by a `cdk destroy`)
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * Your Mailroom config (`mailroom.config.ts`), bundled into the processor with the handlers it imports
-   * (esbuild, from your project and its node_modules, like `NodejsFunction`). It is also loaded at synth:
-   * its `lambda()` and `eventBridge()` targets become the processor's grants, and an `SmtpIngress` runs
-   * the same config. Relative paths are resolved from the current directory (where `cdk synth` runs).
-   * @default `mailroom.config.ts` in the current directory
-   */
-  readonly configFile?: string;
-  /**
-   * Your project's root folder: where the processor is bundled from (`NodejsFunction`'s `projectRoot`).
-   * @default the folder of the lock file
-   */
-  readonly projectRoot?: string;
-  /**
-   * Your project's lock file (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock(b)).
-   * @default the nearest lock file in the folder of `projectRoot` (when given) or of `configFile`, or a
-   * folder above it
-   */
-  readonly depsLockFilePath?: string;
-  /**
-   * The processor's timeout (1 second to 15 minutes).
-   * @default Duration.minutes(1)
-   */
-  readonly processorTimeout?: Duration;
-  /**
-   * The processor's memory in MiB (128 to 10240).
-   * @default 1024
-   */
-  readonly processorMemorySize?: number;
-  /**
-   * How long the processor's log group keeps logs.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly processorLogRetention?: logs.RetentionDays;
-  /**
-   * Visibility timeout of the processing queue; at least 6 × `processorTimeout`, as AWS advises for
-   * Lambda event sources, so a batch still running is never handed to a second invocation.
-   * @default 6 × processorTimeout
-   */
-  readonly queueVisibilityTimeout?: Duration;
-  /**
-   * Receives of one message before it moves to the dead-letter queue (1 to 1000).
-   * @default 5
-   */
-  readonly maxReceiveCount?: number;
-  /**
-   * Messages per processor invocation (1 to 10000; above 10 needs `maxBatchingWindow`).
-   * @default 10
-   */
-  readonly batchSize?: number;
-  /**
-   * How long Lambda gathers messages before invoking the processor (at most 5 minutes).
-   * @default no batching window
-   */
-  readonly maxBatchingWindow?: Duration;
-  /**
-   * An EventBridge bus the processor publishes `mailroom.received` / `mailroom.routed` to
-   * (`MAILROOM_EVENT_BUS`): `true` creates one.
-   * @default no event bus
-   */
-  readonly eventBus?: boolean | events.IEventBus;
-  /**
-   * SNS topic notified when an alarm goes off (and back to OK).
-   * @default alarms without actions
-   */
-  readonly alarmTopic?: sns.ITopic;
-  /**
-   * The age of the oldest queued message above which the backlog alarm goes off.
-   * @default Duration.minutes(5)
-   */
-  readonly queueAgeAlarmThreshold?: Duration;
-  /**
-   * A verified SES address the `forward()` action sends from (`MAILROOM_FORWARD_FROM`); the processor
-   * may then send through SES as that address or its domain.
-   * @default forwarding through SES is not set up
-   */
-  readonly forwardFrom?: string;
-  /**
-   * Verified SES identities (domains or addresses) handlers' replies (`ctx.reply`) are sent from; the
-   * processor may send through SES as them. `MailroomStack` passes its domains.
-   * @default none: a reply fails with SES's AccessDenied, and the delivery is retried, then dead-lettered
-   */
-  readonly replyIdentities?: readonly string[];
-  /**
-   * The Secrets Manager secret holding the key that signs reply addresses: `true` creates one with a
-   * generated 64-character key (kept on stack deletion like the table, so addresses in flight stay
-   * valid), or pass an existing secret whose string is the key (32+ random characters, not JSON). The
-   * processor reads it at init into `MAILROOM_REPLY_KEY` (`MAILROOM_REPLY_KEY_SECRET_ARN`; the value never
-   * enters the template); an `SmtpIngress` on this pipeline gets it injected as `MAILROOM_REPLY_KEY`.
-   * Without it a config that falls back to the development key refuses to start.
-   * @default no reply key secret
-   */
-  readonly replyKeySecret?: secretsmanager.ISecret | true;
-}
-
-/** The pipeline's CloudWatch alarms. */
-export interface MailroomAlarms {
-  /** Messages waiting in the dead-letter queue (> 0). */
-  readonly deadLetterQueue: cloudwatch.Alarm;
-  /** Processor invocations that failed (> 0 in 5 minutes). */
-  readonly processorErrors: cloudwatch.Alarm;
-  /** The oldest message in the processing queue is older than the threshold. */
-  readonly queueAge: cloudwatch.Alarm;
-}
+export type { MailroomPipelineProps } from './pipeline-props.ts';
 
 /**
  * Mailroom's processing pipeline on AWS: the raw-mail bucket, S3 event notifications for `smtp/*.eml` into
@@ -226,7 +91,7 @@ export class MailroomPipeline extends Construct {
     const visibilityTimeout =
       props.queueVisibilityTimeout ?? Duration.seconds(processorTimeout.toSeconds() * 6);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    validate(props, { retentionDays, processorTimeout, visibilityTimeout }, problems);
+    validatePipelineProps(props, { retentionDays, processorTimeout, visibilityTimeout }, problems);
     this.configFile = project.configFile;
     this.projectRoot = project.projectRoot;
     this.depsLockFilePath = project.depsLockFilePath!;
@@ -340,6 +205,7 @@ export class MailroomPipeline extends Construct {
       MAILROOM_SMTP_PREFIX: SMTP_RAW_PREFIX,
       MAILROOM_SES_PREFIX: SES_RAW_PREFIX,
       MAILROOM_RETENTION_DAYS: String(retentionDays),
+      ...observabilityEnvironment(props.processorLogLevel ?? 'info'),
     };
     if (this.eventBus) environment.MAILROOM_EVENT_BUS = this.eventBus.eventBusName;
     if (props.forwardFrom) environment.MAILROOM_FORWARD_FROM = props.forwardFrom;
@@ -359,6 +225,8 @@ export class MailroomPipeline extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment,
       description: 'Mailroom: parse, authenticate, route and deliver stored mail',
       bundling: processorBundling({ configFile: this.configFile }),
@@ -368,6 +236,7 @@ export class MailroomPipeline extends Construct {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: props.maxBatchingWindow,
         reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
       }),
     );
 
@@ -385,7 +254,13 @@ export class MailroomPipeline extends Construct {
 
     this.acknowledgeProcessorFindings();
 
-    this.alarms = this.createAlarms(props);
+    this.alarms = createPipelineAlarms(this, {
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      processor: this.processor,
+      queueAgeThreshold: props.queueAgeAlarmThreshold ?? Duration.minutes(5),
+      alarmTopic: props.alarmTopic,
+    });
   }
 
   /**
@@ -466,6 +341,11 @@ export class MailroomPipeline extends Construct {
           'The processor reads any raw message of this bucket (smtp/ and ses/ keys are not known in advance).',
       },
       {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions, so CDK grants them on *.',
+      },
+      {
         id: wildcardResource(this, `${this.table.tableArn}/index/*`),
         reason: "The processor queries the table's own indexes (gsi1, gsi2).",
       },
@@ -494,56 +374,6 @@ export class MailroomPipeline extends Construct {
       }),
     );
   }
-
-  private createAlarms(props: MailroomPipelineProps): MailroomAlarms {
-    const threshold = props.queueAgeAlarmThreshold ?? Duration.minutes(5);
-    const alarms: MailroomAlarms = {
-      deadLetterQueue: new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
-        alarmDescription: 'Mailroom: messages the processor gave up on are waiting in the dead-letter queue',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      processorErrors: new cloudwatch.Alarm(this, 'ProcessorErrorsAlarm', {
-        alarmDescription: 'Mailroom: processor invocations failed',
-        metric: this.processor.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      queueAge: new cloudwatch.Alarm(this, 'QueueAgeAlarm', {
-        alarmDescription: `Mailroom: mail has waited more than ${threshold.toSeconds()} s for processing`,
-        metric: this.queue.metricApproximateAgeOfOldestMessage({
-          period: Duration.minutes(1),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: threshold.toSeconds(),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    };
-    if (props.alarmTopic) {
-      const action = new cloudwatchActions.SnsAction(props.alarmTopic);
-      for (const alarm of Object.values(alarms)) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
-    return alarms;
-  }
-}
-
-interface Resolved {
-  readonly retentionDays: number;
-  readonly processorTimeout: Duration;
-  readonly visibilityTimeout: Duration;
 }
 
 /** The config's summary, or undefined with the loader's message recorded as a problem. */
@@ -557,76 +387,17 @@ function configSummaryOf(configFile: string, problems: PropsProblems): ConfigSum
   }
 }
 
-function validate(props: MailroomPipelineProps, r: Resolved, problems: PropsProblems): void {
-  const isInt = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
-
-  problems.check(
-    Number.isInteger(r.retentionDays) && r.retentionDays > 0,
-    `retentionDays must be a positive integer, got ${r.retentionDays}`,
-  );
-  const batchSize = props.batchSize ?? 10;
-  problems.check(
-    isInt(batchSize, 1, 10_000),
-    `batchSize must be an integer from 1 to 10000, got ${batchSize}`,
-  );
-  const windowSeconds = props.maxBatchingWindow?.toSeconds() ?? 0;
-  problems.check(windowSeconds <= 300, `maxBatchingWindow must be at most 5 minutes, got ${windowSeconds} s`);
-  problems.check(
-    !(batchSize > 10 && windowSeconds < 1),
-    `batchSize above 10 (got ${batchSize}) needs a maxBatchingWindow of at least 1 second`,
-  );
-  const maxReceiveCount = props.maxReceiveCount ?? 5;
-  problems.check(
-    isInt(maxReceiveCount, 1, 1000),
-    `maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`,
-  );
-  const memory = props.processorMemorySize ?? 1024;
-  problems.check(
-    isInt(memory, 128, 10_240),
-    `processorMemorySize must be an integer from 128 to 10240 MiB, got ${memory}`,
-  );
-  const timeout = r.processorTimeout.toSeconds();
-  problems.check(
-    timeout >= 1 && timeout <= 900,
-    `processorTimeout must be from 1 second to 15 minutes, got ${timeout} s`,
-  );
-  const visibility = r.visibilityTimeout.toSeconds();
-  problems.check(
-    visibility >= timeout * 6,
-    `queueVisibilityTimeout must be at least 6 × processorTimeout (${timeout * 6} s), got ${visibility} s`,
-  );
-  problems.check(
-    visibility <= 43_200,
-    `queueVisibilityTimeout must be at most 12 hours, got ${visibility} s`,
-  );
-  if (props.queueAgeAlarmThreshold) {
-    problems.check(props.queueAgeAlarmThreshold.toSeconds() > 0, 'queueAgeAlarmThreshold must be positive');
-  }
-  problems.check(
-    isFile(PROCESSOR_ENTRY),
-    `Mailroom's processor entry ${PROCESSOR_ENTRY} is missing (an installed package ships it in dist/)`,
-  );
-  if (props.bucket) {
-    for (const name of ['versioned', 'serverAccessLogsBucket'] as const) {
-      problems.check(
-        props[name] === undefined,
-        `${name} only applies to a bucket this construct creates; configure it on the bucket you passed`,
-      );
-    }
-  }
-  if (props.forwardFrom !== undefined) {
-    problems.check(
-      Token.isUnresolved(props.forwardFrom) || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.forwardFrom),
-      `forwardFrom must be an email address, got ${JSON.stringify(props.forwardFrom)}`,
-    );
-  }
-  for (const identity of props.replyIdentities ?? []) {
-    problems.check(
-      Token.isUnresolved(identity) || /^([^@\s]+@)?[^@\s]+\.[^@\s]+$/.test(identity),
-      `replyIdentities: ${JSON.stringify(identity)} is not a domain or an email address`,
-    );
-  }
-  problems.throwIfAny();
+/**
+ * Powertools for AWS Lambda's settings (service, metrics namespace, log level) and Mailroom's log level:
+ * the metrics land where the alarms and the dashboard look ({@link METRICS_NAMESPACE}).
+ */
+function observabilityEnvironment(level: 'debug' | 'info' | 'warn' | 'error'): Record<string, string> {
+  return {
+    MAILROOM_LOG_LEVEL: level,
+    POWERTOOLS_SERVICE_NAME: PROCESSOR_SERVICE,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    POWERTOOLS_LOG_LEVEL: level.toUpperCase(),
+  };
 }
 
 function domainOf(address: string): string {

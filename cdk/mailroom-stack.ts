@@ -2,9 +2,13 @@ import { resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { type ConfigSummary, readConfigSummary } from './config-summary.ts';
+import { MailroomDashboard } from './mailroom-dashboard.ts';
 import { MailroomPipeline, type MailroomPipelineProps } from './mailroom-pipeline.ts';
+import { acknowledge } from './nag.ts';
 import { MailroomPropsError } from './props-error.ts';
 import { SesIngress } from './ses-ingress.ts';
 import { SmtpIngress } from './smtp-ingress.ts';
@@ -56,6 +60,22 @@ export interface MailroomStackProps extends StackProps {
    * @default MailroomPipeline's defaults
    */
   readonly pipeline?: MailroomPipelineProps;
+  /**
+   * An address the alarms write to: a new SNS topic with this email subscription (confirm it from the
+   * mail AWS sends) becomes `pipeline.alarmTopic`.
+   * @default `pipeline.alarmTopic`, else alarms notify nobody (a synth warning says so)
+   */
+  readonly alarmEmail?: string;
+  /**
+   * SMTP ingress: its public host name (greeting, `Received:`, alias record; see `SmtpIngressProps.hostname`).
+   * @default `mx.<zone name>` with `hostedZone`, else the config's `smtp.hostname`
+   */
+  readonly hostname?: string;
+  /**
+   * A CloudWatch dashboard of the deployment ({@link MailroomDashboard}).
+   * @default true
+   */
+  readonly dashboard?: boolean;
   /** SMTP ingress: run rspamd beside `mailroom smtp` (see `SmtpIngressProps.spamFilter`). @default false */
   readonly spamFilter?: boolean;
   /** SMTP ingress: run ClamAV beside `mailroom smtp` (see `SmtpIngressProps.virusScan`). @default false */
@@ -67,6 +87,9 @@ export class MailroomStack extends Stack {
   readonly pipeline: MailroomPipeline;
   readonly sesIngress?: SesIngress;
   readonly smtpIngress?: SmtpIngress;
+  /** The topic the alarms notify, when `alarmEmail` created one. */
+  readonly alarmTopic?: sns.Topic;
+  readonly dashboard?: MailroomDashboard;
 
   constructor(scope: Construct, id: string, props: MailroomStackProps) {
     super(scope, id, props);
@@ -96,9 +119,11 @@ export class MailroomStack extends Stack {
       typeof replyKeyOption === 'string'
         ? secretsmanager.Secret.fromSecretCompleteArn(this, 'ReplyKeySecret', replyKeyOption)
         : replyKeyOption;
+    if (props.alarmEmail) this.alarmTopic = this.createAlarmTopic(props.alarmEmail);
     this.pipeline = new MailroomPipeline(this, 'Pipeline', {
       replyIdentities: domains,
       ...props.pipeline,
+      ...(this.alarmTopic ? { alarmTopic: this.alarmTopic } : {}),
       ...(configFile === undefined ? {} : { configFile }),
       ...(replyKeySecret ? { replyKeySecret } : {}),
     });
@@ -113,6 +138,7 @@ export class MailroomStack extends Stack {
       this.smtpIngress = new SmtpIngress(this, 'SmtpIngress', {
         pipeline: this.pipeline,
         hostedZone,
+        hostname: props.hostname,
         tlsSecret: props.tlsSecretArn
           ? secretsmanager.Secret.fromSecretCompleteArn(this, 'TlsSecret', props.tlsSecretArn)
           : undefined,
@@ -120,11 +146,23 @@ export class MailroomStack extends Stack {
         ...(props.virusScan ? { virusScan: true } : {}),
       });
     }
+    if (props.dashboard ?? true) {
+      this.dashboard = new MailroomDashboard(this, 'Dashboard', {
+        pipeline: this.pipeline,
+        smtpIngress: this.smtpIngress,
+      });
+    }
     // What the DNS steps and your own code need (README "Deploy to AWS").
     new CfnOutput(this, 'MxHost', {
       description: 'Point the MX record of your domains here (priority 10)',
-      value: this.sesIngress ? this.sesIngress.mxHost : this.smtpIngress!.loadBalancer.loadBalancerDnsName,
+      value: this.sesIngress ? this.sesIngress.mxHost : this.smtpIngress!.mxHost,
     });
+    if (this.smtpIngress?.hostname) {
+      new CfnOutput(this, 'SmtpLoadBalancer', {
+        description: `Without Route 53: make ${this.smtpIngress.hostname} resolve to this load balancer (A/alias)`,
+        value: this.smtpIngress.loadBalancer.loadBalancerDnsName,
+      });
+    }
     new CfnOutput(this, 'RawBucket', { value: this.pipeline.bucket.bucketName });
     new CfnOutput(this, 'Table', { value: this.pipeline.table.tableName });
     new CfnOutput(this, 'DeadLetterQueue', { value: this.pipeline.deadLetterQueue.queueUrl });
@@ -134,6 +172,20 @@ export class MailroomStack extends Stack {
         value: this.pipeline.replyKeySecret.secretArn,
       });
     }
+  }
+
+  private createAlarmTopic(email: string): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Mailroom alarms',
+      enforceSSL: true,
+    });
+    topic.addSubscription(new subscriptions.EmailSubscription(email));
+    acknowledge(topic, {
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names and metric values, no mail; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key would add $1/month for nothing secret.',
+    });
+    return topic;
   }
 }
 

@@ -1,137 +1,46 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Stage, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { ConfigSummary } from './config-summary.ts';
 import { type MailroomPipeline, SMTP_RAW_PREFIX } from './mailroom-pipeline.ts';
 import { acknowledge, wildcardResource } from './nag.ts';
-import { PropsProblems } from './props-error.ts';
-import {
-  addClamav,
-  addRspamd,
-  CLAMD_HOST,
-  CLAMD_PORT,
-  RSPAMD_URL,
-  SIDECAR_MEMORY,
-  type SpamFilterOptions,
-  type VirusScanOptions,
-} from './scan-sidecars.ts';
+import type { PropsProblems } from './props-error.ts';
+import { addClamav, addRspamd, CLAMD_HOST, CLAMD_PORT, RSPAMD_URL } from './scan-sidecars.ts';
 import { ConfigBundleError, IMAGE_CONFIG_PATH, writeImageContext } from './smtp-image.ts';
+import {
+  defaultTaskMemory,
+  type SmtpIngressProps,
+  sidecarOptions,
+  validateSmtpIngressProps,
+} from './smtp-ingress-props.ts';
+import {
+  addSmtpListeners,
+  bannerHealthCheck,
+  SMTP_CONTAINER_PORT,
+  SUBMISSION_CONTAINER_PORT,
+} from './smtp-listeners.ts';
 
-/** The port the container's SMTP server listens on (Dockerfile); the load balancer listens on 25. */
-export const SMTP_CONTAINER_PORT = 2525;
+export type { SmtpIngressProps } from './smtp-ingress-props.ts';
+export { SMTP_CONTAINER_PORT, SUBMISSION_CONTAINER_PORT } from './smtp-listeners.ts';
 
-export interface SmtpIngressProps {
-  /** The pipeline whose bucket receives the mail (`smtp/<id>.eml`). */
-  readonly pipeline: MailroomPipeline;
-  /**
-   * The VPC for the load balancer and the tasks.
-   * @default a new VPC over 2 AZs with public subnets only, no NAT gateway, an S3 gateway endpoint and
-   * flow logs; tasks get public IPs for outbound traffic (ECR, logs, Secrets Manager) and their security
-   * group admits only the load balancer
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * Subnets of the tasks.
-   * @default the public subnets of the new VPC, or the private subnets (with egress) of a given `vpc`
-   */
-  readonly taskSubnets?: ec2.SubnetSelection;
-  /**
-   * Give tasks public IPs (needed in public subnets without NAT to reach ECR, logs and Secrets Manager).
-   * @default true with the new VPC, false with a given `vpc`
-   */
-  readonly assignPublicIp?: boolean;
-  /**
-   * Secrets Manager secret with the STARTTLS certificate: a JSON object with PEM fields `cert` and `key`
-   * (injected as MAILROOM_TLS_CERT / MAILROOM_TLS_KEY).
-   * @default no STARTTLS certificate from a secret
-   */
-  readonly tlsSecret?: secretsmanager.ISecret;
-  /**
-   * The container image running `mailroom smtp`; it must hold the pipeline's config (set
-   * `MAILROOM_CONFIG` in the image).
-   * @default built (linux/arm64) from a Docker context this construct generates in the cloud assembly: the
-   * compiled `mailroom smtp` of the Mailroom package your app runs, and the pipeline's config bundled
-   * into one JavaScript file (`/app/mailroom.config.mjs`)
-   */
-  readonly image?: ecs.ContainerImage;
-  /**
-   * Extra environment for the container (MAILROOM_* settings of `mailroom smtp`).
-   * @default none
-   */
-  readonly environment?: Readonly<Record<string, string>>;
-  /**
-   * Task CPU units.
-   * @default 512
-   */
-  readonly cpu?: number;
-  /**
-   * Task memory in MiB.
-   * @default 1024
-   */
-  readonly memoryLimitMiB?: number;
-  /**
-   * Fewest tasks (also the initial count); 2 keeps one per AZ.
-   * @default 2
-   */
-  readonly minCapacity?: number;
-  /**
-   * Most tasks.
-   * @default 10
-   */
-  readonly maxCapacity?: number;
-  /**
-   * Average CPU utilization autoscaling keeps the service at (percent).
-   * @default 60
-   */
-  readonly cpuTargetUtilization?: number;
-  /**
-   * Where port 25 is open from.
-   * @default ec2.Peer.anyIpv4() (a public MX must accept mail from anyone)
-   */
-  readonly allowFrom?: ec2.IPeer;
-  /**
-   * How long the container logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Route 53 zone for an MX record pointing to the load balancer.
-   * @default no record
-   */
-  readonly hostedZone?: route53.IHostedZone;
-  /**
-   * Name of the MX record within `hostedZone`.
-   * @default the zone apex
-   */
-  readonly mxRecordName?: string;
-  /**
-   * Run rspamd beside `mailroom smtp` in each task (a sidecar container, health checked; the SMTP container
-   * starts once it is healthy). The container gets `MAILROOM_SCAN_RSPAMD_URL` (`http://127.0.0.1:11333`);
-   * your config turns scanning on with `scan: { rspamd: { url: process.env.MAILROOM_SCAN_RSPAMD_URL } }`.
-   * @default false
-   */
-  readonly spamFilter?: boolean | SpamFilterOptions;
-  /**
-   * Run ClamAV's clamd (with freshclam) beside `mailroom smtp` in each task, sized for its ~1.5 GB
-   * signature database. The container gets `MAILROOM_SCAN_CLAMAV_HOST` / `MAILROOM_SCAN_CLAMAV_PORT`; your
-   * config says `scan: { clamav: { host: process.env.MAILROOM_SCAN_CLAMAV_HOST, port: 3310 } }`.
-   * The task's default size grows to 1 vCPU and 4 GiB.
-   * @default false
-   */
-  readonly virusScan?: boolean | VirusScanOptions;
-}
+/** Fargate's longest stop timeout: what `mailroom smtp` gets after SIGTERM to finish its sessions. */
+const STOP_TIMEOUT = Duration.seconds(120);
 
 /**
  * Mailroom's self-hosted SMTP ingress: `mailroom smtp` on Fargate (ARM64) behind an internet-facing Network
- * Load Balancer (TCP 25 → 2525 with PROXY protocol v2, so the server sees each client's address), writing
- * each accepted message to the pipeline bucket before answering 250. The task may only PutObject under
- * `smtp/`; S3 event notifications take it from there.
+ * Load Balancer (TCP 25 → 2525 with PROXY protocol v2, so the server sees each client's address; TCP
+ * 587 → 2587 when the config has a submission listener), writing each accepted message to the pipeline
+ * bucket before answering 250. The task may only PutObject under `smtp/`; S3 event notifications take
+ * it from there. With a hosted zone, `mx.<zone>` (or `hostname`) is an alias of the load balancer and
+ * the MX record points to it: the name the server greets with and a certificate can name.
  */
 export class SmtpIngress extends Construct {
   readonly vpc: ec2.IVpc;
@@ -145,20 +54,37 @@ export class SmtpIngress extends Construct {
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
   readonly listener: elbv2.NetworkListener;
   readonly targetGroup: elbv2.NetworkTargetGroup;
+  /** The 587 listener, when the config has a submission listener. */
+  readonly submissionListener?: elbv2.NetworkListener;
+  readonly submissionTargetGroup?: elbv2.NetworkTargetGroup;
+  /** The public host name (greeting, `Received:`, alias record, MX target), when one is known. */
+  readonly hostname?: string;
+  /** The host name to point MX records at: `hostname`, else the load balancer's DNS name. */
+  readonly mxHost: string;
   /** The pipeline the tasks write into. */
   readonly pipeline: MailroomPipeline;
 
   /** The generated Docker build context of the image, when this construct builds it. */
   readonly imageContext?: string;
+  /** The config's submission listener (null: none). */
+  private readonly submission: ConfigSummary['submission'];
 
   constructor(scope: Construct, id: string, props: SmtpIngressProps) {
     super(scope, id);
-    const problems = validate(props);
+    const problems = validateSmtpIngressProps(props);
     if (!props.image) this.imageContext = this.writeImageContext(props.pipeline, problems);
     problems.throwIfAny();
     const { pipeline } = props;
     this.pipeline = pipeline;
-    const stack = Stack.of(this);
+    this.hostname =
+      props.hostname ?? (props.hostedZone ? `mx.${props.hostedZone.zoneName.replace(/\.$/, '')}` : undefined);
+    this.submission = pipeline.configSummary.submission;
+    if (this.submission && !props.tlsSecret) {
+      Annotations.of(this).addWarningV2(
+        'mailroom:SmtpIngress.submissionWithoutTls',
+        'The config has a submission listener, which needs STARTTLS (smtp.tls), and no tlsSecret is given: `mailroom smtp` refuses to start unless the config brings its own certificate',
+      );
+    }
 
     if (props.vpc) {
       this.vpc = props.vpc;
@@ -205,6 +131,7 @@ export class SmtpIngress extends Construct {
       },
     });
     pipeline.grantWriteRaw(this.taskDefinition.taskRole, SMTP_RAW_PREFIX);
+    this.grantUsersSecret();
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -242,26 +169,7 @@ export class SmtpIngress extends Construct {
       scanEnvironment.MAILROOM_SCAN_CLAMAV_HOST = CLAMD_HOST;
       scanEnvironment.MAILROOM_SCAN_CLAMAV_PORT = String(CLAMD_PORT);
     }
-    const smtpContainer = this.taskDefinition.addContainer('smtp', {
-      image:
-        props.image ?? ecs.ContainerImage.fromAsset(this.imageContext!, { platform: Platform.LINUX_ARM64 }),
-      // The image's CMD runs `mailroom smtp`; configuration is the environment.
-      environment: {
-        ...props.environment,
-        MAILROOM_RAW_BUCKET: pipeline.bucket.bucketName,
-        MAILROOM_RAW_PREFIX: SMTP_RAW_PREFIX,
-        MAILROOM_PROXY_TRUSTED: this.vpc.vpcCidrBlock,
-        MAILROOM_SMTP_PORT: String(SMTP_CONTAINER_PORT),
-        ...(props.image ? {} : { MAILROOM_CONFIG: IMAGE_CONFIG_PATH }),
-        ...scanEnvironment,
-        AWS_REGION: stack.region,
-      },
-      secrets,
-      portMappings: [{ containerPort: SMTP_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'smtp', logGroup }),
-      // Fargate's maximum: lets open SMTP sessions finish when a task is stopped.
-      stopTimeout: Duration.seconds(120),
-    });
+    const smtpContainer = this.addSmtpContainer(props, logGroup, secrets, scanEnvironment);
     // No mail is taken before the scanners answer (fail-open would let it through unscanned).
     for (const sidecar of sidecars) {
       smtpContainer.addContainerDependencies({
@@ -272,7 +180,7 @@ export class SmtpIngress extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
       vpc: this.vpc,
-      description: 'Mailroom SMTP tasks: port 2525 from the load balancer only',
+      description: 'Mailroom SMTP tasks: ports 2525 (and 2587) from the load balancer only',
       allowAllOutbound: true,
     });
     this.service = new ecs.FargateService(this, 'Service', {
@@ -298,7 +206,7 @@ export class SmtpIngress extends Construct {
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: this.vpc,
-      description: 'Mailroom SMTP load balancer: port 25 from the internet',
+      description: 'Mailroom SMTP load balancer: port 25 (and 587) from the internet',
       allowAllOutbound: false,
     });
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
@@ -308,40 +216,108 @@ export class SmtpIngress extends Construct {
       crossZoneEnabled: true,
       securityGroups: [this.loadBalancerSecurityGroup],
     });
-    this.loadBalancer.connections.allowFrom(props.allowFrom ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(25), 'SMTP');
-    this.service.connections.allowFrom(
-      this.loadBalancer,
-      ec2.Port.tcp(SMTP_CONTAINER_PORT),
-      'SMTP and health checks',
-    );
-
-    this.listener = this.loadBalancer.addListener('Smtp', { port: 25, protocol: elbv2.Protocol.TCP });
-    this.targetGroup = this.listener.addTargets('Smtp', {
-      port: SMTP_CONTAINER_PORT,
-      protocol: elbv2.Protocol.TCP,
-      targets: [
-        this.service.loadBalancerTarget({ containerName: 'smtp', containerPort: SMTP_CONTAINER_PORT }),
-      ],
-      // The client's address reaches the server in a PROXY v2 header (trusted from the VPC CIDR only).
-      proxyProtocolV2: true,
-      healthCheck: {
-        protocol: elbv2.Protocol.TCP,
-        interval: Duration.seconds(10),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
-      },
-      deregistrationDelay: Duration.seconds(120),
+    const listeners = addSmtpListeners({
+      loadBalancer: this.loadBalancer,
+      service: this.service,
+      allowFrom: props.allowFrom ?? ec2.Peer.anyIpv4(),
+      drainTimeout: this.drainTimeout(props),
+      submission: this.submission !== null,
     });
-
-    if (props.hostedZone) {
-      new route53.MxRecord(this, 'Mx', {
-        zone: props.hostedZone,
-        recordName: props.mxRecordName,
-        values: [{ priority: 10, hostName: this.loadBalancer.loadBalancerDnsName }],
-      });
-    }
+    this.listener = listeners.listener;
+    this.targetGroup = listeners.targetGroup;
+    this.submissionListener = listeners.submissionListener;
+    this.submissionTargetGroup = listeners.submissionTargetGroup;
+    this.mxHost = this.addDnsRecords(props);
 
     this.acknowledgeNagFindings();
+  }
+
+  /** The `smtp` container: `mailroom smtp` configured by its environment, health checked by its greeting. */
+  private addSmtpContainer(
+    props: SmtpIngressProps,
+    logGroup: logs.ILogGroup,
+    secrets: Record<string, ecs.Secret>,
+    scanEnvironment: Record<string, string>,
+  ): ecs.ContainerDefinition {
+    const { pipeline } = this;
+    const portMappings = [{ containerPort: SMTP_CONTAINER_PORT, protocol: ecs.Protocol.TCP }];
+    const listenerEnvironment: Record<string, string> = {};
+    if (this.hostname) listenerEnvironment.MAILROOM_SMTP_HOSTNAME = this.hostname;
+    if (this.submission) {
+      listenerEnvironment.MAILROOM_SUBMISSION_PORT = String(SUBMISSION_CONTAINER_PORT);
+      portMappings.push({ containerPort: SUBMISSION_CONTAINER_PORT, protocol: ecs.Protocol.TCP });
+    }
+    return this.taskDefinition.addContainer('smtp', {
+      image:
+        props.image ?? ecs.ContainerImage.fromAsset(this.imageContext!, { platform: Platform.LINUX_ARM64 }),
+      // The image's CMD runs `mailroom smtp`; configuration is the environment.
+      environment: {
+        ...props.environment,
+        MAILROOM_RAW_BUCKET: pipeline.bucket.bucketName,
+        MAILROOM_RAW_PREFIX: SMTP_RAW_PREFIX,
+        MAILROOM_PROXY_TRUSTED: this.vpc.vpcCidrBlock,
+        MAILROOM_SMTP_PORT: String(SMTP_CONTAINER_PORT),
+        ...listenerEnvironment,
+        ...(props.image ? {} : { MAILROOM_CONFIG: IMAGE_CONFIG_PATH }),
+        ...scanEnvironment,
+        AWS_REGION: Stack.of(this).region,
+      },
+      secrets,
+      portMappings,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'smtp', logGroup }),
+      healthCheck: bannerHealthCheck(),
+      // Fargate's maximum: after SIGTERM, open SMTP sessions finish (smtp.closeTimeoutMs) and uploads drain.
+      stopTimeout: STOP_TIMEOUT,
+    });
+  }
+
+  /** Lets the tasks read the submission users' secret (`submission.usersSecret`, a name or an ARN). */
+  private grantUsersSecret(): void {
+    const id = this.submission?.usersSecret;
+    if (!id) return;
+    const secret = !id.startsWith('arn:')
+      ? secretsmanager.Secret.fromSecretNameV2(this, 'SubmissionUsers', id)
+      : /-[A-Za-z0-9]{6}$/.test(id)
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SubmissionUsers', id)
+        : secretsmanager.Secret.fromSecretPartialArn(this, 'SubmissionUsers', id);
+    secret.grantRead(this.taskDefinition.taskRole);
+  }
+
+  /**
+   * The deregistration delay: the config's DATA answer deadline by default, so a message being received
+   * when its task leaves is still answered; warns when the config's close timeout outlasts the stop timeout.
+   */
+  private drainTimeout(props: SmtpIngressProps): Duration {
+    const timeouts = this.pipeline.configSummary.smtpTimeouts;
+    if (timeouts.closeMs > STOP_TIMEOUT.toMilliseconds()) {
+      Annotations.of(this).addWarningV2(
+        'mailroom:SmtpIngress.closeTimeout',
+        `smtp.closeTimeoutMs (${timeouts.closeMs} ms) is longer than Fargate's stop timeout (120 s): a stopping task is killed before its sessions are told 421`,
+      );
+    }
+    return (
+      props.drainTimeout ?? Duration.seconds(Math.min(3600, Math.ceil(timeouts.dataTerminationMs / 1000)))
+    );
+  }
+
+  /**
+   * With a hosted zone: an A alias record `hostname` → the load balancer (the load balancer is IPv4-only,
+   * so no AAAA), and the MX record pointing to it. Returns the MX host.
+   */
+  private addDnsRecords(props: SmtpIngressProps): string {
+    const zone = props.hostedZone;
+    if (!zone || !this.hostname) return this.hostname ?? this.loadBalancer.loadBalancerDnsName;
+    new route53.ARecord(this, 'MxAlias', {
+      zone,
+      recordName: this.hostname,
+      target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
+    });
+    new route53.MxRecord(this, 'Mx', {
+      zone,
+      recordName: props.mxRecordName,
+      values: [{ priority: 10, hostName: this.hostname }],
+    });
+    return this.hostname;
   }
 
   /**
@@ -395,89 +371,4 @@ export class SmtpIngress extends Construct {
       });
     }
   }
-}
-
-/** Every problem of `props` (thrown by the caller together with the image's). */
-function validate(props: SmtpIngressProps): PropsProblems {
-  const problems = new PropsProblems('SmtpIngress');
-  problems.check(
-    !Object.keys(props.environment ?? {}).includes('MAILROOM_CONFIG'),
-    'environment must not set MAILROOM_CONFIG: SmtpIngress runs the config the pipeline bundles',
-  );
-  const min = props.minCapacity ?? 2;
-  const max = props.maxCapacity ?? 10;
-  problems.check(Number.isInteger(min) && min >= 1, `minCapacity must be an integer ≥ 1, got ${min}`);
-  problems.check(
-    Number.isInteger(max) && max >= min,
-    `maxCapacity must be an integer ≥ minCapacity (${min}), got ${max}`,
-  );
-  const target = props.cpuTargetUtilization ?? 60;
-  problems.check(
-    target >= 10 && target <= 90,
-    `cpuTargetUtilization must be from 10 to 90 percent, got ${target}`,
-  );
-  problems.check(
-    props.mxRecordName === undefined || props.hostedZone !== undefined,
-    'mxRecordName needs hostedZone',
-  );
-  for (const name of Object.keys(props.environment ?? {})) {
-    problems.check(
-      ![
-        'MAILROOM_RAW_BUCKET',
-        'MAILROOM_RAW_PREFIX',
-        'MAILROOM_SMTP_PORT',
-        'MAILROOM_PROXY_TRUSTED',
-      ].includes(name),
-      `environment must not set ${name}: SmtpIngress sets it`,
-    );
-    problems.check(
-      !/^MAILROOM_TLS_(CERT|KEY)$/.test(name),
-      `environment must not carry ${name}: give tlsSecret (injected from Secrets Manager)`,
-    );
-    problems.check(
-      name !== 'MAILROOM_REPLY_KEY',
-      'environment must not carry MAILROOM_REPLY_KEY: give the pipeline a replyKeySecret (injected from Secrets Manager)',
-    );
-  }
-  problems.check(
-    props.taskSubnets === undefined || props.vpc !== undefined,
-    'taskSubnets needs vpc (the new VPC has public subnets only)',
-  );
-  const spam = sidecarOptions(props.spamFilter);
-  const virus = sidecarOptions(props.virusScan);
-  if (props.memoryLimitMiB !== undefined && !Token.isUnresolved(props.memoryLimitMiB) && (spam || virus)) {
-    const need = defaultTaskMemory(spam, virus);
-    problems.check(
-      props.memoryLimitMiB >= need,
-      `memoryLimitMiB ${props.memoryLimitMiB} is too small for the scanner sidecars: give at least ${need}`,
-    );
-  }
-  for (const name of Object.keys(props.environment ?? {})) {
-    problems.check(
-      !name.startsWith('MAILROOM_SCAN_'),
-      `environment must not set ${name}: spamFilter / virusScan set it`,
-    );
-  }
-  if (props.cpu !== undefined && !Token.isUnresolved(props.cpu)) {
-    problems.check(
-      [256, 512, 1024, 2048, 4096, 8192, 16384].includes(props.cpu),
-      `cpu ${props.cpu} is not a Fargate size`,
-    );
-  }
-  return problems;
-}
-
-function sidecarOptions<T extends object>(value: boolean | T | undefined): T | null {
-  if (value === undefined || value === false) return null;
-  return value === true ? ({} as T) : value;
-}
-
-/** The task memory by default: the SMTP container's 1 GiB plus the sidecars', rounded up to a Fargate size. */
-function defaultTaskMemory(spam: SpamFilterOptions | null, virus: VirusScanOptions | null): number {
-  if (!spam && !virus) return 1024;
-  const need =
-    1024 +
-    (spam ? (spam.memoryLimitMiB ?? SIDECAR_MEMORY.rspamd) : 0) +
-    (virus ? (virus.memoryLimitMiB ?? SIDECAR_MEMORY.clamav) : 0);
-  return Math.ceil(need / 1024) * 1024;
 }

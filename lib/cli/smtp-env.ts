@@ -116,11 +116,13 @@ export function refuseInsecureReplyKeys(config: Pick<MailroomConfig, 'replyAddre
  * production ({@link refuseInsecureReplyKeys}). Then the container's TLS and PROXY settings, from the
  * environment into `config.smtp` (they replace the config's): `MAILROOM_TLS_CERT` and `MAILROOM_TLS_KEY`
  * (PEM text, both or neither; ECS injects them from Secrets Manager) and `MAILROOM_PROXY_TRUSTED`
- * (comma-separated IPs and CIDR ranges of the load balancer).
+ * (comma-separated IPs and CIDR ranges of the load balancer); then the listener settings of
+ * {@link applyListenerEnv}.
  * @throws CliError naming the variable or key at fault.
  */
 export function applySmtpEnv(config: MailroomConfig, env: Env): void {
   refuseInsecureReplyKeys(config);
+  applyListenerEnv(config, env);
   const cert = envValue(env, 'MAILROOM_TLS_CERT');
   const key = envValue(env, 'MAILROOM_TLS_KEY');
   if (cert !== undefined || key !== undefined) {
@@ -155,6 +157,44 @@ export function applySmtpEnv(config: MailroomConfig, env: Env): void {
       trustedProxies: entries,
     };
   }
+}
+
+/**
+ * The listener settings a deployment sets from outside the config: `MAILROOM_SMTP_HOSTNAME` becomes
+ * `smtp.hostname` (the name in the 220 greeting, EHLO and `Received:`; the public name a certificate
+ * names) and `MAILROOM_SUBMISSION_PORT` `submission.port` (the container's port behind the load
+ * balancer's 587; only with a `submission` listener in the config).
+ * @throws CliError naming the variable at fault.
+ */
+export function applyListenerEnv(config: MailroomConfig, env: Env): void {
+  const hostname = envValue(env, 'MAILROOM_SMTP_HOSTNAME')?.trim();
+  if (hostname !== undefined) {
+    if (!isHostName(hostname)) {
+      throw new CliError(
+        `MAILROOM_SMTP_HOSTNAME: '${hostname}' is not a host name (letters, digits, hyphens and dots, like mx.example.com)`,
+      );
+    }
+    config.smtp.hostname = hostname.toLowerCase();
+  }
+  const submissionPort = envValue(env, 'MAILROOM_SUBMISSION_PORT')?.trim();
+  if (submissionPort !== undefined) {
+    if (!config.submission) {
+      throw new CliError('MAILROOM_SUBMISSION_PORT is set but the config has no submission listener');
+    }
+    const port = Number(submissionPort);
+    if (!/^\d+$/.test(submissionPort) || port < 1 || port > 65_535) {
+      throw new CliError(`MAILROOM_SUBMISSION_PORT: '${submissionPort}' is not a port number (1–65535)`);
+    }
+    config.submission.port = port;
+  }
+}
+
+/** A DNS host name (RFC 1123 labels, at most 253 characters); a trailing dot is not allowed. */
+function isHostName(name: string): boolean {
+  return (
+    name.length <= 253 &&
+    name.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label))
+  );
 }
 
 /**

@@ -212,7 +212,7 @@ describe('MailroomPipeline', () => {
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
   });
 
-  it('alarms on the dead-letter queue, processor errors and queue age, notifying the alarm topic', () => {
+  it('alarms on the dead-letter queue, processor errors, queue age and failed deliveries, notifying the alarm topic', () => {
     const stack = testStack();
     const topic = new sns.Topic(stack, 'Alarms');
     new MailroomPipeline(stack, 'Pipeline', {
@@ -221,7 +221,7 @@ describe('MailroomPipeline', () => {
       queueAgeAlarmThreshold: Duration.minutes(10),
     });
     const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     const action = [{ Ref: Match.stringLikeRegexp('Alarms') }];
     for (const [metric, threshold] of [
       ['ApproximateNumberOfMessagesVisible', 0],
@@ -345,7 +345,12 @@ describe('MailroomPipeline', () => {
     expect(construct.processor).toBeDefined();
     expect(construct.table).toBeDefined();
     expect(construct.eventBus).toBeDefined();
-    expect(Object.keys(construct.alarms).sort()).toEqual(['deadLetterQueue', 'processorErrors', 'queueAge']);
+    expect(Object.keys(construct.alarms).sort()).toEqual([
+      'deadLetterQueue',
+      'deliveriesFailed',
+      'processorErrors',
+      'queueAge',
+    ]);
     expect(onlyResource(template(), 'AWS::Lambda::EventSourceMapping')).toBeDefined();
   });
 });

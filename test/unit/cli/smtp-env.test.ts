@@ -162,3 +162,39 @@ describe('applySmtpEnv', () => {
     ).toBe("MAILROOM_PROXY_TRUSTED: not an IP address or CIDR range: '10.0.0.0/33', 'nlb'");
   });
 });
+
+describe('applySmtpEnv: listener settings', () => {
+  it('sets smtp.hostname from MAILROOM_SMTP_HOSTNAME (the greeting and Received: name)', () => {
+    const c = config();
+    expect(c.smtp.hostname).toBe('mailroom.local');
+    applySmtpEnv(c, { MAILROOM_SMTP_HOSTNAME: ' MX.Example.com ' });
+    expect(c.smtp.hostname).toBe('mx.example.com');
+    const unset = config();
+    applySmtpEnv(unset, { MAILROOM_SMTP_HOSTNAME: '' });
+    expect(unset.smtp.hostname).toBe('mailroom.local');
+  });
+
+  it('refuses a hostname that is not a DNS name', () => {
+    for (const bad of ['mx_1.example.com', 'mx..example.com', 'https://mx.example.com', '-mx.example.com']) {
+      expect(cliError(() => applySmtpEnv(config(), { MAILROOM_SMTP_HOSTNAME: bad }))).toMatch(
+        /^MAILROOM_SMTP_HOSTNAME: '.*' is not a host name/,
+      );
+    }
+  });
+
+  it('moves the submission listener to MAILROOM_SUBMISSION_PORT, only when the config has one', () => {
+    const c = resolveConfig({ domains: ['example.com'], routes: [], submission: {} });
+    expect(c.submission?.port).toBe(587);
+    applySmtpEnv(c, { MAILROOM_SUBMISSION_PORT: '2587' });
+    expect(c.submission?.port).toBe(2587);
+    expect(cliError(() => applySmtpEnv(config(), { MAILROOM_SUBMISSION_PORT: '2587' }))).toBe(
+      'MAILROOM_SUBMISSION_PORT is set but the config has no submission listener',
+    );
+    for (const bad of ['0', '65536', '25x']) {
+      const s = resolveConfig({ domains: ['example.com'], routes: [], submission: {} });
+      expect(cliError(() => applySmtpEnv(s, { MAILROOM_SUBMISSION_PORT: bad }))).toMatch(
+        /^MAILROOM_SUBMISSION_PORT: '.*' is not a port number/,
+      );
+    }
+  });
+});
