@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeAction } from '../../../../lib/actions/index.ts';
-import { log } from '../../../../lib/index.ts';
 import { ConfigError, resolveConfig } from '../../../../lib/config/index.ts';
+import { log } from '../../../../lib/index.ts';
 import type { Logger } from '../../../../lib/kernel/index.ts';
 import { createTestMailroom } from '../../../../lib/testing/index.ts';
 
