@@ -97,7 +97,6 @@ import type {
 import { indexKeys, keys, OrderKeys, timeKey } from './dynamo-keys.ts';
 import { mapLimit } from './dynamo-map-limit.ts';
 import { decodeParsed, type EncodedParsed, encodeParsed } from './dynamo-parsed-codec.ts';
-import { DynamoStoreError } from './dynamo-store-error.ts';
 import {
   type DeliveryItem,
   json,
@@ -110,6 +109,7 @@ import {
 } from './dynamo-store-items.ts';
 import { DynamoTable, describeError, itemKey, type Key } from './dynamo-table.ts';
 import { GSI1, GSI2, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
+import { DynamoStoreError } from './store-errors.ts';
 
 export interface DynamoMessageStoreOptions {
   /**
@@ -206,6 +206,7 @@ export class DynamoMessageStore implements MessageStore {
     } catch (cause) {
       throw new DynamoStoreError(`encoding the parse of message ${id} failed: ${describeError(cause)}`, {
         cause,
+        retryable: false,
       });
     }
     const partition = keys.message(id);

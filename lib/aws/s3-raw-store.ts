@@ -19,11 +19,10 @@ import {
   META_SIDECAR,
   metaJson,
   type StoredMessageMeta,
-  StoredMetaError,
   sidecarKeyOf,
   storedMetaOf,
 } from './s3-raw-meta.ts';
-import { S3RawStoreError } from './s3-raw-store-error.ts';
+import { S3RawStoreError, StoredMetaError } from './store-errors.ts';
 
 const MIB = 1024 * 1024;
 /** S3's smallest part (all but the last). */

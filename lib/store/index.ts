@@ -1,8 +1,8 @@
+export { SchemaVersionError } from './errors.ts';
 export { LocalRawStore, type LocalRawStoreOptions } from './local-raw-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
 export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
 export {
-  SchemaVersionError,
   SQLITE_SCHEMA_VERSION,
   SqliteMessageStore,
   type SqliteMessageStoreOptions,

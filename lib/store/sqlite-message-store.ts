@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { AuthVerdicts } from '../auth/verdicts.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { Address, ParsedMessage } from '../message/types.ts';
+import { SchemaVersionError } from './errors.ts';
 import { threadKeys } from './thread-keys.ts';
 import type {
   DeliveryRecord,
@@ -108,17 +109,6 @@ const migrations: string[] = [
   ALTER TABLE messages ADD COLUMN helo TEXT;
   `,
 ];
-
-/** The database was written by a newer Mailroom than this one. */
-export class SchemaVersionError extends Error {
-  override readonly name = 'SchemaVersionError';
-  constructor(
-    readonly found: number,
-    readonly supported: number,
-  ) {
-    super(`message store schema version ${found} is newer than this Mailroom supports (${supported})`);
-  }
-}
 
 export interface SqliteMessageStoreOptions {
   /**

@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createMessageTable } from '../../../lib/aws/dynamo-create-table.ts';
 import { DynamoMessageStore } from '../../../lib/aws/dynamo-message-store.ts';
 import { PARSED_MAX_STORED_BYTES } from '../../../lib/aws/dynamo-parsed-codec.ts';
-import { DynamoStoreError } from '../../../lib/aws/dynamo-store-error.ts';
 import {
   GSI1,
   GSI2,
@@ -18,6 +17,7 @@ import {
   TABLE_SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../../lib/aws/dynamo-table-schema.ts';
+import { DynamoStoreError } from '../../../lib/aws/store-errors.ts';
 import { type DynaliteHandle, dynamoClientFor, startDynalite } from '../../support/aws-emulators.ts';
 import { describeMessageStoreContract, parsedFixture } from '../../support/message-store-contract.ts';
 
