@@ -1,6 +1,6 @@
-import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
-import type { ParsedMessage } from '../message/types.ts';
+import type { ParsedMessage } from '../message/index.ts';
 import type {
   DeliveryRecord,
   MailboxEntry,
@@ -9,7 +9,7 @@ import type {
   MessageSummary,
   OutboxEntry,
   OutboxSummary,
-} from './types.ts';
+} from './records.ts';
 
 // The ports of the message store, one per aggregate it holds. A caller that needs only one of them (the
 // outbox of `ctx.reply`, the delivery ledger of the executor) can ask for just that port; `MessageStore`

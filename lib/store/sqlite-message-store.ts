@@ -1,7 +1,17 @@
-import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
-import type { ParsedMessage } from '../message/types.ts';
+import type { ParsedMessage } from '../message/index.ts';
 import type { MessageStore } from './message-store.ts';
+import type {
+  DeliveryRecord,
+  MailboxEntry,
+  MessageDetail,
+  MessageStatus,
+  MessageSummary,
+  OutboxEntry,
+  OutboxSummary,
+  TraceEntry,
+} from './records.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 import {
   type DeliveryRow,
@@ -25,16 +35,6 @@ import {
   storedMailboxData,
 } from './stored-records.ts';
 import { fileInThreadSync, type SyncThreadStorage } from './thread-filing.ts';
-import type {
-  DeliveryRecord,
-  MailboxEntry,
-  MessageDetail,
-  MessageStatus,
-  MessageSummary,
-  OutboxEntry,
-  OutboxSummary,
-  TraceEntry,
-} from './types.ts';
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.ts';
 

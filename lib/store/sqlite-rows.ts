@@ -1,6 +1,7 @@
 // The SQLite store's rows (see `sqlite-schema.ts`) and their columns renamed into the shapes of
 // `stored-records.ts`, which decides how they read as records.
-import type { Address } from '../message/types.ts';
+import type { Address } from '../message/index.ts';
+import type { DeliveryRecord, DeliveryStatus, MessageStatus } from './records.ts';
 import {
   json,
   type StoredDelivery,
@@ -8,7 +9,6 @@ import {
   type StoredMessage,
   storedDelivery,
 } from './stored-records.ts';
-import type { DeliveryRecord, DeliveryStatus, MessageStatus } from './types.ts';
 
 export interface MessageRow {
   id: string;

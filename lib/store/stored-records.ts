@@ -2,8 +2,8 @@
 // renames its columns or attributes into the `Stored…` shapes below (SQLite's `mail_from`, DynamoDB's
 // `mailFrom`); every decision (which fields an absent value leaves out, what a damaged JSON value reads as,
 // which fields a summary shows, which thread wins) is made here.
-import type { AuthVerdicts } from '../auth/verdicts.ts';
-import type { Address, ParsedMessage } from '../message/types.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { Address, ParsedMessage } from '../message/index.ts';
 import type {
   DeliveryRecord,
   DeliveryStatus,
@@ -13,7 +13,7 @@ import type {
   MessageSummary,
   OutboxSummary,
   TraceEntry,
-} from './types.ts';
+} from './records.ts';
 
 /** A message record as a backend keeps it; an absent value is null (SQLite) or undefined (DynamoDB). */
 export interface StoredMessage {

@@ -3,7 +3,7 @@
 // primitives ({@link ThreadStorage}): find the thread one lookup names, save a filed parse, move a thread.
 // The policy is a generator of those steps, so that SQLite runs it synchronously inside one transaction
 // ({@link fileInThreadSync}) and DynamoDB runs it request by request ({@link fileInThread}).
-import type { ParsedMessage } from '../message/types.ts';
+import type { ParsedMessage } from '../message/index.ts';
 import { type ThreadKeys, threadKeys } from './thread-keys.ts';
 
 /** One way of finding a stored message's thread; the store answers the thread of the first match. */
