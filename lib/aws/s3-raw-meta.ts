@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import { StoredMetaError } from './store-errors.ts';
 

@@ -12,7 +12,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import type { Envelope } from '../kernel/index.ts';
-import type { RawPutOptions, RawStore } from '../store/types.ts';
+import type { RawPutOptions, RawStore } from '../store/index.ts';
 import {
   encodeInlineMeta,
   META_KEY,

@@ -1,5 +1,18 @@
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { migrate } from './sqlite-schema.ts';
+
+let sqlite: typeof Database | undefined;
+
+/**
+ * Opens a database with better-sqlite3, a native module loaded on the first open rather than at import:
+ * the AWS side reaches the store's shared policy through `lib/store/index.ts` and must not load (or
+ * bundle) SQLite.
+ */
+function openDatabase(file: string): Database.Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return new sqlite(file);
+}
 
 interface PendingWrite {
   run: () => unknown;
@@ -29,7 +42,7 @@ export class SqliteDatabase {
 
   /** @param file path of the database file, or `':memory:'`. */
   constructor(file: string, busyTimeoutMs: number) {
-    this.#db = new Database(file);
+    this.#db = openDatabase(file);
     this.#batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
     this.#single = this.#db.transaction((run: () => unknown) => run());
     try {

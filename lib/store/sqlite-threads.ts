@@ -1,19 +1,16 @@
 import type { SqliteDatabase } from './sqlite-database.ts';
 import type { FiledMessage, SyncThreadStorage, ThreadLookup } from './thread-filing.ts';
 
-/** The lookups' queries: the thread of the first stored message (other than `?2`) that has one. */
-const FIND_THREAD: Record<ThreadLookup['by'], string> = {
-  messageIds: `SELECT m.thread_id FROM json_each(?) j JOIN messages m ON m.header_message_id = j.value
-      WHERE m.id <> ? AND m.thread_id IS NOT NULL ORDER BY j.key LIMIT 1`,
-  threadIndexRoot: `SELECT thread_id FROM messages WHERE thread_index_root = ? AND id <> ? AND thread_id IS NOT NULL
-      ORDER BY received_at, id LIMIT 1`,
-  subjectKey: `SELECT thread_id FROM messages WHERE subject_key = ? AND id <> ? AND thread_id IS NOT NULL
-      ORDER BY received_at DESC, id DESC LIMIT 1`,
-};
-
-function lookupValue(lookup: ThreadLookup): string {
-  if (lookup.by === 'messageIds') return JSON.stringify(lookup.ids);
-  return lookup.by === 'threadIndexRoot' ? lookup.root : lookup.subjectKey;
+/** The query of a lookup: the thread of the first stored message (other than the second parameter) with one. */
+function findThreadSql(lookup: ThreadLookup): string {
+  if (lookup.by === 'messageIds') {
+    return `SELECT m.thread_id FROM json_each(?) j JOIN messages m ON m.header_message_id = j.value
+      WHERE m.id <> ? AND m.thread_id IS NOT NULL ORDER BY j.key LIMIT 1`;
+  }
+  const column = lookup.by === 'threadIndexRoot' ? 'thread_index_root' : 'subject_key';
+  const order = lookup.pick === 'oldest' ? '' : ' DESC';
+  return `SELECT thread_id FROM messages WHERE ${column} = ? AND id <> ? AND thread_id IS NOT NULL
+      ORDER BY received_at${order}, id${order} LIMIT 1`;
 }
 
 /**
@@ -24,7 +21,9 @@ function lookupValue(lookup: ThreadLookup): string {
 export function sqliteThreadStorage(db: SqliteDatabase): SyncThreadStorage {
   return {
     findThread(lookup: ThreadLookup, exceptId: string): string | null {
-      const row = db.stmt(FIND_THREAD[lookup.by]).get(lookupValue(lookup), exceptId) as
+      const row = db
+        .stmt(findThreadSql(lookup))
+        .get(lookup.by === 'messageIds' ? JSON.stringify(lookup.ids) : lookup.value, exceptId) as
         | { thread_id: string }
         | undefined;
       return row ? row.thread_id : null;

@@ -10,10 +10,8 @@ import { type ThreadKeys, threadKeys } from './thread-keys.ts';
 export type ThreadLookup =
   /** The first of these Message-IDs (in this order) that a stored message has as its own. */
   | { by: 'messageIds'; ids: readonly string[] }
-  /** The oldest stored message with this Outlook Thread-Index root. */
-  | { by: 'threadIndexRoot'; root: string }
-  /** The newest stored message with this subject + participants key. */
-  | { by: 'subjectKey'; subjectKey: string };
+  /** The oldest or newest stored message with this Outlook Thread-Index root, or subject + participants key. */
+  | { by: 'threadIndexRoot' | 'subjectKey'; value: string; pick: 'oldest' | 'newest' };
 
 /** A parsed message filed in its thread, as the store saves it. */
 export interface FiledMessage {
@@ -53,11 +51,12 @@ export function threadLookups(keys: ThreadKeys): ThreadLookup[] {
   const lookups: ThreadLookup[] = [];
   // References, In-Reply-To, own Message-ID: the first of them (in that order) that a stored message has.
   if (keys.lookupIds.length > 0) lookups.push({ by: 'messageIds', ids: keys.lookupIds });
-  if (keys.threadIndexRoot !== null) lookups.push({ by: 'threadIndexRoot', root: keys.threadIndexRoot });
+  if (keys.threadIndexRoot !== null)
+    lookups.push({ by: 'threadIndexRoot', value: keys.threadIndexRoot, pick: 'oldest' });
   // Only a reply that names no earlier message at all falls back to subject + participants.
   const unreferenced = keys.lookupIds.length === (keys.messageId ? 1 : 0);
   if (unreferenced && keys.prefixedSubject && keys.subjectKey !== null) {
-    lookups.push({ by: 'subjectKey', subjectKey: keys.subjectKey });
+    lookups.push({ by: 'subjectKey', value: keys.subjectKey, pick: 'newest' });
   }
   return lookups;
 }
