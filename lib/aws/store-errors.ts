@@ -48,6 +48,22 @@ export class S3RawStoreError extends MailroomError {
   }
 }
 
+/** An S3 error saying the object (not the bucket) does not exist. */
+export function isS3NotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === 'NoSuchBucket') return false;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** The {@link S3RawStoreError} of a failed S3 request (an S3RawStoreError passes as it is). */
+export function s3StoreError(what: string, err: unknown): S3RawStoreError {
+  if (err instanceof S3RawStoreError) return err;
+  const e = err as { name?: string; message?: string };
+  const detail =
+    e?.message && e.message !== e.name ? `${e.name ?? 'Error'}: ${e.message}` : (e?.name ?? String(err));
+  return new S3RawStoreError(`S3: cannot ${what} (${detail})`, { cause: err, notFound: isS3NotFound(err) });
+}
+
 /** The metadata stored at the end of DATA is not what this version of Mailroom reads (never retryable). */
 export class StoredMetaError extends MailroomError {
   override readonly name = 'StoredMetaError';
