@@ -302,6 +302,8 @@ describe('DynamoMessageStore on dynalite', () => {
     expect((err as Error).name).toBe('DynamoStoreError');
     expect((err as Error).message).toMatch(/no-such-table.*ResourceNotFoundException/);
     expect((err as Error).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+    // a missing table stays missing: trying again cannot help
+    expect((err as DynamoStoreError).retryable).toBe(false);
     await expect(
       lost.recordReceived({ id: 'a', receivedAt: '2024-01-01T00:00:00.000Z', envelope, size: 1 }),
     ).rejects.toBeInstanceOf(DynamoStoreError);
@@ -311,6 +313,7 @@ describe('DynamoMessageStore on dynalite', () => {
     await store.close();
     await expect(store.hasMessage('a')).rejects.toThrow(/closed/);
     await expect(store.listMessages()).rejects.toBeInstanceOf(DynamoStoreError);
+    await expect(store.listMessages()).rejects.toMatchObject({ retryable: false });
     const again = new DynamoMessageStore({ client, tableName });
     expect(await again.hasMessage('a')).toBe(false);
   });

@@ -347,6 +347,8 @@ describe('S3RawStore failures (s3rver)', () => {
     expect((err as S3RawStoreError).message).toMatch(/NoSuchBucket/);
     expect((err as S3RawStoreError).cause).toMatchObject({ name: 'NoSuchBucket' });
     expect((err as S3RawStoreError).notFound).toBe(false);
+    // a missing bucket stays missing: trying again cannot help
+    expect((err as S3RawStoreError).retryable).toBe(false);
     // Streamed, over the threshold: the multipart upload fails the same way.
     const big = new S3RawStore({ client, bucket: 'no-such-bucket', multipartThreshold: 1024 });
     const streamed = await big
