@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mapLimit } from './dynamo-map-limit.ts';
-import { DynamoStoreError } from './dynamo-store-error.ts';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY } from './dynamo-table-schema.ts';
+import { DynamoStoreError } from './store-errors.ts';
 
 export type Item = Record<string, AttributeValue>;
 export type Key = Record<string, AttributeValue>;
@@ -236,6 +236,7 @@ export class DynamoTable {
         if (attempt === BATCH_GET_ATTEMPTS) {
           throw new DynamoStoreError(
             `DynamoDB: ${what}: ${pending.length} keys still unprocessed after retries`,
+            { retryable: true },
           );
         }
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));

@@ -12,7 +12,6 @@ export {
 } from './aws-sdk-ports.ts';
 export { type CreateMessageTableOptions, createMessageTable } from './dynamo-create-table.ts';
 export { DynamoMessageStore, type DynamoMessageStoreOptions } from './dynamo-message-store.ts';
-export { DynamoStoreError } from './dynamo-store-error.ts';
 export {
   GSI1,
   GSI2,
@@ -28,7 +27,7 @@ export type { EmitEvents, MailroomEvent } from './mailroom-events.ts';
 export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
 export { createS3Acceptor } from './s3-ingress.ts';
 export { S3RawStore, type S3RawStoreOptions } from './s3-raw-store.ts';
-export { S3RawStoreError } from './s3-raw-store-error.ts';
 export { loadSubmissionUsers, SubmissionUsersSecretError } from './secrets-manager-users.ts';
 export { SesMail, type SesMailOptions } from './ses-outbound-mail.ts';
 export { createSqsProcessor, type SqsProcessor, type SqsProcessorOptions } from './sqs-processor.ts';
+export { DynamoStoreError, S3RawStoreError } from './store-errors.ts';

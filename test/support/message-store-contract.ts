@@ -757,6 +757,59 @@ export function describeMessageStoreContract(
         expect(await threadOf(t1)).toEqual(['s1', 's2', 's3']);
       });
 
+      it('files a reply by subject in the newest conversation of those participants', async () => {
+        const mail = (id: string, subject: string) =>
+          eml(
+            [
+              'From: dan@example.org',
+              'To: support@example.com',
+              `Subject: ${subject}`,
+              `Message-ID: <${id}@example.org>`,
+            ],
+            ['text'],
+          );
+        const older = await receive('o1', mail('o1', 'Printer jammed'));
+        const newer = await receive('o2', mail('o2', 'Printer jammed')); // a new message, same subject
+        expect(newer).not.toBe(older);
+        expect(await receive('o3', mail('o3', 'Re: Printer jammed'))).toBe(newer);
+        expect(await threadOf(newer)).toEqual(['o2', 'o3']);
+      });
+
+      it('never files a reply that names a message by subject, even when that message is not stored', async () => {
+        const t1 = await receive(
+          'u1',
+          eml(['From: dan@example.org', 'To: support@example.com', 'Subject: Toner'], ['text']),
+        );
+        const reply = eml(
+          [
+            'From: dan@example.org',
+            'To: support@example.com',
+            'Subject: Re: Toner',
+            'In-Reply-To: <elsewhere@example.org>',
+          ],
+          ['text'],
+        );
+        expect(await receive('u2', reply)).not.toBe(t1);
+        expect(await threadOf(t1)).toEqual(['u1']);
+      });
+
+      it('moves no thread for the parse of a message without a record', async () => {
+        const mail = (headers: string[]) =>
+          eml(['From: a@example.org', 'To: support@example.com', 'Subject: Root', ...headers], ['x']);
+        const root = await receive('g1', mail(['Message-ID: <g-root@example.org>']));
+        // a reply whose parent is not here yet: its thread is named after that parent
+        const early = await receive(
+          'g2',
+          mail(['Message-ID: <g-early@example.org>', 'In-Reply-To: <g-late@example.org>']),
+        );
+        const late = await parseMessage(
+          mail(['Message-ID: <g-late@example.org>', 'In-Reply-To: <g-root@example.org>']),
+        );
+        expect((await store.saveParsed('not-recorded', late)).threadId).toBe(root);
+        expect(await threadOf(early)).toEqual(['g2']);
+        expect(await threadOf(root)).toEqual(['g1']);
+      });
+
       it('a message without Message-ID or references falls back to subject and participants', async () => {
         const mail = (subject: string) =>
           eml(['From: dan@example.org', 'To: support@example.com', `Subject: ${subject}`], ['text']);

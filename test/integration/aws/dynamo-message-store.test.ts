@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createMessageTable } from '../../../lib/aws/dynamo-create-table.ts';
 import { DynamoMessageStore } from '../../../lib/aws/dynamo-message-store.ts';
 import { PARSED_MAX_STORED_BYTES } from '../../../lib/aws/dynamo-parsed-codec.ts';
-import { DynamoStoreError } from '../../../lib/aws/dynamo-store-error.ts';
 import {
   GSI1,
   GSI2,
@@ -18,6 +17,7 @@ import {
   TABLE_SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../../../lib/aws/dynamo-table-schema.ts';
+import { DynamoStoreError } from '../../../lib/aws/store-errors.ts';
 import { type DynaliteHandle, dynamoClientFor, startDynalite } from '../../support/aws-emulators.ts';
 import { describeMessageStoreContract, parsedFixture } from '../../support/message-store-contract.ts';
 
@@ -302,6 +302,8 @@ describe('DynamoMessageStore on dynalite', () => {
     expect((err as Error).name).toBe('DynamoStoreError');
     expect((err as Error).message).toMatch(/no-such-table.*ResourceNotFoundException/);
     expect((err as Error).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+    // a missing table stays missing: trying again cannot help
+    expect((err as DynamoStoreError).retryable).toBe(false);
     await expect(
       lost.recordReceived({ id: 'a', receivedAt: '2024-01-01T00:00:00.000Z', envelope, size: 1 }),
     ).rejects.toBeInstanceOf(DynamoStoreError);
@@ -311,6 +313,7 @@ describe('DynamoMessageStore on dynalite', () => {
     await store.close();
     await expect(store.hasMessage('a')).rejects.toThrow(/closed/);
     await expect(store.listMessages()).rejects.toBeInstanceOf(DynamoStoreError);
+    await expect(store.listMessages()).rejects.toMatchObject({ retryable: false });
     const again = new DynamoMessageStore({ client, tableName });
     expect(await again.hasMessage('a')).toBe(false);
   });
