@@ -25,6 +25,7 @@ export {
 export { EventEmitError, eventBridgeEmitter, MAILROOM_EVENT_SOURCE } from './event-bridge-emitter.ts';
 export type { EmitEvents, MailroomEvent } from './mailroom-events.ts';
 export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
+export { createIngressS3Client } from './s3-client.ts';
 export { createS3Acceptor } from './s3-ingress.ts';
 export { S3RawStore, type S3RawStoreOptions } from './s3-raw-store.ts';
 export { loadSubmissionUsers, SubmissionUsersSecretError } from './secrets-manager-users.ts';

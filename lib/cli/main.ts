@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../config/index.ts';
 import { PACKAGE_ROOT } from '../kernel/index.ts';
 import { type CommandSpec, commandHelp, parseCommandLine, wrapUsage } from './command.ts';
 import { hashPassword } from './commands/hash-password.usage.ts';

@@ -1,7 +1,5 @@
-import { createIngressS3Client } from '../../aws/s3-client.ts';
-import { createS3Acceptor } from '../../aws/s3-ingress.ts';
-import { S3RawStore } from '../../aws/s3-raw-store.ts';
-import type { MailroomConfig } from '../../config/types.ts';
+import { createIngressS3Client, createS3Acceptor, S3RawStore } from '../../aws/index.ts';
+import type { MailroomConfig } from '../../config/index.ts';
 import type { Logger } from '../../kernel/index.ts';
 import { routerFromConfig } from '../../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../../smtp/index.ts';
