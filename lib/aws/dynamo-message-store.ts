@@ -7,7 +7,8 @@
  *
  * | item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | `gsi2pk` / `gsi2sk` |
  * |---|---|---|---|---|
- * | message record | `MSG#<id>` | `MESSAGE` | `MESSAGES` / `<receivedAt>#<id>` | `STATUS#unfinished` or `STATUS#failed` (absent once processed) / `<receivedAt>#<id>` |
+ * | message record | `MSG#<id>` | `MESSAGE` | `MESSAGES#<day>#<shard>` / `<receivedAt>#<id>` | `STATUS#unfinished#<shard>` or `STATUS#failed#<shard>` (absent once processed) / `<receivedAt>#<id>` |
+ * | listing day | `LISTING#MESSAGES` | `<day>` (shard counts: `shards`) | – | – |
  * | parse result | `MSG#<id>` | `PARSED` | – | – |
  * | thread membership | `MSG#<id>` | `THREAD` | `THREAD#<threadId>` / `<receivedAt>#<id>` | – |
  * | trace entry | `MSG#<id>` | `TRACE#<order>` | – | – |
@@ -31,12 +32,13 @@
  * - `getDelivery(key)`: the delivery-key item names the message, then the delivery is read from the
  *   message's partition; both reads strongly consistent. A delivery keeps the position (`order`) of its
  *   first write, so the summary lists deliveries in creation order, as SQLite does.
- * - `listMessages`: gsi1 `MESSAGES`, newest first; with a mailbox, gsi1 `MAILBOX#<mailbox>` (the mailbox
+ * - `listMessages`: gsi1 `MESSAGES#<day>#<shard>`, newest first: the listing days newest first, each day's
+ *   shards queried in parallel and merged (`dynamo-message-listing.ts`); with a mailbox, gsi1 `MAILBOX#<mailbox>` (the mailbox
  *   entries, sorted by their message's arrival) and a consistent BatchGetItem of the message records.
  *   Deliveries: one Query per listed message, in parallel.
  * - `listThread`: gsi1 `THREAD#<threadId>`, oldest first, then a BatchGetItem of the records.
  * - `listUnfinished` / `listFailed`: gsi2, a sparse index that holds only messages not yet processed
- *   (or failed), oldest first, so it stays small however many messages are kept.
+ *   (or failed), every shard merged oldest first, so it stays small however many messages are kept.
  * - `listOutbox`: gsi1 `OUTBOX` (all) or gsi2 `OUTBOX#<inReplyTo>`, newest first; the heads are small,
  *   the bytes live in separate chunk items.
  * - `saveParsed` files the message in a thread by strongly consistent Queries on the lookup items
@@ -47,8 +49,9 @@
  *
  * GSI reads are eventually consistent (usually well under a second on AWS): a listing may miss a message
  * recorded a moment ago. Every read that decides something (idempotency, thread filing) is consistent.
- * All listings of gsi1 `MESSAGES` share one partition key value; DynamoDB serves about 1000 writes per
- * second per value, and each message record is written about five times while it is processed.
+ * DynamoDB serves about 1000 writes per second per key value, and each message record is written about
+ * five times while it is processed: the listings of every message are spread over `indexShards` keys
+ * (per day on gsi1), see `dynamo-index-shards.ts` for the arithmetic and the pre-sharding keys still read.
  *
  * ## Size
  *
@@ -72,8 +75,9 @@
  *
  * Files: one per aggregate (`dynamo-records.ts`, `dynamo-deliveries.ts`, `dynamo-mailboxes.ts`,
  * `dynamo-threads.ts`, `dynamo-outbox.ts`) on what they share (`dynamo-store-context.ts`); key values in
- * `dynamo-keys.ts`, item shapes in `dynamo-store-items.ts`, the requests (error wrapping, conditional
- * writes, batched reads) in `dynamo-table.ts`, the parse encoding in `dynamo-parsed-codec.ts`.
+ * `dynamo-keys.ts`, the sharded listings in `dynamo-index-shards.ts` and `dynamo-message-listing.ts`, item
+ * shapes in `dynamo-store-items.ts`, the requests (error wrapping, conditional writes, batched reads) in
+ * `dynamo-table.ts`, the parse encoding in `dynamo-parsed-codec.ts`.
  *
  * No multi-item transactions (dynalite, the emulator the tests use, has none), and none are needed: writes
  * that touch several items are ordered so that an interrupted call, repeated (the pipeline repeats

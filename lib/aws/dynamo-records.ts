@@ -12,10 +12,11 @@ import {
   type TraceEntry,
 } from '../store/index.ts';
 import { indexKeys, keys, timeKey } from './dynamo-keys.ts';
+import { MessageListingIndex } from './dynamo-message-listing.ts';
 import { decodeParsed } from './dynamo-parsed-codec.ts';
 import { byOrder, type DynamoStoreContext } from './dynamo-store-context.ts';
 import type { DeliveryItem, MessageItem, ParsedItem } from './dynamo-store-items.ts';
-import { itemKey, type Key } from './dynamo-table.ts';
+import { itemKey } from './dynamo-table.ts';
 import { GSI1, GSI2, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
 
 /** Longest trace detail kept, in characters. */
@@ -23,13 +24,16 @@ const MAX_TRACE_DETAIL = 100_000;
 
 /**
  * The message records of the DynamoDB store: the record item (`MSG#<id>` / `MESSAGE`), its trace items,
- * and the listings by gsi1 (`MESSAGES`, `MAILBOX#…`) and gsi2 (unfinished, failed).
+ * and the listings by gsi1 (`MESSAGES#<day>#<shard>`, `MAILBOX#…`) and gsi2 (unfinished, failed, by
+ * shard); the sharded ones are {@link MessageListingIndex}'s.
  */
 export class DynamoMessageRecords implements MessageRecords {
   readonly #context: DynamoStoreContext;
+  readonly #listing: MessageListingIndex;
 
   constructor(context: DynamoStoreContext) {
     this.#context = context;
+    this.#listing = new MessageListingIndex(context);
   }
 
   async recordReceived(rec: {
@@ -39,6 +43,8 @@ export class DynamoMessageRecords implements MessageRecords {
     size: number;
   }): Promise<void> {
     const order = timeKey(rec.receivedAt, rec.id);
+    // The day first: a record is only listed once its day is (a repeated call completes both).
+    await this.#listing.noteDay(order);
     await this.#context.table.putNew(`record message ${rec.id}`, {
       [TABLE_PARTITION_KEY]: keys.message(rec.id),
       [TABLE_SORT_KEY]: keys.messageRecord,
@@ -51,9 +57,9 @@ export class DynamoMessageRecords implements MessageRecords {
       status: 'received',
       remoteAddress: rec.envelope.remoteAddress,
       helo: rec.envelope.helo,
-      [GSI1.partitionKey]: indexKeys.allMessages,
+      [GSI1.partitionKey]: this.#listing.listingKey(rec.id, order),
       [GSI1.sortKey]: order,
-      [GSI2.partitionKey]: indexKeys.unfinished,
+      [GSI2.partitionKey]: this.#listing.statusKey('unfinished', rec.id),
       [GSI2.sortKey]: order,
       [TTL_ATTRIBUTE]: this.#context.expiresAt(),
     });
@@ -68,7 +74,9 @@ export class DynamoMessageRecords implements MessageRecords {
 
   async setStatus(id: string, status: MessageStatus): Promise<void> {
     const listedAs =
-      status === 'processed' ? undefined : status === 'failed' ? indexKeys.failed : indexKeys.unfinished;
+      status === 'processed'
+        ? undefined
+        : this.#listing.statusKey(status === 'failed' ? 'failed' : 'unfinished', id);
     await this.#context.table.update(`set status of ${id}`, itemKey(keys.message(id), keys.messageRecord), {
       set: { status, [GSI2.partitionKey]: listedAs },
       onlyIfExists: true,
@@ -138,44 +146,18 @@ export class DynamoMessageRecords implements MessageRecords {
       const gsi1pk = indexKeys.mailboxMessages(opts.mailbox);
       return this.#context.listVia(`list mailbox ${opts.mailbox}`, gsi1pk, false, limit, () => true);
     }
-    const records: MessageItem[] = [];
-    let start: Key | undefined;
-    do {
-      const page = await this.#context.table.query('list messages', {
-        IndexName: GSI1.indexName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': GSI1.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: indexKeys.allMessages } },
-        ScanIndexForward: false,
-        Limit: limit - records.length,
-        ExclusiveStartKey: start,
-      });
-      for (const item of page.Items ?? []) records.push(unmarshall(item) as MessageItem);
-      start = page.LastEvaluatedKey;
-    } while (start && records.length < limit);
-    return this.#context.summaries(records);
+    const items = await this.#listing.newestFirst(limit);
+    return this.#context.summaries(items.map((item) => unmarshall(item) as MessageItem));
   }
 
   /** Oldest first, so recovery processes in arrival order. */
   listUnfinished(): Promise<string[]> {
-    return this.#idsByStatus(indexKeys.unfinished);
+    return this.#listing.idsByStatus('unfinished');
   }
 
   /** Oldest first. */
   listFailed(): Promise<string[]> {
-    return this.#idsByStatus(indexKeys.failed);
-  }
-
-  /** gsi2 is sparse (processed messages leave it), so it stays small however many messages are kept. */
-  async #idsByStatus(gsi2pk: string): Promise<string[]> {
-    const items = await this.#context.table.queryAll(`list ${gsi2pk}`, {
-      IndexName: GSI2.indexName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': GSI2.partitionKey, '#id': 'id' },
-      ExpressionAttributeValues: { ':pk': { S: gsi2pk } },
-      ProjectionExpression: '#id',
-    });
-    return items.map((item) => String(unmarshall(item).id));
+    return this.#listing.idsByStatus('failed');
   }
 }
 

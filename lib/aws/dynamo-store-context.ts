@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type MessageSummary, messageSummary } from '../store/index.ts';
+import { indexShardCount } from './dynamo-index-shards.ts';
 import { keys, OrderKeys } from './dynamo-keys.ts';
 import { mapLimit } from './dynamo-map-limit.ts';
 import type { DeliveryItem, MessageItem } from './dynamo-store-items.ts';
@@ -24,6 +25,13 @@ export interface DynamoMessageStoreOptions {
   now?: () => Date;
   /** Most requests one call has in flight at once (deliveries of a listing, thread lookups). @default 16 */
   concurrency?: number;
+  /**
+   * Partition keys each message listing is spread over (gsi1 per day, gsi2 by status), so writes are not
+   * capped by one key (about 200 messages/s each); see `dynamo-index-shards.ts`. Raise it freely; lower it
+   * only while no message is unfinished or failed. 1 to 128.
+   * @default 16
+   */
+  indexShards?: number;
 }
 
 /** Records read per page of a listing (and per BatchGetItem). */
@@ -40,6 +48,7 @@ export const byOrder = (a: { order: string }, b: { order: string }): number =>
 export class DynamoStoreContext {
   readonly table: DynamoTable;
   readonly concurrency: number;
+  readonly indexShards: number;
   readonly now: () => Date;
   readonly order = new OrderKeys();
   readonly #retentionSeconds: number | undefined;
@@ -52,6 +61,7 @@ export class DynamoStoreContext {
     this.#retentionSeconds = days === undefined ? undefined : Math.ceil(days * 86_400);
     this.now = options.now ?? (() => new Date());
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
+    this.indexShards = indexShardCount(options.indexShards);
     this.table = new DynamoTable(options.client, options.tableName, this.concurrency);
   }
 

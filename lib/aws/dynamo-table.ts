@@ -112,7 +112,7 @@ export class DynamoTable {
 
   /**
    * Updates attributes of one item: `set` (an undefined value removes the attribute), `setIfMissing`
-   * (kept when already there). `onlyIfExists` / `onlyIf` (attribute equalities) make it conditional; a
+   * (kept when already there), `addToSet` (numbers added to a number set). `onlyIfExists` / `onlyIf` (attribute equalities) make it conditional; a
    * failed condition changes nothing and resolves false. Else resolves with the attributes the item had
    * before when `returnOld` is set (null for a new item), or null.
    */
@@ -122,6 +122,7 @@ export class DynamoTable {
     change: {
       set: Record<string, unknown>;
       setIfMissing?: Record<string, unknown>;
+      addToSet?: Record<string, ReadonlySet<number>>;
       onlyIfExists?: boolean;
       onlyIf?: Record<string, unknown>;
       returnOld?: boolean;
@@ -131,6 +132,7 @@ export class DynamoTable {
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     const removes: string[] = [];
+    const adds: string[] = [];
     let n = 0;
     const name = (attr: string): string => {
       const ref = `#a${n++}`;
@@ -151,6 +153,9 @@ export class DynamoTable {
       const ref = name(attr);
       sets.push(`${ref} = if_not_exists(${ref}, ${value(v)})`);
     }
+    for (const [attr, v] of Object.entries(change.addToSet ?? {})) {
+      if (v.size > 0) adds.push(`${name(attr)} ${value(new Set(v))}`);
+    }
     const conditions: string[] = [];
     if (change.onlyIfExists) conditions.push(`attribute_exists(${name(TABLE_PARTITION_KEY)})`);
     for (const [attr, v] of Object.entries(change.onlyIf ?? {}))
@@ -158,6 +163,7 @@ export class DynamoTable {
     const expression = [
       sets.length > 0 ? `SET ${sets.join(', ')}` : '',
       removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+      adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
     ]
       .filter(Boolean)
       .join(' ');

@@ -416,6 +416,34 @@ export function describeMessageStoreContract(
       expect((await store.listMessages()).map((m) => m.id)).toEqual(newestFirst.slice(0, 100));
     });
 
+    it('lists newest first across days, midnight and equal arrival times, at any limit', async () => {
+      // 240 messages over ten days with gaps (a DynamoDB store spreads them over shards per day)
+      const messages: Array<{ id: string; receivedAt: string }> = [];
+      for (let i = 0; i < 240; i++) {
+        const day = [1, 2, 3, 7, 8, 10][i % 6] as number;
+        const ms = Date.UTC(2024, 0, day) + ((i * 7_919_993) % 86_400_000);
+        messages.push({
+          id: `m${String((i * 37) % 240).padStart(3, '0')}`,
+          receivedAt: new Date(ms).toISOString(),
+        });
+      }
+      messages.push({ id: 'late', receivedAt: '2024-01-03T23:59:59.999Z' });
+      messages.push({ id: 'early', receivedAt: '2024-01-04T00:00:00.000Z' });
+      messages.push({ id: 'tie-a', receivedAt: '2024-01-08T12:00:00.000Z' });
+      messages.push({ id: 'tie-b', receivedAt: '2024-01-08T12:00:00.000Z' });
+      for (const m of messages) await store.recordReceived({ ...m, envelope, size: 1 });
+      const newestFirst = [...messages]
+        .sort((a, b) =>
+          a.receivedAt === b.receivedAt ? (a.id < b.id ? 1 : -1) : a.receivedAt < b.receivedAt ? 1 : -1,
+        )
+        .map((m) => m.id);
+      for (const limit of [1, 9, 50, 100, 243, 1000]) {
+        expect((await store.listMessages({ limit })).map((m) => m.id)).toEqual(newestFirst.slice(0, limit));
+      }
+      expect((await store.listMessages()).map((m) => m.id)).toEqual(newestFirst.slice(0, 100));
+      expect(newestFirst.indexOf('early')).toBe(newestFirst.indexOf('late') - 1);
+    });
+
     it('lists unfinished and failed messages, oldest first', async () => {
       for (const [id, at] of [
         ['a', '2024-01-02T00:00:00.000Z'],
