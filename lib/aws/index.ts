@@ -24,8 +24,16 @@ export {
 } from './dynamo-table-schema.ts';
 export { EventEmitError, eventBridgeEmitter, MAILROOM_EVENT_SOURCE } from './event-bridge-emitter.ts';
 export type { EmitEvents, MailroomEvent } from './mailroom-events.ts';
+export { EmfMetrics } from './observability/emf-metrics.ts';
+export {
+  type MailroomMetricName,
+  METRICS_NAMESPACE,
+  type MetricsPort,
+  PROCESSOR_SERVICE,
+  SMTP_SERVICE,
+} from './observability/metric-names.ts';
 export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
-export { createIngressS3Client } from './s3-client.ts';
+export { createIngressS3Client, type IngressS3ClientOptions } from './s3-client.ts';
 export { createS3Acceptor } from './s3-ingress.ts';
 export { S3RawStore, type S3RawStoreOptions } from './s3-raw-store.ts';
 export { loadSubmissionUsers, SubmissionUsersSecretError } from './secrets-manager-users.ts';
