@@ -2,6 +2,7 @@ export { staticZoneSchema } from './auth-config.ts';
 export { ConfigError } from './errors.ts';
 export { loadConfig } from './load-config.ts';
 export { configWarnings, defineMailroom, resolveConfig } from './resolve-config.ts';
+export { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry-config.ts';
 export type {
   AuthOptions,
   DeliveryOptions,

@@ -3,6 +3,7 @@ import type { StaticZone } from '../auth/static-resolver.ts';
 import type { ParseLimits } from '../message/types.ts';
 import type { ReplyLimits } from '../outbound/reply-rate-limit.ts';
 import type { Route } from '../routing/types.ts';
+import type { ResolvedRetryOptions, RetryOptions } from './retry-config.ts';
 
 export interface SmtpOptions {
   /** @default '127.0.0.1' */
@@ -370,6 +371,8 @@ export interface MailroomOptions {
   submission?: SubmissionOptions;
   /** Spam and virus scanning on our own ingress (rspamd, ClamAV). @default off */
   scan?: ScanOptions;
+  /** How the processing Lambda retries a failing delivery (see `RetryOptions`). */
+  retry?: RetryOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -389,4 +392,6 @@ export interface MailroomConfig {
     | null;
   /** Null when no scanner is configured. Optional so configs built by hand (tests) need not say it. */
   scan?: ResolvedScanOptions | null;
+  /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_RETRY`. */
+  retry?: ResolvedRetryOptions;
 }
