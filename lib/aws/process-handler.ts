@@ -8,6 +8,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { type MailroomConfig, type MailroomOptions, resolveConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
@@ -16,6 +17,7 @@ import { loadProcessorCloudPorts } from './aws-port-loader.ts';
 import type { MailroomEvent } from './mailroom-events.ts';
 import { type ProcessEnv, parseProcessEnv } from './process-env.ts';
 import { processorOutbound } from './processor-outbound.ts';
+import { sqsRetryQueue } from './retry-queue.ts';
 import type { SecretsClient } from './secrets-manager-users.ts';
 import { type ProcessEvent, parseProcessEvent } from './sqs-event-schemas.ts';
 import {
@@ -34,6 +36,8 @@ export interface ProcessHandlerOptions {
   s3?: S3Client;
   /** @default new DynamoDBClient({}) (region and endpoint from the env) */
   dynamo?: DynamoDBClient;
+  /** Sends rescheduled messages to `MAILROOM_QUEUE_URL`. @default new SQSClient({}) (only when it is set) */
+  sqs?: SQSClient;
   /** @default EventBridge `PutEvents` on `MAILROOM_EVENT_BUS` when set, else no events */
   emit?: (events: MailroomEvent[]) => Promise<void>;
   /** @default the entry's logger (JSON lines on stderr at `MAILROOM_LOG_LEVEL`) */
@@ -43,7 +47,7 @@ export interface ProcessHandlerOptions {
    * size limit, and the AWS action ports
    * (default: an SDK client for each of `lambda()`, `eventBridge()`, `forward()` the routes use).
    */
-  processor?: Pick<SqsProcessorOptions, 'cloud' | 'outbound' | 'now' | 'maxMessageBytes'>;
+  processor?: Pick<SqsProcessorOptions, 'cloud' | 'outbound' | 'now' | 'random' | 'maxMessageBytes'>;
 }
 
 /** What {@link initProcessHandler} needs beyond the handler's options. */
@@ -97,6 +101,7 @@ function processorOptions(
     logger,
   };
   if (env.MAILROOM_RETENTION_DAYS !== undefined) out.retentionDays = env.MAILROOM_RETENTION_DAYS;
+  if (env.MAILROOM_QUEUE_URL) out.retryQueue = sqsRetryQueue(env.MAILROOM_QUEUE_URL, options.sqs);
   return out;
 }
 

@@ -82,7 +82,8 @@ export function createSqsProcessor(options: SqsProcessorOptions): SqsProcessor {
     }
     for (const item of work.items) {
       const o = await core.process(item);
-      logger.info(o.duplicate ? 'already processed' : 'processed', { record: record.messageId, id: o.id });
+      const what = o.retryAt ? 'rescheduled' : o.duplicate ? 'already processed' : 'processed';
+      logger.info(what, { record: record.messageId, id: o.id, ...(o.retryAt ? { retryAt: o.retryAt } : {}) });
     }
   };
 
