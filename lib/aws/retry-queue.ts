@@ -6,7 +6,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { MESSAGE_ID_PATTERN } from '../store/index.ts';
+import { SES_MESSAGE_ID_PATTERN } from './sqs-event-schemas.ts';
 
 /** The longest `DelaySeconds` SQS accepts. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -38,7 +38,8 @@ export function sqsRetryQueue(queueUrl: string, client?: SQSClient): RetryQueue 
 export const retryMessageSchema = z.object({
   mailroomRetry: z
     .object({
-      id: z.string().regex(MESSAGE_ID_PATTERN),
+      /** Mailroom's id, or SES's message id (the broader of the two patterns). */
+      id: z.string().regex(SES_MESSAGE_ID_PATTERN),
       origin: z.enum(['smtp', 'ses']),
       bucket: z.string().min(1),
       key: z.string().min(1),
