@@ -297,7 +297,10 @@ class LambdaDriver implements MessageProcessor {
       this.#inFlight.delete(id);
       this.#events.delete(id);
     }
-    const failed = events.flatMap((e) => (e.type === 'delivery.failed' ? [deliveryFailedEvent(e)] : []));
+    // Failed for good: without retries, a transient failure is SQS's to retry, not an end.
+    const failed = events.flatMap((e) =>
+      e.type === 'delivery.failed' && (this.#retries || e.permanent) ? [deliveryFailedEvent(e)] : [],
+    );
     await this.#emit([routedEvent(input, outcome), ...failed]);
     if (outcome.status === 'processed') return { id, status: 'processed', duplicate: false };
     return this.#afterRun(item, outcome);
