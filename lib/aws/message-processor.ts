@@ -90,7 +90,8 @@ export interface ItemOutcome {
 export interface MessageProcessor {
   /**
    * Records the message as received (once), then runs the processing core on it with the bytes in hand.
-   * Resolves when it is processed (now or before).
+   * Resolves when it is processed (now or before), or, with a retry queue, rescheduled (`retryAt`): a
+   * delivery waits for its next attempt, or the item is a rescheduled message whose time has not come.
    * @throws MessageProcessingError when it failed (retryable unless every failure was permanent), or the
    * error of the store or S3 call that failed.
    */

@@ -21,6 +21,11 @@ export interface ProcessorRetriesOptions {
  * (`retry-schedule.ts` says when to try next) and the message is sent back onto the queue for that time,
  * instead of failing it for SQS's redelivery (minutes apart, then the dead-letter queue). Later runs try
  * only the deliveries whose time has come; the others were delivered (skipped by their keys) or wait.
+ *
+ * A crash between sending the message back and acknowledging the record lets SQS deliver the record again,
+ * which sends the message back once more: two chains then run side by side. Each run still tries only
+ * what is due, and a delivery is made once by its key; two runs at the same moment could both call the
+ * endpoint, with the same idempotency key.
  */
 export class ProcessorRetries implements DeliveryRetries {
   readonly #o: ProcessorRetriesOptions;
