@@ -205,6 +205,8 @@ export class MailroomPipeline extends Construct {
       MAILROOM_SMTP_PREFIX: SMTP_RAW_PREFIX,
       MAILROOM_SES_PREFIX: SES_RAW_PREFIX,
       MAILROOM_RETENTION_DAYS: String(retentionDays),
+      // where deliveries that failed transiently are rescheduled (delayed messages; see retry-queue.ts)
+      MAILROOM_QUEUE_URL: this.queue.queueUrl,
       ...observabilityEnvironment(props.processorLogLevel ?? 'info'),
     };
     if (this.eventBus) environment.MAILROOM_EVENT_BUS = this.eventBus.eventBusName;
@@ -242,6 +244,7 @@ export class MailroomPipeline extends Construct {
 
     this.grantReadMail(this.processor);
     this.table.grantReadWriteData(this.processor);
+    this.queue.grantSendMessages(this.processor);
     this.eventBus?.grantPutEventsTo(this.processor);
     // The config's lambda() functions and eventBridge() buses, each by its own ARN.
     grantConfigTargets(this.processor, this.configSummary, this);

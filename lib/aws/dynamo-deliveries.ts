@@ -4,6 +4,7 @@ import type { DynamoStoreContext } from './dynamo-store-context.ts';
 import type { DeliveryItem } from './dynamo-store-items.ts';
 import { itemKey } from './dynamo-table.ts';
 import { TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
+import type { DeliveryRetryState } from './retry-schedule.ts';
 
 /** Delivery keys remembered per store (a long-lived Lambda container processes many messages). */
 const MAX_REMEMBERED_DELIVERY_KEYS = 10_000;
@@ -12,6 +13,10 @@ const MAX_REMEMBERED_DELIVERY_KEYS = 10_000;
  * The deliveries of the DynamoDB store: each in its message's partition (`DELIVERY#<key>`, so the
  * message's summary reads them with its record), found by idempotency key through a key item
  * (`DLVKEY#<key>`) that names the message. Both reads strongly consistent.
+ *
+ * The processor's retry state ({@link DeliveryRetryState}) lives on the delivery item in optional
+ * attributes of its own (`retryFailures`, `firstFailedAt`, `nextAttemptAt`, `retryGaveUpAt`), which
+ * `putDelivery` leaves as they are: items written before them read as deliveries without retries.
  */
 export class DynamoDeliveries implements Deliveries {
   readonly #context: DynamoStoreContext;
@@ -52,6 +57,36 @@ export class DynamoDeliveries implements Deliveries {
   /** Every delivery of one message, in creation order. */
   async listDeliveries(messageId: string): Promise<DeliveryRecord[]> {
     return (await this.#context.deliveryItems(messageId)).map(deliveryRecord);
+  }
+
+  /** The retry state of a delivery of `messageId`; null when it never failed transiently (or is gone). */
+  async getRetryState(messageId: string, deliveryKey: string): Promise<DeliveryRetryState | null> {
+    const item = await this.#context.table.get<DeliveryItem>(
+      `read retries of delivery ${deliveryKey}`,
+      itemKey(keys.message(messageId), keys.delivery(deliveryKey)),
+    );
+    if (!item || item.retryFailures === undefined || item.firstFailedAt === undefined) return null;
+    const state: DeliveryRetryState = { failures: item.retryFailures, firstFailedAt: item.firstFailedAt };
+    if (item.nextAttemptAt !== undefined) state.nextAttemptAt = item.nextAttemptAt;
+    if (item.retryGaveUpAt !== undefined) state.gaveUpAt = item.retryGaveUpAt;
+    return state;
+  }
+
+  /** Replaces the retry state of an existing delivery (a delivery that is gone is not recreated). */
+  async putRetryState(messageId: string, deliveryKey: string, state: DeliveryRetryState): Promise<void> {
+    await this.#context.table.update(
+      `record retries of delivery ${deliveryKey}`,
+      itemKey(keys.message(messageId), keys.delivery(deliveryKey)),
+      {
+        set: {
+          retryFailures: state.failures,
+          firstFailedAt: state.firstFailedAt,
+          nextAttemptAt: state.nextAttemptAt,
+          retryGaveUpAt: state.gaveUpAt,
+        },
+        onlyIfExists: true,
+      },
+    );
   }
 
   /** Writes the key item naming `d`'s message; a delivery the key named in another message goes. */

@@ -102,6 +102,7 @@ import { DynamoOutbox } from './dynamo-outbox.ts';
 import { DynamoMessageRecords } from './dynamo-records.ts';
 import { type DynamoMessageStoreOptions, DynamoStoreContext } from './dynamo-store-context.ts';
 import { DynamoThreads } from './dynamo-threads.ts';
+import type { DeliveryRetryState } from './retry-schedule.ts';
 
 export type { DynamoMessageStoreOptions } from './dynamo-store-context.ts';
 
@@ -167,6 +168,13 @@ export class DynamoMessageStore implements MessageStore {
   /** Every delivery of one message, in creation order. */
   listDeliveries(messageId: string): Promise<DeliveryRecord[]> {
     return this.#deliveries.listDeliveries(messageId);
+  }
+  /** The processor's retry state of a delivery (see `retry-schedule.ts`); null when it has none. */
+  getDeliveryRetry(messageId: string, key: string): Promise<DeliveryRetryState | null> {
+    return this.#deliveries.getRetryState(messageId, key);
+  }
+  putDeliveryRetry(messageId: string, key: string, state: DeliveryRetryState): Promise<void> {
+    return this.#deliveries.putRetryState(messageId, key, state);
   }
 
   putMailboxEntry(entry: MailboxEntry): Promise<boolean> {

@@ -43,6 +43,14 @@ export interface DeliveryItem {
   error?: string;
   updatedAt: string;
   order: string;
+  /** The processor's retries (`retry-schedule.ts`), when a run failed with a transient error. */
+  retryFailures?: number;
+  /** ISO 8601. */
+  firstFailedAt?: string;
+  /** ISO 8601. */
+  nextAttemptAt?: string;
+  /** ISO 8601. */
+  retryGaveUpAt?: string;
 }
 
 export interface MailboxItem {

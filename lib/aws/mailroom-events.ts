@@ -3,7 +3,8 @@
  * the pipeline's own events (`PipelineEvent`, the vocabulary the dev server streams too):
  * `mailroom.received` is `message.received` with the ingress it came through, once when a message is first
  * recorded; `mailroom.routed` is the end of a processing run (`message.processed`, `message.failed`, or a
- * run stopped early) with its outcome. The processor only sees the {@link EmitEvents} port;
+ * run stopped early or rescheduled) with its outcome; `mailroom.delivery.failed` is `delivery.failed`: a
+ * delivery failed for good (a permanent error, or its retry window ran out). The processor only sees the {@link EmitEvents} port;
  * `event-bridge-emitter.ts` implements it with the SDK.
  */
 import type { MessageInput, PipelineEvent, ProcessOutcome } from '../pipeline/index.ts';
@@ -38,9 +39,25 @@ export interface RoutedEventDetail {
   }>;
 }
 
+/** `detail` of `mailroom.delivery.failed`: a delivery failed for good (permanent error or retries over). */
+export interface DeliveryFailedEventDetail {
+  id: string;
+  /** The delivery's idempotency key (what `mailroom replay` runs again). */
+  key: string;
+  recipient: string;
+  route: string;
+  action: string;
+  mailbox?: string;
+  attempts: number;
+  error?: string;
+  /** True for a permanent error (a webhook 4xx, a config error); false when the retry window ran out. */
+  permanent: boolean;
+}
+
 export type MailroomEvent =
   | { detailType: 'mailroom.received'; detail: ReceivedEventDetail }
-  | { detailType: 'mailroom.routed'; detail: RoutedEventDetail };
+  | { detailType: 'mailroom.routed'; detail: RoutedEventDetail }
+  | { detailType: 'mailroom.delivery.failed'; detail: DeliveryFailedEventDetail };
 
 /** Publishes events; rejects when any was not accepted. */
 export type EmitEvents = (events: MailroomEvent[]) => Promise<void>;
@@ -89,4 +106,23 @@ export function routedEvent(input: MessageInput, outcome: ProcessOutcome): Mailr
       deliveries,
     },
   };
+}
+
+/** `mailroom.delivery.failed` of a pipeline `delivery.failed` event. */
+export function deliveryFailedEvent(
+  event: Extract<PipelineEvent, { type: 'delivery.failed' }>,
+): MailroomEvent {
+  const { delivery: d } = event;
+  const detail: DeliveryFailedEventDetail = {
+    id: event.id,
+    key: d.key,
+    recipient: d.recipient,
+    route: d.route,
+    action: d.action,
+    attempts: d.attempts,
+    permanent: event.permanent,
+  };
+  if (d.mailbox !== undefined) detail.mailbox = d.mailbox;
+  if (d.error !== undefined) detail.error = d.error;
+  return { detailType: 'mailroom.delivery.failed', detail };
 }

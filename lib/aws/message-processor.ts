@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuthVerdicts } from '../auth/index.ts';
-import type { MailroomConfig } from '../config/index.ts';
+import { DEFAULT_RETRY, type MailroomConfig } from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { errorText, silentLogger } from '../kernel/index.ts';
 import type { OutboundMail } from '../outbound/index.ts';
@@ -17,8 +17,16 @@ import {
 } from '../pipeline/index.ts';
 import type { MessageDetail, MessageStatus } from '../store/index.ts';
 import { DynamoMessageStore } from './dynamo-message-store.ts';
-import { type EmitEvents, type MailroomEvent, receivedEvent, routedEvent } from './mailroom-events.ts';
+import {
+  deliveryFailedEvent,
+  type EmitEvents,
+  type MailroomEvent,
+  receivedEvent,
+  routedEvent,
+} from './mailroom-events.ts';
 import { MessageProcessingError } from './processor-errors.ts';
+import { ProcessorRetries } from './retry-deliveries.ts';
+import type { RetryQueue } from './retry-queue.ts';
 import { putS3ObjectOnce, readS3Object } from './s3-objects.ts';
 import { smtpObjectMeta } from './smtp-object-meta.ts';
 import type { ObjectLocation, WorkItem } from './work-items.ts';
@@ -57,6 +65,15 @@ export interface MessageProcessorOptions {
   observe?: (event: PipelineEvent, receivedAt: string | undefined) => void;
   /** @default () => new Date() */
   now?: () => Date;
+  /** Random source for retry jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+  /**
+   * The processing queue (`MAILROOM_QUEUE_URL`): a delivery that fails transiently is rescheduled there
+   * (see `retry-deliveries.ts`, the config's `retry`) and its message acknowledged. Without it, the message
+   * fails and SQS delivers it again after the visibility timeout (until the dead-letter queue).
+   * @default none
+   */
+  retryQueue?: RetryQueue;
   /**
    * Largest raw message read from S3, in bytes (SES accepts up to 40 MB, `mailroom smtp` its
    * `smtp.maxMessageBytes`); a larger object fails its record, which ends in the dead-letter queue.
@@ -71,12 +88,15 @@ export interface ItemOutcome {
   status: MessageStatus;
   /** True when the message had been processed before and nothing was done again. */
   duplicate: boolean;
+  /** When it was sent back onto the queue: the time its next run is due (ISO 8601). */
+  retryAt?: string;
 }
 
 export interface MessageProcessor {
   /**
    * Records the message as received (once), then runs the processing core on it with the bytes in hand.
-   * Resolves when it is processed (now or before).
+   * Resolves when it is processed (now or before), or, with a retry queue, rescheduled (`retryAt`): a
+   * delivery waits for its next attempt, or the item is a rescheduled message whose time has not come.
    * @throws MessageProcessingError when it failed (retryable unless every failure was permanent), or the
    * error of the store or S3 call that failed.
    */
@@ -94,9 +114,10 @@ export interface MessageProcessor {
 
 /**
  * The config as the processor runs it: one try per delivery. Inside Lambda a retry with backoff sleeps
- * while billed, and SQS already retries: a failed delivery fails the message, the record becomes visible
- * again after the queue's visibility timeout, and the next run repeats only the deliveries not yet
- * delivered (they are idempotent), until the queue's `maxReceiveCount` moves it to the dead-letter queue.
+ * while billed: with a retry queue, a transient failure reschedules the message (see
+ * `retry-deliveries.ts`); without one, it fails the message, the record becomes visible again after the
+ * queue's visibility timeout, and the next run repeats only the deliveries not yet delivered (they are
+ * idempotent), until the queue's `maxReceiveCount` moves it to the dead-letter queue.
  */
 export function lambdaConfig(config: MailroomConfig): MailroomConfig {
   return { ...config, delivery: { ...config.delivery, attempts: 1 } };
@@ -111,7 +132,7 @@ interface LoadedItem {
 }
 
 /** Why a run did not end `processed`, naming the failed deliveries. */
-function failure(outcome: ProcessOutcome): MessageProcessingError {
+function failure(outcome: ProcessOutcome, final = false): MessageProcessingError {
   const failed = outcome.deliveries
     .filter((d) => d.status === 'failed')
     .map((d) => `${d.route}/${d.action}: ${d.error ?? 'failed'}`);
@@ -121,7 +142,7 @@ function failure(outcome: ProcessOutcome): MessageProcessingError {
       (failed.length ? ` (${failed.join('; ')})` : ''),
     {
       messageId: id,
-      retryable: status !== 'failed' || outcome.retryable !== false,
+      retryable: !final && (status !== 'failed' || outcome.retryable !== false),
       keptForReplay: status === 'failed',
     },
   );
@@ -176,6 +197,9 @@ class LambdaDriver implements MessageProcessor {
   readonly #receivedAt = new Map<string, string>();
   /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
   readonly #running = new Map<string, Promise<unknown>>();
+  /** The pipeline events of the runs in flight, by message id. */
+  readonly #events = new Map<string, PipelineEvent[]>();
+  readonly #retries: ProcessorRetries | undefined;
 
   constructor(options: MessageProcessorOptions) {
     this.#options = options;
@@ -189,16 +213,32 @@ class LambdaDriver implements MessageProcessor {
       ...now,
       ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
     });
+    if (options.retryQueue) {
+      this.#retries = new ProcessorRetries({
+        store: this.#store,
+        queue: options.retryQueue,
+        retry: config.retry ?? DEFAULT_RETRY,
+        now: options.now ?? (() => new Date()),
+        random: options.random ?? Math.random,
+        logger: this.#logger,
+      });
+    }
     this.#ports = createProcessingPorts({
       config,
       store: this.#store,
       logger: this.#logger,
       ...now,
+      ...(options.random === undefined ? {} : { random: options.random }),
       ...(options.cloud === undefined ? {} : { cloud: options.cloud }),
       ...(options.outbound === undefined ? {} : { outbound: options.outbound }),
+      ...(this.#retries === undefined ? {} : { retries: this.#retries }),
       signal: this.#abort.signal,
-      // The pipeline's events become EventBridge events where they happen (see `mailroom-events.ts`).
-      emit: (e) => this.#options.observe?.(e, this.#receivedAt.get(e.id)),
+      // Kept per run, they become EventBridge events at its end (see `mailroom-events.ts`); each is also
+      // observed where it happens (metrics).
+      emit: (e) => {
+        this.#events.get(e.id)?.push(e);
+        this.#options.observe?.(e, this.#receivedAt.get(e.id));
+      },
     });
   }
 
@@ -252,6 +292,12 @@ class LambdaDriver implements MessageProcessor {
 
   async #run(item: WorkItem): Promise<ItemOutcome> {
     const { id } = item;
+    const notBefore = item.retryNotBefore === undefined ? undefined : new Date(item.retryNotBefore);
+    if (notBefore && this.#retries && notBefore > this.#ports.now()) {
+      // a wait longer than SQS's longest delay: one more link of the chain
+      await this.#retries.sendBack(item, notBefore);
+      return { id, status: 'processing', duplicate: false, retryAt: notBefore.toISOString() };
+    }
     const existing = await this.#store.getMessage(id);
     if (existing?.status === 'processed') {
       this.#logger.info('message already processed; acknowledged', { id });
@@ -261,16 +307,44 @@ class LambdaDriver implements MessageProcessor {
     const input = existing ? await this.#again(item, loaded, existing) : await this.#arrive(item, loaded);
     this.#inFlight.set(id, item.object);
     this.#receivedAt.set(id, input.receivedAt);
+    const events: PipelineEvent[] = [];
+    this.#events.set(id, events);
     let outcome: ProcessOutcome;
     try {
       outcome = await processMessage(input, this.#ports);
     } finally {
       this.#inFlight.delete(id);
       this.#receivedAt.delete(id);
+      this.#events.delete(id);
     }
-    await this.#emit([routedEvent(input, outcome)]);
+    // Failed for good: without retries, a transient failure is SQS's to retry, not an end.
+    const failed = events.flatMap((e) =>
+      e.type === 'delivery.failed' && (this.#retries || e.permanent) ? [deliveryFailedEvent(e)] : [],
+    );
+    await this.#emit([routedEvent(input, outcome), ...failed]);
     if (outcome.status === 'processed') return { id, status: 'processed', duplicate: false };
-    throw failure(outcome);
+    return this.#afterRun(item, outcome);
+  }
+
+  /**
+   * A run that did not end `processed`: with retries, deliveries left waiting send the message back onto
+   * the queue, and a failed one failed for good (a permanent error, or its window ran out); without,
+   * SQS's redelivery decides.
+   */
+  async #afterRun(item: WorkItem, outcome: ProcessOutcome): Promise<ItemOutcome> {
+    const retries = this.#retries;
+    if (!retries || this.#abort.signal.aborted || outcome.unrecorded) throw failure(outcome);
+    if (outcome.status === 'processing') {
+      const at = await retries.nextAttempt(outcome);
+      if (at) {
+        await retries.sendBack(item, at);
+        return { id: item.id, status: 'processing', duplicate: false, retryAt: at.toISOString() };
+      }
+    }
+    throw failure(
+      outcome,
+      outcome.deliveries.some((d) => d.status === 'failed'),
+    );
   }
 
   process(item: WorkItem): Promise<ItemOutcome> {

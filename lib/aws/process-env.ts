@@ -18,6 +18,8 @@ const prefix = (fallback: string) =>
  * - `MAILROOM_SMTP_PREFIX` (default `smtp/`), `MAILROOM_SES_PREFIX` (default `ses/`)
  * - `MAILROOM_EVENT_BUS`: publish `mailroom.received` / `mailroom.routed` (source `mailroom`) there
  * - `MAILROOM_RETENTION_DAYS`: records expire that many days after receipt (DynamoDB TTL)
+ * - `MAILROOM_QUEUE_URL`: the processing queue, where a delivery that failed transiently is rescheduled
+ *   (see `retry-deliveries.ts`); unset: SQS's redelivery retries the message
  * - `MAILROOM_FORWARD_FROM`: the verified SES address `forward()` sends from
  * - `MAILROOM_SES_CONFIGURATION_SET`: SES configuration set for handlers' replies (`ctx.reply`, always sent
  *   through SES here; the config's `outbound.mode` is for local and self-hosted processing)
@@ -38,6 +40,7 @@ export const processEnvSchema = z.object({
     .refine((v) => v === undefined || (Number.isInteger(v) && v > 0), {
       message: 'must be a whole number of days > 0',
     }),
+  MAILROOM_QUEUE_URL: optionalText,
   MAILROOM_FORWARD_FROM: optionalText,
   MAILROOM_SES_CONFIGURATION_SET: optionalText,
   AWS_ENDPOINT_URL_S3: optionalText,

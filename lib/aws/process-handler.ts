@@ -10,6 +10,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { type MailroomConfig, type MailroomOptions, resolveConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
@@ -23,6 +24,7 @@ import { pipelineMetrics } from './observability/pipeline-metrics.ts';
 import { inHandlerSegment, startTracing, traced } from './observability/tracing.ts';
 import { type ProcessEnv, parseProcessEnv } from './process-env.ts';
 import { processorOutbound } from './processor-outbound.ts';
+import { sqsRetryQueue } from './retry-queue.ts';
 import type { SecretsClient } from './secrets-manager-users.ts';
 import { type ProcessEvent, parseProcessEvent } from './sqs-event-schemas.ts';
 import {
@@ -41,6 +43,8 @@ export interface ProcessHandlerOptions {
   s3?: S3Client;
   /** @default new DynamoDBClient({}) (region and endpoint from the env) */
   dynamo?: DynamoDBClient;
+  /** Sends rescheduled messages to `MAILROOM_QUEUE_URL`. @default new SQSClient({}) (only when it is set) */
+  sqs?: SQSClient;
   /** @default EventBridge `PutEvents` on `MAILROOM_EVENT_BUS` when set, else no events */
   emit?: (events: MailroomEvent[]) => Promise<void>;
   /** @default the entry's logger (Powertools Logger: JSON lines at `POWERTOOLS_LOG_LEVEL`/`MAILROOM_LOG_LEVEL`) */
@@ -56,7 +60,7 @@ export interface ProcessHandlerOptions {
    * size limit, and the AWS action ports
    * (default: an SDK client for each of `lambda()`, `eventBridge()`, `forward()` the routes use).
    */
-  processor?: Pick<SqsProcessorOptions, 'cloud' | 'outbound' | 'now' | 'maxMessageBytes'>;
+  processor?: Pick<SqsProcessorOptions, 'cloud' | 'outbound' | 'now' | 'random' | 'maxMessageBytes'>;
 }
 
 /** What {@link initProcessHandler} needs beyond the handler's options. */
@@ -117,6 +121,7 @@ function processorOptions(
     logger,
   };
   if (env.MAILROOM_RETENTION_DAYS !== undefined) out.retentionDays = env.MAILROOM_RETENTION_DAYS;
+  if (env.MAILROOM_QUEUE_URL) out.retryQueue = sqsRetryQueue(env.MAILROOM_QUEUE_URL, options.sqs);
   return out;
 }
 
@@ -140,7 +145,7 @@ async function buildProcessor(
   const config = resolved ?? resolveConfig(options.config ?? (await entry.userConfig()));
   const built = processorOptions(env, options, config, logger);
   if (emit) built.emit = emit;
-  if (metrics) built.observe = pipelineMetrics(metrics);
+  if (metrics) built.observe = pipelineMetrics(metrics, { retries: built.retryQueue !== undefined });
   // The ports hand on where a message's raw object is; the processor knows once it exists.
   let processor: SqsProcessor | undefined;
   const cloud =

@@ -32,7 +32,9 @@ export interface SqsProcessor {
    * (the event source mapping must report batch item failures): a record whose message failed in a way a
    * retry may mend (the retry skips deliveries already made), whose body is not understood, whose object
    * is missing, or whose processing threw (DynamoDB unavailable…); the last three reach the dead-letter
-   * queue after the queue's receives. A message that failed for good (every failed delivery failed with a
+   * queue after the queue's receives. With a retry queue (`MAILROOM_QUEUE_URL`), a message whose delivery
+   * failed transiently is rescheduled there and its record acknowledged (see `retry-deliveries.ts`). A
+   * message that failed for good (every failed delivery failed with a
    * permanent error) is recorded as `failed` for `mailroom replay` and acknowledged. A message processed
    * before is acknowledged without doing anything again. Records are processed concurrently up to the
    * config's `delivery.concurrency`; meant for a standard queue (a FIFO queue would need records in order,
@@ -82,7 +84,8 @@ export function createSqsProcessor(options: SqsProcessorOptions): SqsProcessor {
     }
     for (const item of work.items) {
       const o = await core.process(item);
-      logger.info(o.duplicate ? 'already processed' : 'processed', { record: record.messageId, id: o.id });
+      const what = o.retryAt ? 'rescheduled' : o.duplicate ? 'already processed' : 'processed';
+      logger.info(what, { record: record.messageId, id: o.id, ...(o.retryAt ? { retryAt: o.retryAt } : {}) });
     }
   };
 

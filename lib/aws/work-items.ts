@@ -7,6 +7,7 @@ import { type AuthVerdicts, mapSesVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import { MESSAGE_ID_PATTERN } from '../store/index.ts';
 import { EventShapeError } from './processor-errors.ts';
+import { type RetryMessage, retryMessageSchema } from './retry-queue.ts';
 import {
   type S3EventRecord,
   type SesMailInfo,
@@ -45,6 +46,8 @@ export interface WorkItem {
   receivedAt?: string;
   /** Size in bytes, when the event says it. */
   size?: number;
+  /** A rescheduled message (`retry-queue.ts`): ISO 8601 time before which it is not run. */
+  retryNotBefore?: string;
 }
 
 /** The work in one queue body: messages to process, and what was acknowledged without work (and why). */
@@ -154,8 +157,24 @@ export function workItemFromS3Event(
   );
 }
 
+/** The work item of a rescheduled message: its message, to be run no earlier than `notBefore`. */
+export function workItemFromRetry(retry: RetryMessage): WorkItem {
+  const item: WorkItem = {
+    id: retry.id,
+    origin: retry.origin,
+    object: { bucket: retry.bucket, key: retry.key },
+    retryNotBefore: retry.notBefore,
+  };
+  if (retry.envelope)
+    item.envelope = { mailFrom: retry.envelope.mailFrom, rcptTo: [...retry.envelope.rcptTo] };
+  if (retry.receivedAt !== undefined) item.receivedAt = retry.receivedAt;
+  return item;
+}
+
 /** The work in an already-parsed document (a queue body, or an SNS envelope's message). */
 function workFromDocument(doc: unknown, options: WorkItemOptions, insideSns: boolean): BodyWork {
+  const retry = insideSns ? null : retryMessageSchema.safeParse(doc);
+  if (retry?.success) return { items: [workItemFromRetry(retry.data.mailroomRetry)], ignored: [] };
   const ses = sesReceivedNotificationSchema.safeParse(doc);
   if (ses.success) {
     const { mail, receipt, content } = ses.data;
@@ -202,7 +221,7 @@ function workFromDocument(doc: unknown, options: WorkItemOptions, insideSns: boo
 
 /**
  * The work in one SQS message body: an S3 event notification, an SES receipt notification, either inside
- * an SNS envelope or not, or an event to acknowledge without work (`s3:TestEvent`, SNS subscription
+ * an SNS envelope or not, a message the processor rescheduled (`retry-queue.ts`), or an event to acknowledge without work (`s3:TestEvent`, SNS subscription
  * messages, SES notifications other than `Received`, S3 events other than object creation).
  * @throws EventShapeError for a body that is none of these.
  */

@@ -3,6 +3,7 @@ export { ConfigError } from './errors.ts';
 export { isIpOrCidr } from './ip-or-cidr.ts';
 export { loadConfig } from './load-config.ts';
 export { configWarnings, defineMailroom, resolveConfig } from './resolve-config.ts';
+export { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry-config.ts';
 export type {
   AuthOptions,
   DeliveryOptions,

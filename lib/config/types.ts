@@ -2,6 +2,7 @@ import type { DnsResolver, StaticZone } from '../auth/index.ts';
 import type { ParseLimits } from '../message/index.ts';
 import type { ReplyLimits } from '../outbound/index.ts';
 import type { Route } from '../routing/index.ts';
+import type { ResolvedRetryOptions, RetryOptions } from './retry-config.ts';
 
 export interface SmtpOptions {
   /** @default '127.0.0.1' */
@@ -369,6 +370,8 @@ export interface MailroomOptions {
   submission?: SubmissionOptions;
   /** Spam and virus scanning on our own ingress (rspamd, ClamAV). @default off */
   scan?: ScanOptions;
+  /** How the processing Lambda retries a failing delivery (see `RetryOptions`). */
+  retry?: RetryOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -388,4 +391,6 @@ export interface MailroomConfig {
     | null;
   /** Null when no scanner is configured. Optional so configs built by hand (tests) need not say it. */
   scan?: ResolvedScanOptions | null;
+  /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_RETRY`. */
+  retry?: ResolvedRetryOptions;
 }

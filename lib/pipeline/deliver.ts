@@ -39,14 +39,8 @@ export function retryableFailure(err: unknown): boolean {
   return isRetryable(err);
 }
 
-/** Stores the delivery's new state and announces it as `delivery.updated`. */
-export async function putDelivery(
-  ports: ProcessingPorts,
-  d: DeliveryRecord,
-  failure?: { retryable: boolean },
-): Promise<void> {
-  d.updatedAt = ports.now().toISOString();
-  await ports.store.putDelivery(d);
+/** What a delivery looks like in the pipeline's events. */
+function deliveryEventData(d: DeliveryRecord): DeliveryEventData {
   const delivery: DeliveryEventData = {
     key: d.key,
     recipient: d.recipient,
@@ -58,6 +52,21 @@ export async function putDelivery(
   };
   if (d.mailbox !== undefined) delivery.mailbox = d.mailbox;
   if (d.error !== undefined) delivery.error = d.error;
+  return delivery;
+}
+
+/**
+ * Stores the delivery's new state and announces it as `delivery.updated` (with `retryable` when it records
+ * a failure).
+ */
+export async function putDelivery(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  failure?: { retryable: boolean },
+): Promise<void> {
+  d.updatedAt = ports.now().toISOString();
+  await ports.store.putDelivery(d);
+  const delivery = deliveryEventData(d);
   if (failure !== undefined) delivery.retryable = failure.retryable;
   ports.emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
 }
@@ -130,13 +139,45 @@ async function giveUp(
     : `permanent failure at attempt ${d.attempts}`;
   await trace(ports, id, 'delivery failed', `${describeDelivery(d)}: ${why}: ${d.error}`);
   ports.logger.error('delivery failed', { id, delivery: d.key, attempts: d.attempts, error: d.error });
+  const delivery = deliveryEventData(d);
+  ports.emit({ type: 'delivery.failed', id, at: d.updatedAt, delivery, permanent: !retryable });
   return !retryable;
+}
+
+/**
+ * Hands a transient failure to the driver's retries (when it has them): the delivery stays `pending`
+ * until its next attempt. Returns false when there are none, or the retry window is over.
+ */
+async function rescheduled(ports: ProcessingPorts, d: DeliveryRecord, id: string): Promise<boolean> {
+  const next = ports.retries ? await ports.retries.reschedule(d) : null;
+  if (!next) return false;
+  d.status = 'pending';
+  await putDelivery(ports, d);
+  const detail = `attempt ${d.attempts}, ${describeDelivery(d)}: ${d.error}; next attempt at ${next.nextAttemptAt}`;
+  await trace(ports, id, 'delivery rescheduled', detail);
+  ports.logger.warn('delivery rescheduled', {
+    id,
+    delivery: d.key,
+    attempt: d.attempts,
+    nextAttemptAt: next.nextAttemptAt,
+    error: d.error,
+  });
+  const delivery = deliveryEventData(d);
+  ports.emit({
+    type: 'delivery.rescheduled',
+    id,
+    at: d.updatedAt,
+    delivery,
+    nextAttemptAt: next.nextAttemptAt,
+  });
+  return true;
 }
 
 /**
  * Runs one delivery until it succeeds, fails for good, or the driver closes. A failure the error calls
  * permanent ({@link retryableFailure}: a webhook 4xx, a missing port, a bad outbound config) is not tried
- * again; a transient one is, up to `delivery.attempts` tries with backoff.
+ * again; a transient one is, up to `delivery.attempts` tries with backoff, then handed to the driver's
+ * retries when it has them (`ports.retries`: the delivery stays `pending` for a later run).
  * @returns true when the delivery failed for good (a later run cannot do better without a change).
  */
 export async function deliver(
@@ -166,6 +207,7 @@ export async function deliver(
         await putDelivery(ports, d);
         return false;
       }
+      if (retryable && n >= tries && (await rescheduled(ports, d, ctx.id))) return false;
       if (n >= tries || !retryable) return giveUp(ports, d, ctx.id, retryable);
       d.status = 'pending';
       await putDelivery(ports, d);

@@ -26,6 +26,16 @@ export type PipelineEvent =
     }
   | { type: 'message.processed'; id: string; at: string }
   | { type: 'message.failed'; id: string; at: string; error?: string }
-  | { type: 'delivery.updated'; id: string; at: string; delivery: DeliveryEventData };
+  | { type: 'delivery.updated'; id: string; at: string; delivery: DeliveryEventData }
+  /** A delivery failed for good: a permanent error, or its retries ran out. */
+  | { type: 'delivery.failed'; id: string; at: string; delivery: DeliveryEventData; permanent: boolean }
+  /** A delivery failed with a transient error and waits for its next attempt (the Lambda's retries). */
+  | {
+      type: 'delivery.rescheduled';
+      id: string;
+      at: string;
+      delivery: DeliveryEventData;
+      nextAttemptAt: string;
+    };
 
 export type PipelineEventListener = (event: PipelineEvent) => void;

@@ -7,6 +7,7 @@ export {
   type RecoveryReport,
 } from './create-pipeline.ts';
 export { retryableFailure } from './deliver.ts';
+export type { DeliveryRetries } from './delivery-retries.ts';
 export { PipelineError } from './errors.ts';
 export type { DeliveryEventData, PipelineEvent, PipelineEventListener } from './events.ts';
 export { canonicalParams, type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';

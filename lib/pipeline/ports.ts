@@ -6,6 +6,7 @@ import type { Address } from '../message/index.ts';
 import { type OutboundMail, parseSenderAddress, ReplyRateLimiter } from '../outbound/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
 import type { MessageStore } from '../store/index.ts';
+import type { DeliveryRetries } from './delivery-retries.ts';
 import type { PipelineEvent } from './events.ts';
 
 /** What the processing core needs from the world: one set per pipeline or Lambda, built once. */
@@ -22,6 +23,8 @@ export interface ProcessingPorts {
   signal: AbortSignal;
   /** Receives every pipeline event; a listener's failure is the listener's problem. */
   emit: (event: PipelineEvent) => void;
+  /** A driver's retries across runs (the Lambda); none: transient failures are retried in place only. */
+  retries?: DeliveryRetries;
   /** Passed to every action as they are. */
   actions: Pick<ActionRun, 'fetch' | 'outbound' | 'replyFrom' | 'replyLimiter' | 'cloud'>;
 }
@@ -42,6 +45,7 @@ export interface ProcessingPortsInput {
   router?: Router;
   signal: AbortSignal;
   emit: (event: PipelineEvent) => void;
+  retries?: DeliveryRetries;
 }
 
 export function createProcessingPorts(input: ProcessingPortsInput): ProcessingPorts {
@@ -54,7 +58,7 @@ export function createProcessingPorts(input: ProcessingPortsInput): ProcessingPo
   if (input.outbound !== undefined) actions.outbound = input.outbound;
   if (replyFrom !== undefined) actions.replyFrom = replyFrom;
   if (input.cloud !== undefined) actions.cloud = input.cloud;
-  return {
+  const ports: ProcessingPorts = {
     config: input.config,
     store: input.store,
     router: input.router ?? routerFromConfig(input.config),
@@ -65,6 +69,8 @@ export function createProcessingPorts(input: ProcessingPortsInput): ProcessingPo
     emit: input.emit,
     actions,
   };
+  if (input.retries !== undefined) ports.retries = input.retries;
+  return ports;
 }
 
 /** Adds a trace entry; a failure to write it is logged, never thrown (the trace is a diagnostic). */

@@ -105,6 +105,10 @@ async function recordPlan(ports: ProcessingPorts, id: string, plan: PlannedDeliv
       await trace(ports, id, 'skipped', `${describeDelivery(existing)}: already ${existing.status}`);
       continue;
     }
+    if (existing?.status === 'pending' && ports.retries && !(await ports.retries.due(existing))) {
+      finals.push(existing); // waits for its next attempt: a later run tries it
+      continue;
+    }
     const d = deliveryRecord(id, planned, existing);
     await putDelivery(ports, d);
     finals.push(d);

@@ -12,11 +12,13 @@ export type PipelineObserver = (event: PipelineEvent, receivedAt: string | undef
  * - `message.received` → `MessagesReceived`; `message.processed` → `MessagesProcessed`;
  * - `delivery.updated` `delivered` → `DeliveriesSucceeded` and `ReceiptToDeliveryMs` (from the message's
  *   receipt to this delivery);
- * - `delivery.updated` `failed`: `DeliveriesFailed` when the failure was permanent; else
- *   `DeliveryRetries`, since the queue delivers the message again (only its undelivered actions run).
+ * - `delivery.rescheduled` (a transient failure waiting for its next attempt) → `DeliveryRetries`;
+ * - `delivery.failed` → `DeliveriesFailed` when it is final: a permanent error, or, with `retries` (the
+ *   processor reschedules on its queue), a window that ran out. Without them a transient failure is SQS's to
+ *   retry (only the undelivered actions run again): `DeliveryRetries`.
  * Other statuses (`dropped`, `rejected`, `unrouted`, `pending`) deliver nothing and count nothing.
  */
-export function pipelineMetrics(metrics: MetricsPort): PipelineObserver {
+export function pipelineMetrics(metrics: MetricsPort, options: { retries: boolean }): PipelineObserver {
   return (event, receivedAt) => {
     switch (event.type) {
       case 'message.received':
@@ -26,14 +28,19 @@ export function pipelineMetrics(metrics: MetricsPort): PipelineObserver {
         metrics.add('MessagesProcessed', 1);
         return;
       case 'delivery.updated': {
-        const { status, action, retryable } = event.delivery;
-        if (status === 'delivered') {
-          metrics.addForAction('DeliveriesSucceeded', action, 1);
-          const since = receivedAt === undefined ? Number.NaN : Date.parse(event.at) - Date.parse(receivedAt);
-          if (Number.isFinite(since)) metrics.addForAction('ReceiptToDeliveryMs', action, Math.max(0, since));
-        } else if (status === 'failed') {
-          metrics.addForAction(retryable === false ? 'DeliveriesFailed' : 'DeliveryRetries', action, 1);
-        }
+        const { status, action } = event.delivery;
+        if (status !== 'delivered') return;
+        metrics.addForAction('DeliveriesSucceeded', action, 1);
+        const since = receivedAt === undefined ? Number.NaN : Date.parse(event.at) - Date.parse(receivedAt);
+        if (Number.isFinite(since)) metrics.addForAction('ReceiptToDeliveryMs', action, Math.max(0, since));
+        return;
+      }
+      case 'delivery.rescheduled':
+        metrics.addForAction('DeliveryRetries', event.delivery.action, 1);
+        return;
+      case 'delivery.failed': {
+        const final = event.permanent || options.retries;
+        metrics.addForAction(final ? 'DeliveriesFailed' : 'DeliveryRetries', event.delivery.action, 1);
         return;
       }
       default:

@@ -468,7 +468,13 @@ describe('failed for good', () => {
     });
     expect(await h.store.listFailed()).toEqual([SES_ID]);
     expect(h.logs.filter((l) => l.msg.startsWith('message failed for good'))).toHaveLength(1);
-    expect(h.events.at(-1)).toMatchObject({ detailType: 'mailroom.routed', detail: { status: 'failed' } });
+    expect(h.events.map((e) => e.detailType)).toEqual([
+      'mailroom.received',
+      'mailroom.routed',
+      'mailroom.delivery.failed',
+    ]);
+    expect(h.events[1]).toMatchObject({ detailType: 'mailroom.routed', detail: { status: 'failed' } });
+    expect(h.events[2]).toMatchObject({ detail: { id: SES_ID, route: 'orders', permanent: true } });
   });
 });
 

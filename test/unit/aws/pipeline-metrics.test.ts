@@ -30,13 +30,20 @@ const delivery = (over: Partial<DeliveryEventData>): PipelineEvent => ({
 });
 
 describe('pipelineMetrics', () => {
-  it('reads deliveries: success with its latency, permanent failure, retryable failure; nothing else', () => {
+  const failed = (permanent: boolean, over: Partial<DeliveryEventData> = {}): PipelineEvent => {
+    const event = delivery({ status: 'failed', ...over });
+    if (event.type !== 'delivery.updated') throw new Error('unreachable');
+    return { type: 'delivery.failed', id: event.id, at: event.at, delivery: event.delivery, permanent };
+  };
+
+  it('reads deliveries: success with its latency, failures by their events; nothing else', () => {
     const { port, added } = recorder();
-    const observe = pipelineMetrics(port);
+    const observe = pipelineMetrics(port, { retries: false });
     const receivedAt = '2026-01-01T00:00:00.000Z';
     observe(delivery({ status: 'delivered' }), receivedAt);
-    observe(delivery({ status: 'failed', retryable: false }), receivedAt);
-    observe(delivery({ status: 'failed', retryable: true }), receivedAt);
+    observe(delivery({ status: 'failed', retryable: false }), receivedAt); // counted by delivery.failed
+    observe(failed(true), receivedAt);
+    observe(failed(false), receivedAt); // SQS delivers the message again
     observe(delivery({ status: 'unrouted', action: 'none' }), receivedAt);
     observe(delivery({ status: 'dropped', action: 'drop' }), receivedAt);
     observe(delivery({ status: 'delivered', action: 'mailbox' }), undefined);
@@ -49,9 +56,26 @@ describe('pipelineMetrics', () => {
     ]);
   });
 
+  it("with the processor's own retries: a reschedule is a retry, a window that ran out a failure", () => {
+    const { port, added } = recorder();
+    const observe = pipelineMetrics(port, { retries: true });
+    const at = '2026-01-01T00:00:00.000Z';
+    const pending = delivery({ status: 'pending' });
+    if (pending.type !== 'delivery.updated') throw new Error('unreachable');
+    observe(
+      { type: 'delivery.rescheduled', id: 'm1', at, delivery: pending.delivery, nextAttemptAt: at },
+      at,
+    );
+    observe(failed(false), at);
+    expect(added).toEqual([
+      ['DeliveryRetries', 'webhook', 1],
+      ['DeliveriesFailed', 'webhook', 1],
+    ]);
+  });
+
   it('counts messages received and processed, not failed ones', () => {
     const { port, added } = recorder();
-    const observe = pipelineMetrics(port);
+    const observe = pipelineMetrics(port, { retries: false });
     const at = '2026-01-01T00:00:00.000Z';
     observe({ type: 'message.received', id: 'm1', at, envelope: { mailFrom: '', rcptTo: [] }, size: 1 }, at);
     observe({ type: 'message.processed', id: 'm1', at }, at);
