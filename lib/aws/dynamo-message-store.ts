@@ -522,16 +522,24 @@ export class DynamoMessageStore implements MessageStore {
   }
 
   /** Oldest first. */
-  listFailed(): Promise<string[]> {
-    return this.#idsByStatus(indexKeys.failed);
+  listFailed(opts: { receivedSince?: string } = {}): Promise<string[]> {
+    return this.#idsByStatus(indexKeys.failed, opts.receivedSince);
   }
 
-  async #idsByStatus(gsi2pk: string): Promise<string[]> {
+  /** The sort key is `<receivedAt>#<id>`: `since` bounds it from below. */
+  async #idsByStatus(gsi2pk: string, since?: string): Promise<string[]> {
     const items = await this.#table.queryAll(`list ${gsi2pk}`, {
       IndexName: GSI2.indexName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': GSI2.partitionKey, '#id': 'id' },
-      ExpressionAttributeValues: { ':pk': { S: gsi2pk } },
+      KeyConditionExpression: since === undefined ? '#pk = :pk' : '#pk = :pk AND #sk >= :since',
+      ExpressionAttributeNames: {
+        '#pk': GSI2.partitionKey,
+        '#id': 'id',
+        ...(since === undefined ? {} : { '#sk': GSI2.sortKey }),
+      },
+      ExpressionAttributeValues: {
+        ':pk': { S: gsi2pk },
+        ...(since === undefined ? {} : { ':since': { S: since } }),
+      },
       ProjectionExpression: '#id',
     });
     return items.map((item) => String(unmarshall(item).id));

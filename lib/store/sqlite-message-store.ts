@@ -666,11 +666,11 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /** Oldest first. */
-  async listFailed(): Promise<string[]> {
+  async listFailed(opts: { receivedSince?: string } = {}): Promise<string[]> {
     this.#flush();
     const rows = this.#stmt(
-      `SELECT id FROM messages WHERE status = 'failed' ORDER BY received_at, id`,
-    ).all() as { id: string }[];
+      `SELECT id FROM messages WHERE status = 'failed' AND received_at >= ? ORDER BY received_at, id`,
+    ).all(opts.receivedSince ?? '') as { id: string }[];
     return rows.map((r) => r.id);
   }
 
