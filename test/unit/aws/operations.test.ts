@@ -6,9 +6,12 @@
 import type { DescribeStacksCommand, DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { storedObject } from '../../../lib/aws/aws-replay.ts';
 import { RedriveError, StackOutputsError } from '../../../lib/aws/operations-errors.ts';
 import { redriveDeadLetters } from '../../../lib/aws/sqs-redrive.ts';
 import { readStackOutputs, stackResources } from '../../../lib/aws/stack-outputs.ts';
+import { newMessageId } from '../../../lib/store/message-id.ts';
+import type { MessageDetail } from '../../../lib/store/types.ts';
 
 const OUTPUTS = [
   { OutputKey: 'MxHost', OutputValue: 'inbound-smtp.us-east-1.amazonaws.com' },
@@ -158,5 +161,42 @@ describe('redrive with StartMessageMoveTask', () => {
     const err = await redriveDeadLetters({ sqs, ...QUEUES, max: 5 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ moved: 0, message: 'redrive stopped after 0: unexpected ReceiveMessage' });
     expect(sent.map((s) => s.name)).toEqual(['ReceiveMessage']);
+  });
+});
+
+describe('where a replayed message is stored', () => {
+  const message = (id: string, received?: string) =>
+    ({
+      id,
+      trace: received ? [{ at: '', step: 'received', detail: received }] : [],
+    }) as unknown as MessageDetail;
+  const options = { rawBucket: 'raw' };
+
+  it('the received trace entry names the object (an SES S3 action may write to its own bucket)', () => {
+    const ses = message(
+      'abc123',
+      '2048 bytes from <a@b.test> for t@example.com (Amazon SES, s3://ses-bucket/in/abc123)',
+    );
+    expect(storedObject(ses, options)).toEqual({
+      origin: 'ses',
+      object: { bucket: 'ses-bucket', key: 'in/abc123' },
+    });
+    const smtp = message('x', '9 bytes from <> for t@example.com (mailroom smtp, s3://raw/smtp/x.eml)');
+    expect(storedObject(smtp, options)).toEqual({
+      origin: 'smtp',
+      object: { bucket: 'raw', key: 'smtp/x.eml' },
+    });
+  });
+
+  it("without one, the ingresses' default keys: Mailroom ids under smtp/, SES message ids under ses/", () => {
+    const id = newMessageId();
+    expect(storedObject(message(id), options)).toEqual({
+      origin: 'smtp',
+      object: { bucket: 'raw', key: `smtp/${id}.eml` },
+    });
+    expect(storedObject(message('0100018f-ses-id'), { ...options, sesPrefix: 'mail/' })).toEqual({
+      origin: 'ses',
+      object: { bucket: 'raw', key: 'mail/0100018f-ses-id' },
+    });
   });
 });
