@@ -121,6 +121,46 @@ async function mailroom(argv: string[]) {
   }
 }
 
+/**
+ * A stand-in for CloudFormation's DescribeStacks (no CloudFormation emulator runs here): answers, in the
+ * Query protocol's XML, one stack `Mailroom` with the outputs given; any other name is a ValidationError.
+ */
+async function cloudFormationStub(
+  outputs: Record<string, string>,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const members = Object.entries(outputs)
+    .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
+    .join('');
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      res.setHeader('content-type', 'text/xml');
+      if (form.get('Action') !== 'DescribeStacks' || form.get('StackName') !== 'Mailroom') {
+        res.statusCode = 400;
+        res.end(
+          '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>' +
+            `<Message>Stack with id ${form.get('StackName')} does not exist</Message></Error></ErrorResponse>`,
+        );
+        return;
+      }
+      res.end(
+        '<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>Mailroom</StackName>' +
+          '<CreationTime>2026-12-01T00:00:00Z</CreationTime><StackStatus>UPDATE_COMPLETE</StackStatus>' +
+          `<Outputs>${members}</Outputs></member></Stacks></DescribeStacksResult></DescribeStacksResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 let tables = 0;
 
 /** A fresh table, the processing Lambda's handler on it, and a store to inspect it. */
@@ -220,6 +260,35 @@ describe('mailroom replay --table --bucket', () => {
     expect(await h.store.listFailed()).toEqual([]);
     // Each archive delivery ran once (first run); tickets: first run, the failed replay, the fixed one.
     expect(webhooks.calls).toEqual({ tickets: 6, archive: 2 });
+  });
+
+  it('--stack finds the table and the bucket in the stack outputs (CloudFormation stubbed)', async () => {
+    const h = await harness();
+    const stored = await storeMessage('Via the stack');
+    await h.sqs(sqsEvent(sqsRecord(stored.body)));
+    webhooks.ticketsDown = false;
+    const cf = await cloudFormationStub({
+      Table: h.tableName,
+      RawBucket: RAW_BUCKET,
+      MxHost: 'mx.example.com',
+    });
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', cf.endpoint);
+    try {
+      const r = await mailroom(['replay', '--stack', 'Mailroom', '--config', CONFIG, '--failed']);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(lines(r.stdout)).toEqual([{ id: stored.id, status: 'processed' }]);
+      const missing = await mailroom(['replay', '--stack', 'Other', '--config', CONFIG, '--failed']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe(
+        'mailroom replay: cannot read stack Other: Stack with id Other does not exist\n',
+      );
+      const older = await mailroom(['redrive', '--stack', 'Mailroom']);
+      expect(older.stderr).toBe(
+        'mailroom redrive: stack Mailroom has no output DeadLetterQueue, Queue (deployed with an older Mailroom? deploy again)\n',
+      );
+    } finally {
+      await cf.close();
+    }
   });
 
   it('names a message the table does not hold', async () => {
