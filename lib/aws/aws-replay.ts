@@ -6,6 +6,7 @@
  * does nothing.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
@@ -14,8 +15,10 @@ import type { MessageDetail, MessageStatus } from '../store/index.ts';
 import { MESSAGE_ID_PATTERN } from '../store/index.ts';
 import { loadProcessorCloudPorts } from './aws-port-loader.ts';
 import { DynamoMessageStore } from './dynamo-message-store.ts';
+import { eventBridgeEmitter } from './event-bridge-emitter.ts';
 import { createMessageProcessor, type MessageProcessorOptions } from './message-processor.ts';
 import { processorOutbound } from './processor-outbound.ts';
+import type { ProcessorSettings } from './processor-settings.ts';
 import type { ObjectLocation, WorkItem } from './work-items.ts';
 
 export type AwsReplayOptions = MessageProcessorOptions & { logger: Logger; config: MailroomConfig };
@@ -101,27 +104,37 @@ export interface OpenAwsReplayOptions {
   s3?: S3Client;
   /** @default new DynamoDBClient, closed with the replayer */
   dynamo?: DynamoDBClient;
+  /** The deployed processor's settings (`readProcessorSettings`). @default the defaults, no events */
+  settings?: ProcessorSettings;
 }
 
 /**
  * A replayer with what the processing Lambda has: SDK clients with the default credentials and region,
  * SES for `ctx.reply`, and an SDK client for each of `lambda()`, `eventBridge()`, `forward()` the routes
- * use. Events are not published (the Lambda's bus is not known here).
+ * use; with the processor's `settings`, its `forward()` sender, SES configuration set, key prefixes and
+ * event bus (events published as the Lambda publishes them).
  */
 export async function openAwsReplay(options: OpenAwsReplayOptions): Promise<AwsReplayer> {
   const env = process.env;
   const s3 =
     options.s3 ?? new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) });
   const dynamo = options.dynamo ?? new DynamoDBClient({});
+  const settings: ProcessorSettings = options.settings ?? {};
   let replayer: AwsReplayer | undefined;
   const cloud = await loadProcessorCloudPorts(options.config, {
+    ...(settings.MAILROOM_FORWARD_FROM ? { forwardFrom: settings.MAILROOM_FORWARD_FROM } : {}),
     rawLocation: (id) => replayer?.rawLocation(id) ?? null,
   });
+  const setName = settings.MAILROOM_SES_CONFIGURATION_SET;
+  const bus = settings.MAILROOM_EVENT_BUS;
   const opened = createAwsReplayer({
     ...options,
     s3,
     dynamo,
-    outbound: processorOutbound(),
+    outbound: processorOutbound(setName ? { configurationSetName: setName } : {}),
+    ...(settings.MAILROOM_SMTP_PREFIX ? { smtpPrefix: settings.MAILROOM_SMTP_PREFIX } : {}),
+    ...(settings.MAILROOM_SES_PREFIX ? { sesPrefix: settings.MAILROOM_SES_PREFIX } : {}),
+    ...(bus ? { emit: eventBridgeEmitter({ client: new EventBridgeClient({}), eventBusName: bus }) } : {}),
     ...(cloud ? { cloud } : {}),
   });
   replayer = opened;

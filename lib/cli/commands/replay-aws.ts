@@ -36,7 +36,9 @@ export async function replayOnAwsCommand(
   id: string | undefined,
 ): Promise<number> {
   checkOptions(values);
-  const { openAwsReplay, stackResources } = await import('../../aws/operations.ts');
+  const { deployedProcessorSettings, openAwsReplay, stackResources } = await import(
+    '../../aws/operations.ts'
+  );
   const since = values.since === undefined ? undefined : sinceOption(values.since);
   // Every SDK client made from here on (S3, DynamoDB, the actions' and SES's) uses the region given.
   if (values.region !== undefined) process.env.AWS_REGION = values.region;
@@ -47,7 +49,12 @@ export async function replayOnAwsCommand(
   const stack = values.stack === undefined ? undefined : { name: values.stack };
   const where = await stackResources(['table', 'rawBucket'], explicit, stack);
   const config = await loadCliConfig(values.config);
+  // The stack names its processor: share its settings (forward() sender, reply configuration set, events).
+  const settings = where.processorFunction
+    ? await deployedProcessorSettings(where.processorFunction)
+    : undefined;
   const replayer = await openAwsReplay({
+    ...(settings ? { settings } : {}),
     config,
     tableName: where.table,
     rawBucket: where.rawBucket,

@@ -4,10 +4,15 @@
  * so both are stubs that answer the way the services document.
  */
 import type { DescribeStacksCommand, DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
+import type {
+  GetFunctionConfigurationCommand,
+  GetFunctionConfigurationCommandOutput,
+} from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { storedObject } from '../../../lib/aws/aws-replay.ts';
 import { RedriveError, StackOutputsError } from '../../../lib/aws/operations-errors.ts';
+import { readProcessorSettings } from '../../../lib/aws/processor-settings.ts';
 import { redriveDeadLetters } from '../../../lib/aws/sqs-redrive.ts';
 import { readStackOutputs, stackResources } from '../../../lib/aws/stack-outputs.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
@@ -198,5 +203,36 @@ describe('where a replayed message is stored', () => {
       origin: 'ses',
       object: { bucket: 'raw', key: 'mail/0100018f-ses-id' },
     });
+  });
+});
+
+describe("the deployed processor's settings", () => {
+  const lambda = (variables: Record<string, string>) => ({
+    async send(command: GetFunctionConfigurationCommand): Promise<GetFunctionConfigurationCommandOutput> {
+      expect(command.input.FunctionName).toBe('Mailroom-Processor');
+      return { $metadata: {}, Environment: { Variables: variables } };
+    },
+  });
+
+  it('are read from its environment, with the defaults for what is unset', async () => {
+    const env = {
+      MAILROOM_TABLE: 'T',
+      MAILROOM_RAW_BUCKET: 'B',
+      MAILROOM_FORWARD_FROM: 'forwarder@example.com',
+      MAILROOM_EVENT_BUS: 'mailroom-bus',
+      MAILROOM_REPLY_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:k',
+    };
+    expect(await readProcessorSettings(lambda(env), 'Mailroom-Processor')).toEqual({
+      MAILROOM_SMTP_PREFIX: 'smtp/',
+      MAILROOM_SES_PREFIX: 'ses/',
+      MAILROOM_FORWARD_FROM: 'forwarder@example.com',
+      MAILROOM_EVENT_BUS: 'mailroom-bus',
+    });
+  });
+
+  it("a function that is not Mailroom's processor is named", async () => {
+    await expect(readProcessorSettings(lambda({}), 'Mailroom-Processor')).rejects.toThrow(
+      /^cannot read the processor Mailroom-Processor's settings: processor environment: MAILROOM_RAW_BUCKET: required/,
+    );
   });
 });
