@@ -53,7 +53,7 @@ module.exports = {
     {
       name: 'through-index',
       comment: 'another module is imported through its index.ts (its public API), never a file inside it',
-      severity: 'warn', // error once every import goes through index.ts
+      severity: 'error',
       from: { path: '^lib/([^/]+)/' },
       // A lazy `import()` of one file (kept out of a cold start or a CLI command's load) may go past the index.
       to: {

@@ -11,6 +11,8 @@
  * Cold start: only what processing needs is imported here (no mailauth: verdicts come with the message;
  * mail without them loads it on first use).
  */
+
+import { LambdaLogger } from '../lib/aws/observability/lambda-logger.ts';
 import {
   createProcessHandler as createHandler,
   initProcessHandler as initHandler,
@@ -19,7 +21,6 @@ import {
   type ProcessHandlerOptions,
   type ProcessInitOptions,
 } from '../lib/aws/process-handler.ts';
-import { createConsoleLogger } from '../lib/cli/console-logger.ts';
 
 export type {
   ProcessHandler,
@@ -31,7 +32,7 @@ export { ProcessEnvError } from '../lib/aws/processor-errors.ts';
 
 const entry: ProcessEntry = {
   userConfig: async () => (await import('mailroom-config')).default,
-  logger: () => createConsoleLogger(),
+  logger: () => new LambdaLogger(),
 };
 
 /** A handler with injected parts (tests, custom entry points), built on the first event. */

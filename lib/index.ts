@@ -47,8 +47,8 @@ export {
   resolveConfig,
   type ScanOptions,
 } from './config/index.ts';
+export type { Address, Attachment, ParsedMessage, ParseLimits } from './message/index.ts';
 export { parseMessage } from './message/index.ts';
-export type { Address, Attachment, ParsedMessage, ParseLimits } from './message/types.ts';
 export {
   createOutboundMail,
   OutboundConfigError,
@@ -77,4 +77,4 @@ export {
   type VerifiedReplyToken,
   verifyReplyToken,
 } from './routing/index.ts';
-export type { MessageDetail, MessageStore, MessageSummary, RawStore } from './store/types.ts';
+export type { MessageDetail, MessageStore, MessageSummary, RawStore } from './store/index.ts';

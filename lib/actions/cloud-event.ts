@@ -1,5 +1,5 @@
 import type { AuthResult, AuthVerdicts } from '../auth/index.ts';
-import { authSummary } from '../auth/verdicts.ts';
+import { authSummary } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { Address, Attachment } from '../message/index.ts';
 import type { DeliveryEventData, DeliveryFacts } from './webhook-payload.ts';

@@ -6,14 +6,17 @@ import {
 } from '../actions/index.ts';
 import type { MailroomConfig } from '../config/index.ts';
 import type { AwsActionPortsOptions } from './aws-sdk-ports.ts';
+import { traced } from './observability/tracing.ts';
 
 /** The SDK client each port of `CloudActionPorts` needs, loaded on demand. */
 const CLIENT_OF: Record<CloudPortName, () => Promise<Partial<AwsActionPortsOptions>>> = {
-  invokeLambda: async () => ({ lambda: new (await import('@aws-sdk/client-lambda')).LambdaClient({}) }),
-  putEvent: async () => ({
-    eventBridge: new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({}),
+  invokeLambda: async () => ({
+    lambda: traced(new (await import('@aws-sdk/client-lambda')).LambdaClient({})),
   }),
-  forward: async () => ({ ses: new (await import('@aws-sdk/client-sesv2')).SESv2Client({}) }),
+  putEvent: async () => ({
+    eventBridge: traced(new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({})),
+  }),
+  forward: async () => ({ ses: traced(new (await import('@aws-sdk/client-sesv2')).SESv2Client({})) }),
 };
 
 export interface ProcessorCloudPortsOptions {

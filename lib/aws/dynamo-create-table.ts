@@ -4,7 +4,6 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoStoreError } from './dynamo-store-error.ts';
 import {
   TABLE_GSIS,
   TABLE_KEY_ATTRIBUTES,
@@ -12,6 +11,7 @@ import {
   TABLE_SORT_KEY,
   TTL_ATTRIBUTE,
 } from './dynamo-table-schema.ts';
+import { DynamoStoreError } from './store-errors.ts';
 
 export interface CreateMessageTableOptions {
   /**

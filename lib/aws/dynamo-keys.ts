@@ -50,21 +50,31 @@ export const keys = {
   outboxRecord: 'OUTBOX',
   outboxChunkPrefix: (nonce: string) => `RAW#${nonce}#`,
   outboxChunk: (nonce: string, n: number) => `RAW#${nonce}#${String(n).padStart(6, '0')}`,
+  /** The listing days of gsi1 `MESSAGES#<day>#<shard>`: one item per day (sort key: the day). */
+  listingDays: 'LISTING#MESSAGES',
 } as const;
 
-/** GSI partition keys (`gsi1pk` / `gsi2pk`). */
+/** A shard number in a key: two digits up to 99, three beyond. */
+const shardPart = (shard: number): string => String(shard).padStart(2, '0');
+
+/** GSI partition keys (`gsi1pk` / `gsi2pk`); the sharded ones are explained in `dynamo-index-shards.ts`. */
 export const indexKeys = {
-  /** gsi1: every message, by `receivedAt#id`. */
-  allMessages: 'MESSAGES',
+  /** gsi1: the messages of one listing day that hash to `shard`, by `receivedAt#id`. */
+  messages: (day: string, shard: number) => `MESSAGES#${day}#${shardPart(shard)}`,
+  /** gsi1, before sharding: every message, by `receivedAt#id` (still read, see `dynamo-index-shards.ts`). */
+  legacyAllMessages: 'MESSAGES',
   /** gsi1: the messages a mailbox holds, by the message's `receivedAt#id`. */
   mailboxMessages: (mailbox: string) => `MAILBOX#${keyPart(mailbox)}`,
   /** gsi1: the members of a thread, by `receivedAt#id`. */
   thread: (threadId: string) => `THREAD#${keyPart(threadId)}`,
   /** gsi1: every outbox entry, by `createdAt#id`. */
   allOutbox: 'OUTBOX',
-  /** gsi2: messages not yet processed or failed (sparse: processed messages leave the index). */
-  unfinished: 'STATUS#unfinished',
-  failed: 'STATUS#failed',
+  /** gsi2: messages not yet processed, or failed, that hash to `shard` (sparse: processed ones leave). */
+  unfinished: (shard: number) => `STATUS#unfinished#${shardPart(shard)}`,
+  failed: (shard: number) => `STATUS#failed#${shardPart(shard)}`,
+  /** gsi2, before sharding (still read, see `dynamo-index-shards.ts`). */
+  legacyUnfinished: 'STATUS#unfinished',
+  legacyFailed: 'STATUS#failed',
   /** gsi2: the outbox entries replying to one message, by `createdAt#id`. */
   outboxReplies: (inReplyTo: string) => `OUTBOX#${keyPart(inReplyTo)}`,
 } as const;

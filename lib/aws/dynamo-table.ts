@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mapLimit } from './dynamo-map-limit.ts';
-import { DynamoStoreError } from './dynamo-store-error.ts';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY } from './dynamo-table-schema.ts';
+import { DynamoStoreError } from './store-errors.ts';
 
 export type Item = Record<string, AttributeValue>;
 export type Key = Record<string, AttributeValue>;
@@ -112,7 +112,7 @@ export class DynamoTable {
 
   /**
    * Updates attributes of one item: `set` (an undefined value removes the attribute), `setIfMissing`
-   * (kept when already there). `onlyIfExists` / `onlyIf` (attribute equalities) make it conditional; a
+   * (kept when already there), `addToSet` (numbers added to a number set). `onlyIfExists` / `onlyIf` (attribute equalities) make it conditional; a
    * failed condition changes nothing and resolves false. Else resolves with the attributes the item had
    * before when `returnOld` is set (null for a new item), or null.
    */
@@ -122,6 +122,7 @@ export class DynamoTable {
     change: {
       set: Record<string, unknown>;
       setIfMissing?: Record<string, unknown>;
+      addToSet?: Record<string, ReadonlySet<number>>;
       onlyIfExists?: boolean;
       onlyIf?: Record<string, unknown>;
       returnOld?: boolean;
@@ -131,6 +132,7 @@ export class DynamoTable {
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     const removes: string[] = [];
+    const adds: string[] = [];
     let n = 0;
     const name = (attr: string): string => {
       const ref = `#a${n++}`;
@@ -151,6 +153,9 @@ export class DynamoTable {
       const ref = name(attr);
       sets.push(`${ref} = if_not_exists(${ref}, ${value(v)})`);
     }
+    for (const [attr, v] of Object.entries(change.addToSet ?? {})) {
+      if (v.size > 0) adds.push(`${name(attr)} ${value(new Set(v))}`);
+    }
     const conditions: string[] = [];
     if (change.onlyIfExists) conditions.push(`attribute_exists(${name(TABLE_PARTITION_KEY)})`);
     for (const [attr, v] of Object.entries(change.onlyIf ?? {}))
@@ -158,6 +163,7 @@ export class DynamoTable {
     const expression = [
       sets.length > 0 ? `SET ${sets.join(', ')}` : '',
       removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+      adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
     ]
       .filter(Boolean)
       .join(' ');
@@ -236,6 +242,7 @@ export class DynamoTable {
         if (attempt === BATCH_GET_ATTEMPTS) {
           throw new DynamoStoreError(
             `DynamoDB: ${what}: ${pending.length} keys still unprocessed after retries`,
+            { retryable: true },
           );
         }
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));

@@ -12,7 +12,6 @@ export {
 } from './aws-sdk-ports.ts';
 export { type CreateMessageTableOptions, createMessageTable } from './dynamo-create-table.ts';
 export { DynamoMessageStore, type DynamoMessageStoreOptions } from './dynamo-message-store.ts';
-export { DynamoStoreError } from './dynamo-store-error.ts';
 export {
   GSI1,
   GSI2,
@@ -25,10 +24,19 @@ export {
 } from './dynamo-table-schema.ts';
 export { EventEmitError, eventBridgeEmitter, MAILROOM_EVENT_SOURCE } from './event-bridge-emitter.ts';
 export type { EmitEvents, MailroomEvent } from './mailroom-events.ts';
+export { EmfMetrics } from './observability/emf-metrics.ts';
+export {
+  type MailroomMetricName,
+  METRICS_NAMESPACE,
+  type MetricsPort,
+  PROCESSOR_SERVICE,
+  SMTP_SERVICE,
+} from './observability/metric-names.ts';
 export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
+export { createIngressS3Client, type IngressS3ClientOptions } from './s3-client.ts';
 export { createS3Acceptor } from './s3-ingress.ts';
 export { S3RawStore, type S3RawStoreOptions } from './s3-raw-store.ts';
-export { S3RawStoreError } from './s3-raw-store-error.ts';
 export { loadSubmissionUsers, SubmissionUsersSecretError } from './secrets-manager-users.ts';
 export { SesMail, type SesMailOptions } from './ses-outbound-mail.ts';
 export { createSqsProcessor, type SqsProcessor, type SqsProcessorOptions } from './sqs-processor.ts';
+export { DynamoStoreError, S3RawStoreError } from './store-errors.ts';

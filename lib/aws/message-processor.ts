@@ -50,6 +50,11 @@ export interface MessageProcessorOptions {
   emit?: EmitEvents;
   /** @default a logger that discards everything */
   logger?: Logger;
+  /**
+   * Sees every pipeline event of the messages processed, with the message's receipt time (metrics: see
+   * `observability/pipeline-metrics.ts`). @default none
+   */
+  observe?: (event: PipelineEvent, receivedAt: string | undefined) => void;
   /** @default () => new Date() */
   now?: () => Date;
   /**
@@ -167,6 +172,8 @@ class LambdaDriver implements MessageProcessor {
   readonly #abort = new AbortController();
   /** Where the messages being processed are, by id. */
   readonly #inFlight = new Map<string, ObjectLocation>();
+  /** When the messages being processed were received, by id (for `observe`). */
+  readonly #receivedAt = new Map<string, string>();
   /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
   readonly #running = new Map<string, Promise<unknown>>();
 
@@ -191,7 +198,7 @@ class LambdaDriver implements MessageProcessor {
       ...(options.outbound === undefined ? {} : { outbound: options.outbound }),
       signal: this.#abort.signal,
       // The pipeline's events become EventBridge events where they happen (see `mailroom-events.ts`).
-      emit: () => {},
+      emit: (e) => this.#options.observe?.(e, this.#receivedAt.get(e.id)),
     });
   }
 
@@ -225,7 +232,13 @@ class LambdaDriver implements MessageProcessor {
     const receivedAt = loaded.receivedAt ?? this.#ports.now().toISOString();
     const via = `${origin === 'ses' ? 'Amazon SES' : 'mailroom smtp'}, s3://${object.bucket}/${object.key}`;
     const announced: PipelineEvent[] = [];
-    const ports = { ...this.#ports, emit: (e: PipelineEvent) => void announced.push(e) };
+    const ports = {
+      ...this.#ports,
+      emit: (e: PipelineEvent) => {
+        announced.push(e);
+        this.#options.observe?.(e, receivedAt);
+      },
+    };
     await recordArrival(
       ports,
       { id, envelope, size: raw.length, receivedAt, auth, via },
@@ -247,11 +260,13 @@ class LambdaDriver implements MessageProcessor {
     const loaded = await loadItem(this.#options, item, this.#logger);
     const input = existing ? await this.#again(item, loaded, existing) : await this.#arrive(item, loaded);
     this.#inFlight.set(id, item.object);
+    this.#receivedAt.set(id, input.receivedAt);
     let outcome: ProcessOutcome;
     try {
       outcome = await processMessage(input, this.#ports);
     } finally {
       this.#inFlight.delete(id);
+      this.#receivedAt.delete(id);
     }
     await this.#emit([routedEvent(input, outcome)]);
     if (outcome.status === 'processed') return { id, status: 'processed', duplicate: false };

@@ -1,6 +1,8 @@
 /**
  * The processing Lambda's handler, built from its environment: `functions/process.ts` only names the
- * user's config module and the console logger, and hands every event over.
+ * user's config module and the logger, and hands every event over. Observability (Powertools for AWS
+ * Lambda): the entry's logger, EMF metrics read off the pipeline's events and flushed per invocation, and
+ * X-Ray tracing of the handler and the AWS clients in a Lambda runtime (see `observability/`).
  *
  * In a Lambda runtime the processor is built during the init phase ({@link initProcessHandler}): a
  * development or weak reply key, a missing variable or a bad config fails the init with one line in the
@@ -8,12 +10,17 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { SQSBatchResponse } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { type MailroomConfig, type MailroomOptions, resolveConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { assertProductionReplyKeys } from '../routing/index.ts';
 import { loadProcessorCloudPorts } from './aws-port-loader.ts';
 import type { MailroomEvent } from './mailroom-events.ts';
+import { EmfMetrics } from './observability/emf-metrics.ts';
+import { LambdaLogger } from './observability/lambda-logger.ts';
+import { type MetricsPort, PROCESSOR_SERVICE } from './observability/metric-names.ts';
+import { pipelineMetrics } from './observability/pipeline-metrics.ts';
+import { inHandlerSegment, startTracing, traced } from './observability/tracing.ts';
 import { type ProcessEnv, parseProcessEnv } from './process-env.ts';
 import { processorOutbound } from './processor-outbound.ts';
 import type { SecretsClient } from './secrets-manager-users.ts';
@@ -36,8 +43,14 @@ export interface ProcessHandlerOptions {
   dynamo?: DynamoDBClient;
   /** @default EventBridge `PutEvents` on `MAILROOM_EVENT_BUS` when set, else no events */
   emit?: (events: MailroomEvent[]) => Promise<void>;
-  /** @default the entry's logger (JSON lines on stderr at `MAILROOM_LOG_LEVEL`) */
+  /** @default the entry's logger (Powertools Logger: JSON lines at `POWERTOOLS_LOG_LEVEL`/`MAILROOM_LOG_LEVEL`) */
   logger?: Logger;
+  /**
+   * Where the processor's metrics go, flushed after each invocation.
+   * @default EMF lines on stdout (Powertools Metrics, namespace `Mailroom`, service `mailroom`) in a Lambda
+   * runtime (`AWS_LAMBDA_FUNCTION_NAME` set in `env`), else none
+   */
+  metrics?: MetricsPort | null;
   /**
    * Passed to the processor as they are: outbound mail (default: SES, see `processorOutbound`), clock,
    * size limit, and the AWS action ports
@@ -61,7 +74,14 @@ export interface ProcessEntry {
 export type ProcessResult = SQSBatchResponse | SesLambdaResult;
 
 /** The Lambda handler: an SQS batch, or a receipt rule's Lambda action event. */
-export type ProcessHandler = (event: unknown) => Promise<ProcessResult>;
+export type ProcessHandler = (event: unknown, context?: Context) => Promise<ProcessResult>;
+
+/** A built processor and what each invocation reports to. */
+interface BuiltProcessor {
+  processor: SqsProcessor;
+  logger: Logger;
+  metrics: MetricsPort | null;
+}
 
 /** EventBridge `PutEvents` on the bus, loaded only when events are on. */
 async function eventBusEmitter(eventBusName: string) {
@@ -69,7 +89,7 @@ async function eventBusEmitter(eventBusName: string) {
     import('@aws-sdk/client-eventbridge'),
     import('./event-bridge-emitter.ts'),
   ]);
-  return eventBridgeEmitter({ client: new EventBridgeClient({}), eventBusName });
+  return eventBridgeEmitter({ client: traced(new EventBridgeClient({})), eventBusName });
 }
 
 function processorOptions(
@@ -88,8 +108,8 @@ function processorOptions(
     config,
     s3:
       options.s3 ??
-      new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) }),
-    dynamo: options.dynamo ?? new DynamoDBClient({}),
+      traced(new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) })),
+    dynamo: options.dynamo ?? traced(new DynamoDBClient({})),
     tableName: env.MAILROOM_TABLE,
     rawBucket: env.MAILROOM_RAW_BUCKET,
     smtpPrefix: env.MAILROOM_SMTP_PREFIX,
@@ -104,14 +124,23 @@ async function buildProcessor(
   options: ProcessHandlerOptions,
   entry: ProcessEntry,
   resolved?: MailroomConfig,
-): Promise<SqsProcessor> {
-  const env = parseProcessEnv(options.env ?? process.env);
+): Promise<BuiltProcessor> {
+  const rawEnv = options.env ?? process.env;
+  const env = parseProcessEnv(rawEnv);
+  await startTracing(rawEnv);
   const logger = options.logger ?? entry.logger();
+  const metrics =
+    options.metrics !== undefined
+      ? options.metrics
+      : rawEnv.AWS_LAMBDA_FUNCTION_NAME
+        ? new EmfMetrics(PROCESSOR_SERVICE)
+        : null;
   const emit =
     options.emit ?? (env.MAILROOM_EVENT_BUS ? await eventBusEmitter(env.MAILROOM_EVENT_BUS) : undefined);
   const config = resolved ?? resolveConfig(options.config ?? (await entry.userConfig()));
   const built = processorOptions(env, options, config, logger);
   if (emit) built.emit = emit;
+  if (metrics) built.observe = pipelineMetrics(metrics);
   // The ports hand on where a message's raw object is; the processor knows once it exists.
   let processor: SqsProcessor | undefined;
   const cloud =
@@ -123,11 +152,27 @@ async function buildProcessor(
         });
   if (cloud) built.cloud = cloud;
   processor = createSqsProcessor(built);
-  return processor;
+  return { processor, logger, metrics };
 }
 
-function dispatch(processor: SqsProcessor, parsed: ProcessEvent): Promise<ProcessResult> {
-  return 'sqs' in parsed ? processor(parsed.sqs) : processor.ses(parsed.ses);
+/**
+ * Runs one invocation: the logger learns the invocation (cold start, request id), the work runs in the
+ * handler's trace segment, and the invocation's metrics are flushed whatever happened.
+ */
+async function dispatch(
+  built: BuiltProcessor,
+  parsed: ProcessEvent,
+  context: Context | undefined,
+): Promise<ProcessResult> {
+  const { processor, logger, metrics } = built;
+  if (context && logger instanceof LambdaLogger) logger.addContext(context);
+  try {
+    return await inHandlerSegment<ProcessResult>(() =>
+      'sqs' in parsed ? processor(parsed.sqs) : processor.ses(parsed.ses),
+    );
+  } finally {
+    metrics?.flush();
+  }
 }
 
 /**
@@ -135,14 +180,14 @@ function dispatch(processor: SqsProcessor, parsed: ProcessEvent): Promise<Proces
  * (settings validated then); a build that failed is tried again on the next event.
  */
 export function createProcessHandler(options: ProcessHandlerOptions, entry: ProcessEntry): ProcessHandler {
-  let processor: Promise<SqsProcessor> | undefined;
-  return async (event) => {
+  let processor: Promise<BuiltProcessor> | undefined;
+  return async (event, context) => {
     const parsed = parseProcessEvent(event);
     processor ??= buildProcessor(options, entry).catch((err: unknown) => {
       processor = undefined;
       throw err;
     });
-    return dispatch(await processor, parsed);
+    return dispatch(await processor, parsed, context);
   };
 }
 
@@ -157,14 +202,15 @@ export async function initProcessHandler(
   entry: ProcessEntry,
 ): Promise<ProcessHandler> {
   const env = options.env ?? process.env;
+  await startTracing(env);
   const { loadReplyKeySecret } = await import('./reply-key-secret.ts');
   await loadReplyKeySecret(env, async () => {
     if (options.secrets) return options.secrets;
     const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-    return new SecretsManagerClient({});
+    return traced(new SecretsManagerClient({}));
   });
   const resolved = resolveConfig(options.config ?? (await entry.userConfig()));
   assertProductionReplyKeys(resolved.replyAddress?.keys);
   const processor = await buildProcessor(options, entry, resolved);
-  return async (event) => dispatch(processor, parseProcessEvent(event));
+  return async (event, context) => dispatch(processor, parseProcessEvent(event), context);
 }

@@ -1,4 +1,5 @@
 import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from '../outbound/index.ts';
+import { traced } from './observability/tracing.ts';
 
 export interface ProcessorOutboundOptions {
   /** SES configuration set for replies (event publishing, IP pools). @default none */
@@ -21,7 +22,7 @@ export function processorOutbound(options: ProcessorOutboundOptions = {}): Outbo
       import('./ses-outbound-mail.ts'),
     ]);
     return new SesMail({
-      client: new SESv2Client({}),
+      client: traced(new SESv2Client({})),
       ...(options.configurationSetName === undefined
         ? {}
         : { configurationSetName: options.configurationSetName }),

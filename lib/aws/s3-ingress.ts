@@ -1,6 +1,6 @@
 import type { Envelope, Logger } from '../kernel/index.ts';
-import type { AcceptInput } from '../smtp/types.ts';
-import { newMessageId } from '../store/message-id.ts';
+import type { AcceptInput } from '../smtp/index.ts';
+import { newMessageId } from '../store/index.ts';
 import type { S3RawStore } from './s3-raw-store.ts';
 
 export interface S3AcceptorOptions {

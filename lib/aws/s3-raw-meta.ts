@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
+import { StoredMetaError } from './store-errors.ts';
 
 /** What is kept with each raw message in S3, beside its bytes. */
 export interface StoredMessageMeta {
@@ -50,11 +51,6 @@ const metaSchema = z.object({
     .optional(),
   receivedAt: z.iso.datetime({ offset: true }),
 });
-
-/** The metadata stored at the end of DATA is not what this version of Mailroom reads. */
-export class StoredMetaError extends Error {
-  override readonly name = 'StoredMetaError';
-}
 
 /** The JSON kept with a message (inline, base64url-encoded, or as the sidecar object's body). */
 export function metaJson(meta: StoredMessageMeta): string {

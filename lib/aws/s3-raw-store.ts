@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -12,18 +11,18 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import type { Envelope } from '../kernel/index.ts';
-import type { RawPutOptions, RawStore } from '../store/types.ts';
+import type { RawPutOptions, RawStore } from '../store/index.ts';
 import {
   encodeInlineMeta,
   META_KEY,
   META_SIDECAR,
   metaJson,
   type StoredMessageMeta,
-  StoredMetaError,
   sidecarKeyOf,
   storedMetaOf,
 } from './s3-raw-meta.ts';
-import { S3RawStoreError } from './s3-raw-store-error.ts';
+import { nextOrAbort, uploadInParts } from './s3-raw-upload.ts';
+import { isS3NotFound, S3RawStoreError, StoredMetaError, s3StoreError } from './store-errors.ts';
 
 const MIB = 1024 * 1024;
 /** S3's smallest part (all but the last). */
@@ -217,12 +216,18 @@ export class S3RawStore implements RawStore {
         size = body.length;
       } else {
         emlStarted = true;
-        size = await this.#upload(id, key, Metadata, head, headBytes, rest, signal);
+        size = await uploadInParts(
+          { client: this.#client, bucket: this.bucket, key, metadata: Metadata, sse: this.#sse },
+          { partSize: this.#partSize, queueSize: this.#queueSize },
+          { what: `store message ${id}`, head, headBytes, rest, signal },
+        );
       }
       if (signal?.aborted) {
         throw signal.reason instanceof Error
           ? signal.reason
-          : new S3RawStoreError(`message ${id} was withdrawn while it was being stored`);
+          : new S3RawStoreError(`message ${id} was withdrawn while it was being stored`, {
+              retryable: false,
+            });
       }
       return { size };
     } catch (err) {
@@ -263,68 +268,6 @@ export class S3RawStore implements RawStore {
     );
   }
 
-  /** Streams `head` + `rest` to S3 as a multipart upload (one PutObject if it turns out to fit one part). */
-  async #upload(
-    id: string,
-    key: string,
-    Metadata: Record<string, string>,
-    head: Uint8Array[],
-    headBytes: number,
-    rest: AsyncIterator<Buffer | Uint8Array>,
-    signal: AbortSignal | undefined,
-  ): Promise<number> {
-    let size = headBytes;
-    /** Set when the data (not S3) failed: that error is passed on as it is. */
-    let sourceError: { error: unknown } | null = null;
-    async function* feed(): AsyncGenerator<Uint8Array> {
-      yield* head;
-      while (true) {
-        let next: IteratorResult<Buffer | Uint8Array>;
-        try {
-          next = await nextOrAbort(rest, signal);
-        } catch (error) {
-          sourceError = { error };
-          throw error;
-        }
-        if (next.done) return;
-        size += next.value.length;
-        yield next.value;
-      }
-    }
-    // Loaded for the first large message only: most processes never upload in parts.
-    const { Upload } = await import('@aws-sdk/lib-storage');
-    const body = Readable.from(feed(), { objectMode: false, highWaterMark: 64 * 1024 });
-    const upload = new Upload({
-      client: this.#client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'message/rfc822',
-        Metadata,
-        ...this.#sse,
-      },
-      partSize: this.#partSize,
-      queueSize: this.#queueSize,
-      // Parts are cleaned up below, so that the error that made the upload fail is the one reported.
-      leavePartsOnError: true,
-    });
-    try {
-      await upload.done();
-    } catch (err) {
-      body.destroy();
-      if (upload.uploadId) {
-        await this.#client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.uploadId }))
-          .catch(() => undefined);
-      }
-      const failed = sourceError as { error: unknown } | null;
-      if (failed) throw failed.error;
-      throw storeError(`store message ${id}`, err);
-    }
-    return size;
-  }
-
   /** The stored bytes; rejects with an {@link S3RawStoreError} (`notFound` for an unknown id). */
   async get(id: string): Promise<Buffer> {
     return this.getObject(this.keyFor(id));
@@ -353,8 +296,8 @@ export class S3RawStore implements RawStore {
       const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       metadata = out.Metadata;
     } catch (err) {
-      if (isNotFound(err)) return null;
-      throw storeError(`read the metadata of ${key}`, err);
+      if (isS3NotFound(err)) return null;
+      throw s3StoreError(`read the metadata of ${key}`, err);
     }
     return this.#metaOf(id, metadata);
   }
@@ -438,7 +381,7 @@ export class S3RawStore implements RawStore {
       return await request(signal ? { abortSignal: signal } : {});
     } catch (err) {
       if (signal?.aborted && signal.reason instanceof Error) throw signal.reason;
-      throw storeError(what, err);
+      throw s3StoreError(what, err);
     }
   }
 
@@ -462,47 +405,6 @@ async function readBody(out: GetObjectCommandOutput, key: string): Promise<Buffe
   try {
     return Buffer.from(await out.Body.transformToByteArray());
   } catch (err) {
-    throw storeError(`read ${key}`, err);
+    throw s3StoreError(`read ${key}`, err);
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  if (e?.name === 'NoSuchBucket') return false;
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
-
-function storeError(what: string, err: unknown): S3RawStoreError {
-  if (err instanceof S3RawStoreError) return err;
-  const e = err as { name?: string; message?: string };
-  const detail =
-    e?.message && e.message !== e.name ? `${e.name ?? 'Error'}: ${e.message}` : (e?.name ?? String(err));
-  return new S3RawStoreError(`S3: cannot ${what} (${detail})`, { cause: err, notFound: isNotFound(err) });
-}
-
-/** The iterator's next value, or the signal's reason as soon as it is aborted. */
-function nextOrAbort<T>(
-  iterator: AsyncIterator<T>,
-  signal: AbortSignal | undefined,
-): Promise<IteratorResult<T>> {
-  if (!signal) return iterator.next();
-  signal.throwIfAborted();
-  const next = iterator.next();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      next.catch(() => undefined);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    next.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }

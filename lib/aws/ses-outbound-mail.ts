@@ -1,7 +1,6 @@
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { OutboundError } from '../outbound/errors.ts';
-import { contextOf } from '../outbound/raw-message-info.ts';
-import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from '../outbound/types.ts';
+import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from '../outbound/index.ts';
+import { contextOf, OutboundError } from '../outbound/index.ts';
 
 /** The part of an `SESv2Client` that sending needs (a real client satisfies it). */
 export interface SesSendClient {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createStaticResolver } from '../auth/static-resolver.ts';
-import { loadConfig } from '../config/load-config.ts';
-import { configWarnings } from '../config/resolve-config.ts';
-import type { MailroomConfig } from '../config/types.ts';
+import { createStaticResolver } from '../auth/index.ts';
+import type { MailroomConfig } from '../config/index.ts';
+import { configWarnings, loadConfig } from '../config/index.ts';
 import { logLevelProblem } from './console-logger.ts';
 import { loadDnsZone } from './dns-zone.ts';
 import { CliError } from './errors.ts';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { StaticZone } from '../auth/static-resolver.ts';
-import { staticZoneSchema } from '../config/auth-config.ts';
+import type { StaticZone } from '../auth/index.ts';
+import { staticZoneSchema } from '../config/index.ts';
 import { CliError } from './errors.ts';
 
 /**

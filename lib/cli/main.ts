@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config/errors.ts';
-import { PACKAGE_ROOT } from '../kernel/index.ts';
+import { MailroomError, PACKAGE_ROOT } from '../kernel/index.ts';
 import { type CommandSpec, commandHelp, parseCommandLine, wrapUsage } from './command.ts';
 import { hashPassword } from './commands/hash-password.usage.ts';
 import { init } from './commands/init.usage.ts';
@@ -85,7 +84,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mailroom ${name}: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof ConfigError) {
+    // A ConfigError, known by name: importing lib/config here would load every module before any command runs.
+    if (err instanceof MailroomError && err.name === 'ConfigError') {
       process.stderr.write(`mailroom ${name}: ${err.message}\n`);
       return 2;
     }

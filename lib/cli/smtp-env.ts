@@ -1,9 +1,8 @@
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { isIpOrCidr } from '../config/ip-or-cidr.ts';
-import type { MailroomConfig } from '../config/types.ts';
-import { InsecureReplyKeyError } from '../routing/errors.ts';
-import { assertProductionReplyKeys } from '../routing/reply-keys.ts';
+import type { MailroomConfig } from '../config/index.ts';
+import { isIpOrCidr } from '../config/index.ts';
+import { assertProductionReplyKeys, InsecureReplyKeyError } from '../routing/index.ts';
 import { CliError, UsageError } from './errors.ts';
 
 type Env = Record<string, string | undefined>;

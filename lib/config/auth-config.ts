@@ -1,10 +1,12 @@
 import * as z from 'zod';
-import { normalizeAuthservId } from '../auth/authserv-id.ts';
-import type { DnsResolver } from '../auth/dns-resolver.ts';
-import { createStaticResolver, type StaticZone } from '../auth/static-resolver.ts';
-import { createSystemResolver } from '../auth/system-resolver.ts';
-import type { AuthResult } from '../auth/verdicts.ts';
-import { METHOD_RESULTS } from '../routing/conditions.ts';
+import type { AuthResult, DnsResolver } from '../auth/index.ts';
+import {
+  createStaticResolver,
+  createSystemResolver,
+  normalizeAuthservId,
+  type StaticZone,
+} from '../auth/index.ts';
+import { METHOD_RESULTS } from '../routing/index.ts';
 import { ConfigError } from './errors.ts';
 import type { AuthOptions, ResolvedAuthOptions } from './types.ts';
 

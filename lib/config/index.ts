@@ -1,5 +1,6 @@
 export { staticZoneSchema } from './auth-config.ts';
 export { ConfigError } from './errors.ts';
+export { isIpOrCidr } from './ip-or-cidr.ts';
 export { loadConfig } from './load-config.ts';
 export { configWarnings, defineMailroom, resolveConfig } from './resolve-config.ts';
 export type {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_REPLY_LIMITS } from '../outbound/reply-rate-limit.ts';
+import { DEFAULT_REPLY_LIMITS } from '../outbound/index.ts';
 
 const limit = (what: string) =>
   z

@@ -1,11 +1,14 @@
 import * as z from 'zod';
 import { actionSchemas } from '../actions/index.ts';
-import { normalizeDomain } from '../routing/address.ts';
-import { RouteConfigError } from '../routing/errors.ts';
-import { recipientPatternDomain } from '../routing/recipient-pattern.ts';
-import { routerFromConfig } from '../routing/router.ts';
-import { CONTENT_RESULTS, type ContentResult } from '../routing/types.ts';
-import { isPasswordHash } from '../submission/password-hash.ts';
+import {
+  CONTENT_RESULTS,
+  type ContentResult,
+  normalizeDomain,
+  RouteConfigError,
+  recipientPatternDomain,
+  routerFromConfig,
+} from '../routing/index.ts';
+import { isPasswordHash } from '../submission/index.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';

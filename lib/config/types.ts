@@ -1,8 +1,7 @@
-import type { DnsResolver } from '../auth/dns-resolver.ts';
-import type { StaticZone } from '../auth/static-resolver.ts';
-import type { ParseLimits } from '../message/types.ts';
-import type { ReplyLimits } from '../outbound/reply-rate-limit.ts';
-import type { Route } from '../routing/types.ts';
+import type { DnsResolver, StaticZone } from '../auth/index.ts';
+import type { ParseLimits } from '../message/index.ts';
+import type { ReplyLimits } from '../outbound/index.ts';
+import type { Route } from '../routing/index.ts';
 
 export interface SmtpOptions {
   /** @default '127.0.0.1' */

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticationResultsHeader } from '../auth/authentication-results.ts';
-import type { MailroomConfig } from '../config/types.ts';
+import { authenticationResultsHeader } from '../auth/index.ts';
+import type { MailroomConfig } from '../config/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { Pipeline } from '../pipeline/index.ts';
 import type { Router } from '../routing/index.ts';
 import { receivedHeader } from '../smtp/index.ts';
-import type { MessageStore, RawStore } from '../store/types.ts';
+import type { MessageStore, RawStore } from '../store/index.ts';
 import { envelopeParams } from './envelope-params.ts';
 import { HttpError } from './errors.ts';
 import { renderIndexPage } from './index-page.ts';

@@ -1,4 +1,4 @@
-import type { Address, ParsedMessage } from '../message/types.ts';
+import type { Address, ParsedMessage } from '../message/index.ts';
 import { OutboundConfigError } from './errors.ts';
 import { displayName, headerText } from './header-text.ts';
 import { replySubject } from './reply-subject.ts';

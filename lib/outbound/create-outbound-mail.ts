@@ -1,4 +1,4 @@
-import type { MessageStore } from '../store/types.ts';
+import type { MessageStore } from '../store/index.ts';
 import { OutboundConfigError } from './errors.ts';
 import { OutboxMail } from './outbox-mail.ts';
 import { SmtpRelayMail, type SmtpRelayOptions } from './smtp-relay-mail.ts';

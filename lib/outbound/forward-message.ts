@@ -1,5 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import type { Address, ParsedMessage } from '../message/types.ts';
+import type { Address, ParsedMessage } from '../message/index.ts';
 import { headerText } from './header-text.ts';
 import { isSendableAddress } from './sender-address.ts';
 import type { OutboundEnvelope } from './types.ts';

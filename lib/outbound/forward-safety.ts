@@ -1,5 +1,5 @@
 import type { Envelope } from '../kernel/index.ts';
-import type { ParsedMessage } from '../message/types.ts';
+import type { ParsedMessage } from '../message/index.ts';
 import { FORWARDED_FOR_HEADER } from './forward-message.ts';
 import { domainOf } from './sender-address.ts';
 

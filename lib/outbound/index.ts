@@ -25,6 +25,7 @@ export {
 export { displayName, headerText } from './header-text.ts';
 export { type LoopCheckInput, replySkipReason } from './loop-safety.ts';
 export { OutboxMail, type OutboxMailOptions } from './outbox-mail.ts';
+export { contextOf } from './raw-message-info.ts';
 export { replyKey, replyMessageId } from './reply-id.ts';
 export {
   DEFAULT_REPLY_LIMITS,

@@ -1,5 +1,5 @@
 import type { Envelope } from '../kernel/index.ts';
-import type { ParsedMessage } from '../message/types.ts';
+import type { ParsedMessage } from '../message/index.ts';
 
 /** What the loop checks look at. */
 export interface LoopCheckInput {

@@ -1,4 +1,4 @@
-import type { MessageStore } from '../store/types.ts';
+import type { MessageStore } from '../store/index.ts';
 import { contextOf } from './raw-message-info.ts';
 import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseMessage } from '../message/parse-message.ts';
+import { parseMessage } from '../message/index.ts';
 import type { OutboundContext } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { type AuthVerdicts, isDmarcAligned } from '../auth/verdicts.ts';
+import { type AuthVerdicts, isDmarcAligned } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
-import type { Address, ParsedMessage } from '../message/types.ts';
+import type { Address, ParsedMessage } from '../message/index.ts';
 import { displayName } from './header-text.ts';
 import { isSendableAddress } from './sender-address.ts';
 

@@ -1,8 +1,8 @@
-import type { AuthVerdicts } from '../auth/verdicts.ts';
+import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { errorText } from '../kernel/index.ts';
-import type { Address, ParsedMessage } from '../message/types.ts';
-import type { MessageStore } from '../store/types.ts';
+import type { Address, ParsedMessage } from '../message/index.ts';
+import type { MessageStore } from '../store/index.ts';
 import { composeReply } from './compose-reply.ts';
 import { replySkipReason } from './loop-safety.ts';
 import { replyKey, replyMessageId } from './reply-id.ts';

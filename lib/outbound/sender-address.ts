@@ -1,5 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import type { Address } from '../message/types.ts';
+import type { Address } from '../message/index.ts';
 import { OutboundConfigError } from './errors.ts';
 
 const MAILBOX = /^[^\s@<>()",;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;

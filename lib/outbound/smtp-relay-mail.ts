@@ -1,5 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
-import { createTransport } from 'nodemailer';
+import type { createTransport } from 'nodemailer';
+
+type Transporter = ReturnType<typeof createTransport>;
+
 import { OutboundError } from './errors.ts';
 import { contextOf } from './raw-message-info.ts';
 import type { OutboundContext, OutboundEnvelope, OutboundMail, OutboundResult } from './types.ts';
@@ -32,28 +35,37 @@ export interface SmtpRelayOptions {
  */
 export class SmtpRelayMail implements OutboundMail {
   readonly kind = 'smtp';
-  readonly #transport: ReturnType<typeof createTransport>;
+  readonly #options: SmtpRelayOptions;
   readonly #target: string;
+  /** nodemailer is loaded on the first send: the Lambda bundle and the CLI's start never pay for it. */
+  #transport: Promise<Transporter> | undefined;
 
   constructor(options: SmtpRelayOptions) {
-    const timeout = options.timeoutMs ?? 10_000;
-    const port = options.port ?? (options.secure ? 465 : 587);
-    this.#target = `${options.host}:${port}`;
-    this.#transport = createTransport({
-      host: options.host,
-      port,
-      secure: options.secure ?? false,
-      requireTLS: options.requireTLS ?? false,
-      ignoreTLS: options.ignoreTLS ?? false,
-      auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined,
-      tls: options.tls,
-      name: options.name,
-      connectionTimeout: timeout,
-      greetingTimeout: timeout,
-      socketTimeout: timeout,
-      disableFileAccess: true,
-      disableUrlAccess: true,
+    this.#options = options;
+    this.#target = `${options.host}:${relayPort(options)}`;
+  }
+
+  #transporter(): Promise<Transporter> {
+    this.#transport ??= import('nodemailer').then(({ createTransport }) => {
+      const options = this.#options;
+      const timeout = options.timeoutMs ?? 10_000;
+      return createTransport({
+        host: options.host,
+        port: relayPort(options),
+        secure: options.secure ?? false,
+        requireTLS: options.requireTLS ?? false,
+        ignoreTLS: options.ignoreTLS ?? false,
+        auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined,
+        tls: options.tls,
+        name: options.name,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
     });
+    return this.#transport;
   }
 
   async send(raw: Buffer, envelope: OutboundEnvelope, context?: OutboundContext): Promise<OutboundResult> {
@@ -63,7 +75,8 @@ export class SmtpRelayMail implements OutboundMail {
       rejected: Array<string | { address: string }>;
     };
     try {
-      info = await this.#transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw });
+      const transport = await this.#transporter();
+      info = await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw });
     } catch (cause) {
       const e = cause as { response?: string; responseCode?: number; message?: string };
       throw new OutboundError(`SMTP relay ${this.#target}: ${e.response ?? e.message ?? String(cause)}`, {
@@ -79,6 +92,10 @@ export class SmtpRelayMail implements OutboundMail {
   }
 
   async close(): Promise<void> {
-    this.#transport.close();
+    if (this.#transport) (await this.#transport).close();
   }
+}
+
+function relayPort(options: SmtpRelayOptions): number {
+  return options.port ?? (options.secure ? 465 : 587);
 }

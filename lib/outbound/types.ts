@@ -1,4 +1,4 @@
-import type { Address } from '../message/types.ts';
+import type { Address } from '../message/index.ts';
 
 /** The SMTP envelope of an outgoing message. */
 export interface OutboundEnvelope {

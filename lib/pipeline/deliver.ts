@@ -40,7 +40,11 @@ export function retryableFailure(err: unknown): boolean {
 }
 
 /** Stores the delivery's new state and announces it as `delivery.updated`. */
-export async function putDelivery(ports: ProcessingPorts, d: DeliveryRecord): Promise<void> {
+export async function putDelivery(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  failure?: { retryable: boolean },
+): Promise<void> {
   d.updatedAt = ports.now().toISOString();
   await ports.store.putDelivery(d);
   const delivery: DeliveryEventData = {
@@ -54,6 +58,7 @@ export async function putDelivery(ports: ProcessingPorts, d: DeliveryRecord): Pr
   };
   if (d.mailbox !== undefined) delivery.mailbox = d.mailbox;
   if (d.error !== undefined) delivery.error = d.error;
+  if (failure !== undefined) delivery.retryable = failure.retryable;
   ports.emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
 }
 
@@ -119,7 +124,7 @@ async function giveUp(
   retryable: boolean,
 ): Promise<boolean> {
   d.status = 'failed';
-  await putDelivery(ports, d);
+  await putDelivery(ports, d, { retryable });
   const why = retryable
     ? `gave up after attempt ${d.attempts}`
     : `permanent failure at attempt ${d.attempts}`;

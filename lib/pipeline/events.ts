@@ -11,6 +11,8 @@ export interface DeliveryEventData {
   status: DeliveryStatus;
   attempts: number;
   error?: string;
+  /** On a `failed` delivery: whether a later try may succeed (false: the failure is permanent). */
+  retryable?: boolean;
 }
 
 /** Emitted by the pipeline (the dev server streams them as server-sent events). */

@@ -1,4 +1,4 @@
-import { AUTH_RESULTS, type AuthResult, isDmarcAligned } from '../auth/verdicts.ts';
+import { AUTH_RESULTS, type AuthResult, isDmarcAligned } from '../auth/index.ts';
 import { normalizeMailFrom } from './address.ts';
 import { globMatch, statelessRegExp } from './glob.ts';
 import { describePattern } from './recipient-pattern.ts';

@@ -1,5 +1,7 @@
 export { type NormalizedAddress, normalizeAddress, normalizeDomain, normalizeMailFrom } from './address.ts';
+export { METHOD_RESULTS } from './conditions.ts';
 export { InsecureReplyKeyError, ReplyTokenError, RouteConfigError, RoutingError } from './errors.ts';
+export { recipientPatternDomain } from './recipient-pattern.ts';
 export {
   type CreateReplyAddressOptions,
   createReplyToken,

@@ -1,5 +1,5 @@
-import type { Action } from '../actions/types.ts';
-import type { AuthResult, AuthVerdicts } from '../auth/verdicts.ts';
+import type { Action } from '../actions/index.ts';
+import type { AuthResult, AuthVerdicts } from '../auth/index.ts';
 import type { ReplyPayload } from './reply-payload.ts';
 
 /**

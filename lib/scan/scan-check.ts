@@ -1,4 +1,4 @@
-import type { ContentVerdict } from '../auth/verdicts.ts';
+import type { ContentVerdict } from '../auth/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { errorText } from '../kernel/index.ts';
 import { createClamavScanner } from './clamav.ts';

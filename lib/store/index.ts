@@ -1,22 +1,53 @@
+export { SchemaVersionError } from './errors.ts';
 export { LocalRawStore, type LocalRawStoreOptions } from './local-raw-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
 export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
-export {
-  SchemaVersionError,
-  SQLITE_SCHEMA_VERSION,
-  SqliteMessageStore,
-  type SqliteMessageStoreOptions,
-} from './sqlite-message-store.ts';
+export type {
+  Deliveries,
+  Mailboxes,
+  MessageRecords,
+  MessageStore,
+  Outbox,
+  Threads,
+} from './message-store.ts';
 export type {
   DeliveryRecord,
   DeliveryStatus,
   MailboxEntry,
   MessageDetail,
   MessageStatus,
-  MessageStore,
   MessageSummary,
   OutboxEntry,
   OutboxSummary,
-  RawStore,
   TraceEntry,
-} from './types.ts';
+} from './records.ts';
+export {
+  SQLITE_SCHEMA_VERSION,
+  SqliteMessageStore,
+  type SqliteMessageStoreOptions,
+} from './sqlite-message-store.ts';
+// The policy and record mapping every backend shares (the DynamoDB store in lib/aws implements primitives).
+export {
+  deliveryRecord,
+  json,
+  mailboxEntry,
+  messageDetail,
+  messageSummary,
+  outboxSummary,
+  type StoredDelivery,
+  type StoredMailboxEntry,
+  type StoredMessage,
+  storedDelivery,
+  storedMailboxData,
+} from './stored-records.ts';
+export {
+  type FiledMessage,
+  fileInThread,
+  fileInThreadSync,
+  type SyncThreadStorage,
+  type ThreadLookup,
+  type ThreadStorage,
+  threadLookups,
+} from './thread-filing.ts';
+export { type ThreadKeys, threadKeys } from './thread-keys.ts';
+export type { RawPutOptions, RawStore } from './types.ts';

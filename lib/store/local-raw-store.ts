@@ -1,20 +1,16 @@
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Envelope } from '../kernel/index.ts';
 import { type CheckpointFile, CheckpointWriter } from './checkpoint-writer.ts';
-import { fsyncPath, writeAll } from './fs-durable.ts';
+import { fsyncPath } from './fs-durable.ts';
 import { GroupCommitJournal, type JournalIo } from './group-commit-journal.ts';
 import { decodeJournalRecords, encodeJournalRecord } from './journal-record.ts';
+import { EXTENSION, RawFiles } from './raw-files.ts';
 import { releaseTempPath, removeStaleTemps, tempPath } from './temp-files.ts';
 import type { RawPutOptions, RawStore } from './types.ts';
 
 /** Ids become file names: letters, digits, dot, underscore and dash, not starting with a dot. */
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
-
-const EXTENSION = '.eml';
-const ENVELOPE_EXTENSION = '.envelope.json';
-/** Below the usual IOV_MAX (1024). */
-const MAX_CHUNKS_PER_WRITE = 512;
 
 export interface LocalRawStoreOptions {
   /**
@@ -66,10 +62,7 @@ interface BacklogEntry {
  */
 export class LocalRawStore implements RawStore {
   readonly dir: string;
-  readonly #rawDir: string;
-  readonly #tmpDir: string;
-  readonly #envelopeDir: string;
-  readonly #writeBufferBytes: number;
+  readonly #files: RawFiles;
   readonly #journalMax: number;
   readonly #backlogMax: number;
   readonly #checkpointMs: number;
@@ -79,19 +72,13 @@ export class LocalRawStore implements RawStore {
   readonly #backlog = new Map<string, BacklogEntry>();
   #backlogBytes = 0;
   #ready: Promise<void> | null = null;
-  #rawDirHandle: Promise<FileHandle> | null = null;
-  #syncRunning: Promise<void> | null = null;
-  #syncQueued: Promise<void> | null = null;
   #checkpointTimer: NodeJS.Timeout | null = null;
   #checkpointRunning: Promise<void> | null = null;
   #checkpointError: unknown = null;
 
   constructor(dir: string, options: LocalRawStoreOptions = {}) {
     this.dir = dir;
-    this.#rawDir = join(dir, 'raw');
-    this.#tmpDir = join(dir, 'tmp');
-    this.#envelopeDir = join(dir, 'envelopes');
-    this.#writeBufferBytes = options.writeBufferBytes ?? 256 * 1024;
+    this.#files = new RawFiles(dir, options.writeBufferBytes ?? 256 * 1024);
     this.#journalMax = options.journalMaxMessageBytes ?? 1024 * 1024;
     this.#backlogMax = options.journalBacklogBytes ?? 64 * 1024 * 1024;
     this.#checkpointMs = options.checkpointIntervalMs ?? 200;
@@ -109,7 +96,7 @@ export class LocalRawStore implements RawStore {
     const journalOpen = this.#journalMax > 0 && this.#backlogBytes < this.#backlogMax;
     if (Buffer.isBuffer(data)) {
       if (journalOpen && data.length <= this.#journalMax) return this.#putJournaled(id, data, envelope);
-      return this.#putDirect(id, [data], null, envelope);
+      return this.#files.putDirect(id, [data], null, envelope);
     }
     // Gather up to the journal limit in memory; past it, stream the rest to a file.
     const iterator = data[Symbol.asyncIterator]();
@@ -122,7 +109,7 @@ export class LocalRawStore implements RawStore {
       if (next.value.length === 0) continue;
       head.push(next.value);
       headBytes += next.value.length;
-      if (headBytes > limit) return this.#putDirect(id, head, iterator, envelope);
+      if (headBytes > limit) return this.#files.putDirect(id, head, iterator, envelope);
     }
   }
 
@@ -132,7 +119,7 @@ export class LocalRawStore implements RawStore {
     await this.#init();
     const pending = this.#backlog.get(id);
     if (pending) return pending.data;
-    return readFile(join(this.#rawDir, id + EXTENSION));
+    return this.#files.read(id);
   }
 
   async getEnvelope(id: string): Promise<Envelope | null> {
@@ -140,36 +127,12 @@ export class LocalRawStore implements RawStore {
     await this.#init();
     const pending = this.#backlog.get(id);
     if (pending) return pending.envelope;
-    try {
-      return JSON.parse(await readFile(join(this.#rawDir, id + ENVELOPE_EXTENSION), 'utf8')) as Envelope;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
-    }
-    return this.#findInEnvelopeLogs(id);
-  }
-
-  /** Envelopes of checkpointed messages live in one NDJSON file per checkpoint; newest first. */
-  async #findInEnvelopeLogs(id: string): Promise<Envelope | null> {
-    const names = (await readdir(this.#envelopeDir).catch(() => [] as string[])).sort().reverse();
-    const needle = `{"id":${JSON.stringify(id)},`;
-    for (const name of names) {
-      const text = await readFile(join(this.#envelopeDir, name), 'utf8').catch(() => '');
-      for (const line of text.split('\n')) {
-        if (!line.startsWith(needle)) continue;
-        try {
-          return (JSON.parse(line) as { envelope: Envelope }).envelope;
-        } catch {
-          return null;
-        }
-      }
-    }
-    return null;
+    return this.#files.readEnvelope(id);
   }
 
   async list(): Promise<string[]> {
     await this.#init();
-    const names = await readdir(this.#rawDir);
-    const ids = new Set(names.filter((n) => n.endsWith(EXTENSION)).map((n) => n.slice(0, -EXTENSION.length)));
+    const ids = new Set(await this.#files.ids());
     for (const id of this.#backlog.keys()) ids.add(id);
     return [...ids];
   }
@@ -201,18 +164,16 @@ export class LocalRawStore implements RawStore {
       await this.#journal.close();
       await this.#writer.close();
     }
-    const handle = this.#rawDirHandle;
-    this.#rawDirHandle = null;
-    if (handle) await (await handle.catch(() => null))?.close();
+    await this.#files.close();
   }
 
   #init(): Promise<void> {
     this.#ready ??= (async () => {
-      await mkdir(this.#rawDir, { recursive: true });
-      await mkdir(this.#tmpDir, { recursive: true });
-      await mkdir(this.#envelopeDir, { recursive: true });
+      await mkdir(this.#files.rawDir, { recursive: true });
+      await mkdir(this.#files.tmpDir, { recursive: true });
+      await mkdir(this.#files.envelopeDir, { recursive: true });
       await fsyncPath(this.dir);
-      await removeStaleTemps(this.#tmpDir);
+      await removeStaleTemps(this.#files.tmpDir);
       await this.#recoverJournal();
       await this.#journal.open();
     })().catch((err: unknown) => {
@@ -228,15 +189,15 @@ export class LocalRawStore implements RawStore {
     if (segments.length === 0) return;
     for (const segment of segments) {
       const { records } = decodeJournalRecords(await GroupCommitJournal.readSegment(segment.path));
-      for (const r of records) await this.#writeFiles(r);
+      for (const r of records) await this.#files.writeFiles(r);
     }
-    await this.#syncRawDir();
+    await this.#files.syncRawDir();
     for (const segment of segments) await unlink(segment.path);
     await fsyncPath(this.#journal.dir);
   }
 
   async #putJournaled(id: string, data: Buffer, envelope: Envelope | null, journal = true) {
-    if (!journal) return this.#putDirect(id, [data], null, envelope);
+    if (!journal) return this.#files.putDirect(id, [data], null, envelope);
     if (this.#checkpointError) {
       // Files cannot be written out right now: don't let the backlog grow on an unhealthy disk.
       const err = this.#checkpointError;
@@ -276,8 +237,8 @@ export class LocalRawStore implements RawStore {
     // Write every file, then make them all durable at once (one syncfs where the system has it, else an
     // fdatasync per file), off the main thread. Only then may the journal segments go.
     const files: CheckpointFile[] = entries.map((e) => ({
-      path: join(this.#rawDir, e.id + EXTENSION),
-      tmp: tempPath(this.#tmpDir, e.id + EXTENSION),
+      path: join(this.#files.rawDir, e.id + EXTENSION),
+      tmp: tempPath(this.#files.tmpDir, e.id + EXTENSION),
       data: e.data,
     }));
     const envelopes = entries
@@ -287,13 +248,13 @@ export class LocalRawStore implements RawStore {
     if (envelopes) {
       const logName = `${String(seqs[0]).padStart(12, '0')}-${String(seqs.at(-1)).padStart(12, '0')}.ndjson`;
       files.push({
-        path: join(this.#envelopeDir, logName),
-        tmp: tempPath(this.#tmpDir, logName),
+        path: join(this.#files.envelopeDir, logName),
+        tmp: tempPath(this.#files.tmpDir, logName),
         data: Buffer.from(envelopes),
       });
     }
     try {
-      await this.#writer.write(files, this.#rawDir);
+      await this.#writer.write(files, this.#files.rawDir);
     } finally {
       for (const f of files) releaseTempPath(f.tmp);
     }
@@ -305,147 +266,6 @@ export class LocalRawStore implements RawStore {
       }
     }
     this.#checkpointError = null;
-  }
-
-  /**
-   * One message's files (bytes and envelope sidecar), each flushed and atomically renamed into place (the
-   * directory fsync is the caller's). Used by journal recovery; checkpoints go through the writer thread.
-   */
-  async #writeFiles(entry: { id: string; data: Buffer; envelope: Envelope | null }): Promise<void> {
-    const jobs = [this.#writeFileAtomically(join(this.#rawDir, entry.id + EXTENSION), [entry.data], true)];
-    if (entry.envelope) {
-      const json = Buffer.from(JSON.stringify(entry.envelope));
-      jobs.push(this.#writeFileAtomically(join(this.#rawDir, entry.id + ENVELOPE_EXTENSION), [json], true));
-    }
-    await Promise.all(jobs);
-  }
-
-  /** Writes `finalPath` through a temp file and a rename (flushed first when `durable`). */
-  async #writeFileAtomically(finalPath: string, chunks: Uint8Array[], durable: boolean): Promise<void> {
-    const tmpPath = tempPath(this.#tmpDir, basename(finalPath));
-    try {
-      const file = await open(tmpPath, 'wx', 0o600);
-      try {
-        await writeAll(
-          file,
-          chunks,
-          chunks.reduce((n, c) => n + c.length, 0),
-        );
-        if (durable) await file.datasync();
-      } catch (err) {
-        await file.close().catch(() => undefined);
-        await unlink(tmpPath).catch(() => undefined);
-        throw err;
-      }
-      await file.close();
-      try {
-        await rename(tmpPath, finalPath);
-      } catch (err) {
-        await unlink(tmpPath).catch(() => undefined);
-        throw err;
-      }
-    } finally {
-      releaseTempPath(tmpPath);
-    }
-  }
-
-  async #putDirect(
-    id: string,
-    head: Uint8Array[],
-    rest: AsyncIterator<Buffer | Uint8Array> | null,
-    envelope: Envelope | null,
-  ): Promise<{ size: number }> {
-    const tmpPath = tempPath(this.#tmpDir, id);
-    const finalPath = join(this.#rawDir, id + EXTENSION);
-    let file: FileHandle | null = null;
-    let created = false;
-    let renamed = false;
-    try {
-      file = await open(tmpPath, 'wx', 0o600);
-      created = true;
-      const size = await this.#writeStream(file, head, rest);
-      const envelopeWritten = envelope
-        ? this.#writeFileAtomically(
-            join(this.#rawDir, id + ENVELOPE_EXTENSION),
-            [Buffer.from(JSON.stringify(envelope))],
-            true,
-          )
-        : Promise.resolve();
-      await Promise.all([file.datasync(), envelopeWritten]);
-      const closing = file;
-      file = null;
-      await closing.close();
-      await rename(tmpPath, finalPath);
-      created = false;
-      renamed = true;
-      await this.#syncRawDir();
-      return { size };
-    } catch (err) {
-      if (file) await file.close().catch(() => undefined);
-      if (created) await unlink(tmpPath).catch(() => undefined);
-      // Not known to be durable: take it back so that a retry by the sender does not make a twin.
-      if (renamed) await unlink(finalPath).catch(() => undefined);
-      if (rest) await rest.return?.().catch(() => undefined);
-      throw err;
-    } finally {
-      releaseTempPath(tmpPath);
-    }
-  }
-
-  async #writeStream(
-    file: FileHandle,
-    head: Uint8Array[],
-    rest: AsyncIterator<Buffer | Uint8Array> | null,
-  ): Promise<number> {
-    let pending: Uint8Array[] = [...head];
-    let pendingBytes = head.reduce((n, c) => n + c.length, 0);
-    let size = 0;
-    while (rest) {
-      const next = await rest.next();
-      if (next.done) break;
-      const chunk = next.value;
-      if (chunk.length === 0) continue;
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= this.#writeBufferBytes || pending.length >= MAX_CHUNKS_PER_WRITE) {
-        size += await writeAll(file, pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-    if (pendingBytes > 0) size += await writeAll(file, pending, pendingBytes);
-    return size;
-  }
-
-  /** Resolves once an fsync of `raw/` that started after this call has completed (group commit). */
-  #syncRawDir(): Promise<void> {
-    if (this.#syncQueued) return this.#syncQueued;
-    const start = (): Promise<void> => {
-      this.#syncQueued = null;
-      const running = this.#fsyncRawDir();
-      this.#syncRunning = running;
-      const clear = () => {
-        if (this.#syncRunning === running) this.#syncRunning = null;
-      };
-      running.then(clear, clear);
-      return running;
-    };
-    if (!this.#syncRunning) return start();
-    const queued = this.#syncRunning.then(start, start);
-    this.#syncQueued = queued;
-    return queued;
-  }
-
-  async #fsyncRawDir(): Promise<void> {
-    this.#rawDirHandle ??= open(this.#rawDir, 'r');
-    let handle: FileHandle;
-    try {
-      handle = await this.#rawDirHandle;
-    } catch (err) {
-      this.#rawDirHandle = null;
-      throw err;
-    }
-    await handle.sync();
   }
 }
 

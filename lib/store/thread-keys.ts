@@ -1,5 +1,5 @@
-import { normalizeSubject, threadId } from '../message/thread-id.ts';
-import type { ParsedMessage } from '../message/types.ts';
+import type { ParsedMessage } from '../message/index.ts';
+import { normalizeSubject, threadId } from '../message/index.ts';
 
 /** What a store looks a message's thread up by. */
 export interface ThreadKeys {

@@ -416,6 +416,34 @@ export function describeMessageStoreContract(
       expect((await store.listMessages()).map((m) => m.id)).toEqual(newestFirst.slice(0, 100));
     });
 
+    it('lists newest first across days, midnight and equal arrival times, at any limit', async () => {
+      // 240 messages over ten days with gaps (a DynamoDB store spreads them over shards per day)
+      const messages: Array<{ id: string; receivedAt: string }> = [];
+      for (let i = 0; i < 240; i++) {
+        const day = [1, 2, 3, 7, 8, 10][i % 6] as number;
+        const ms = Date.UTC(2024, 0, day) + ((i * 7_919_993) % 86_400_000);
+        messages.push({
+          id: `m${String((i * 37) % 240).padStart(3, '0')}`,
+          receivedAt: new Date(ms).toISOString(),
+        });
+      }
+      messages.push({ id: 'late', receivedAt: '2024-01-03T23:59:59.999Z' });
+      messages.push({ id: 'early', receivedAt: '2024-01-04T00:00:00.000Z' });
+      messages.push({ id: 'tie-a', receivedAt: '2024-01-08T12:00:00.000Z' });
+      messages.push({ id: 'tie-b', receivedAt: '2024-01-08T12:00:00.000Z' });
+      for (const m of messages) await store.recordReceived({ ...m, envelope, size: 1 });
+      const newestFirst = [...messages]
+        .sort((a, b) =>
+          a.receivedAt === b.receivedAt ? (a.id < b.id ? 1 : -1) : a.receivedAt < b.receivedAt ? 1 : -1,
+        )
+        .map((m) => m.id);
+      for (const limit of [1, 9, 50, 100, 243, 1000]) {
+        expect((await store.listMessages({ limit })).map((m) => m.id)).toEqual(newestFirst.slice(0, limit));
+      }
+      expect((await store.listMessages()).map((m) => m.id)).toEqual(newestFirst.slice(0, 100));
+      expect(newestFirst.indexOf('early')).toBe(newestFirst.indexOf('late') - 1);
+    });
+
     it('lists unfinished and failed messages, oldest first', async () => {
       for (const [id, at] of [
         ['a', '2024-01-02T00:00:00.000Z'],
@@ -757,6 +785,59 @@ export function describeMessageStoreContract(
         // no reply prefix: a new message that happens to share the subject
         expect(await receive('s5', mail('s5', 'dan@example.org', 'Printer jammed'))).not.toBe(t1);
         expect(await threadOf(t1)).toEqual(['s1', 's2', 's3']);
+      });
+
+      it('files a reply by subject in the newest conversation of those participants', async () => {
+        const mail = (id: string, subject: string) =>
+          eml(
+            [
+              'From: dan@example.org',
+              'To: support@example.com',
+              `Subject: ${subject}`,
+              `Message-ID: <${id}@example.org>`,
+            ],
+            ['text'],
+          );
+        const older = await receive('o1', mail('o1', 'Printer jammed'));
+        const newer = await receive('o2', mail('o2', 'Printer jammed')); // a new message, same subject
+        expect(newer).not.toBe(older);
+        expect(await receive('o3', mail('o3', 'Re: Printer jammed'))).toBe(newer);
+        expect(await threadOf(newer)).toEqual(['o2', 'o3']);
+      });
+
+      it('never files a reply that names a message by subject, even when that message is not stored', async () => {
+        const t1 = await receive(
+          'u1',
+          eml(['From: dan@example.org', 'To: support@example.com', 'Subject: Toner'], ['text']),
+        );
+        const reply = eml(
+          [
+            'From: dan@example.org',
+            'To: support@example.com',
+            'Subject: Re: Toner',
+            'In-Reply-To: <elsewhere@example.org>',
+          ],
+          ['text'],
+        );
+        expect(await receive('u2', reply)).not.toBe(t1);
+        expect(await threadOf(t1)).toEqual(['u1']);
+      });
+
+      it('moves no thread for the parse of a message without a record', async () => {
+        const mail = (headers: string[]) =>
+          eml(['From: a@example.org', 'To: support@example.com', 'Subject: Root', ...headers], ['x']);
+        const root = await receive('g1', mail(['Message-ID: <g-root@example.org>']));
+        // a reply whose parent is not here yet: its thread is named after that parent
+        const early = await receive(
+          'g2',
+          mail(['Message-ID: <g-early@example.org>', 'In-Reply-To: <g-late@example.org>']),
+        );
+        const late = await parseMessage(
+          mail(['Message-ID: <g-late@example.org>', 'In-Reply-To: <g-root@example.org>']),
+        );
+        expect((await store.saveParsed('not-recorded', late)).threadId).toBe(root);
+        expect(await threadOf(early)).toEqual(['g2']);
+        expect(await threadOf(root)).toEqual(['g1']);
       });
 
       it('a message without Message-ID or references falls back to subject and participants', async () => {

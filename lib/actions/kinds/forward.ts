@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { errorText } from '../../kernel/index.ts';
-import { OutboundConfigError } from '../../outbound/errors.ts';
-import { forwardMessage } from '../../outbound/forward-message.ts';
-import { forwardSkipReason } from '../../outbound/forward-safety.ts';
-import { domainOf, isSendableAddress, parseSenderAddress } from '../../outbound/sender-address.ts';
+import {
+  domainOf,
+  forwardMessage,
+  forwardSkipReason,
+  isSendableAddress,
+  OutboundConfigError,
+  parseSenderAddress,
+} from '../../outbound/index.ts';
 import { defineActionKind } from '../action-kind.ts';
 import type { ActionRun } from '../action-run.ts';
 import { callPort, cloudPort } from '../cloud-delivery.ts';

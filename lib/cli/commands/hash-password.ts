@@ -1,4 +1,4 @@
-import { hashPassword } from '../../submission/password-hash.ts';
+import { hashPassword } from '../../submission/index.ts';
 import { CliError } from '../errors.ts';
 
 /** Reads all of stdin as text. */

@@ -1,10 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { authenticateMessage } from '../../auth/authenticate.ts';
-import type { DnsResolver } from '../../auth/dns-resolver.ts';
-import { createStaticResolver } from '../../auth/static-resolver.ts';
-import { createSystemResolver } from '../../auth/system-resolver.ts';
-import type { AuthVerdicts } from '../../auth/verdicts.ts';
+import type { AuthVerdicts, DnsResolver } from '../../auth/index.ts';
+import { authenticateMessage, createStaticResolver, createSystemResolver } from '../../auth/index.ts';
 import { parseMessage } from '../../message/index.ts';
 import { loadDnsZone } from '../dns-zone.ts';
 import { CliError, UsageError } from '../errors.ts';

@@ -1,7 +1,12 @@
-import { createIngressS3Client } from '../../aws/s3-client.ts';
-import { createS3Acceptor } from '../../aws/s3-ingress.ts';
-import { S3RawStore } from '../../aws/s3-raw-store.ts';
-import type { MailroomConfig } from '../../config/types.ts';
+import {
+  createIngressS3Client,
+  createS3Acceptor,
+  EmfMetrics,
+  type MetricsPort,
+  S3RawStore,
+  SMTP_SERVICE,
+} from '../../aws/index.ts';
+import type { MailroomConfig } from '../../config/index.ts';
 import type { Logger } from '../../kernel/index.ts';
 import { routerFromConfig } from '../../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../../smtp/index.ts';
@@ -17,6 +22,27 @@ export interface S3SmtpIngressOptions {
   smtpHost?: string | undefined;
   /** Only for `smtp.tls: 'self-signed'` (the certificate is kept there). @default config.dataDir */
   dataDir?: string | undefined;
+  /**
+   * Where `MessagesReceived` (one per message answered 250) is counted: flushed every `metricsFlushMs`
+   * and at close. @default EMF lines on stdout with `service` = `mailroom-smtp` (on Fargate the task's log
+   * group extracts them; `POWERTOOLS_METRICS_DISABLED=true` turns them off)
+   */
+  metrics?: MetricsPort | null;
+  /** @default 60_000 */
+  metricsFlushMs?: number;
+}
+
+/** Counts a message as received once its `accept` resolved (the client then gets 250). */
+function counted<Input, Result>(
+  accept: (input: Input) => Promise<Result>,
+  metrics: MetricsPort | null,
+): (input: Input) => Promise<Result> {
+  if (!metrics) return accept;
+  return async (input) => {
+    const result = await accept(input);
+    metrics.add('MessagesReceived', 1);
+    return result;
+  };
 }
 
 export interface S3SmtpIngress {
@@ -47,6 +73,7 @@ export async function startS3SmtpIngress(options: S3SmtpIngressOptions): Promise
   });
   const store = new S3RawStore({ client, bucket: s3.bucket, prefix: s3.prefix });
   const acceptor = createS3Acceptor({ store, logger });
+  const metrics = options.metrics === undefined ? new EmfMetrics(SMTP_SERVICE) : options.metrics;
   // The verdicts travel with the message into S3, so the processing Lambda does not repeat the DNS checks.
   const checkAtData = config.auth.checkAtData ?? true;
   let listeners: IngressListeners;
@@ -54,7 +81,7 @@ export async function startS3SmtpIngress(options: S3SmtpIngressOptions): Promise
     listeners = await startIngressListeners({
       config,
       router: routerFromConfig(config),
-      accept: (input) => acceptor.accept(input),
+      accept: counted((input) => acceptor.accept(input), metrics),
       checkAtData,
       dataDir: options.dataDir,
       smtpHost: options.smtpHost,
@@ -66,6 +93,9 @@ export async function startS3SmtpIngress(options: S3SmtpIngressOptions): Promise
     throw err;
   }
   const { smtpPort, submissionPort, starttls } = listeners;
+  // One line per interval with the interval's count, not one per message.
+  const flushing = metrics ? setInterval(() => metrics.flush(), options.metricsFlushMs ?? 60_000) : null;
+  flushing?.unref();
   const location = `s3://${s3.bucket}/${s3.prefix}`;
   logger.info('mailroom smtp started', {
     smtpPort,
@@ -89,6 +119,8 @@ export async function startS3SmtpIngress(options: S3SmtpIngressOptions): Promise
         await listeners.close();
         if (acceptor.inFlight) logger.info('waiting for uploads to S3', { uploads: acceptor.inFlight });
         await acceptor.drain();
+        if (flushing) clearInterval(flushing);
+        metrics?.flush();
         client.destroy();
       })();
       return closing;

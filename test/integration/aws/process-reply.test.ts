@@ -14,6 +14,7 @@ import { createMessageTable } from '../../../lib/aws/dynamo-create-table.ts';
 import { DynamoMessageStore } from '../../../lib/aws/dynamo-message-store.ts';
 import { S3RawStore } from '../../../lib/aws/s3-raw-store.ts';
 import { defineMailroom, handler } from '../../../lib/index.ts';
+import { silentLogger } from '../../../lib/kernel/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import { s3ObjectCreated, sqsEvent, sqsRecord } from '../../fixtures/aws/aws-events.ts';
 import {
@@ -96,6 +97,7 @@ describe('ctx.reply in the processing Lambda', () => {
       env: { MAILROOM_RAW_BUCKET: 'raw', MAILROOM_TABLE: 'replies' },
       s3,
       dynamo,
+      logger: silentLogger,
       emit: async () => {},
     });
     const record = sqsRecord(s3ObjectCreated('raw', raw.keyFor(id), message.length));

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthVerdicts, uncheckedVerdicts } from '../../../lib/auth/verdicts.ts';
 import { META_INLINE_MAX } from '../../../lib/aws/s3-raw-meta.ts';
 import { S3RawStore, type S3RawStoreOptions } from '../../../lib/aws/s3-raw-store.ts';
-import { S3RawStoreError } from '../../../lib/aws/s3-raw-store-error.ts';
+import { S3RawStoreError } from '../../../lib/aws/store-errors.ts';
 import type { Envelope } from '../../../lib/kernel/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import { type S3rverHandle, s3ClientFor, startS3rver } from '../../support/aws-emulators.ts';
@@ -347,6 +347,8 @@ describe('S3RawStore failures (s3rver)', () => {
     expect((err as S3RawStoreError).message).toMatch(/NoSuchBucket/);
     expect((err as S3RawStoreError).cause).toMatchObject({ name: 'NoSuchBucket' });
     expect((err as S3RawStoreError).notFound).toBe(false);
+    // a missing bucket stays missing: trying again cannot help
+    expect((err as S3RawStoreError).retryable).toBe(false);
     // Streamed, over the threshold: the multipart upload fails the same way.
     const big = new S3RawStore({ client, bucket: 'no-such-bucket', multipartThreshold: 1024 });
     const streamed = await big

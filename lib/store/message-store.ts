@@ -1,0 +1,91 @@
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { Envelope } from '../kernel/index.ts';
+import type { ParsedMessage } from '../message/index.ts';
+import type {
+  DeliveryRecord,
+  MailboxEntry,
+  MessageDetail,
+  MessageStatus,
+  MessageSummary,
+  OutboxEntry,
+  OutboxSummary,
+} from './records.ts';
+
+// The ports of the message store, one per aggregate it holds. A caller that needs only one of them (the
+// outbox of `ctx.reply`, the delivery ledger of the executor) can ask for just that port; `MessageStore`
+// is all of them, as both backends (SQLite, DynamoDB) implement it.
+
+/** Message records: arrival, status, authentication, trace, and the listings built from them. */
+export interface MessageRecords {
+  /** Records a message as received. Idempotent on id. */
+  recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void>;
+  /**
+   * Saves the message's authentication verdicts (computed by the pipeline, or mapped from the SES receipt;
+   * never read from the message's headers).
+   */
+  saveAuth(id: string, auth: AuthVerdicts | null): Promise<void>;
+  setStatus(id: string, status: MessageStatus): Promise<void>;
+  addTrace(id: string, step: string, detail: string): Promise<void>;
+  getMessage(id: string): Promise<MessageDetail | null>;
+  /** Newest first. */
+  listMessages(opts?: { mailbox?: string; limit?: number }): Promise<MessageSummary[]>;
+  /** Ids whose status is not `processed` or `failed` (crash recovery). */
+  listUnfinished(): Promise<string[]>;
+  /**
+   * Ids with status `failed`, oldest first.
+   * @param opts.receivedSince only messages received at or after this instant (ISO 8601).
+   */
+  listFailed(opts?: { receivedSince?: string }): Promise<string[]>;
+  /** Ids known to the store (to find raw files that never got a record). */
+  hasMessage(id: string): Promise<boolean>;
+}
+
+/** Delivery records, by idempotency key: what was done (or is pending) for each route and action. */
+export interface Deliveries {
+  getDelivery(key: string): Promise<DeliveryRecord | null>;
+  /** Inserts or replaces the delivery with this key. */
+  putDelivery(d: DeliveryRecord): Promise<void>;
+}
+
+/** Mailbox entries: the messages a `mailbox()` action kept, with a handler's data. */
+export interface Mailboxes {
+  /** Returns false when the mailbox already held the message (nothing changed). */
+  putMailboxEntry(entry: MailboxEntry): Promise<boolean>;
+  listMailboxEntries(mailbox: string): Promise<MailboxEntry[]>;
+}
+
+/** Threads: each parsed message filed in one (the policy is `thread-filing.ts`). */
+export interface Threads {
+  /**
+   * Saves the parse result and the fields the summary shows, and files the message in a thread: the thread
+   * of a message already stored that it references (References, In-Reply-To, its own Message-ID), else of
+   * one with the same Outlook Thread-Index root, else, for a reply (`Re:` …) without any reference, of the
+   * latest one with the same subject and participants; else `parsed.thread.id`. Messages stored earlier
+   * whose thread was rooted at this one's Message-ID move into its thread (replies that came first).
+   * @returns the thread id, also saved as `parsed.thread.id`.
+   */
+  saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }>;
+  /**
+   * The messages of one thread, oldest first (`receivedAt`, then id).
+   * @param opts.limit @default 500
+   */
+  listThread(threadId: string, opts?: { limit?: number }): Promise<MessageSummary[]>;
+}
+
+/** The outbox: messages Mailroom sent (a handler's `ctx.reply`), with their bytes. */
+export interface Outbox {
+  /** Keeps a sent message. Returns false (and changes nothing) when an entry with this id exists. */
+  putOutboxEntry(entry: OutboxEntry): Promise<boolean>;
+  getOutboxEntry(id: string): Promise<OutboxEntry | null>;
+  /**
+   * Newest first.
+   * @param opts.inReplyTo only replies to this message.
+   * @param opts.limit @default 100
+   */
+  listOutbox(opts?: { inReplyTo?: string; limit?: number }): Promise<OutboxSummary[]>;
+}
+
+/** Records of messages, deliveries, mailboxes, traces, threads and sent replies: every port, and `close`. */
+export interface MessageStore extends MessageRecords, Deliveries, Mailboxes, Threads, Outbox {
+  close(): Promise<void>;
+}

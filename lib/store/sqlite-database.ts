@@ -1,0 +1,124 @@
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
+import { migrate } from './sqlite-schema.ts';
+
+let sqlite: typeof Database | undefined;
+
+/**
+ * Opens a database with better-sqlite3, a native module loaded on the first open rather than at import:
+ * the AWS side reaches the store's shared policy through `lib/store/index.ts` and must not load (or
+ * bundle) SQLite.
+ */
+function openDatabase(file: string): Database.Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return new sqlite(file);
+}
+
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * One SQLite connection of the message store (WAL mode, `synchronous = FULL`, schema migrated on open),
+ * with its prepared statements and batched writes.
+ *
+ * Writes are batched: everything written during one turn of the event loop commits in one transaction (if
+ * one write fails, the batch is rolled back and each write runs alone, so it fails alone). Reads call
+ * {@link read}, which flushes first, so a read always sees every earlier write. Committing 20 concurrent
+ * sessions' records at once costs about what one costs.
+ */
+export class SqliteDatabase {
+  readonly #db: Database.Database;
+  /** Prepared statements by SQL text: preparing is costlier than running a small statement. */
+  readonly #statements = new Map<string, Database.Statement>();
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  /** Runs writes in one transaction. */
+  readonly #batch: (runs: Array<() => unknown>) => unknown[];
+  /** Runs one write in its own transaction. */
+  readonly #single: (run: () => unknown) => unknown;
+
+  /** @param file path of the database file, or `':memory:'`. */
+  constructor(file: string, busyTimeoutMs: number) {
+    this.#db = openDatabase(file);
+    this.#batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
+    this.#single = this.#db.transaction((run: () => unknown) => run());
+    try {
+      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = FULL');
+      this.#db.pragma('foreign_keys = ON');
+      migrate(this.#db);
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
+  }
+
+  /** The durability settings in force on this connection, read back from SQLite. */
+  durability(): { journalMode: string; synchronous: string } {
+    const levels = ['off', 'normal', 'full', 'extra'];
+    const level = this.#db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: levels[level] ?? String(level),
+    };
+  }
+
+  /** The prepared statement of this SQL (prepared once per connection). */
+  stmt(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `run` in the next batch's transaction; resolves with its result once committed. */
+  write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Runs a read after every earlier write has committed. */
+  read<T>(run: () => T): T {
+    this.#flush();
+    return run();
+  }
+
+  /** Commits what is pending, then closes the connection. */
+  close(): void {
+    this.#flush();
+    if (this.#db.open) this.#db.close();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0 || !this.#db.open) return;
+    this.#pending = [];
+    let values: unknown[];
+    try {
+      values = this.#batch(batch.map((op) => op.run));
+    } catch {
+      // One write failed and rolled the batch back: run each alone, so it fails alone.
+      for (const op of batch) {
+        try {
+          op.resolve(this.#single(op.run));
+        } catch (err) {
+          op.reject(err);
+        }
+      }
+      return;
+    }
+    for (const [i, op] of batch.entries()) op.resolve(values[i]);
+  }
+}
