@@ -166,6 +166,9 @@ export class MailroomStack extends Stack {
     new CfnOutput(this, 'RawBucket', { value: this.pipeline.bucket.bucketName });
     new CfnOutput(this, 'Table', { value: this.pipeline.table.tableName });
     new CfnOutput(this, 'DeadLetterQueue', { value: this.pipeline.deadLetterQueue.queueUrl });
+    // What `mailroom replay --stack` and `mailroom redrive --stack` read (lib/aws/stack-outputs.ts).
+    new CfnOutput(this, 'Queue', { value: this.pipeline.queue.queueUrl });
+    new CfnOutput(this, 'ProcessorFunction', { value: this.pipeline.processor.functionName });
     if (this.pipeline.replyKeySecret) {
       new CfnOutput(this, 'ReplyKeySecretArn', {
         description: 'The key that signs reply addresses (MAILROOM_REPLY_KEY)',

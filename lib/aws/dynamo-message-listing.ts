@@ -79,17 +79,23 @@ export class MessageListingIndex {
     return out;
   }
 
-  /** Ids of unfinished or failed messages, oldest first: every shard and the pre-sharding key, merged. */
-  async idsByStatus(status: 'unfinished' | 'failed'): Promise<string[]> {
+  /**
+   * Ids of unfinished or failed messages, oldest first: every shard and the pre-sharding key, merged.
+   * @param since only those received at or after it (a bound on the `<receivedAt>#<id>` sort key)
+   */
+  async idsByStatus(status: 'unfinished' | 'failed', since?: string): Promise<string[]> {
     const legacy = status === 'failed' ? indexKeys.legacyFailed : indexKeys.legacyUnfinished;
     const shardKey = status === 'failed' ? indexKeys.failed : indexKeys.unfinished;
     const partitions = [legacy, ...Array.from({ length: this.#context.indexShards }, (_, s) => shardKey(s))];
     const found = await mapLimit(partitions, this.#context.concurrency, (pk) =>
       this.#context.table.queryAll(`list ${pk}`, {
         IndexName: GSI2.indexName,
-        KeyConditionExpression: '#pk = :pk',
+        KeyConditionExpression: since === undefined ? '#pk = :pk' : '#pk = :pk AND #sk >= :since',
         ExpressionAttributeNames: { '#pk': GSI2.partitionKey, '#sk': GSI2.sortKey, '#id': 'id' },
-        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ExpressionAttributeValues: {
+          ':pk': { S: pk },
+          ...(since === undefined ? {} : { ':since': { S: since } }),
+        },
         ProjectionExpression: '#id, #sk',
       }),
     );

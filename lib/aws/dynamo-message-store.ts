@@ -145,8 +145,8 @@ export class DynamoMessageStore implements MessageStore {
   listUnfinished(): Promise<string[]> {
     return this.#records.listUnfinished();
   }
-  listFailed(): Promise<string[]> {
-    return this.#records.listFailed();
+  listFailed(opts?: { receivedSince?: string }): Promise<string[]> {
+    return this.#records.listFailed(opts);
   }
   hasMessage(id: string): Promise<boolean> {
     return this.#records.hasMessage(id);

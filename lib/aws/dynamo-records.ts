@@ -156,8 +156,8 @@ export class DynamoMessageRecords implements MessageRecords {
   }
 
   /** Oldest first. */
-  listFailed(): Promise<string[]> {
-    return this.#listing.idsByStatus('failed');
+  listFailed(opts: { receivedSince?: string } = {}): Promise<string[]> {
+    return this.#listing.idsByStatus('failed', opts.receivedSince);
   }
 }
 

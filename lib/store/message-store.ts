@@ -31,8 +31,11 @@ export interface MessageRecords {
   listMessages(opts?: { mailbox?: string; limit?: number }): Promise<MessageSummary[]>;
   /** Ids whose status is not `processed` or `failed` (crash recovery). */
   listUnfinished(): Promise<string[]>;
-  /** Ids with status `failed`. */
-  listFailed(): Promise<string[]>;
+  /**
+   * Ids with status `failed`, oldest first.
+   * @param opts.receivedSince only messages received at or after this instant (ISO 8601).
+   */
+  listFailed(opts?: { receivedSince?: string }): Promise<string[]>;
   /** Ids known to the store (to find raw files that never got a record). */
   hasMessage(id: string): Promise<boolean>;
 }

@@ -170,16 +170,17 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /** Oldest first. */
-  async listFailed(): Promise<string[]> {
-    return this.#ids(`SELECT id FROM messages WHERE status = 'failed' ORDER BY received_at, id`);
+  async listFailed(opts: { receivedSince?: string } = {}): Promise<string[]> {
+    const sql = `SELECT id FROM messages WHERE status = 'failed' AND received_at >= ? ORDER BY received_at, id`;
+    return this.#ids(sql, opts.receivedSince ?? '');
   }
 
   async hasMessage(id: string): Promise<boolean> {
     return this.#db.read(() => this.#db.stmt('SELECT 1 FROM messages WHERE id = ?').get(id) !== undefined);
   }
 
-  #ids(sql: string): string[] {
-    return this.#db.read(() => (this.#db.stmt(sql).all() as { id: string }[]).map((r) => r.id));
+  #ids(sql: string, ...params: string[]): string[] {
+    return this.#db.read(() => (this.#db.stmt(sql).all(...params) as { id: string }[]).map((r) => r.id));
   }
 
   /** Summaries of these rows, in their order, with their deliveries. */

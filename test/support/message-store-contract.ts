@@ -461,6 +461,8 @@ export function describeMessageStoreContract(
       await store.setStatus('missing', 'failed');
       expect(await store.listUnfinished()).toEqual(['b', 'a']);
       expect(await store.listFailed()).toEqual(['d', 'e']);
+      expect(await store.listFailed({ receivedSince: '2024-01-02T12:00:00.000Z' })).toEqual(['e']);
+      expect(await store.listFailed({ receivedSince: '2024-01-03T00:00:00.000Z' })).toEqual(['e']);
       expect(await store.hasMessage('missing')).toBe(false);
       // a replayed failure is unfinished again, then done
       await store.setStatus('d', 'processing');

@@ -6,10 +6,12 @@
  * An action sqslite does not implement (`StartMessageMoveTask`) is answered as SQS answers an unknown
  * action: an `InvalidAction` error. Nothing here reaches AWS.
  *
- * Three sqslite bugs are worked around here, not in Mailroom: its `SendMessageBatch` answers each entry's
- * `Id` as the MD5 of the Id given (mapped back), and its `DeleteMessageBatch` keeps the listed messages and
- * deletes the others (the bridge sends one `DeleteMessage` per entry instead). Its receipt handles are per
- * `ReceiveMessage` call, not per message: deleting one deletes every message that call returned.
+ * sqslite's bugs are worked around here, not in Mailroom: its `SendMessageBatch` answers each entry's `Id`
+ * as the MD5 of the Id given and names the body checksum `MDOfMessageBody` (both mapped back); it sends a
+ * checksum of message attributes when there are none (dropped: the SDK would refuse it); its
+ * `DeleteMessageBatch` keeps the listed messages and deletes the others (the bridge sends one
+ * `DeleteMessage` per entry instead). Its receipt handles are per `ReceiveMessage` call, not per message:
+ * deleting one deletes every message that call returned.
  */
 
 import { createHash } from 'node:crypto';

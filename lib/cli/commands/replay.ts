@@ -13,11 +13,18 @@ interface ReplayResult {
 /**
  * `mailroom replay`: re-runs one message (or every failed one) with the current code and config.
  * Asks the running dev server when there is one, so the handlers run where the mail lives; otherwise
- * replays in this process against the data directory.
+ * replays in this process against the data directory. With `--stack` (or `--table` and `--bucket`):
+ * replays a deployment on AWS (`replay-aws.ts`).
  */
 export async function replayCommand({ values, positionals }: ReplayArgs): Promise<number> {
   const id = positionals[0];
   if (Boolean(values.failed) === Boolean(id)) throw new UsageError('give one message id or --failed');
+  if (values.stack !== undefined || values.table !== undefined || values.bucket !== undefined) {
+    return (await import('./replay-aws.ts')).replayOnAwsCommand(values, id);
+  }
+  for (const name of ['region', 'since'] as const) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} needs --stack (or --table and --bucket)`);
+  }
   const port = portOption(values['http-port'], 'http-port') ?? 8025;
   const results = (await replayOverHttp(port, id)) ?? (await replayInProcess(values.config, values.data, id));
   for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
