@@ -6,29 +6,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
  * processor and EMF lines on stdout from `mailroom smtp`), as the alarms and the dashboard read them.
  * Every metric carries the `service` dimension; the delivery metrics also carry `action`.
  */
-export const METRICS_NAMESPACE = 'Mailroom';
+// The names are the processor's own (lib/aws/observability/metric-names.ts): one list for emitting and reading.
+import {
+  MailroomMetric,
+  type MailroomMetricName,
+  METRICS_NAMESPACE,
+  PROCESSOR_SERVICE,
+  SMTP_SERVICE,
+} from '../lib/aws/observability/metric-names.ts';
 
-/** `service` of the processor's metrics (its `POWERTOOLS_SERVICE_NAME`). */
-export const PROCESSOR_SERVICE = 'mailroom';
-/** `service` of the SMTP ingress's metrics (`mailroom smtp` on Fargate). */
-export const SMTP_SERVICE = 'mailroom-smtp';
-
-/** Metric names (unit in brackets). */
-export const MailroomMetric = {
-  /** A message was taken in: by the processor from the queue, by `mailroom smtp` at 250 (Count). */
-  MessagesReceived: 'MessagesReceived',
-  /** The processor parsed, authenticated and routed a message (Count). */
-  MessagesProcessed: 'MessagesProcessed',
-  /** A delivery (one action of one message) succeeded (Count; dimensions service, action). */
-  DeliveriesSucceeded: 'DeliveriesSucceeded',
-  /** A delivery failed for good: permanent error or retry window over (Count; service, action). */
-  DeliveriesFailed: 'DeliveriesFailed',
-  /** A delivery failed and was rescheduled (Count; service, action). */
-  DeliveryRetries: 'DeliveryRetries',
-  /** From the message's receipt to its delivery's success (Milliseconds; service, action). */
-  ReceiptToDeliveryMs: 'ReceiptToDeliveryMs',
-} as const;
-export type MailroomMetricName = (typeof MailroomMetric)[keyof typeof MailroomMetric];
+export { MailroomMetric, type MailroomMetricName, METRICS_NAMESPACE, PROCESSOR_SERVICE, SMTP_SERVICE };
 
 /**
  * Values of the `action` dimension: the kinds of action that make deliveries (`reject` and `drop` are

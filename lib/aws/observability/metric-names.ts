@@ -1,7 +1,6 @@
 /**
  * The metrics Mailroom emits, as the CDK's alarms and dashboard read them (`cdk/mailroom-metrics.ts`
- * names the same; a test holds the two lists equal): namespace `Mailroom`, dimension `service`, and
- * `action` on the delivery metrics.
+ * imports these names): namespace `Mailroom`, dimension `service`, and `action` on the delivery metrics.
  */
 export const METRICS_NAMESPACE = 'Mailroom';
 
