@@ -1,16 +1,10 @@
-import type { CloudActionPorts } from '../actions/index.ts';
-import type { MailroomConfig } from '../config/index.ts';
-import type { Logger } from '../kernel/index.ts';
 import { errorText } from '../kernel/index.ts';
-import type { Address } from '../message/index.ts';
-import type { OutboundMail } from '../outbound/index.ts';
-import type { Router } from '../routing/index.ts';
-import { type MessageStatus, type MessageStore, newMessageId, type RawStore } from '../store/index.ts';
+import { type MessageStatus, newMessageId, type RawStore } from '../store/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent, PipelineEventListener } from './events.ts';
 import { IngestPriorityGate } from './ingest-priority.ts';
-import { createProcessingPorts, type ProcessingPorts, trace } from './ports.ts';
+import { createProcessingPorts, type ProcessingPorts, type ProcessingPortsInput, trace } from './ports.ts';
 import { type MessageInput, type ProcessOutcome, processMessage, recordFailure } from './process-message.ts';
 import { cleanEnvelope } from './recipients.ts';
 import { recordArrival } from './record-arrival.ts';
@@ -20,37 +14,9 @@ import { WorkQueue } from './work-queue.ts';
 
 export type { AcceptInput } from './store-raw.ts';
 
-export interface PipelineDeps {
-  config: MailroomConfig;
+/** What the local driver is built from: the processing ports' input (less what it makes itself) and the raw store. */
+export interface PipelineDeps extends Omit<ProcessingPortsInput, 'signal' | 'emit' | 'retries'> {
   rawStore: RawStore;
-  store: MessageStore;
-  /** @default a logger that discards everything */
-  logger?: Logger;
-  /** @default () => new Date() */
-  now?: () => Date;
-  /** Random source for retry jitter, in [0, 1). @default Math.random */
-  random?: () => number;
-  /** Used by webhook actions. @default globalThis.fetch */
-  fetch?: typeof fetch;
-  /**
-   * Where handlers' `ctx.reply` sends (see `createOutboundMail`). Not closed by `close()`: the caller owns
-   * it. Without it `ctx.reply` throws `OutboundConfigError`.
-   */
-  outbound?: OutboundMail;
-  /**
-   * From of `ctx.reply`: `support@example.com` or `Support <support@example.com>`; `createPipeline`
-   * throws `OutboundConfigError` when it is not one mailbox.
-   * @default the envelope recipient the delivery serves
-   */
-  replyFrom?: string | Address;
-  /**
-   * How `lambda()`, `eventBridge()` and `forward()` actions reach their services: `createAwsActionPorts`
-   * (lib/aws) in the Lambda processor, `createLocalActionPorts` in `mailroom dev`. Without the port an
-   * action needs, its deliveries fail with a `DeliveryError` that says so.
-   */
-  cloud?: CloudActionPorts;
-  /** The router the ingress uses too. @default one built from `config` */
-  router?: Router;
 }
 
 /** What {@link Pipeline.recover} queued. */

@@ -33,15 +33,32 @@ export interface ProcessingPorts {
 export interface ProcessingPortsInput {
   config: MailroomConfig;
   store: MessageStore;
+  /** @default a logger that discards everything */
   logger?: Logger;
+  /** @default () => new Date() */
   now?: () => Date;
+  /** Random source for retry jitter, in [0, 1). @default Math.random */
   random?: () => number;
+  /** Used by webhook actions. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Where handlers' `ctx.reply` sends (see `createOutboundMail`). Not closed by `close()`: the caller owns
+   * it. Without it `ctx.reply` throws `OutboundConfigError`.
+   */
   outbound?: OutboundMail;
-  /** `support@example.com` or `Support <support@example.com>`; @throws OutboundConfigError when not one mailbox. */
+  /**
+   * From of `ctx.reply`: `support@example.com` or `Support <support@example.com>`; building the ports
+   * throws `OutboundConfigError` when it is not one mailbox.
+   * @default the envelope recipient the delivery serves
+   */
   replyFrom?: string | Address;
+  /**
+   * How `lambda()`, `eventBridge()` and `forward()` actions reach their services: `createAwsActionPorts`
+   * (lib/aws) in the Lambda processor, `createLocalActionPorts` in `mailroom dev`. Without the port an
+   * action needs, its deliveries fail with a `DeliveryError` that says so.
+   */
   cloud?: CloudActionPorts;
-  /** @default a router built from `config` */
+  /** The router the ingress uses too. @default one built from `config` */
   router?: Router;
   signal: AbortSignal;
   emit: (event: PipelineEvent) => void;
