@@ -28,23 +28,3 @@ export interface RawStore {
   /** Ids of every stored message (order unspecified). */
   list(): Promise<string[]>;
 }
-
-export type {
-  Deliveries,
-  Mailboxes,
-  MessageRecords,
-  MessageStore,
-  Outbox,
-  Threads,
-} from './message-store.ts';
-export type {
-  DeliveryRecord,
-  DeliveryStatus,
-  MailboxEntry,
-  MessageDetail,
-  MessageStatus,
-  MessageSummary,
-  OutboxEntry,
-  OutboxSummary,
-  TraceEntry,
-} from './records.ts';

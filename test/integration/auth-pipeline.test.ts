@@ -12,7 +12,7 @@ import type { AuthVerdicts } from '../../lib/auth/verdicts.ts';
 import { resolveConfig } from '../../lib/config/resolve-config.ts';
 import { type LocalMailroom, startLocalMailroom } from '../../lib/dev/local-mailroom.ts';
 import { silentLogger } from '../../lib/kernel/index.ts';
-import type { MessageDetail } from '../../lib/store/types.ts';
+import type { MessageDetail } from '../../lib/store/index.ts';
 
 /**
  * Verdicts through the real SMTP ingress and pipeline, DNS from a static zone: they come from our own

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthVerdicts } from '../../lib/auth/verdicts.ts';
 import { parseMessage } from '../../lib/message/parse-message.ts';
 import type { ParsedMessage } from '../../lib/message/types.ts';
-import type { DeliveryRecord, MessageStore, OutboxEntry } from '../../lib/store/types.ts';
+import type { DeliveryRecord, MessageStore, OutboxEntry } from '../../lib/store/index.ts';
 
 /** Where the stores of one test keep their data. */
 export interface MessageStoreBackend {

@@ -4,7 +4,7 @@ import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyKeys } from '../../../examples/reply-keys.ts';
 import { replyAddress } from '../../../lib/routing/index.ts';
-import type { MailboxEntry, MessageDetail, MessageSummary } from '../../../lib/store/types.ts';
+import type { MailboxEntry, MessageDetail, MessageSummary } from '../../../lib/store/index.ts';
 import {
   getJson,
   type MailroomProcess,

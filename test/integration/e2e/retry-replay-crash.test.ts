@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTransport } from 'nodemailer';
 import { describe, expect, it } from 'vitest';
-import type { MessageDetail, MessageSummary } from '../../../lib/store/types.ts';
+import type { MessageDetail, MessageSummary } from '../../../lib/store/index.ts';
 import {
   getJson,
   mailroomBin,

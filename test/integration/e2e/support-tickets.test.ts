@@ -1,7 +1,7 @@
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMessage } from '../../../lib/message/index.ts';
-import type { MessageDetail, MessageSummary, OutboxSummary } from '../../../lib/store/types.ts';
+import type { MessageDetail, MessageSummary, OutboxSummary } from '../../../lib/store/index.ts';
 import {
   getJson,
   type MailroomProcess,

@@ -13,9 +13,9 @@ import { OutboundConfigError } from '../../../lib/outbound/errors.ts';
 import type { OutboundMail, ReplyResult } from '../../../lib/outbound/types.ts';
 import { createPipeline, type Pipeline } from '../../../lib/pipeline/create-pipeline.ts';
 import { createRouter } from '../../../lib/routing/index.ts';
+import type { MessageSummary } from '../../../lib/store/index.ts';
 import { MemoryRawStore } from '../../../lib/store/memory-raw-store.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
-import type { MessageSummary } from '../../../lib/store/types.ts';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 
 function eml(headers: string[], body = 'My printer is on fire.'): Buffer {

@@ -8,7 +8,7 @@ import type { MailroomOptions } from '../../../lib/config/index.ts';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import { type LocalMailroom, startLocalMailroom } from '../../../lib/dev/local-mailroom.ts';
 import { handler, mailbox } from '../../../lib/index.ts';
-import type { MessageDetail, MessageSummary } from '../../../lib/store/types.ts';
+import type { MessageDetail, MessageSummary } from '../../../lib/store/index.ts';
 import { getJson, waitFor } from '../../support/mailroom-process.ts';
 import {
   type Daemon,

@@ -15,8 +15,8 @@ import { RedriveError, StackOutputsError } from '../../../lib/aws/operations-err
 import { readProcessorSettings } from '../../../lib/aws/processor-settings.ts';
 import { redriveDeadLetters } from '../../../lib/aws/sqs-redrive.ts';
 import { readStackOutputs, stackResources } from '../../../lib/aws/stack-outputs.ts';
+import type { MessageDetail } from '../../../lib/store/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
-import type { MessageDetail } from '../../../lib/store/types.ts';
 
 const OUTPUTS = [
   { OutputKey: 'MxHost', OutputValue: 'inbound-smtp.us-east-1.amazonaws.com' },

@@ -12,11 +12,11 @@ import type { MailroomConfig } from '../../../lib/config/types.ts';
 import { createPipeline, type Pipeline, type PipelineDeps } from '../../../lib/pipeline/create-pipeline.ts';
 import type { PipelineEvent } from '../../../lib/pipeline/events.ts';
 import type { Route } from '../../../lib/routing/types.ts';
+import type { RawStore } from '../../../lib/store/index.ts';
 import { LocalRawStore } from '../../../lib/store/local-raw-store.ts';
 import { MemoryRawStore } from '../../../lib/store/memory-raw-store.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
-import type { RawStore } from '../../../lib/store/types.ts';
 
 function rfc822(opts: { subject?: string; to?: string; from?: string; body?: string } = {}): Buffer {
   return Buffer.from(

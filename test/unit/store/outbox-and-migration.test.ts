@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
+import type { OutboxEntry } from '../../../lib/store/index.ts';
 import { SQLITE_SCHEMA_VERSION, SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
-import type { OutboxEntry } from '../../../lib/store/types.ts';
 
 function entry(over: Partial<OutboxEntry> = {}): OutboxEntry {
   return {
