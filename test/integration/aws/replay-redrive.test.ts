@@ -24,7 +24,6 @@ import { createProcessHandler } from '../../../functions/process.ts';
 import { createMessageTable } from '../../../lib/aws/dynamo-create-table.ts';
 import { DynamoMessageStore } from '../../../lib/aws/dynamo-message-store.ts';
 import { S3RawStore } from '../../../lib/aws/s3-raw-store.ts';
-import { main } from '../../../lib/cli/main.ts';
 import { silentLogger } from '../../../lib/kernel/index.ts';
 import { newMessageId } from '../../../lib/store/message-id.ts';
 import { s3ObjectCreated, sqsEvent, sqsRecord } from '../../fixtures/aws/aws-events.ts';
@@ -38,6 +37,7 @@ import {
   startDynalite,
   startS3rver,
 } from '../../support/aws-emulators.ts';
+import { mailroom } from '../../support/mailroom-in-process.ts';
 import { type SqsEmulatorHandle, sqsClientFor, startSqsEmulator } from '../../support/sqs-emulator.ts';
 
 const RAW_BUCKET = 'mailroom-raw';
@@ -100,26 +100,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-/** `mailroom <argv>` in this process, with what it writes to stdout and stderr. */
-async function mailroom(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 /**
  * A stand-in for CloudFormation's DescribeStacks (no CloudFormation emulator runs here): answers, in the

@@ -1,31 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { actionKindNames } from '../../../lib/actions/index.ts';
-import { main } from '../../../lib/cli/main.ts';
+import { mailroom } from '../../support/mailroom-in-process.ts';
 import { projectRoot } from '../../support/mailroom-process.ts';
-
-/** `mailroom <argv>` in this process, with what it writes to stdout and stderr. */
-async function mailroom(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-main-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

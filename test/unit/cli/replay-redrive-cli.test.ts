@@ -1,26 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sinceOption } from '../../../lib/cli/commands/replay-aws.ts';
-import { main } from '../../../lib/cli/main.ts';
-
-/** `mailroom <argv>` in this process, with what it writes to stdout and stderr. */
-async function mailroom(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { mailroom } from '../../support/mailroom-in-process.ts';
 
 describe('mailroom replay on AWS: usage errors (before any AWS call)', () => {
   it.each([
