@@ -191,14 +191,16 @@ class LambdaDriver implements MessageProcessor {
   readonly #store: DynamoMessageStore;
   readonly #ports: ProcessingPorts;
   readonly #abort = new AbortController();
-  /** Where the messages being processed are, by id. */
-  readonly #inFlight = new Map<string, ObjectLocation>();
-  /** When the messages being processed were received, by id (for `observe`). */
-  readonly #receivedAt = new Map<string, string>();
+  /**
+   * The messages being processed, by id: where their raw object is, when they were received (for
+   * `observe`), and the pipeline events of their run.
+   */
+  readonly #inFlight = new Map<
+    string,
+    { object: ObjectLocation; receivedAt: string; events: PipelineEvent[] }
+  >();
   /** One run per id at a time: a duplicate in the same batch waits, then finds the message processed. */
   readonly #running = new Map<string, Promise<unknown>>();
-  /** The pipeline events of the runs in flight, by message id. */
-  readonly #events = new Map<string, PipelineEvent[]>();
   readonly #retries: ProcessorRetries | undefined;
 
   constructor(options: MessageProcessorOptions) {
@@ -236,8 +238,9 @@ class LambdaDriver implements MessageProcessor {
       // Kept per run, they become EventBridge events at its end (see `mailroom-events.ts`); each is also
       // observed where it happens (metrics).
       emit: (e) => {
-        this.#events.get(e.id)?.push(e);
-        this.#options.observe?.(e, this.#receivedAt.get(e.id));
+        const run = this.#inFlight.get(e.id);
+        run?.events.push(e);
+        this.#options.observe?.(e, run?.receivedAt);
       },
     });
   }
@@ -305,17 +308,13 @@ class LambdaDriver implements MessageProcessor {
     }
     const loaded = await loadItem(this.#options, item, this.#logger);
     const input = existing ? await this.#again(item, loaded, existing) : await this.#arrive(item, loaded);
-    this.#inFlight.set(id, item.object);
-    this.#receivedAt.set(id, input.receivedAt);
     const events: PipelineEvent[] = [];
-    this.#events.set(id, events);
+    this.#inFlight.set(id, { object: item.object, receivedAt: input.receivedAt, events });
     let outcome: ProcessOutcome;
     try {
       outcome = await processMessage(input, this.#ports);
     } finally {
       this.#inFlight.delete(id);
-      this.#receivedAt.delete(id);
-      this.#events.delete(id);
     }
     // Failed for good: without retries, a transient failure is SQS's to retry, not an end.
     const failed = events.flatMap((e) =>
@@ -359,7 +358,7 @@ class LambdaDriver implements MessageProcessor {
   }
 
   rawLocation(id: string): ObjectLocation | null {
-    return this.#inFlight.get(id) ?? null;
+    return this.#inFlight.get(id)?.object ?? null;
   }
 
   async close(): Promise<void> {
