@@ -33,12 +33,17 @@ export class MailroomError extends Error {
 }
 
 /**
- * Whether an operation that threw `err` may succeed when tried again: a {@link MailroomError} says so
- * itself; an AWS SDK error by `$retryable` / `$fault` (a server fault or throttling is retryable, other
+ * Whether an operation that threw `err` may succeed when tried again: the first {@link MailroomError} along
+ * its `cause` chain says so itself (a handler's `new Error('…', { cause })` keeps the verdict of what it
+ * wraps); else an AWS SDK error by `$retryable` / `$fault` (a server fault or throttling is retryable, other
  * client faults are not); anything else (a handler's own error, a network error) is treated as transient.
  */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof MailroomError) return err.retryable;
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    if (e instanceof MailroomError) return e.retryable;
+  }
   if (typeof err === 'object' && err !== null) {
     const aws = err as { $retryable?: unknown; $fault?: unknown };
     if (aws.$retryable) return true;

@@ -25,20 +25,6 @@ export function describeDelivery(d: DeliveryRecord): string {
   return `${what} for ${d.recipients.join(', ')}`;
 }
 
-/**
- * Whether a failed try may succeed later. The first {@link MailroomError} along the `cause` chain decides
- * (a wrapper that does not know, such as a handler's own error around a permanent one, does not hide it);
- * without one, the kernel's {@link isRetryable} (AWS SDK faults; anything else is transient).
- */
-export function retryableFailure(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
-    seen.add(e);
-    if (e instanceof MailroomError) return e.retryable;
-  }
-  return isRetryable(err);
-}
-
 /** What a delivery looks like in the pipeline's events. */
 function deliveryEventData(d: DeliveryRecord): DeliveryEventData {
   const delivery: DeliveryEventData = {
@@ -175,7 +161,7 @@ async function rescheduled(ports: ProcessingPorts, d: DeliveryRecord, id: string
 
 /**
  * Runs one delivery until it succeeds, fails for good, or the driver closes. A failure the error calls
- * permanent ({@link retryableFailure}: a webhook 4xx, a missing port, a bad outbound config) is not tried
+ * permanent ({@link isRetryable}: a webhook 4xx, a missing port, a bad outbound config) is not tried
  * again; a transient one is, up to `delivery.attempts` tries with backoff, then handed to the driver's
  * retries when it has them (`ports.retries`: the delivery stays `pending` for a later run).
  * @returns true when the delivery failed for good (a later run cannot do better without a change).
@@ -201,7 +187,7 @@ export async function deliver(
       return false;
     } catch (err) {
       d.error = errorText(err);
-      const retryable = retryableFailure(err);
+      const retryable = isRetryable(err);
       if (signal.aborted) {
         d.status = 'pending';
         await putDelivery(ports, d);

@@ -1,18 +1,11 @@
 import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
-import { errorText } from '../kernel/index.ts';
+import { errorText, isRetryable } from '../kernel/index.ts';
 import { type ParsedMessage, parseMessage } from '../message/index.ts';
 import type { RecipientDecision } from '../routing/index.ts';
 import type { DeliveryRecord, MessageStatus } from '../store/index.ts';
 import { authenticateStep } from './authenticate-step.ts';
-import {
-  type DeliveryContext,
-  deliver,
-  deliveryRecord,
-  describeDelivery,
-  putDelivery,
-  retryableFailure,
-} from './deliver.ts';
+import { type DeliveryContext, deliver, deliveryRecord, describeDelivery, putDelivery } from './deliver.ts';
 import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
 import { uniqueRecipients } from './recipients.ts';
@@ -182,7 +175,7 @@ export async function processMessage(input: MessageInput, ports: ProcessingPorts
     return await finish(ports, id, finals, message, retryable);
   } catch (err) {
     ports.logger.error('processing failed', { id, error: errorText(err) });
-    const partial = { deliveries: [], message, retryable: retryableFailure(err) };
+    const partial = { deliveries: [], message, retryable: isRetryable(err) };
     return recordFailure(ports, id, `processing error: ${errorText(err)}`, partial);
   }
 }

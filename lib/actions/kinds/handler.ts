@@ -143,7 +143,7 @@ export const handlerKind = defineActionKind<HandlerAction>({
     } catch (cause) {
       throw new DeliveryError(`handler ${action.name} failed: ${errorText(cause)}`, {
         cause,
-        retryable: !(cause instanceof OutboundConfigError) && isRetryable(cause),
+        retryable: isRetryable(cause),
       });
     }
     return { status: 'delivered', detail: `handler ${action.name} done` };

@@ -2,14 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler, mailbox } from '../../../lib/actions/builders.ts';
 import { resolveConfig } from '../../../lib/config/resolve-config.ts';
 import type { MailroomConfig } from '../../../lib/config/types.ts';
-import { MailroomError } from '../../../lib/kernel/index.ts';
+import { isRetryable, MailroomError } from '../../../lib/kernel/index.ts';
 import {
   createPipeline,
   createProcessingPorts,
   type PipelineEvent,
   processMessage,
   recordArrival,
-  retryableFailure,
 } from '../../../lib/pipeline/index.ts';
 import type { Route } from '../../../lib/routing/types.ts';
 import { MemoryRawStore } from '../../../lib/store/memory-raw-store.ts';
@@ -151,14 +150,14 @@ describe('the local driver', () => {
   });
 });
 
-describe('retryableFailure', () => {
+describe('isRetryable (kernel) on failed tries', () => {
   it('lets the first Mailroom error along the cause chain decide', () => {
     const permanent = new MailroomError('404 from the webhook', { retryable: false });
-    expect(retryableFailure(permanent)).toBe(false);
-    expect(retryableFailure(new Error('handler failed', { cause: permanent }))).toBe(false);
+    expect(isRetryable(permanent)).toBe(false);
+    expect(isRetryable(new Error('handler failed', { cause: permanent }))).toBe(false);
     const transient = new MailroomError('503', { retryable: true, cause: permanent });
-    expect(retryableFailure(transient)).toBe(true);
-    expect(retryableFailure(new Error('socket hang up'))).toBe(true);
-    expect(retryableFailure({ $fault: 'client' })).toBe(false);
+    expect(isRetryable(transient)).toBe(true);
+    expect(isRetryable(new Error('socket hang up'))).toBe(true);
+    expect(isRetryable({ $fault: 'client' })).toBe(false);
   });
 });
