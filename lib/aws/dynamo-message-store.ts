@@ -90,6 +90,7 @@ import type {
   DeliveryRecord,
   MailboxEntry,
   MessageDetail,
+  MessageQuery,
   MessageStatus,
   MessageStore,
   MessageSummary,
@@ -139,7 +140,7 @@ export class DynamoMessageStore implements MessageStore {
   getMessage(id: string): Promise<MessageDetail | null> {
     return this.#records.getMessage(id);
   }
-  listMessages(opts?: { mailbox?: string; limit?: number }): Promise<MessageSummary[]> {
+  listMessages(opts?: MessageQuery): Promise<MessageSummary[]> {
     return this.#records.listMessages(opts);
   }
   listUnfinished(): Promise<string[]> {

@@ -4,6 +4,7 @@ import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/index.ts';
 import {
   type MessageDetail,
+  type MessageQuery,
   type MessageRecords,
   type MessageStatus,
   type MessageSummary,
@@ -139,7 +140,7 @@ export class DynamoMessageRecords implements MessageRecords {
    * @param opts.mailbox only messages held by this mailbox.
    * @param opts.limit @default 100
    */
-  async listMessages(opts: { mailbox?: string; limit?: number } = {}): Promise<MessageSummary[]> {
+  async listMessages(opts: MessageQuery = {}): Promise<MessageSummary[]> {
     const limit = Math.max(0, Math.floor(opts.limit ?? 100));
     if (limit === 0) return [];
     if (opts.mailbox !== undefined) {

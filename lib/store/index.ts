@@ -1,3 +1,4 @@
+export type { AttachmentStore, AttachmentUpload } from './attachment-store.ts';
 export { SchemaVersionError } from './errors.ts';
 export { LocalRawStore, type LocalRawStoreOptions } from './local-raw-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
@@ -5,6 +6,7 @@ export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
 export type {
   Deliveries,
   Mailboxes,
+  MessageQuery,
   MessageRecords,
   MessageStore,
   Outbox,
@@ -31,9 +33,11 @@ export {
   deliveryRecord,
   json,
   mailboxEntry,
+  messageCursor,
   messageDetail,
   messageSummary,
   outboxSummary,
+  parseMessageCursor,
   type StoredDelivery,
   type StoredMailboxEntry,
   type StoredMessage,

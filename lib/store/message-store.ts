@@ -11,6 +11,25 @@ import type {
   OutboxSummary,
 } from './records.ts';
 
+/**
+ * Which messages a listing answers. Every backend honours `mailbox`, `limit` and `before`; the filters
+ * after them are the local (SQLite) store's, for the dev page: a backend that cannot answer one throws
+ * a `StoreError` that says so rather than ignore it.
+ */
+export interface MessageQuery {
+  mailbox?: string;
+  limit?: number;
+  /** Only messages after this one in the listing's order: `messageCursor(lastRowOfPreviousPage)`. */
+  before?: string;
+  status?: MessageStatus;
+  /** Only messages with a delivery by this route. */
+  route?: string;
+  /** Only messages with at least one delivery in status `failed`. */
+  deliveryFailed?: boolean;
+  /** Full text over subject, from, to and the text body (SQLite FTS5 query syntax, words ANDed). */
+  search?: string;
+}
+
 // The ports of the message store, one per aggregate it holds. A caller that needs only one of them (the
 // outbox of `ctx.reply`, the delivery ledger of the executor) can ask for just that port; `MessageStore`
 // is all of them, as both backends (SQLite, DynamoDB) implement it.
@@ -27,8 +46,8 @@ export interface MessageRecords {
   setStatus(id: string, status: MessageStatus): Promise<void>;
   addTrace(id: string, step: string, detail: string): Promise<void>;
   getMessage(id: string): Promise<MessageDetail | null>;
-  /** Newest first. */
-  listMessages(opts?: { mailbox?: string; limit?: number }): Promise<MessageSummary[]>;
+  /** Newest first (`receivedAt`, then id, both descending). */
+  listMessages(opts?: MessageQuery): Promise<MessageSummary[]>;
   /** Ids whose status is not `processed` or `failed` (crash recovery). */
   listUnfinished(): Promise<string[]>;
   /**

@@ -1,7 +1,7 @@
 import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/index.ts';
-import type { MessageStore } from './message-store.ts';
+import type { MessageQuery, MessageStore } from './message-store.ts';
 import type {
   DeliveryRecord,
   MailboxEntry,
@@ -141,7 +141,7 @@ export class SqliteMessageStore implements MessageStore {
    * @param opts.mailbox only messages held by this mailbox.
    * @param opts.limit @default 100
    */
-  async listMessages(opts: { mailbox?: string; limit?: number } = {}): Promise<MessageSummary[]> {
+  async listMessages(opts: MessageQuery = {}): Promise<MessageSummary[]> {
     const limit = Math.max(0, Math.floor(opts.limit ?? 100));
     return this.#db.read(() => {
       const rows = (

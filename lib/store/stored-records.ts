@@ -187,3 +187,18 @@ export function outboxSummary(head: {
     size: head.size ?? 0,
   };
 }
+
+/**
+ * The paging cursor of a listed message: pass it as `before` to list the messages after it. Opaque to
+ * callers (base64url of `receivedAt` and id), the same for every backend.
+ */
+export function messageCursor(m: Pick<MessageSummary, 'receivedAt' | 'id'>): string {
+  return Buffer.from(`${m.receivedAt}\n${m.id}`).toString('base64url');
+}
+
+/** The `receivedAt` and id a {@link messageCursor} names; null when it is not one. */
+export function parseMessageCursor(cursor: string): { receivedAt: string; id: string } | null {
+  const [receivedAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('\n');
+  if (rest.length > 0 || !receivedAt || !id || Number.isNaN(Date.parse(receivedAt))) return null;
+  return { receivedAt, id };
+}
