@@ -10,6 +10,12 @@ export type { DeliveryRetries } from './delivery-retries.ts';
 export { PipelineError } from './errors.ts';
 export type { DeliveryEventData, PipelineEvent, PipelineEventListener } from './events.ts';
 export { canonicalParams, type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
-export { createProcessingPorts, type ProcessingPorts, type ProcessingPortsInput } from './ports.ts';
+export {
+  type AttachmentPorts,
+  type AttachmentRef,
+  createProcessingPorts,
+  type ProcessingPorts,
+  type ProcessingPortsInput,
+} from './ports.ts';
 export { type MessageInput, type ProcessOutcome, processMessage } from './process-message.ts';
 export { type Arrival, recordArrival } from './record-arrival.ts';

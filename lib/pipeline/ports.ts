@@ -5,9 +5,30 @@ import { errorText, silentLogger } from '../kernel/index.ts';
 import type { Address } from '../message/index.ts';
 import { type OutboundMail, parseSenderAddress, ReplyRateLimiter } from '../outbound/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
-import type { MessageStore } from '../store/index.ts';
+import type { AttachmentStore, MessageStore } from '../store/index.ts';
 import type { DeliveryRetries } from './delivery-retries.ts';
 import type { PipelineEvent } from './events.ts';
+
+/** Where a message's attachments go, and how a reader outside the process gets one. */
+export interface AttachmentPorts {
+  store: AttachmentStore;
+  /**
+   * A time-limited URL to one attachment's bytes for webhook, Lambda and EventBridge payloads and
+   * `ctx.attachments[i].url()`: an S3 presigned GET on AWS, a signed dev-server URL locally; null when
+   * there is no way to reach it from outside (no HTTP server).
+   */
+  url(ref: AttachmentRef): Promise<string | null>;
+}
+
+/** Names one attachment of one stored message. */
+export interface AttachmentRef {
+  messageId: string;
+  /** Its index in `ParsedMessage.attachments`. */
+  index: number;
+  sha256: string;
+  filename: string | null;
+  contentType: string;
+}
 
 /** What the processing core needs from the world: one set per pipeline or Lambda, built once. */
 export interface ProcessingPorts {
@@ -25,6 +46,8 @@ export interface ProcessingPorts {
   emit: (event: PipelineEvent) => void;
   /** A driver's retries across runs (the Lambda); none: transient failures are retried in place only. */
   retries?: DeliveryRetries;
+  /** None: attachments are described (name, type, size, hash) but not kept, and carry no URL. */
+  attachments?: AttachmentPorts;
   /** Passed to every action as they are. */
   actions: Pick<ActionRun, 'fetch' | 'outbound' | 'replyFrom' | 'replyLimiter' | 'cloud'>;
 }
@@ -63,6 +86,7 @@ export interface ProcessingPortsInput {
   signal: AbortSignal;
   emit: (event: PipelineEvent) => void;
   retries?: DeliveryRetries;
+  attachments?: AttachmentPorts;
 }
 
 export function createProcessingPorts(input: ProcessingPortsInput): ProcessingPorts {
@@ -87,6 +111,7 @@ export function createProcessingPorts(input: ProcessingPortsInput): ProcessingPo
     actions,
   };
   if (input.retries !== undefined) ports.retries = input.retries;
+  if (input.attachments !== undefined) ports.attachments = input.attachments;
   return ports;
 }
 

@@ -6,6 +6,7 @@ export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
 export type {
   Deliveries,
   Mailboxes,
+  MessageHousekeeping,
   MessageQuery,
   MessageRecords,
   MessageStore,

@@ -104,6 +104,29 @@ export interface Outbox {
   listOutbox(opts?: { inReplyTo?: string; limit?: number }): Promise<OutboxSummary[]>;
 }
 
+/**
+ * What the local (SQLite) store adds for the dev page and retention. Not part of {@link MessageStore}: on
+ * AWS, records expire by DynamoDB TTL in step with the S3 lifecycle.
+ */
+export interface MessageHousekeeping {
+  /**
+   * Deletes every record of the message (summary, parse, auth, deliveries, trace, mailbox entries, search
+   * index; threads lose it). The raw bytes are the raw store's to delete. False when the id is unknown.
+   */
+  deleteMessage(id: string): Promise<boolean>;
+  /** Marks the message read or unread (the dev page's state; summaries carry `read`). */
+  setRead(id: string, read: boolean): Promise<void>;
+  /** Every mailbox with its number of messages and of unread ones, by name. */
+  listMailboxes(): Promise<Array<{ name: string; count: number; unread: number }>>;
+  /**
+   * Ids of the messages retention removes, oldest first: received before `receivedBefore`, and those
+   * beyond the newest `keepNewest`.
+   */
+  listExpired(opts: { receivedBefore?: string; keepNewest?: number }): Promise<string[]>;
+  /** The attachment hashes that some stored message's parse still lists. */
+  referencedAttachments(): Promise<Set<string>>;
+}
+
 /** Records of messages, deliveries, mailboxes, traces, threads and sent replies: every port, and `close`. */
 export interface MessageStore extends MessageRecords, Deliveries, Mailboxes, Threads, Outbox {
   close(): Promise<void>;

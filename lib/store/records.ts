@@ -46,6 +46,8 @@ export interface MessageSummary {
   size: number;
   /** The thread the store filed the message in (see {@link MessageStore.saveParsed}); null until parsed. */
   threadId: string | null;
+  /** The dev page's read state (local store only; absent elsewhere). */
+  read?: boolean;
   deliveries: Array<{
     recipient: string;
     route: string;
