@@ -1,5 +1,5 @@
 export type { AttachmentStore, AttachmentUpload } from './attachment-store.ts';
-export { SchemaVersionError } from './errors.ts';
+export { MessageQueryError, SchemaVersionError } from './errors.ts';
 export { LocalRawStore, type LocalRawStoreOptions } from './local-raw-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
 export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
