@@ -85,6 +85,61 @@ describe('SqliteMessageStore schema migration', () => {
     expect(SQLITE_SCHEMA_VERSION).toBe(4);
   });
 
+  it('moves a version 3 database to version 4 in place: search, attachment refs and filters cover old messages', async () => {
+    const file = join(dir, 'mailroom.db');
+    await new SqliteMessageStore(file).close();
+    const db = new Database(file);
+    db.exec(WITHOUT_VERSION_4);
+    const sha = 'd'.repeat(64);
+    const parsed = {
+      messageId: '<v3@example.net>',
+      subject: 'Legacy invoice',
+      from: { address: 'old@example.net', name: 'Olde Sender' },
+      to: [{ address: 'books@example.com', name: '' }],
+      cc: [],
+      text: 'The quarterly numbers',
+      attachments: [{ sha256: sha, filename: 'a.pdf', contentType: 'application/pdf', size: 1 }],
+      thread: { id: 'cccccccccccccccccccccccc' },
+    };
+    const insert = db.prepare(
+      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed)
+         VALUES (?, ?, 'a@example.net', '["support@example.com"]', 1, 'processed', ?, ?)`,
+    );
+    insert.run('v3', '2024-01-01T00:00:00.000Z', 'Legacy invoice', JSON.stringify(parsed));
+    insert.run('damaged', '2024-01-02T00:00:00.000Z', null, '{not json');
+    db.prepare(
+      `INSERT INTO deliveries (key, message_id, recipient, recipients, route, action, params, status, attempts, updated_at)
+         VALUES ('v3:k', 'v3', 'support@example.com', '[]', 'billing', 'webhook', '{}', 'failed', 3, 'x')`,
+    ).run();
+    db.prepare(
+      `INSERT INTO mailbox_entries (mailbox, message_id, data, created_at) VALUES ('support', 'v3', NULL, 'x')`,
+    ).run();
+    db.pragma('user_version = 3');
+    db.close();
+
+    const store = new SqliteMessageStore(file);
+    try {
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+      check.close();
+      const found = async (search: string) => (await store.listMessages({ search })).map((m) => m.id);
+      expect(await found('legacy')).toEqual(['v3']);
+      expect(await found('olde quarterly')).toEqual(['v3']);
+      expect(await found('books@example.com')).toEqual(['v3']);
+      expect(await found('support@example.com')).toEqual(['damaged', 'v3']); // envelope of both
+      expect(await store.referencedAttachments()).toEqual(new Set([sha]));
+      expect((await store.listMessages({ deliveryFailed: true })).map((m) => m.id)).toEqual(['v3']);
+      expect((await store.listMessages({ route: 'billing' })).map((m) => m.id)).toEqual(['v3']);
+      expect((await store.listMessages({ mailbox: 'support' })).map((m) => m.id)).toEqual(['v3']);
+      expect((await store.listMessages()).map((m) => m.read)).toEqual([false, false]);
+      expect(await store.listMailboxes()).toEqual([{ name: 'support', count: 1, unread: 1 }]);
+      expect(await store.deleteMessage('v3')).toBe(true);
+      expect(await found('legacy')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('moves a version 2 database to version 3: messages keep their records, client address and HELO are new', async () => {
     const file = join(dir, 'mailroom.db');
     await new SqliteMessageStore(file).close();
