@@ -55,4 +55,4 @@ export {
   threadLookups,
 } from './thread-filing.ts';
 export { type ThreadKeys, threadKeys } from './thread-keys.ts';
-export type { RawPutOptions, RawStore } from './types.ts';
+export type { DeletableRawStore, RawPutOptions, RawStore } from './types.ts';
