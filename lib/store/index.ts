@@ -25,6 +25,18 @@ export type {
   TraceEntry,
 } from './records.ts';
 export {
+  DEFAULT_ATTACHMENT_GRACE_HOURS,
+  DEV_RETENTION,
+  deleteStoredMessages,
+  type PruneOptions,
+  type PruneResult,
+  pruneAttachments,
+  pruneMessages,
+  type RetentionPolicy,
+  type RetentionRecords,
+} from './retention.ts';
+export { PRUNE_INTERVAL_MS, type PruneSchedule, schedulePruning } from './retention-schedule.ts';
+export {
   SQLITE_SCHEMA_VERSION,
   SqliteMessageStore,
   type SqliteMessageStoreOptions,

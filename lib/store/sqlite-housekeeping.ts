@@ -87,7 +87,12 @@ export function listExpired(
   return rows.map((r) => r.id);
 }
 
-export function referencedAttachments(db: StatementSource): Set<string> {
-  const rows = db.stmt('SELECT DISTINCT sha256 FROM attachment_refs').all() as { sha256: string }[];
+export function referencedAttachments(db: StatementSource, excluding: readonly string[] = []): Set<string> {
+  const rows = db
+    .stmt(
+      `SELECT DISTINCT sha256 FROM attachment_refs
+         WHERE message_id NOT IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(excluding)) as { sha256: string }[];
   return new Set(rows.map((r) => r.sha256));
 }

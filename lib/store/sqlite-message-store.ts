@@ -405,8 +405,8 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
     return this.#db.read(() => listExpired(this.#db, opts));
   }
 
-  async referencedAttachments(): Promise<Set<string>> {
-    return this.#db.read(() => referencedAttachments(this.#db));
+  async referencedAttachments(opts: { excluding?: readonly string[] } = {}): Promise<Set<string>> {
+    return this.#db.read(() => referencedAttachments(this.#db, opts.excluding));
   }
 
   async close(): Promise<void> {
