@@ -1,6 +1,22 @@
 import * as z from 'zod';
 import { DEFAULT_ATTACHMENT_GRACE_HOURS } from '../store/index.ts';
 
+/** The config's `retention` (local runtime only; see `RetentionPolicy` in lib/store). */
+export interface RetentionOptions {
+  /** Messages received more than this many days ago are deleted (any number > 0). */
+  maxAgeDays?: number;
+  /** Only the newest this many messages are kept (a whole number ≥ 1). */
+  maxMessages?: number;
+  /**
+   * An attachment no kept message references is deleted once unused for this many hours (> 0), so that
+   * one being stored for a message not yet saved survives. @default 1
+   */
+  attachmentGraceHours?: number;
+}
+
+/** {@link RetentionOptions} as validated: the grace period filled in. */
+export type ResolvedRetentionOptions = RetentionOptions & { attachmentGraceHours: number };
+
 /**
  * The config's `retention` section: how long the local runtime (`mailroom dev`, `mailroom smtp` without a
  * bucket, `mailroom prune`) keeps messages — records, raw bytes and attachments no kept message uses.

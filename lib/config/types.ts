@@ -2,6 +2,8 @@ import type { DnsResolver, StaticZone } from '../auth/index.ts';
 import type { ParseLimits } from '../message/index.ts';
 import type { ReplyLimits } from '../outbound/index.ts';
 import type { Route } from '../routing/index.ts';
+import type { AttachmentOptions, ResolvedAttachmentOptions } from './attachments-config.ts';
+import type { ResolvedRetentionOptions, RetentionOptions } from './retention-config.ts';
 import type { ResolvedRetryOptions, RetryOptions } from './retry-config.ts';
 
 export interface SmtpOptions {
@@ -378,19 +380,8 @@ export interface MailroomOptions {
    * `mailroom smtp` keeps everything; `{}` keeps everything.
    */
   retention?: RetentionOptions;
-}
-
-/** The config's `retention` (local runtime only; see `RetentionPolicy` in lib/store). */
-export interface RetentionOptions {
-  /** Messages received more than this many days ago are deleted (any number > 0). */
-  maxAgeDays?: number;
-  /** Only the newest this many messages are kept (a whole number ≥ 1). */
-  maxMessages?: number;
-  /**
-   * An attachment no kept message references is deleted once unused for this many hours (> 0), so that
-   * one being stored for a message not yet saved survives. @default 1
-   */
-  attachmentGraceHours?: number;
+  /** Which attachments are kept and how long their URLs work (see `AttachmentOptions`). */
+  attachments?: AttachmentOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -413,5 +404,7 @@ export interface MailroomConfig {
   /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_RETRY`. */
   retry?: ResolvedRetryOptions;
   /** Null or absent when the config has no `retention` (each command then uses its default). */
-  retention?: (RetentionOptions & { attachmentGraceHours: number }) | null;
+  retention?: ResolvedRetentionOptions | null;
+  /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_ATTACHMENTS`. */
+  attachments?: ResolvedAttachmentOptions;
 }

@@ -17,6 +17,17 @@ export class SchemaVersionError extends MailroomError {
 }
 
 /**
+ * An attachment upload could not be committed: the hash the caller gave is not the hash of the bytes
+ * written (not retryable: the same bytes give the same hash), or it was used after commit or abort.
+ */
+export class AttachmentUploadError extends MailroomError {
+  override readonly name = 'AttachmentUploadError';
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}
+
+/**
  * A listing asked for something the store cannot answer (a cursor it did not give, an unknown status, a
  * filter this backend does not support). Not retryable: the query must change. `field` names the
  * `MessageQuery` field.
