@@ -1,58 +1,56 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../lib/kernel/index.ts';
-import type { AttachmentStore, AttachmentUpload, MessageStatus } from '../../../lib/store/index.ts';
+import type { MessageStatus } from '../../../lib/store/index.ts';
+import { LocalAttachmentStore } from '../../../lib/store/local-attachment-store.ts';
 import { LocalRawStore } from '../../../lib/store/local-raw-store.ts';
 import { type PruneResult, pruneMessages } from '../../../lib/store/retention.ts';
 import { schedulePruning } from '../../../lib/store/retention-schedule.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
 import { parsedFixture } from '../../support/message-store-contract.ts';
 
-const NOW = new Date('2024-06-30T12:00:00.000Z');
+// the attachment store dates files by the real clock: retention is judged from now
+const NOW = new Date();
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** An attachment store in memory with a settable "last used" time (the real ones are att-core's). */
-class FakeAttachmentStore implements AttachmentStore {
-  readonly items = new Map<string, { bytes: Buffer; lastUsedAt: string }>();
-  add(content: string, lastUsedAt: string): string {
-    const hash = sha(content);
-    this.items.set(hash, { bytes: Buffer.from(content), lastUsedAt });
-    return hash;
-  }
-  begin(): AttachmentUpload {
-    throw new Error('not used by retention');
-  }
-  async open(sha256: string): Promise<Readable | null> {
-    const item = this.items.get(sha256);
-    return item ? Readable.from([item.bytes]) : null;
-  }
-  async has(sha256: string): Promise<boolean> {
-    return this.items.has(sha256);
-  }
-  async delete(sha256: string): Promise<void> {
-    this.items.delete(sha256);
-  }
-  async *list(): AsyncIterable<{ sha256: string; size: number; lastUsedAt: string }> {
-    for (const [hash, item] of this.items)
-      yield { sha256: hash, size: item.bytes.length, lastUsedAt: item.lastUsedAt };
-  }
+const DAY = 24 * 60 * 60 * 1000;
+const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
+
+/** Stores `content` in the attachment store and dates its last use `msAgo` before NOW (the file's mtime). */
+async function storeAttachment(
+  attachments: LocalAttachmentStore,
+  content: string,
+  msAgo: number,
+): Promise<string> {
+  const upload = attachments.begin();
+  await upload.write(Buffer.from(content));
+  const hash = sha(content);
+  await upload.commit(hash);
+  const when = new Date(NOW.getTime() - msAgo);
+  await utimes(attachments.pathOf(hash), when, when);
+  return hash;
+}
+
+async function storedHashes(attachments: LocalAttachmentStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const a of attachments.list()) out.push(a.sha256);
+  return out.sort();
 }
 
 describe('pruneMessages', () => {
   let dir: string;
   let store: SqliteMessageStore;
   let rawStore: LocalRawStore;
-  let attachments: FakeAttachmentStore;
+  let attachments: LocalAttachmentStore;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mailroom-retention-'));
     store = new SqliteMessageStore(join(dir, 'mailroom.db'));
     rawStore = new LocalRawStore(dir, { journalMaxMessageBytes: 0 });
-    attachments = new FakeAttachmentStore();
+    attachments = new LocalAttachmentStore(dir);
   });
   afterEach(async () => {
     await store.close();
@@ -93,14 +91,15 @@ describe('pruneMessages', () => {
 
   /** Old messages, a kept one sharing an attachment, one still processing, and attachments of each kind. */
   async function scene() {
-    const shared = attachments.add('shared', '2024-01-01T00:00:00.000Z');
-    const onlyOld = attachments.add('only-old', '2024-01-01T00:00:00.000Z');
-    const orphanStale = attachments.add('orphan-stale', '2024-06-30T10:00:00.000Z');
-    const inFlight = attachments.add('in-flight', '2024-06-30T11:50:00.000Z'); // stored 10 min ago, no message yet
-    await message('old1', '2024-01-10T00:00:00.000Z', 'processed', [shared, onlyOld]);
-    await message('old2', '2024-02-10T00:00:00.000Z', 'failed');
-    await message('busy', '2024-01-05T00:00:00.000Z', 'processing', []);
-    await message('new1', '2024-06-29T00:00:00.000Z', 'processed', [shared]);
+    const shared = await storeAttachment(attachments, 'shared', 170 * DAY);
+    const onlyOld = await storeAttachment(attachments, 'only-old', 170 * DAY);
+    const orphanStale = await storeAttachment(attachments, 'orphan-stale', 2 * 60 * 60 * 1000);
+    // stored 10 minutes ago for a message not saved yet
+    const inFlight = await storeAttachment(attachments, 'in-flight', 10 * 60 * 1000);
+    await message('old1', ago(170 * DAY), 'processed', [shared, onlyOld]);
+    await message('old2', ago(140 * DAY), 'failed');
+    await message('busy', ago(175 * DAY), 'processing', []);
+    await message('new1', ago(1.5 * DAY), 'processed', [shared]);
     return { shared, onlyOld, orphanStale, inFlight };
   }
 
@@ -132,7 +131,12 @@ describe('pruneMessages', () => {
       'new1.envelope.json',
     ]);
     // attachments: the one a kept message references stays, the one being stored right now stays
-    expect([...attachments.items.keys()].sort()).toEqual([h.shared, h.inFlight].sort());
+    expect(await storedHashes(attachments)).toEqual([h.shared, h.inFlight].sort());
+    // their files are gone from the data directory
+    const onDisk = (await readdir(join(dir, 'attachments'), { recursive: true })).filter((n) =>
+      /[0-9a-f]{64}$/.test(n),
+    );
+    expect(onDisk.map((n) => n.slice(-64)).sort()).toEqual([h.shared, h.inFlight].sort());
     // a second run finds nothing more
     expect(
       await pruneMessages({ store, rawStore, attachments, retention: { maxAgeDays: 30 }, now: NOW }),
@@ -164,7 +168,7 @@ describe('pruneMessages', () => {
     // newest two are new1 and old2; busy is older but still processing
     expect(result.messages).toBe(1);
     expect((await store.listMessages()).map((m) => m.id)).toEqual(['new1', 'old2', 'busy']);
-    expect(attachments.items.size).toBe(4); // no attachment store given: attachments untouched
+    expect(await storedHashes(attachments)).toHaveLength(4); // no attachment store given: untouched
   });
 
   it('dry run counts what would go and changes nothing', async () => {
@@ -183,7 +187,7 @@ describe('pruneMessages', () => {
     expect(result.rawBytes).toBeGreaterThan(200);
     expect(await store.listMessages()).toEqual(before);
     expect((await readdir(join(dir, 'raw'))).sort()).toEqual(raw);
-    expect(attachments.items.size).toBe(4);
+    expect(await storedHashes(attachments)).toHaveLength(4);
     expect(await store.referencedAttachments()).toEqual(new Set([h.shared, h.onlyOld]));
   });
 
@@ -192,7 +196,7 @@ describe('pruneMessages', () => {
     await pruneMessages({ store, rawStore, attachments, retention: { attachmentGraceHours: 0.1 }, now: NOW });
     // nothing expires without limits, but the in-flight one is now older than 6 minutes
     expect(await store.hasMessage('old1')).toBe(true);
-    expect([...attachments.items.keys()].sort()).toEqual([h.shared, h.onlyOld].sort());
+    expect(await storedHashes(attachments)).toEqual([h.shared, h.onlyOld].sort());
   });
 });
 
