@@ -5,6 +5,7 @@ import { type CommandSpec, commandHelp, parseCommandLine, wrapUsage } from './co
 import { hashPassword } from './commands/hash-password.usage.ts';
 import { init } from './commands/init.usage.ts';
 import { parse } from './commands/parse.usage.ts';
+import { prune } from './commands/prune.usage.ts';
 import { redrive } from './commands/redrive.usage.ts';
 import { replay } from './commands/replay.usage.ts';
 import { route } from './commands/route.usage.ts';
@@ -14,7 +15,7 @@ import { CliError, UsageError } from './errors.ts';
 
 // Only the commands' specs are imported here; a command's module (smtp-server, mailauth, the AWS SDK …)
 // is loaded when that command runs, so `--help` and `--version` start fast.
-const specs = [init, dev, parse, route, send, smtp, replay, redrive, hashPassword] as CommandSpec[];
+const specs = [init, dev, parse, route, send, smtp, replay, redrive, prune, hashPassword] as CommandSpec[];
 const commands = new Map(specs.map((spec) => [spec.name, spec]));
 
 function topLevelHelp(): string {

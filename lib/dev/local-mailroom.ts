@@ -8,7 +8,14 @@ import { createOutboundMail } from '../outbound/index.ts';
 import { type AttachmentPorts, createPipeline, type Pipeline } from '../pipeline/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../smtp/index.ts';
-import { LocalAttachmentStore, LocalRawStore, SqliteMessageStore } from '../store/index.ts';
+import {
+  LocalAttachmentStore,
+  LocalRawStore,
+  pruneMessages,
+  type RetentionPolicy,
+  SqliteMessageStore,
+  schedulePruning,
+} from '../store/index.ts';
 import type { DevAttachments } from './attachment-routes.ts';
 import { AttachmentUrlSigner, loadUrlKey, serverOrigin } from './attachment-url-signer.ts';
 import { handleApiRequest } from './http-api.ts';
@@ -40,6 +47,13 @@ export interface LocalMailroomOptions {
    * @default false
    */
   checkAtDataByDefault?: boolean;
+  /**
+   * Retention, run on start and every 10 minutes, one run at a time (`pruneMessages`): `'config'` prunes
+   * only when the config has `retention`; a policy is used when it has none (`mailroom dev` passes
+   * `DEV_RETENTION`, the newest 500 messages); false never prunes (a command running on the data briefly).
+   * @default 'config'
+   */
+  prune?: 'config' | RetentionPolicy | false;
   /**
    * How `lambda()`, `eventBridge()` and `forward()` actions run. By default `forward()` sends through the
    * outbound mail (the outbox in dev), and with the HTTP API on (`mailroom dev`) Lambda invocations and
@@ -155,6 +169,21 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
       origin = serverOrigin(config.http.host, httpPort);
     }
     await pipeline.recover();
+    const retention = options.prune === false ? null : (config.retention ?? policyOrNull(options.prune));
+    const pruning = retention
+      ? schedulePruning({
+          logger,
+          prune: () =>
+            pruneMessages({
+              store,
+              rawStore,
+              attachments: attachments.store,
+              retention,
+              now: new Date(),
+              onDeleted: (id) => events.send('message.deleted', { id }),
+            }),
+        })
+      : null;
     logger.info('mailroom started', { smtpPort, submissionPort, starttls, httpPort, dataDir });
 
     let closing: Promise<void> | null = null;
@@ -173,6 +202,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
             httpServer.closeAllConnections();
             await new Promise<void>((r) => httpServer!.close(() => r()));
           }
+          await pruning?.stop();
           await pipeline.close();
           await outbound.close?.();
           await store.close();
@@ -187,6 +217,10 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     await closeAll();
     throw err;
   }
+}
+
+function policyOrNull(prune: LocalMailroomOptions['prune']): RetentionPolicy | null {
+  return prune === undefined || prune === false || prune === 'config' ? null : prune;
 }
 
 /** The content-addressed store under `<dataDir>/attachments/` (temp files of a crash removed) and the link signer. */

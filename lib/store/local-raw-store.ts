@@ -147,19 +147,7 @@ export class LocalRawStore implements DeletableRawStore {
     assertSafeId(id);
     await this.#init();
     if (this.#backlog.has(id)) await this.checkpoint();
-    let freed = 0;
-    for (const name of [id + EXTENSION, id + ENVELOPE_EXTENSION]) {
-      const path = join(this.#files.rawDir, name);
-      try {
-        const { size } = await stat(path);
-        await unlink(path);
-        freed += size;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    if (freed > 0) await this.#files.syncRawDir();
-    return freed;
+    return deleteRawFiles(this.dir, id, () => this.#files.syncRawDir());
   }
 
   /** Writes every journaled message out as its own file and retires the journal segments. */
@@ -292,6 +280,33 @@ export class LocalRawStore implements DeletableRawStore {
     }
     this.#checkpointError = null;
   }
+}
+
+/**
+ * Removes a written-out message's files (`raw/<id>.eml` and its envelope sidecar) under a data directory,
+ * then fsyncs `raw/`; the bytes freed, 0 when there were none. Touches nothing else (no journal recovery),
+ * so another process may use this while a server owns the store: `mailroom prune` does, for messages
+ * retention found finished, long since written out of any journal.
+ */
+export async function deleteRawFiles(
+  dir: string,
+  id: string,
+  syncRawDir: () => Promise<void> = () => fsyncPath(join(dir, 'raw')),
+): Promise<number> {
+  assertSafeId(id);
+  let freed = 0;
+  for (const name of [id + EXTENSION, id + ENVELOPE_EXTENSION]) {
+    const path = join(dir, 'raw', name);
+    try {
+      const { size } = await stat(path);
+      await unlink(path);
+      freed += size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  if (freed > 0) await syncRawDir();
+  return freed;
 }
 
 function assertSafeId(id: string): void {

@@ -37,13 +37,16 @@ export type RetentionRecords = MessageHousekeeping & Pick<MessageRecords, 'getMe
 
 export interface PruneOptions {
   store: RetentionRecords;
-  rawStore: DeletableRawStore;
+  /** Where the raw bytes go from (`deleteRawFiles` serves a process that does not own the store). */
+  rawStore: Pick<DeletableRawStore, 'delete'>;
   /** Without it, attachments are left alone. */
   attachments?: AttachmentStore;
   retention: RetentionPolicy;
   now: Date;
   /** Count what would go; change nothing. @default false */
   dryRun?: boolean;
+  /** Called after each message is deleted (the dev server tells open pages). */
+  onDeleted?: (id: string) => void;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -64,7 +67,12 @@ export async function pruneMessages(options: PruneOptions): Promise<PruneResult>
   });
   const removed = dryRun
     ? { messages: expired.length, rawBytes: await recordedSizes(store, expired) }
-    : await deleteStoredMessages({ store, rawStore: options.rawStore, ids: expired });
+    : await deleteStoredMessages({
+        store,
+        rawStore: options.rawStore,
+        ids: expired,
+        ...(options.onDeleted ? { onDeleted: options.onDeleted } : {}),
+      });
   const attachments = options.attachments
     ? await pruneAttachments({
         store,
@@ -85,14 +93,18 @@ export async function pruneMessages(options: PruneOptions): Promise<PruneResult>
  */
 export async function deleteStoredMessages(options: {
   store: MessageHousekeeping;
-  rawStore: DeletableRawStore;
+  rawStore: Pick<DeletableRawStore, 'delete'>;
   ids: readonly string[];
+  onDeleted?: (id: string) => void;
 }): Promise<{ messages: number; rawBytes: number }> {
   let messages = 0;
   let rawBytes = 0;
   for (const id of options.ids) {
     rawBytes += await options.rawStore.delete(id);
-    if (await options.store.deleteMessage(id)) messages++;
+    if (await options.store.deleteMessage(id)) {
+      messages++;
+      options.onDeleted?.(id);
+    }
   }
   return { messages, rawBytes };
 }

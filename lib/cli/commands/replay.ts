@@ -70,6 +70,7 @@ async function replayInProcess(
     dataDir: data,
     smtpPort: 0,
     http: false,
+    prune: false, // a replay must find the message it was asked for
   });
   try {
     const ids = id ? [id] : await mailroom.pipeline.listFailed();

@@ -1,5 +1,6 @@
 import { startLocalMailroom } from '../../dev/index.ts';
 import { scanSummary } from '../../scan/index.ts';
+import { DEV_RETENTION } from '../../store/index.ts';
 import { portOption } from '../args.ts';
 import { loadCliConfig, printStartWarnings } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
@@ -78,6 +79,8 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
       httpPort,
       devTls: mode === 'dev',
       checkAtDataByDefault: mode === 'smtp',
+      // dev keeps the newest 500 messages unless `retention` says otherwise; smtp only prunes when told to
+      prune: mode === 'dev' ? DEV_RETENTION : 'config',
     });
     const where = `SMTP on ${smtpHost ?? config.smtp.host}:${mailroom.smtpPort}`;
     const submission =
