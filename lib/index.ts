@@ -8,9 +8,11 @@ export {
   createLocalActionPorts,
   DeliveryError,
   type Envelope,
+  type HandlerAttachment,
   type HandlerContext,
   type HandlerFn,
   type Logger,
+  type PayloadAttachment,
   signWebhook,
   verifyWebhook,
   type WebhookPayload,
@@ -35,6 +37,7 @@ export {
   type StaticZone,
 } from './auth/index.ts';
 export {
+  type AttachmentOptions,
   type AuthOptions,
   ConfigError,
   configWarnings,
