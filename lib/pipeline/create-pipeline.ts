@@ -230,8 +230,9 @@ class LocalPipeline implements Pipeline {
   async replayDelivery(id: string, key: string): Promise<MessageStatus | null> {
     if (!(await this.#deps.store.hasMessage(id))) return null;
     await trace(this.#ports, id, 'replay', `replay of delivery ${key} requested`);
-    // A run of the message already waiting becomes this one (the queue joins requests for one id).
-    this.#only.set(id, key);
+    // A run of the message already waiting becomes this one (the queue joins requests for one id); a
+    // message accepted but not yet processed runs whole, as its first run must.
+    if (!this.#inHand.has(id)) this.#only.set(id, key);
     return this.#queue.push(id);
   }
 
