@@ -44,30 +44,47 @@ async function sweepAttachments(deps: HttpApiDeps): Promise<void> {
   });
 }
 
-/** `DELETE /api/messages/:id` → 204, 404 when unknown. */
+/** The pipeline still works on a message in these: deleting it then would leave its later writes orphaned. */
+const UNFINISHED = new Set(['received', 'processing']);
+
+/** `DELETE /api/messages/:id` → 204; 404 when unknown, 409 while the pipeline still processes it. */
 export const deleteMessage: RouteHandler = async (deps, _req, res, _url, m) => {
   const id = m[1]!;
+  const message = await deps.store.getMessage(id);
+  if (message && UNFINISHED.has(message.status)) {
+    throw new HttpError(
+      409,
+      `message ${id} is still ${message.status}: delete it once it is processed or failed`,
+    );
+  }
   if (!(await deleteOne(deps, id))) throw new HttpError(404, `no message ${id}`);
   await sweepAttachments(deps);
   deps.events.send('message.deleted', { id });
   noContent(res);
 };
 
-/** `DELETE /api/messages[?filters of GET]` → `{deleted}`: every message the filters select (none: all). */
+/**
+ * `DELETE /api/messages[?filters of GET]` → `{deleted}`: every finished message the filters select (none:
+ * all); messages the pipeline still processes are left.
+ */
 export const deleteMessages: RouteHandler = async (deps, _req, res, url) => {
   const { limit: _pageSize, ...query } = messageQuery(url);
   const filtered = Object.keys(query).length > 0;
   const deleted: string[] = [];
+  let kept = 0;
   let before = query.before;
   for (;;) {
     const page = await deps.store.listMessages({ ...query, before, limit: 500 });
-    for (const message of page) if (await deleteOne(deps, message.id)) deleted.push(message.id);
+    for (const message of page) {
+      if (UNFINISHED.has(message.status)) kept++;
+      else if (await deleteOne(deps, message.id)) deleted.push(message.id);
+    }
     const last = page[page.length - 1];
     if (!last || page.length < 500) break;
     before = messageCursor(last);
   }
   await sweepAttachments(deps);
-  if (!filtered) deps.events.send('message.deleted', { all: true });
+  if (!filtered && kept === 0) deps.events.send('message.deleted', { all: true });
   else for (const id of deleted) deps.events.send('message.deleted', { id });
   json(res, 200, { deleted: deleted.length });
 };

@@ -20,6 +20,11 @@ let dir: string;
 let mr: LocalMailroom;
 let host: string;
 let ordersFail = false;
+/** The slow handler waits until this is called. */
+let releaseSlow: () => void = () => {};
+const slowGate = new Promise<void>((resolve) => {
+  releaseSlow = resolve;
+});
 let ordersRuns = 0;
 const PAGE = { 'x-mailroom-request': '1' };
 const MAX_BYTES = 256 * 1024;
@@ -139,6 +144,11 @@ beforeAll(async () => {
           }, 'count-orders'),
         ],
       },
+      {
+        name: 'slow',
+        match: 'slow@example.com',
+        action: handler(() => slowGate, 'slow'),
+      },
     ],
   });
   mr = await startLocalMailroom({ config, logger: silentLogger, smtpPort: 0, httpPort: 0 });
@@ -254,6 +264,25 @@ describe('mailboxes, read state and deleting', () => {
     sse.stop();
   });
 
+  it('leaves a message the pipeline still processes (409 for it alone)', async () => {
+    const res = await call('/api/messages?from=ada@sender.test&to=slow@example.com', {
+      method: 'POST',
+      headers: { 'content-type': 'message/rfc822' },
+      body: mail('slow one'),
+    });
+    const { id } = body<{ id: string }>(res);
+    const status = async () => body<{ status: string }>(await call(`/api/messages/${id}`)).status;
+    await until(async () => (await status()) === 'processing', 'processing');
+    const one = await call(`/api/messages/${id}`, { method: 'DELETE', headers: PAGE });
+    expect(one.status).toBe(409);
+    expect(errorOf(one)).toMatch(/still processing/);
+    expect(body(await call('/api/messages', { method: 'DELETE', headers: PAGE }))).toEqual({ deleted: 0 });
+    releaseSlow();
+    await mr.pipeline.drain();
+    expect(await status()).toBe('processed');
+    expect((await call(`/api/messages/${id}`, { method: 'DELETE', headers: PAGE })).status).toBe(204);
+  });
+
   it('deletes what a filter selects, or everything', async () => {
     await inject('vip one');
     await inject('vip two');
@@ -299,6 +328,7 @@ describe('what Mailroom did: routing, deliveries, replay of one delivery', () =>
               matched: false,
               reason: 'not evaluated: stopped after support (first match wins)',
             },
+            { route: 'slow', matched: false, reason: expect.stringMatching(/^not evaluated/) },
           ],
         },
       ],
