@@ -1,6 +1,10 @@
 import type { ServerResponse } from 'node:http';
 
-/** Fans server-sent events out to every open `GET /api/events` response. */
+/**
+ * Fans server-sent events out to every open `GET /api/events` response: the pipeline's events
+ * (`message.received`, `delivery.updated`, …) and the dev API's own, so that every open page stays in step:
+ * `message.deleted` `{id}` (or `{all: true}` after deleting everything) and `message.read` `{id, read}`.
+ */
 export class SseHub {
   readonly #clients = new Set<ServerResponse>();
   readonly #heartbeat: NodeJS.Timeout;
