@@ -6,9 +6,10 @@ import type { Pipeline } from '../pipeline/index.ts';
 import type { Router } from '../routing/index.ts';
 import { receivedHeader } from '../smtp/index.ts';
 import type { MessageStore, RawStore } from '../store/index.ts';
+import { serveAsset } from './assets.ts';
 import { envelopeParams } from './envelope-params.ts';
 import { HttpError } from './errors.ts';
-import { renderIndexPage } from './index-page.ts';
+import { serveIndexPage } from './index-page.ts';
 import {
   checkHost,
   checkOrigin,
@@ -58,7 +59,8 @@ const routes: Array<
   ['GET', /^\/api\/outbox$/, listOutbox],
   ['GET', new RegExp(`^/api/outbox/${ID}/raw$`), getOutboxRaw],
   ['GET', /^\/api\/events$/, async (d, _q, res) => d.events.add(res)],
-  ['GET', /^\/$/, async (_d, _q, res) => html(res, renderIndexPage())],
+  ['GET', /^\/$/, serveIndexPage],
+  ['GET', /^\/assets\/([A-Za-z0-9._-]{1,100})$/, serveAsset],
 ];
 
 /** Handles one request of the dev HTTP API (see DESIGN.md for the contract). */
@@ -297,13 +299,4 @@ function json(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(data),
   });
   res.end(data);
-}
-
-function html(res: ServerResponse, body: string): void {
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy':
-      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
-  });
-  res.end(body);
 }
