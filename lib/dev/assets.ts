@@ -56,10 +56,15 @@ export async function bundleWebAssets(entry = SOURCE_ENTRY): Promise<Array<{ nam
   }));
 }
 
-/** `npm run build`: writes the bundled files where the installed package looks for them. */
-export async function writeWebAssets(outDir: string): Promise<void> {
+/**
+ * `npm run build` (scripts/build.mjs, with the compiled copy of this file): bundles `entry` (the sources'
+ * lib/dev/web/main.ts) into `outDir`, where the installed package looks for the files.
+ */
+export async function writeWebAssets(entry: string, outDir: string): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
-  for (const { name, body } of await bundleWebAssets()) writeFileSync(join(outDir, name), body);
+  const files = await bundleWebAssets(entry);
+  for (const { name, body } of files) writeFileSync(join(outDir, name), body);
+  return files.map((f) => f.name);
 }
 
 function hashed(files: Array<{ name: string; body: Buffer }>): WebAssets {
