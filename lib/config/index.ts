@@ -15,6 +15,7 @@ export type {
   ReplyAddressOptions,
   ResolvedAuthOptions,
   ResolvedScanOptions,
+  RetentionOptions,
   ScanOptions,
   SmtpOptions,
   SubmissionOptions,

@@ -14,6 +14,7 @@ import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
 import { replyAddressSchema } from './reply-address-config.ts';
 import { replyLimitsSchema } from './reply-limits-config.ts';
+import { retentionSchema } from './retention-config.ts';
 import { retrySchema } from './retry-config.ts';
 import { resolveScanOptions, scanSchema } from './scan-config.ts';
 import type { MailroomConfig, MailroomOptions, ScanOptions } from './types.ts';
@@ -216,6 +217,7 @@ const schema = z
     auth: authSchema,
     scan: scanSchema,
     retry: retrySchema,
+    retention: retentionSchema,
     replyAddress: replyAddressSchema,
   })
   .strict();

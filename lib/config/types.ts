@@ -372,6 +372,25 @@ export interface MailroomOptions {
   scan?: ScanOptions;
   /** How the processing Lambda retries a failing delivery (see `RetryOptions`). */
   retry?: RetryOptions;
+  /**
+   * How long the local runtime keeps messages (records, raw bytes, unused attachments), applied on start,
+   * every 10 minutes and by `mailroom prune`. Absent: `mailroom dev` keeps the newest 500 messages and
+   * `mailroom smtp` keeps everything; `{}` keeps everything.
+   */
+  retention?: RetentionOptions;
+}
+
+/** The config's `retention` (local runtime only; see `RetentionPolicy` in lib/store). */
+export interface RetentionOptions {
+  /** Messages received more than this many days ago are deleted (any number > 0). */
+  maxAgeDays?: number;
+  /** Only the newest this many messages are kept (a whole number ≥ 1). */
+  maxMessages?: number;
+  /**
+   * An attachment no kept message references is deleted once unused for this many hours (> 0), so that
+   * one being stored for a message not yet saved survives. @default 1
+   */
+  attachmentGraceHours?: number;
 }
 
 /** The validated config with every default filled in. */
@@ -393,4 +412,6 @@ export interface MailroomConfig {
   scan?: ResolvedScanOptions | null;
   /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_RETRY`. */
   retry?: ResolvedRetryOptions;
+  /** Null or absent when the config has no `retention` (each command then uses its default). */
+  retention?: (RetentionOptions & { attachmentGraceHours: number }) | null;
 }

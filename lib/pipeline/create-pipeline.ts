@@ -41,6 +41,12 @@ export interface Pipeline {
    * (with a fresh set of attempts); delivered and dropped ones are never repeated. Null for an unknown id.
    */
   replay(id: string): Promise<MessageStatus | null>;
+  /**
+   * Re-runs one delivery of a message (by its idempotency key) with the current code and config, whatever
+   * its status; the message's other deliveries stay as they are (see `MessageInput.only`). Null for an
+   * unknown id.
+   */
+  replayDelivery(id: string, key: string): Promise<MessageStatus | null>;
   /** Replays every failed message. */
   replayFailed(): Promise<Array<{ id: string; status: MessageStatus | null }>>;
   /** Ids of failed messages, oldest first. */
@@ -78,6 +84,8 @@ class LocalPipeline implements Pipeline {
   /** Accepted messages waiting for processing, with their bytes, by id. */
   readonly #inHand = new Map<string, MessageInput>();
   #inHandBytes = 0;
+  /** One-delivery replays waiting for their run: message id → delivery key. */
+  readonly #only = new Map<string, string>();
   /**
    * Messages whose outcome the store refused to record (a full disk): run again after a backoff instead of
    * staying `processing` until a restart. By id: the pending timer and the failures in a row.
@@ -160,11 +168,14 @@ class LocalPipeline implements Pipeline {
 
   /** The queue's worker: processes one message end to end. Never throws for a known id. */
   async #run(id: string): Promise<MessageStatus | null> {
+    const only = this.#only.get(id);
+    this.#only.delete(id);
     const loaded = this.#take(id) ?? (await this.#load(id));
     if (!loaded) return null;
     if (!('raw' in loaded)) return this.#settle(id, loaded);
     if (this.#abort.signal.aborted) return 'received';
-    return this.#settle(id, await processMessage(loaded, this.#ports));
+    const input = only === undefined ? loaded : { ...loaded, only };
+    return this.#settle(id, await processMessage(input, this.#ports));
   }
 
   #settle(id: string, outcome: ProcessOutcome | { status: MessageStatus }): MessageStatus {
@@ -213,6 +224,14 @@ class LocalPipeline implements Pipeline {
   async replay(id: string): Promise<MessageStatus | null> {
     if (!(await this.#deps.store.hasMessage(id))) return null;
     await trace(this.#ports, id, 'replay', 'replay requested');
+    return this.#queue.push(id);
+  }
+
+  async replayDelivery(id: string, key: string): Promise<MessageStatus | null> {
+    if (!(await this.#deps.store.hasMessage(id))) return null;
+    await trace(this.#ports, id, 'replay', `replay of delivery ${key} requested`);
+    // A run of the message already waiting becomes this one (the queue joins requests for one id).
+    this.#only.set(id, key);
     return this.#queue.push(id);
   }
 

@@ -117,13 +117,14 @@ async function giveUp(
   d: DeliveryRecord,
   id: string,
   retryable: boolean,
+  took = '',
 ): Promise<boolean> {
   d.status = 'failed';
   await putDelivery(ports, d, { retryable });
   const why = retryable
     ? `gave up after attempt ${d.attempts}`
     : `permanent failure at attempt ${d.attempts}`;
-  await trace(ports, id, 'delivery failed', `${describeDelivery(d)}: ${why}: ${d.error}`);
+  await trace(ports, id, 'delivery failed', `${describeDelivery(d)}: ${why}: ${d.error}${took}`);
   ports.logger.error('delivery failed', { id, delivery: d.key, attempts: d.attempts, error: d.error });
   const delivery = deliveryEventData(d);
   ports.emit({ type: 'delivery.failed', id, at: d.updatedAt, delivery, permanent: !retryable });
@@ -178,12 +179,15 @@ export async function deliver(
   for (let n = 1; n <= tries; n++) {
     if (signal.aborted) return false;
     d.attempts += 1;
+    // How long the attempt took, at the end of its trace entry: the dev page shows attempt timings.
+    const started = ports.now().getTime();
+    const took = () => ` [${Math.max(0, ports.now().getTime() - started)} ms]`;
     try {
       const outcome = await tryOnce(ports, d, planned, ctx);
       d.status = outcome.status;
       delete d.error;
       await putDelivery(ports, d);
-      await trace(ports, ctx.id, outcome.status, `${describeDelivery(d)}: ${outcome.detail}`);
+      await trace(ports, ctx.id, outcome.status, `${describeDelivery(d)}: ${outcome.detail}${took()}`);
       return false;
     } catch (err) {
       d.error = errorText(err);
@@ -194,7 +198,7 @@ export async function deliver(
         return false;
       }
       if (retryable && n >= tries && (await rescheduled(ports, d, ctx.id))) return false;
-      if (n >= tries || !retryable) return giveUp(ports, d, ctx.id, retryable);
+      if (n >= tries || !retryable) return giveUp(ports, d, ctx.id, retryable, took());
       d.status = 'pending';
       await putDelivery(ports, d);
       const detail = `attempt ${d.attempts}, ${describeDelivery(d)}: ${d.error}`;

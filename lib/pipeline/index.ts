@@ -6,6 +6,7 @@ export {
   type PipelineDeps,
   type RecoveryReport,
 } from './create-pipeline.ts';
+export { describeDelivery } from './deliver.ts';
 export type { DeliveryRetries } from './delivery-retries.ts';
 export { PipelineError } from './errors.ts';
 export type { DeliveryEventData, PipelineEvent, PipelineEventListener } from './events.ts';

@@ -9,6 +9,7 @@ import { type DeliveryContext, deliver, deliveryRecord, describeDelivery, putDel
 import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
 import { uniqueRecipients } from './recipients.ts';
+import { recordOnePlanned } from './replay-delivery.ts';
 
 /** One message to process, with its bytes in hand. */
 export interface MessageInput {
@@ -21,6 +22,11 @@ export interface MessageInput {
   auth: AuthVerdicts | null;
   /** When the message was received (ISO 8601): reply tokens are checked against it. */
   receivedAt: string;
+  /**
+   * Replay of one delivery (its idempotency key): only it runs, again whatever its status; the message's
+   * other deliveries stay as they are. @default every planned delivery not yet delivered or dropped
+   */
+  only?: string;
 }
 
 /** What became of a message. */
@@ -88,7 +94,8 @@ async function routeStep(
 }
 
 /** Records every planned delivery; those already delivered or dropped are kept as they are (idempotent). */
-async function recordPlan(ports: ProcessingPorts, id: string, plan: PlannedDelivery[]) {
+async function recordPlan(ports: ProcessingPorts, id: string, plan: PlannedDelivery[], only?: string) {
+  if (only !== undefined) return recordOnePlanned(ports, id, plan, only);
   const work: Array<{ record: DeliveryRecord; planned: PlannedDelivery }> = [];
   const finals: DeliveryRecord[] = [];
   for (const planned of plan) {
@@ -168,7 +175,7 @@ export async function processMessage(input: MessageInput, ports: ProcessingPorts
     message = await parseStep(ports, input);
     const auth = await authenticateStep(ports, id, input.raw, input.envelope, input.auth);
     const decisions = await routeStep(ports, input, message, auth);
-    const { work, finals } = await recordPlan(ports, id, planDeliveries(id, decisions));
+    const { work, finals } = await recordPlan(ports, id, planDeliveries(id, decisions), input.only);
     const ctx: DeliveryContext = { id, envelope: input.envelope, message, auth, raw: input.raw };
     const permanent = await Promise.all(work.map((w) => deliver(ports, w.record, w.planned, ctx)));
     const retryable = work.some((w, i) => w.record.status === 'failed' && !permanent[i]);

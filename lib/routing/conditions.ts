@@ -21,6 +21,11 @@ export interface CompiledConditions {
    * `'maybe'`; otherwise they are judged against an empty message (no From, empty subject, no headers).
    */
   evaluate(input: RoutingInput, rcptTime: boolean): ConditionOutcome;
+  /**
+   * The first condition that does not hold when the message is processed (as `evaluate(input, false)`
+   * judges it), in words: "condition `auth.dmarc == pass` false (dmarc is fail)"; null when all hold.
+   */
+  explain(input: RoutingInput): string | null;
 }
 
 /** Either compiled conditions or every problem found in them. */
@@ -86,8 +91,18 @@ const NO_VERDICTS: NonNullable<RoutingInput['auth']> = {
 
 type AuthTest = (auth: NonNullable<RoutingInput['auth']>) => boolean;
 
+/** One verdict condition with its words: `auth.dmarc == pass`, and what the verdict was. */
+interface LabelledAuthTest {
+  label: string;
+  test: AuthTest;
+  actual: (auth: NonNullable<RoutingInput['auth']>) => string;
+}
+
+const oneOf = (list: readonly unknown[]) =>
+  list.length === 1 ? ` == ${list[0]}` : ` in [${list.join(', ')}]`;
+
 /** Compiles `when.auth` into one test; problems are pushed. */
-function compileAuth(raw: unknown, problems: string[]): AuthTest | undefined {
+function compileAuth(raw: unknown, problems: string[], labelled: LabelledAuthTest[]): AuthTest | undefined {
   if (raw === undefined) return undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     problems.push("when.auth: must be an object such as { dmarc: 'pass' }");
@@ -124,8 +139,18 @@ function compileAuth(raw: unknown, problems: string[]): AuthTest | undefined {
       tests.push((a) =>
         a.dkim.length === 0 ? wanted.has('none') : a.dkim.some((d) => wanted.has(d.result)),
       );
+      labelled.push({
+        label: `auth.dkim${oneOf(list)}`,
+        test: tests[tests.length - 1]!,
+        actual: (a) => `dkim is ${a.dkim.length === 0 ? 'none' : a.dkim.map((d) => d.result).join(', ')}`,
+      });
     } else {
       tests.push((a) => wanted.has(a[method].result));
+      labelled.push({
+        label: `auth.${method}${oneOf(list)}`,
+        test: tests[tests.length - 1]!,
+        actual: (a) => `${method} is ${a[method].result}`,
+      });
     }
   }
   if (when.dmarcAligned !== undefined) {
@@ -134,13 +159,23 @@ function compileAuth(raw: unknown, problems: string[]): AuthTest | undefined {
     else {
       const want = when.dmarcAligned;
       tests.push((a) => isDmarcAligned(a) === want);
+      labelled.push({
+        label: `auth.dmarcAligned == ${want}`,
+        test: tests[tests.length - 1]!,
+        actual: (a) => `dmarcAligned is ${isDmarcAligned(a)}`,
+      });
     }
   }
   return (auth) => tests.every((t) => t(auth));
 }
 
 /** Compiles `when.spam` or `when.virus` into one test; problems are pushed. */
-function compileContent(raw: unknown, kind: 'spam' | 'virus', problems: string[]): AuthTest | undefined {
+function compileContent(
+  raw: unknown,
+  kind: 'spam' | 'virus',
+  problems: string[],
+  labelled: LabelledAuthTest[],
+): AuthTest | undefined {
   if (raw === undefined) return undefined;
   const where = `when.${kind}`;
   const list = Array.isArray(raw) ? raw : [raw];
@@ -160,14 +195,20 @@ function compileContent(raw: unknown, kind: 'spam' | 'virus', problems: string[]
   const wanted = new Set<string>(
     (list as ContentResult[]).map((r) => (r === 'processing_failed' ? 'temperror' : r)),
   );
-  return (auth) => wanted.has(auth[kind]?.verdict ?? 'none');
+  const test: AuthTest = (auth) => wanted.has(auth[kind]?.verdict ?? 'none');
+  labelled.push({
+    label: `${kind}${oneOf(list)}`,
+    test,
+    actual: (a) => `${kind} is ${a[kind]?.verdict ?? 'none'}`,
+  });
+  return test;
 }
 
 /** Validates and compiles a route's `when`. Never throws. */
 export function compileConditions(when: RouteConditions | undefined): ConditionsResult {
   const problems: string[] = [];
   if (when === undefined || when === null) {
-    return { ok: true, conditions: { evaluate: () => 'yes' } };
+    return { ok: true, conditions: { evaluate: () => 'yes', explain: () => null } };
   }
   if (typeof when !== 'object') return { ok: false, problems: ['when: must be an object'] };
 
@@ -196,9 +237,10 @@ export function compileConditions(when: RouteConditions | undefined): Conditions
       }
     }
   }
-  const authOnly = compileAuth(when.auth, problems);
-  const spam = compileContent(when.spam, 'spam', problems);
-  const virus = compileContent(when.virus, 'virus', problems);
+  const labelled: LabelledAuthTest[] = [];
+  const authOnly = compileAuth(when.auth, problems, labelled);
+  const spam = compileContent(when.spam, 'spam', problems, labelled);
+  const virus = compileContent(when.virus, 'virus', problems, labelled);
   if (problems.length > 0) return { ok: false, problems };
   const verdictTests = [authOnly, spam, virus].filter((t): t is AuthTest => t !== undefined);
   const auth: AuthTest | undefined =
@@ -237,6 +279,30 @@ export function compileConditions(when: RouteConditions | undefined): Conditions
           if (!found) return 'no';
         }
         return outcome;
+      },
+      explain(input) {
+        const mailFrom = normalizeMailFrom(input.mailFrom);
+        if (sender && !sender(mailFrom)) {
+          return `condition \`when.sender\` false (envelope sender is <${mailFrom}>)`;
+        }
+        const verdicts = input.auth ?? NO_VERDICTS;
+        for (const { label, test, actual } of labelled) {
+          if (!test(verdicts)) return `condition \`${label}\` false (${actual(verdicts)})`;
+        }
+        const message = input.message ?? EMPTY_MESSAGE;
+        const fromAddress = message.from?.address ?? '';
+        if (from && (fromAddress.trim() === '' || !from(normalizeMailFrom(fromAddress)))) {
+          return `condition \`when.from\` false (From: is ${fromAddress.trim() === '' ? 'absent' : `<${fromAddress}>`})`;
+        }
+        if (subject && !subject(message.subject ?? '')) {
+          return `condition \`when.subject\` false (subject is ${JSON.stringify(message.subject ?? '')})`;
+        }
+        for (const { name, test } of headers) {
+          if (!message.headers.some((h) => h.key.toLowerCase() === name && test(h.value))) {
+            return `condition \`when.headers.${name}\` false (no ${name} header matches)`;
+          }
+        }
+        return null;
       },
     },
   };

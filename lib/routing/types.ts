@@ -155,6 +155,20 @@ export interface RecipientDecision {
   rejected?: { code: number; message: string };
 }
 
+/** How one route fared for one recipient, in words (see {@link Router.explain}). */
+export interface RouteConsideration {
+  route: string;
+  /** Whether the route took the recipient (its actions, a reject, or its reply-token fallback apply). */
+  matched: boolean;
+  /** "recipient a@x does not match pattern b@x", "condition `auth.dmarc == pass` false (dmarc is fail)"… */
+  reason: string;
+}
+
+/** The decision for one recipient with every route's part in it, in config order. */
+export interface RecipientExplanation extends RecipientDecision {
+  considered: RouteConsideration[];
+}
+
 /** What the router may look at when deciding. */
 export interface RoutingInput {
   mailFrom: string;
@@ -216,4 +230,9 @@ export interface Router {
    * the routes that took the recipient, the rejecting one last.
    */
   decide(recipient: string, input: RoutingInput): RecipientDecision;
+  /**
+   * The processing-time decision ({@link Router.decide}, unchanged) and why each route took the
+   * recipient or not: for the dev page and `mailroom route`. Pure, like `decide`.
+   */
+  explain(recipient: string, input: RoutingInput): RecipientExplanation;
 }

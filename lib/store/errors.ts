@@ -15,3 +15,18 @@ export class SchemaVersionError extends MailroomError {
     });
   }
 }
+
+/**
+ * A listing asked for something the store cannot answer (a cursor it did not give, an unknown status, a
+ * filter this backend does not support). Not retryable: the query must change. `field` names the
+ * `MessageQuery` field.
+ */
+export class MessageQueryError extends MailroomError {
+  override readonly name = 'MessageQueryError';
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`message query: ${field} ${problem}`, { retryable: false });
+  }
+}

@@ -1,5 +1,5 @@
 export type { AttachmentStore, AttachmentUpload } from './attachment-store.ts';
-export { SchemaVersionError } from './errors.ts';
+export { MessageQueryError, SchemaVersionError } from './errors.ts';
 export { LocalRawStore, type LocalRawStoreOptions } from './local-raw-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
 export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
@@ -24,6 +24,18 @@ export type {
   OutboxSummary,
   TraceEntry,
 } from './records.ts';
+export {
+  DEFAULT_ATTACHMENT_GRACE_HOURS,
+  DEV_RETENTION,
+  deleteStoredMessages,
+  type PruneOptions,
+  type PruneResult,
+  pruneAttachments,
+  pruneMessages,
+  type RetentionPolicy,
+  type RetentionRecords,
+} from './retention.ts';
+export { PRUNE_INTERVAL_MS, type PruneSchedule, schedulePruning } from './retention-schedule.ts';
 export {
   SQLITE_SCHEMA_VERSION,
   SqliteMessageStore,
@@ -55,4 +67,4 @@ export {
   threadLookups,
 } from './thread-filing.ts';
 export { type ThreadKeys, threadKeys } from './thread-keys.ts';
-export type { RawPutOptions, RawStore } from './types.ts';
+export type { DeletableRawStore, RawPutOptions, RawStore } from './types.ts';

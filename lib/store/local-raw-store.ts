@@ -1,13 +1,13 @@
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Envelope } from '../kernel/index.ts';
 import { type CheckpointFile, CheckpointWriter } from './checkpoint-writer.ts';
 import { fsyncPath } from './fs-durable.ts';
 import { GroupCommitJournal, type JournalIo } from './group-commit-journal.ts';
 import { decodeJournalRecords, encodeJournalRecord } from './journal-record.ts';
-import { EXTENSION, RawFiles } from './raw-files.ts';
+import { ENVELOPE_EXTENSION, EXTENSION, RawFiles } from './raw-files.ts';
 import { releaseTempPath, removeStaleTemps, tempPath } from './temp-files.ts';
-import type { RawPutOptions, RawStore } from './types.ts';
+import type { DeletableRawStore, RawPutOptions } from './types.ts';
 
 /** Ids become file names: letters, digits, dot, underscore and dash, not starting with a dot. */
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
@@ -60,7 +60,7 @@ interface BacklogEntry {
  * and are deleted at the next start (see `removeStaleTemps`). A journal write that fails (a full disk) is
  * cut back out of its segment before `put()` rejects, so a message answered `451` is never replayed.
  */
-export class LocalRawStore implements RawStore {
+export class LocalRawStore implements DeletableRawStore {
   readonly dir: string;
   readonly #files: RawFiles;
   readonly #journalMax: number;
@@ -135,6 +135,31 @@ export class LocalRawStore implements RawStore {
     const ids = new Set(await this.#files.ids());
     for (const id of this.#backlog.keys()) ids.add(id);
     return [...ids];
+  }
+
+  /**
+   * Removes a message's bytes and envelope sidecar, then fsyncs `raw/`. A message still in the journal is
+   * written out first, so no journal segment can bring it back at the next start. Envelope logs of earlier
+   * checkpoints keep their lines (they are read only for a message whose bytes exist).
+   * @returns the bytes freed; 0 for an unknown id (deleting twice is harmless).
+   */
+  async delete(id: string): Promise<number> {
+    assertSafeId(id);
+    await this.#init();
+    if (this.#backlog.has(id)) await this.checkpoint();
+    let freed = 0;
+    for (const name of [id + EXTENSION, id + ENVELOPE_EXTENSION]) {
+      const path = join(this.#files.rawDir, name);
+      try {
+        const { size } = await stat(path);
+        await unlink(path);
+        freed += size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    if (freed > 0) await this.#files.syncRawDir();
+    return freed;
   }
 
   /** Writes every journaled message out as its own file and retires the journal segments. */

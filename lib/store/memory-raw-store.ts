@@ -1,11 +1,11 @@
 import type { Envelope } from '../kernel/index.ts';
-import type { RawPutOptions, RawStore } from './types.ts';
+import type { DeletableRawStore, RawPutOptions } from './types.ts';
 
 /**
  * A {@link RawStore} in memory, for tests and `mailroom/testing`. Nothing survives the process, so it is
  * "durable" only in the sense the interface needs: `put` resolves once the bytes are kept.
  */
-export class MemoryRawStore implements RawStore {
+export class MemoryRawStore implements DeletableRawStore {
   readonly #objects = new Map<string, Buffer>();
   readonly #envelopes = new Map<string, Envelope>();
 
@@ -42,9 +42,11 @@ export class MemoryRawStore implements RawStore {
     return env ? structuredClone(env) : null;
   }
 
-  /** Removes one message (tests use it to simulate loss). Returns whether it existed. */
-  delete(id: string): boolean {
+  /** Removes one message and its envelope; the bytes freed, 0 for an unknown id. */
+  async delete(id: string): Promise<number> {
+    const size = this.#objects.get(id)?.length ?? 0;
     this.#envelopes.delete(id);
-    return this.#objects.delete(id);
+    this.#objects.delete(id);
+    return size;
   }
 }

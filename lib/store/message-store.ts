@@ -123,8 +123,11 @@ export interface MessageHousekeeping {
    * beyond the newest `keepNewest`.
    */
   listExpired(opts: { receivedBefore?: string; keepNewest?: number }): Promise<string[]>;
-  /** The attachment hashes that some stored message's parse still lists. */
-  referencedAttachments(): Promise<Set<string>>;
+  /**
+   * The attachment hashes that some stored message's parse still lists.
+   * @param opts.excluding leave these messages out (what would remain once they are deleted).
+   */
+  referencedAttachments(opts?: { excluding?: readonly string[] }): Promise<Set<string>>;
 }
 
 /** Records of messages, deliveries, mailboxes, traces, threads and sent replies: every port, and `close`. */

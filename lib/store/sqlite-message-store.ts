@@ -1,7 +1,7 @@
 import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/index.ts';
-import type { MessageQuery, MessageStore } from './message-store.ts';
+import type { MessageHousekeeping, MessageQuery, MessageStore } from './message-store.ts';
 import type {
   DeliveryRecord,
   MailboxEntry,
@@ -14,6 +14,14 @@ import type {
 } from './records.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 import {
+  deleteMessageRecords,
+  listExpired,
+  listMailboxes,
+  referencedAttachments,
+  writeAttachmentRefs,
+} from './sqlite-housekeeping.ts';
+import { listingSql } from './sqlite-query.ts';
+import {
   type DeliveryRow,
   deliveryParameters,
   type MailboxRow,
@@ -24,6 +32,7 @@ import {
   storedMailboxEntry,
   storedMessage,
 } from './sqlite-rows.ts';
+import { searchDocument, writeSearchDocument } from './sqlite-search.ts';
 import { sqliteThreadStorage } from './sqlite-threads.ts';
 import {
   deliveryRecord,
@@ -57,7 +66,7 @@ export interface SqliteMessageStoreOptions {
  * Writes are batched per turn of the event loop and reads see every earlier write (`sqlite-database.ts`);
  * threading policy and record mapping are the shared ones (`thread-filing.ts`, `stored-records.ts`).
  */
-export class SqliteMessageStore implements MessageStore {
+export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   readonly #db: SqliteDatabase;
   readonly #threads: SyncThreadStorage;
   readonly #now: () => Date;
@@ -79,7 +88,7 @@ export class SqliteMessageStore implements MessageStore {
 
   recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void> {
     return this.#db.write(() => {
-      this.#db
+      const info = this.#db
         .stmt(
           `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, remote_address, helo)
              VALUES (?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -93,6 +102,8 @@ export class SqliteMessageStore implements MessageStore {
           rec.envelope.remoteAddress ?? null,
           rec.envelope.helo ?? null,
         );
+      // searchable by its envelope until its parse replaces the document
+      if (info.changes > 0) writeSearchDocument(this.#db, rec.id, searchDocument(null, rec.envelope));
     });
   }
 
@@ -137,29 +148,14 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /**
-   * Newest first (`receivedAt`, then id, descending).
-   * @param opts.mailbox only messages held by this mailbox.
-   * @param opts.limit @default 100
+   * Newest first (`receivedAt`, then id, descending), one page (`limit`, default 100, at most 500) after
+   * the cursor `before`; every filter of {@link MessageQuery} is answered (`sqlite-query.ts`), `search`
+   * by FTS5 over subject, From, To/Cc, envelope and text body (`sqlite-search.ts`).
+   * @throws MessageQueryError for a cursor this store did not give or an unknown status.
    */
   async listMessages(opts: MessageQuery = {}): Promise<MessageSummary[]> {
-    const limit = Math.max(0, Math.floor(opts.limit ?? 100));
-    return this.#db.read(() => {
-      const rows = (
-        opts.mailbox === undefined
-          ? this.#db
-              .stmt(
-                `SELECT ${SUMMARY_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
-              )
-              .all(limit)
-          : this.#db
-              .stmt(
-                `SELECT ${SUMMARY_COLUMNS} FROM mailbox_entries e JOIN messages m ON m.id = e.message_id
-                   WHERE e.mailbox = ? ORDER BY m.received_at DESC, m.id DESC LIMIT ?`,
-              )
-              .all(opts.mailbox, limit)
-      ) as MessageRow[];
-      return this.#summaries(rows);
-    });
+    const { sql, params } = listingSql(opts);
+    return this.#db.read(() => this.#summaries(this.#db.stmt(sql).all(params) as MessageRow[]));
   }
 
   /** Oldest first, so recovery processes in arrival order. */
@@ -196,15 +192,27 @@ export class SqliteMessageStore implements MessageStore {
       else byMessage.set(d.message_id, [d]);
     }
     return rows.map((r) =>
-      messageSummary(storedMessage(r), (byMessage.get(r.id) ?? []).map(storedDeliveryOfRow)),
+      withRead(messageSummary(storedMessage(r), (byMessage.get(r.id) ?? []).map(storedDeliveryOfRow)), r),
     );
   }
 
   // ---------------------------------------------------------------------------------------------------
   // threads
 
+  /** Also indexes the message for search and records the attachments its parse lists (retention). */
   saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }> {
-    return this.#db.write(() => fileInThreadSync(this.#threads, id, parsed));
+    return this.#db.write(() => {
+      const filed = fileInThreadSync(this.#threads, id, parsed);
+      const row = this.#db.stmt('SELECT mail_from, rcpt_to FROM messages WHERE id = ?').get(id) as
+        | { mail_from: string; rcpt_to: string }
+        | undefined;
+      if (row) {
+        const envelope = { mailFrom: row.mail_from, rcptTo: json<string[]>(row.rcpt_to, []) };
+        writeSearchDocument(this.#db, id, searchDocument(parsed, envelope));
+        writeAttachmentRefs(this.#db, id, parsed);
+      }
+      return filed;
+    });
   }
 
   /**
@@ -248,6 +256,20 @@ export class SqliteMessageStore implements MessageStore {
                updated_at = excluded.updated_at`,
         )
         .run(deliveryParameters(d));
+      // what the listing's route and failed-delivery filters walk
+      this.#db
+        .stmt(
+          `INSERT OR IGNORE INTO message_routes (route, received_at, message_id)
+             SELECT ?, received_at, id FROM messages WHERE id = ?`,
+        )
+        .run(d.route, d.messageId);
+      this.#db
+        .stmt(
+          `UPDATE messages SET failed_deliveries =
+               (SELECT count(*) FROM deliveries WHERE message_id = @id AND status = 'failed')
+             WHERE id = @id`,
+        )
+        .run({ id: d.messageId });
     });
   }
 
@@ -270,10 +292,17 @@ export class SqliteMessageStore implements MessageStore {
     return this.#db.write(() => {
       const info = this.#db
         .stmt(
-          `INSERT INTO mailbox_entries (mailbox, message_id, data, created_at) VALUES (?, ?, ?, ?)
+          `INSERT INTO mailbox_entries (mailbox, message_id, data, created_at, received_at)
+             VALUES (@mailbox, @id, @data, @createdAt,
+               COALESCE((SELECT received_at FROM messages WHERE id = @id), @createdAt))
              ON CONFLICT (mailbox, message_id) DO NOTHING`,
         )
-        .run(entry.mailbox, entry.messageId, storedMailboxData(entry), entry.createdAt);
+        .run({
+          mailbox: entry.mailbox,
+          id: entry.messageId,
+          data: storedMailboxData(entry),
+          createdAt: entry.createdAt,
+        });
       return info.changes > 0;
     });
   }
@@ -353,9 +382,41 @@ export class SqliteMessageStore implements MessageStore {
     return rows.map((r) => outboxSummary(outboxHead(r)));
   }
 
+  // ---------------------------------------------------------------------------------------------------
+  // housekeeping (dev page, retention)
+
+  /** Every record in one transaction (`sqlite-housekeeping.ts`), the outbox replies it caused included. */
+  deleteMessage(id: string): Promise<boolean> {
+    return this.#db.write(() => deleteMessageRecords(this.#db, id));
+  }
+
+  setRead(id: string, read: boolean): Promise<void> {
+    return this.#db.write(() => {
+      this.#db.stmt('UPDATE messages SET read = ? WHERE id = ?').run(read ? 1 : 0, id);
+    });
+  }
+
+  async listMailboxes(): Promise<Array<{ name: string; count: number; unread: number }>> {
+    return this.#db.read(() => listMailboxes(this.#db));
+  }
+
+  /** Only finished messages (`processed`, `failed`): one still in the pipeline is never listed. */
+  async listExpired(opts: { receivedBefore?: string; keepNewest?: number }): Promise<string[]> {
+    return this.#db.read(() => listExpired(this.#db, opts));
+  }
+
+  async referencedAttachments(opts: { excluding?: readonly string[] } = {}): Promise<Set<string>> {
+    return this.#db.read(() => referencedAttachments(this.#db, opts.excluding));
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
+}
+
+/** The summary of a listing with the dev page's read state (the detail, a shared contract, has none). */
+function withRead<T extends MessageSummary>(summary: T, row: MessageRow): T {
+  return { ...summary, read: row.read === 1 };
 }
 
 function outboxEnvelope(row: OutboxRow): { from: string; to: string[] } {

@@ -22,6 +22,8 @@ export interface MessageRow {
   thread_id: string | null;
   remote_address: string | null;
   helo: string | null;
+  /** 1 when the dev page marked it read. */
+  read: number;
   parsed?: string | null;
   auth?: string | null;
 }
@@ -63,7 +65,7 @@ export interface MailboxRow {
 
 /** The columns of a message summary (table alias `m`). */
 export const SUMMARY_COLUMNS =
-  'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from", m.thread_id, m.remote_address, m.helo';
+  'm.id, m.received_at, m.mail_from, m.rcpt_to, m.size, m.status, m.subject, m."from", m.thread_id, m.remote_address, m.helo, m.read';
 
 export function storedMessage(row: MessageRow): StoredMessage {
   return {

@@ -1,11 +1,15 @@
 import type Database from 'better-sqlite3';
 import { SchemaVersionError } from './errors.ts';
+import { backfillVersion4 } from './sqlite-backfill.ts';
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
-/** Ordered migrations: entry `n` moves the schema from version `n` to `n + 1`. */
-const migrations: string[] = [
+/**
+ * Ordered migrations: entry `n` moves the schema from version `n` to `n + 1`; SQL, or a function for what
+ * SQL alone cannot do (reading the stored JSON the way the store writes it).
+ */
+const migrations: Array<string | ((db: Database.Database) => void)> = [
   `
   CREATE TABLE messages (
     id          TEXT PRIMARY KEY,
@@ -92,7 +96,54 @@ const migrations: string[] = [
   ALTER TABLE messages ADD COLUMN remote_address TEXT;
   ALTER TABLE messages ADD COLUMN helo TEXT;
   `,
+  // 4: the dev page's listing (read state, filters that each walk one index newest first, full-text
+  // search) and retention (which attachments stored parses reference).
+  (db) => {
+    db.exec(VERSION_4);
+    backfillVersion4(db);
+  },
 ];
+
+const VERSION_4 = `
+  ALTER TABLE messages ADD COLUMN read INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN failed_deliveries INTEGER NOT NULL DEFAULT 0;
+  UPDATE messages SET failed_deliveries =
+    (SELECT count(*) FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'failed');
+  DROP INDEX messages_status;
+  CREATE INDEX messages_status ON messages (status, received_at, id);
+  CREATE INDEX messages_delivery_failed ON messages (received_at, id) WHERE failed_deliveries > 0;
+
+  ALTER TABLE mailbox_entries ADD COLUMN received_at TEXT;
+  UPDATE mailbox_entries SET received_at =
+    COALESCE((SELECT m.received_at FROM messages m WHERE m.id = mailbox_entries.message_id), created_at);
+  CREATE INDEX mailbox_entries_newest ON mailbox_entries (mailbox, received_at, message_id);
+
+  CREATE TABLE message_routes (
+    route       TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    PRIMARY KEY (route, received_at, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX message_routes_message ON message_routes (message_id);
+  INSERT OR IGNORE INTO message_routes (route, received_at, message_id)
+    SELECT d.route, m.received_at, m.id FROM deliveries d JOIN messages m ON m.id = d.message_id;
+
+  CREATE TABLE attachment_refs (
+    message_id TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    PRIMARY KEY (message_id, sha256)
+  ) WITHOUT ROWID;
+  CREATE INDEX attachment_refs_sha256 ON attachment_refs (sha256);
+
+  CREATE TABLE search_docs (
+    doc        INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE
+  );
+  CREATE VIRTUAL TABLE message_search USING fts5 (
+    subject, sender, recipients, body,
+    content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+  );
+`;
 
 /**
  * Brings the database's schema to {@link SQLITE_SCHEMA_VERSION}, in one immediate transaction (another
@@ -104,8 +155,9 @@ export function migrate(db: Database.Database): void {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SQLITE_SCHEMA_VERSION) throw new SchemaVersionError(version, SQLITE_SCHEMA_VERSION);
     for (let v = version; v < SQLITE_SCHEMA_VERSION; v++) {
-      const sql = migrations[v];
-      if (sql) db.exec(sql);
+      const step = migrations[v];
+      if (typeof step === 'string') db.exec(step);
+      else step?.(db);
     }
     if (version !== SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   });

@@ -28,3 +28,16 @@ export interface RawStore {
   /** Ids of every stored message (order unspecified). */
   list(): Promise<string[]>;
 }
+
+/**
+ * A raw store that can remove a message: the local ones (retention, the dev page's delete). On AWS raw mail
+ * expires by the bucket's lifecycle rule instead.
+ */
+export interface DeletableRawStore extends RawStore {
+  /**
+   * Removes the message's bytes and its envelope; resolves once the removal is durable. Idempotent: an
+   * unknown id removes nothing.
+   * @returns the bytes freed (0 when nothing was stored).
+   */
+  delete(id: string): Promise<number>;
+}

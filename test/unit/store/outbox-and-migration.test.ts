@@ -7,6 +7,15 @@ import type { ParsedMessage } from '../../../lib/message/types.ts';
 import type { OutboxEntry } from '../../../lib/store/index.ts';
 import { SQLITE_SCHEMA_VERSION, SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
 
+/** Today's schema back to version 3: without what version 4 added (see sqlite-schema.ts). */
+const WITHOUT_VERSION_4 = `
+  DROP TABLE message_search; DROP TABLE search_docs; DROP TABLE attachment_refs; DROP TABLE message_routes;
+  DROP INDEX mailbox_entries_newest; ALTER TABLE mailbox_entries DROP COLUMN received_at;
+  DROP INDEX messages_delivery_failed; DROP INDEX messages_status;
+  CREATE INDEX messages_status ON messages (status);
+  ALTER TABLE messages DROP COLUMN failed_deliveries; ALTER TABLE messages DROP COLUMN read;
+`;
+
 function entry(over: Partial<OutboxEntry> = {}): OutboxEntry {
   return {
     id: '0123456789abcdef0123456789abcdef',
@@ -72,14 +81,70 @@ describe('SqliteMessageStore schema migration', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is at version 3', () => {
-    expect(SQLITE_SCHEMA_VERSION).toBe(3);
+  it('is at version 4', () => {
+    expect(SQLITE_SCHEMA_VERSION).toBe(4);
+  });
+
+  it('moves a version 3 database to version 4 in place: search, attachment refs and filters cover old messages', async () => {
+    const file = join(dir, 'mailroom.db');
+    await new SqliteMessageStore(file).close();
+    const db = new Database(file);
+    db.exec(WITHOUT_VERSION_4);
+    const sha = 'd'.repeat(64);
+    const parsed = {
+      messageId: '<v3@example.net>',
+      subject: 'Legacy invoice',
+      from: { address: 'old@example.net', name: 'Olde Sender' },
+      to: [{ address: 'books@example.com', name: '' }],
+      cc: [],
+      text: 'The quarterly numbers',
+      attachments: [{ sha256: sha, filename: 'a.pdf', contentType: 'application/pdf', size: 1 }],
+      thread: { id: 'cccccccccccccccccccccccc' },
+    };
+    const insert = db.prepare(
+      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed)
+         VALUES (?, ?, 'a@example.net', '["support@example.com"]', 1, 'processed', ?, ?)`,
+    );
+    insert.run('v3', '2024-01-01T00:00:00.000Z', 'Legacy invoice', JSON.stringify(parsed));
+    insert.run('damaged', '2024-01-02T00:00:00.000Z', null, '{not json');
+    db.prepare(
+      `INSERT INTO deliveries (key, message_id, recipient, recipients, route, action, params, status, attempts, updated_at)
+         VALUES ('v3:k', 'v3', 'support@example.com', '[]', 'billing', 'webhook', '{}', 'failed', 3, 'x')`,
+    ).run();
+    db.prepare(
+      `INSERT INTO mailbox_entries (mailbox, message_id, data, created_at) VALUES ('support', 'v3', NULL, 'x')`,
+    ).run();
+    db.pragma('user_version = 3');
+    db.close();
+
+    const store = new SqliteMessageStore(file);
+    try {
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+      check.close();
+      const found = async (search: string) => (await store.listMessages({ search })).map((m) => m.id);
+      expect(await found('legacy')).toEqual(['v3']);
+      expect(await found('olde quarterly')).toEqual(['v3']);
+      expect(await found('books@example.com')).toEqual(['v3']);
+      expect(await found('support@example.com')).toEqual(['damaged', 'v3']); // envelope of both
+      expect(await store.referencedAttachments()).toEqual(new Set([sha]));
+      expect((await store.listMessages({ deliveryFailed: true })).map((m) => m.id)).toEqual(['v3']);
+      expect((await store.listMessages({ route: 'billing' })).map((m) => m.id)).toEqual(['v3']);
+      expect((await store.listMessages({ mailbox: 'support' })).map((m) => m.id)).toEqual(['v3']);
+      expect((await store.listMessages()).map((m) => m.read)).toEqual([false, false]);
+      expect(await store.listMailboxes()).toEqual([{ name: 'support', count: 1, unread: 1 }]);
+      expect(await store.deleteMessage('v3')).toBe(true);
+      expect(await found('legacy')).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('moves a version 2 database to version 3: messages keep their records, client address and HELO are new', async () => {
     const file = join(dir, 'mailroom.db');
     await new SqliteMessageStore(file).close();
     const db = new Database(file);
+    db.exec(WITHOUT_VERSION_4);
     db.exec('ALTER TABLE messages DROP COLUMN remote_address; ALTER TABLE messages DROP COLUMN helo;');
     db.prepare(
       `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
@@ -91,7 +156,7 @@ describe('SqliteMessageStore schema migration', () => {
     const store = new SqliteMessageStore(file);
     try {
       const check = new Database(file, { readonly: true });
-      expect(check.pragma('user_version', { simple: true })).toBe(3);
+      expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
       check.close();
       expect((await store.getMessage('old'))?.envelope).toEqual({
         mailFrom: 'a@example.net',
@@ -125,6 +190,7 @@ describe('SqliteMessageStore schema migration', () => {
     // Make a version 1 database: today's schema without what version 2 added.
     await new SqliteMessageStore(file).close();
     const db = new Database(file);
+    db.exec(WITHOUT_VERSION_4);
     db.exec(`
       DROP TABLE outbox;
       DROP INDEX messages_thread; DROP INDEX messages_header_message_id;
