@@ -233,12 +233,21 @@ export function renderView(message: Detail): void {
     threadSection(message),
     whatMailroomDid(message),
   ]);
+  view.dataset.parsed = p ? '1' : '';
   view.hidden = false;
   document.body.classList.add('viewing');
 }
 
-/** New processing state of the open message: its status and the "What Mailroom did" section only. */
+/**
+ * New processing state of the open message: its status and the "What Mailroom did" section only (the body
+ * frame and the tab shown stay as they are), or everything when it was opened before it was parsed.
+ */
 export function refreshView(message: Detail): void {
+  // Opened before it was parsed (a message just sent): now there is a subject, a body and verdicts to show.
+  if (message.parsed && !byId('view').dataset.parsed) {
+    renderView(message);
+    return;
+  }
   const status = document.getElementById('view-status');
   if (status) {
     status.textContent = message.status;
