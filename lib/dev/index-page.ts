@@ -19,6 +19,7 @@ export function renderIndexPage(assets: { script: string; style: string }): stri
 <meta charset="utf-8">
 <title>Mailroom</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/${assets.style}">
 <script type="module" src="/assets/${assets.script}"></script>
 </head>
