@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MessageQueryError } from '../store/index.ts';
 import { serveAsset } from './assets.ts';
 import { HttpError } from './errors.ts';
 import { serveIndexPage } from './index-page.ts';
@@ -97,6 +98,7 @@ export async function handleApiRequest(
       return;
     }
     if (err instanceof HttpError) json(res, err.status, { error: err.message, ...err.body });
+    else if (err instanceof MessageQueryError) json(res, 400, { error: err.message });
     else json(res, 500, { error: err instanceof Error ? err.message : String(err) });
   }
 }

@@ -1,10 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Envelope } from '../../kernel/index.ts';
 import { receivedHeader } from '../../smtp/index.ts';
-import { messageCursor } from '../../store/index.ts';
+import {
+  DEFAULT_ATTACHMENT_GRACE_HOURS,
+  deleteStoredMessages,
+  messageCursor,
+  pruneAttachments,
+} from '../../store/index.ts';
 import { envelopeParams } from '../envelope-params.ts';
 import { HttpError } from '../errors.ts';
-import { type HttpApiDeps, housekeeping, type RouteHandler } from './context.ts';
+import type { HttpApiDeps, RouteHandler } from './context.ts';
 import { messageQuery } from './message-query.ts';
 import { json, noContent, readJson } from './respond.ts';
 
@@ -19,28 +24,24 @@ export const listMessages: RouteHandler = async (deps, _req, res, url) => {
   json(res, 200, { messages, nextCursor });
 };
 
-/** Deletes a message's records, then its bytes; false when the store did not know it. */
+/** Deletes a message everywhere (bytes, then records: see `deleteStoredMessages`); false when unknown. */
 async function deleteOne(deps: HttpApiDeps, id: string): Promise<boolean> {
-  const found = await housekeeping(deps).deleteMessage(id);
-  // The bytes go even when the record was unknown (an orphan), but a store that cannot is no error.
-  try {
-    await deps.rawStore.delete?.(id);
-  } catch {
-    // The bytes stay: the next start records them again as an orphan, the message comes back.
-  }
-  return found;
+  const { messages } = await deleteStoredMessages({ store: deps.store, rawStore: deps.rawStore, ids: [id] });
+  return messages > 0;
 }
 
-/** Removes stored attachments that no remaining message lists (and that no message is being parsed with). */
+/**
+ * Removes stored attachments that no remaining message lists, once unused for the retention grace period
+ * (content just stored may belong to a message whose parse is not saved yet).
+ */
 async function sweepAttachments(deps: HttpApiDeps): Promise<void> {
-  const store = deps.attachments?.store;
-  const referenced = await deps.store.referencedAttachments?.();
-  if (!store || !referenced) return;
-  // Content committed in the last minute may belong to a message whose parse is not saved yet.
-  const settled = Date.now() - 60_000;
-  for await (const { sha256, lastUsedAt } of store.list()) {
-    if (!referenced.has(sha256) && Date.parse(lastUsedAt) < settled) await store.delete(sha256);
-  }
+  if (!deps.attachments) return;
+  await pruneAttachments({
+    store: deps.store,
+    attachments: deps.attachments.store,
+    now: new Date(),
+    graceHours: deps.config.retention?.attachmentGraceHours ?? DEFAULT_ATTACHMENT_GRACE_HOURS,
+  });
 }
 
 /** `DELETE /api/messages/:id` → 204, 404 when unknown. */
@@ -77,16 +78,15 @@ export const setRead: RouteHandler = async (deps, req, res, _url, m) => {
   const body = await readJson(req, 1024);
   const read = (body as { read?: unknown } | null)?.read;
   if (typeof read !== 'boolean') throw new HttpError(400, 'read must be true or false: {"read": true}');
-  const port = housekeeping(deps);
   if (!(await deps.store.hasMessage(id))) throw new HttpError(404, `no message ${id}`);
-  await port.setRead(id, read);
+  await deps.store.setRead(id, read);
   deps.events.send('message.read', { id, read });
   noContent(res);
 };
 
 /** `GET /api/mailboxes` → `{mailboxes: [{name, count, unread}]}` by name. */
 export const listMailboxes: RouteHandler = async (deps, _req, res) => {
-  json(res, 200, { mailboxes: await housekeeping(deps).listMailboxes() });
+  json(res, 200, { mailboxes: await deps.store.listMailboxes() });
 };
 
 /**
