@@ -9,6 +9,7 @@ import {
   routerFromConfig,
 } from '../routing/index.ts';
 import { isPasswordHash } from '../submission/index.ts';
+import { attachmentsSchema } from './attachments-config.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
@@ -219,6 +220,7 @@ const schema = z
     retry: retrySchema,
     retention: retentionSchema,
     replyAddress: replyAddressSchema,
+    attachments: attachmentsSchema,
   })
   .strict();
 

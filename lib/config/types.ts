@@ -2,6 +2,7 @@ import type { DnsResolver, StaticZone } from '../auth/index.ts';
 import type { ParseLimits } from '../message/index.ts';
 import type { ReplyLimits } from '../outbound/index.ts';
 import type { Route } from '../routing/index.ts';
+import type { AttachmentOptions, ResolvedAttachmentOptions } from './attachments-config.ts';
 import type { ResolvedRetryOptions, RetryOptions } from './retry-config.ts';
 
 export interface SmtpOptions {
@@ -378,6 +379,8 @@ export interface MailroomOptions {
    * `mailroom smtp` keeps everything; `{}` keeps everything.
    */
   retention?: RetentionOptions;
+  /** Which attachments are kept and how long their URLs work (see `AttachmentOptions`). */
+  attachments?: AttachmentOptions;
 }
 
 /** The config's `retention` (local runtime only; see `RetentionPolicy` in lib/store). */
@@ -414,4 +417,6 @@ export interface MailroomConfig {
   retry?: ResolvedRetryOptions;
   /** Null or absent when the config has no `retention` (each command then uses its default). */
   retention?: (RetentionOptions & { attachmentGraceHours: number }) | null;
+  /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_ATTACHMENTS`. */
+  attachments?: ResolvedAttachmentOptions;
 }

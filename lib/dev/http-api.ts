@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MessageQueryError } from '../store/index.ts';
 import { serveAsset } from './assets.ts';
+import { getAttachment, getSignedFile } from './attachment-routes.ts';
 import { HttpError } from './errors.ts';
 import { serveIndexPage } from './index-page.ts';
 import {
@@ -49,6 +50,8 @@ const routes: Route[] = [
   ['DELETE', message(), deleteMessage],
   ['GET', message('/raw'), getRaw],
   ['GET', message('/html'), getHtml],
+  ['GET', message('/attachments/(\\d{1,6})'), getAttachment],
+  ['GET', /^\/files\/([A-Za-z0-9_.-]{1,1024})$/, getSignedFile],
   ['GET', message('/routing'), getRouting],
   ['PUT', message('/read'), setRead],
   ['POST', message('/replay'), replayMessage],

@@ -30,3 +30,14 @@ export class MessageQueryError extends MailroomError {
     super(`message query: ${field} ${problem}`, { retryable: false });
   }
 }
+
+/**
+ * An attachment upload could not be committed: the hash the caller gave is not the hash of the bytes
+ * written (not retryable: the same bytes give the same hash), or it was used after commit or abort.
+ */
+export class AttachmentUploadError extends MailroomError {
+  override readonly name = 'AttachmentUploadError';
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}

@@ -82,6 +82,9 @@ describe('pruneMessages', () => {
           sha256: h,
           contentId: null,
           disposition: 'attachment',
+          url: null,
+          stored: true,
+          related: false,
         })),
       }),
     );

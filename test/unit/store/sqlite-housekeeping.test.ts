@@ -15,6 +15,9 @@ function attachment(sha256: string) {
     sha256,
     contentId: null,
     disposition: 'attachment',
+    url: null,
+    stored: true,
+    related: false,
   };
 }
 
