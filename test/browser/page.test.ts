@@ -111,6 +111,27 @@ describe('the dev page in Chromium', () => {
     await screenshot(page, 'delivery-replayed');
   });
 
+  it('keyboard: j/k move, Enter opens, / focuses search, Delete deletes after confirmation', async () => {
+    await page.keyboard.press('Escape'); // closes the view
+    await page.locator('#view').waitFor({ state: 'hidden', ...WAIT });
+    const subjects = await page.locator('#rows .row .subject').allTextContents();
+    expect(subjects[0]).toBe('Order 42');
+    for (const key of ['j', 'j', 'k']) await page.keyboard.press(key);
+    expect(await page.locator('#rows .row.cursor .subject').textContent()).toBe('Order 42');
+    await page.keyboard.press('Enter');
+    await page.locator('#view .subject', { hasText: 'Order 42' }).waitFor(WAIT);
+    await page.keyboard.press('/');
+    expect(await page.evaluate('document.activeElement.id')).toBe('search');
+    await page.keyboard.press('Escape'); // leaves the search box
+    await page.keyboard.press('Delete'); // the dialog is accepted
+    await expect.poll(() => row(page, 'Order 42').count(), WAIT).toBe(0);
+    expect(await page.locator('#rows .row').count()).toBe(subjects.length - 1);
+    const listed = (await (await fetch(`${fx.mr.api}/api/messages`)).json()) as {
+      messages: Array<{ subject: string | null }>;
+    };
+    expect(listed.messages.map((m) => m.subject)).not.toContain('Order 42'); // deleted on the server
+  });
+
   it('at 390 px wide shows subject and status without horizontal scroll', async () => {
     const phone = await fx.openPage({ width: 390, height: 844 });
     try {
