@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // `npm run test:hostile` and `npm run test:consumer` run these alone (their own configs).
-    exclude: ['test/hostile/**', 'test/consumer/**', '**/node_modules/**'],
+    exclude: ['test/hostile/**', 'test/consumer/**', 'test/browser/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

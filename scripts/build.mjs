@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -37,5 +37,14 @@ try {
 rmSync(join(dist, 'examples'), { recursive: true, force: true });
 for (const [from, to] of ASSETS) {
   if (existsSync(join(root, from))) cpSync(join(root, from), join(root, to), { recursive: true });
+}
+// The dev page's script and stylesheet (lib/dev/web/, not compiled by tsc), bundled and minified by the
+// compiled lib/dev/assets.js into dist/lib/dev/web-assets/, which the installed package serves.
+try {
+  const { writeWebAssets } = await import(pathToFileURL(join(dist, 'lib/dev/assets.js')).href);
+  await writeWebAssets(join(root, 'lib/dev/web/main.ts'), join(dist, 'lib/dev/web-assets'));
+} catch (err) {
+  console.error(`build: the dev page's assets failed: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
 }
 console.error('build: dist/ written');

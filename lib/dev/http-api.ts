@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MessageQueryError } from '../store/index.ts';
+import { serveAsset } from './assets.ts';
 import { getAttachment, getSignedFile } from './attachment-routes.ts';
 import { HttpError } from './errors.ts';
-import { renderIndexPage } from './index-page.ts';
+import { serveIndexPage } from './index-page.ts';
 import {
   checkHost,
   checkOrigin,
@@ -63,7 +64,8 @@ const routes: Route[] = [
   ['GET', /^\/api\/outbox$/, listOutbox],
   ['GET', new RegExp(`^/api/outbox/${ID}/raw$`), getOutboxRaw],
   ['GET', /^\/api\/events$/, async (d, _q, res) => d.events.add(res)],
-  ['GET', /^\/$/, async (_d, _q, res) => html(res, renderIndexPage())],
+  ['GET', /^\/$/, serveIndexPage],
+  ['GET', /^\/assets\/([A-Za-z0-9._-]{1,100})$/, serveAsset],
 ];
 
 /** Handles one request of the dev HTTP API (see DESIGN.md and the README for the contract). */
@@ -102,13 +104,4 @@ export async function handleApiRequest(
     else if (err instanceof MessageQueryError) json(res, 400, { error: err.message });
     else json(res, 500, { error: err instanceof Error ? err.message : String(err) });
   }
-}
-
-function html(res: ServerResponse, body: string): void {
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy':
-      "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
-  });
-  res.end(body);
 }

@@ -202,6 +202,7 @@ describe('installed in a project outside the repository', () => {
         'the consumer handler ran',
       );
       expect(JSON.parse(line)).toEqual({ marker: MARKER, order: '4711', subject: 'Order 4711' });
+      await expectDevPageServed(`http://127.0.0.1:${dev.httpPort}`);
     } finally {
       dev.stop();
     }
@@ -349,4 +350,20 @@ function withoutVitest(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { NODE_ENV: undefined };
   for (const key of Object.keys(process.env)) if (key.startsWith('VITEST')) env[key] = undefined;
   return env;
+}
+
+/** The dev page and the script and stylesheet it names load from the installed package (its dist assets). */
+async function expectDevPageServed(base: string): Promise<void> {
+  const page = await fetch(`${base}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+  const html = await page.text();
+  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+  expect(assets.map((a) => a.replace(/-[0-9a-f]+\./, '.'))).toEqual(['/assets/app.css', '/assets/app.js']);
+  for (const asset of assets) {
+    const res = await fetch(`${base}${asset}`);
+    expect(res.status, asset).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/(css|javascript)/);
+    expect((await res.text()).length).toBeGreaterThan(1000);
+  }
 }

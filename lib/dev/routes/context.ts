@@ -2,12 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MailroomConfig } from '../../config/index.ts';
 import type { Pipeline } from '../../pipeline/index.ts';
 import type { Router } from '../../routing/index.ts';
-import type {
-  AttachmentStore,
-  DeletableRawStore,
-  MessageHousekeeping,
-  MessageStore,
-} from '../../store/index.ts';
+import type { DeletableRawStore, MessageHousekeeping, MessageStore } from '../../store/index.ts';
+import type { DevAttachments } from '../attachment-routes.ts';
 import type { SseHub } from '../sse-hub.ts';
 
 /** What every route of the dev HTTP API works with. */
@@ -20,10 +16,10 @@ export interface HttpApiDeps {
   rawStore: DeletableRawStore;
   events: SseHub;
   /**
-   * Where attachments are kept (att-core's `DevAttachments` fits): a delete removes those no remaining
-   * message lists.
+   * Where attachments are kept and how their `/files/` links are signed: a delete removes those no
+   * remaining message lists.
    */
-  attachments?: { store: AttachmentStore };
+  attachments?: DevAttachments;
 }
 
 /** One route's handler: `m` holds the path pattern's captures (`m[1]` the first). */

@@ -9,6 +9,9 @@ const part = (contentId: string | null): Attachment => ({
   sha256: '0'.repeat(64),
   contentId,
   disposition: 'inline',
+  url: null,
+  stored: true,
+  related: true,
 });
 const attachments = [part(null), part('<logo@mail.test>'), part('<Photo%201@mail.test>')];
 const base = '/api/messages/abc/attachments';
