@@ -71,3 +71,15 @@ export class StoredMetaError extends MailroomError {
     super(message, { cause: options.cause, retryable: false });
   }
 }
+
+/**
+ * An S3 request of the {@link S3AttachmentStore} failed, or an upload was misused (a hash that is not the
+ * bytes', a commit after abort). `retryable` follows the SDK's error (`$retryable` / `$fault`) when there is
+ * one; a misuse is not retryable.
+ */
+export class S3AttachmentStoreError extends MailroomError {
+  override readonly name = 'S3AttachmentStoreError';
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, { cause: options.cause, retryable: retryableOf(options, false) });
+  }
+}
