@@ -156,7 +156,7 @@ export class DynamoMessageStore implements MessageStore {
   saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }> {
     return this.#threads.saveParsed(id, parsed);
   }
-  listThread(threadId: string, opts?: { limit?: number }): Promise<MessageSummary[]> {
+  listThread(threadId: string, opts?: { limit?: number; before?: string }): Promise<MessageSummary[]> {
     return this.#threads.listThread(threadId, opts);
   }
 
