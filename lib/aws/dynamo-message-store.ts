@@ -185,6 +185,14 @@ export class DynamoMessageStore implements MessageStore {
     return this.#mailboxes.listMailboxEntries(mailbox);
   }
 
+  /** One page of a mailbox's entries, newest first, with the next page's cursor (the read API's). */
+  mailboxPage(
+    mailbox: string,
+    opts: { limit: number; before?: string },
+  ): Promise<{ entries: Array<MailboxEntry & { receivedAt: string }>; nextCursor: string | null }> {
+    return this.#mailboxes.mailboxPage(mailbox, opts);
+  }
+
   putOutboxEntry(entry: OutboxEntry): Promise<boolean> {
     return this.#outbox.putOutboxEntry(entry);
   }

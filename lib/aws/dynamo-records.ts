@@ -20,7 +20,7 @@ import { byOrder, type DynamoStoreContext } from './dynamo-store-context.ts';
 import type { DeliveryItem, MessageItem, ParsedItem } from './dynamo-store-items.ts';
 import { itemKey } from './dynamo-table.ts';
 import { GSI1, GSI2, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
-import { DynamoStoreError } from './store-errors.ts';
+import { ListingQueryError } from './store-errors.ts';
 
 /** Longest trace detail kept, in characters. */
 const MAX_TRACE_DETAIL = 100_000;
@@ -142,15 +142,13 @@ export class DynamoMessageRecords implements MessageRecords {
    * @param opts.mailbox only messages held by this mailbox.
    * @param opts.limit @default 100
    * @param opts.before the next page: only messages after this `messageCursor` in that order
-   * @throws DynamoStoreError (not retryable) for a filter this store cannot answer (`status`, `route`,
+   * @throws ListingQueryError (not retryable) for a filter this store cannot answer (`status`, `route`,
    * `deliveryFailed`, `search`: the local store's), or a `before` that is not a cursor.
    */
   async listMessages(opts: MessageQuery = {}): Promise<MessageSummary[]> {
     const unsupported = UNSUPPORTED_FILTERS.filter((f) => opts[f] !== undefined);
     if (unsupported.length > 0) {
-      throw new DynamoStoreError(`the DynamoDB store cannot filter listings by ${unsupported.join(', ')}`, {
-        retryable: false,
-      });
+      throw new ListingQueryError(`the DynamoDB store cannot filter listings by ${unsupported.join(', ')}`);
     }
     const limit = Math.max(0, Math.floor(opts.limit ?? 100));
     if (limit === 0) return [];
@@ -179,11 +177,11 @@ const UNSUPPORTED_FILTERS = ['status', 'route', 'deliveryFailed', 'search'] as c
 
 /**
  * The index sort key (`receivedAt#id`) a listing cursor names.
- * @throws DynamoStoreError (not retryable) when it is not a `messageCursor`.
+ * @throws ListingQueryError (not retryable) when it is not a `messageCursor`.
  */
 export function cursorKey(cursor: string): string {
   const at = parseMessageCursor(cursor);
-  if (!at) throw new DynamoStoreError('not a listing cursor', { retryable: false });
+  if (!at) throw new ListingQueryError('before is not a listing cursor');
   return timeKey(at.receivedAt, at.id);
 }
 

@@ -19,7 +19,7 @@ function retryableOf(options: { cause?: unknown; retryable?: boolean }, otherwis
  * (the SDK's `$retryable` / `$fault`), else false (a closed store, a damaged item).
  */
 export class DynamoStoreError extends MailroomError {
-  override readonly name = 'DynamoStoreError';
+  override readonly name: string = 'DynamoStoreError';
   constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
     super(message, {
       cause: options.cause,
@@ -81,5 +81,13 @@ export class S3AttachmentStoreError extends MailroomError {
   override readonly name = 'S3AttachmentStoreError';
   constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
     super(message, { cause: options.cause, retryable: retryableOf(options, false) });
+  }
+}
+
+/** A listing asked for what the DynamoDB store cannot answer: a filter of the local store, a bad cursor. */
+export class ListingQueryError extends DynamoStoreError {
+  override readonly name = 'ListingQueryError';
+  constructor(message: string) {
+    super(message, { retryable: false });
   }
 }
