@@ -2,6 +2,7 @@ import type { Logger } from '../kernel/index.ts';
 import type { Address } from '../message/index.ts';
 import type { OutboundMail, ReplyRateLimiter } from '../outbound/index.ts';
 import type { MessageStore } from '../store/index.ts';
+import type { AttachmentAccess } from './attachment-access.ts';
 import type { CloudActionPorts } from './cloud-port-contract.ts';
 import type { DeliveryFacts } from './webhook-payload.ts';
 
@@ -28,6 +29,8 @@ export interface ActionRun extends DeliveryFacts {
    * needs, it fails with a `DeliveryError` (not retryable) saying where it can run.
    */
   cloud?: CloudActionPorts;
+  /** Where the message's attachments are and how to link to them. @default extracted from `raw`, no URLs */
+  attachments?: AttachmentAccess;
 }
 
 /** The result of an attempt that did not throw. */

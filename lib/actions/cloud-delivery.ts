@@ -1,5 +1,6 @@
 import { errorText, isRetryable } from '../kernel/index.ts';
 import type { ActionRun } from './action-run.ts';
+import type { PayloadAttachment } from './attachment-access.ts';
 import { buildCloudEvent, type CloudActionEvent } from './cloud-event.ts';
 import type { CloudActionPorts, CloudPortName } from './cloud-port-contract.ts';
 import { DeliveryError } from './errors.ts';
@@ -36,13 +37,21 @@ export function cloudPort<K extends CloudPortName>(
   return fn.bind(ports) as NonNullable<CloudActionPorts[K]>;
 }
 
-/** The run's `CloudActionEvent`, at most `maxBytes` of JSON, with the raw message's location when known. */
-export function cloudEvent(run: ActionRun, maxBytes: number): CloudActionEvent {
+/**
+ * The run's `CloudActionEvent`, at most `maxBytes` of JSON, with the raw message's location when known and
+ * the attachments' URLs.
+ */
+export function cloudEvent(
+  run: ActionRun,
+  maxBytes: number,
+  attachments: PayloadAttachment[],
+): CloudActionEvent {
   const now = run.now ?? (() => new Date());
   return buildCloudEvent(run, {
     now: now(),
     rawLocation: run.cloud?.rawLocation?.(run.messageId) ?? null,
     maxBytes,
+    attachments,
   });
 }
 

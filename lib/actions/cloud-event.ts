@@ -2,6 +2,7 @@ import type { AuthResult, AuthVerdicts } from '../auth/index.ts';
 import { authSummary } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { Address, Attachment } from '../message/index.ts';
+import type { PayloadAttachment } from './attachment-access.ts';
 import type { DeliveryEventData, DeliveryFacts } from './webhook-payload.ts';
 
 /** Where the stored raw message lives in S3, for consumers that need the full bytes. */
@@ -35,8 +36,11 @@ export interface CloudMessageSummary {
   /** Only what the person wrote (see ParsedMessage.reply). */
   reply: { text: string; signature: string | null };
   threadId: string;
-  /** Metadata only; the bytes are in the raw message. */
-  attachments: Attachment[];
+  /**
+   * Metadata, and for a kept attachment a time-limited absolute `url` to its bytes (`urlExpiresAt`); the
+   * bytes are in the raw message too.
+   */
+  attachments: PayloadAttachment[];
   problems: string[];
 }
 
@@ -174,6 +178,30 @@ function summarizeAuth(v: AuthVerdicts, t: Trimmer): CloudAuthSummary {
   };
 }
 
+/** Longest attachment URL an event carries; a longer one is left out (a cut URL would not work). */
+const MAX_URL_CHARS = 4096;
+
+function summarizeAttachment(a: Attachment | PayloadAttachment, t: Trimmer): PayloadAttachment {
+  const signed = 'urlExpiresAt' in a ? a : null;
+  let url = signed?.url ?? null;
+  if (url !== null && url.length > MAX_URL_CHARS) {
+    t.cut.add('data.message.attachments');
+    url = null;
+  }
+  return {
+    filename: t.opt('data.message.attachments', a.filename, 255),
+    contentType: t.str('data.message.attachments', a.contentType, 255),
+    size: a.size,
+    sha256: a.sha256,
+    contentId: t.opt('data.message.attachments', a.contentId, 255),
+    disposition: t.opt('data.message.attachments', a.disposition, 50),
+    url,
+    urlExpiresAt: url === null ? null : (signed?.urlExpiresAt ?? null),
+    stored: a.stored === true,
+    related: a.related === true,
+  };
+}
+
 function skeleton(input: CloudEventInput, options: BuildCloudEventOptions, t: Trimmer): CloudActionEvent {
   const m = input.message;
   const params: Record<string, string> = {};
@@ -216,14 +244,9 @@ function skeleton(input: CloudEventInput, options: BuildCloudEventOptions, t: Tr
         hasHtml: m.html !== null,
         reply: { text: '', signature: null },
         threadId: t.str('data.message.threadId', m.thread.id, 200),
-        attachments: t.list('data.message.attachments', m.attachments).map((a) => ({
-          filename: t.opt('data.message.attachments', a.filename, 255),
-          contentType: t.str('data.message.attachments', a.contentType, 255),
-          size: a.size,
-          sha256: a.sha256,
-          contentId: t.opt('data.message.attachments', a.contentId, 255),
-          disposition: t.opt('data.message.attachments', a.disposition, 50),
-        })),
+        attachments: t
+          .list('data.message.attachments', options.attachments ?? m.attachments)
+          .map((a) => summarizeAttachment(a, t)),
         problems: t.list('data.message.problems', m.problems).map((p) => t.str('data.message.problems', p)),
       },
       auth: summarizeAuth(input.auth, t),
@@ -239,6 +262,8 @@ export interface BuildCloudEventOptions {
   rawLocation?: RawLocation | null;
   /** Bytes the event's JSON may take. @default {@link MAX_CLOUD_EVENT_BYTES} */
   maxBytes?: number;
+  /** The message's attachments with their URLs. @default `message.attachments`, without URLs */
+  attachments?: PayloadAttachment[];
 }
 
 /**

@@ -1,5 +1,11 @@
 export { childLogger, silentLogger } from '../kernel/index.ts';
 export { type ActionGrant, type ActionKind, defineActionKind } from './action-kind.ts';
+export type {
+  AttachmentAccess,
+  AttachmentLinkRef,
+  HandlerAttachment,
+  PayloadAttachment,
+} from './attachment-access.ts';
 export * from './builders.ts';
 export {
   type BuildCloudEventOptions,

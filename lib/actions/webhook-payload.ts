@@ -1,6 +1,7 @@
 import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/index.ts';
+import type { PayloadAttachment } from './attachment-access.ts';
 
 /** What every delivery event says of its delivery: webhook payloads, `lambda()` and `eventBridge()` events. */
 export interface DeliveryEventData {
@@ -41,7 +42,8 @@ export interface WebhookPayload {
   /** ISO 8601 time of this attempt. */
   timestamp: string;
   data: DeliveryEventData & {
-    message: ParsedMessage;
+    /** The parsed message; each attachment's `url` is a time-limited absolute URL here (see `urlExpiresAt`). */
+    message: Omit<ParsedMessage, 'attachments'> & { attachments: PayloadAttachment[] };
     /** SPF/DKIM/DMARC/ARC verdicts computed by Mailroom (never taken from the message's headers). */
     auth: AuthVerdicts;
   };

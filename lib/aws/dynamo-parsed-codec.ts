@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { ParsedMessage } from '../message/index.ts';
+import type { Attachment, ParsedMessage } from '../message/index.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -120,8 +120,20 @@ export async function decodeParsed(stored: EncodedParsed): Promise<ParsedMessage
       'json' in stored
         ? stored.json
         : (await gunzipAsync(stored.gzip, { maxOutputLength: 512 * 1024 * 1024 })).toString('utf8');
-    return JSON.parse(json) as ParsedMessage;
+    return withAttachmentFields(JSON.parse(json) as ParsedMessage);
   } catch {
     return null;
   }
+}
+
+/** Records written before attachments had `url`, `stored` and `related` read with their defaults. */
+function withAttachmentFields(parsed: ParsedMessage): ParsedMessage {
+  if (!Array.isArray(parsed.attachments)) return parsed;
+  parsed.attachments = parsed.attachments.map((a: Partial<Attachment>) => ({
+    ...a,
+    url: a.url ?? null,
+    stored: a.stored ?? false,
+    related: a.related ?? false,
+  })) as Attachment[];
+  return parsed;
 }

@@ -1,3 +1,10 @@
+export {
+  type AttachmentOptions,
+  contentTypeKept,
+  DEFAULT_ATTACHMENTS,
+  MAX_URL_EXPIRES_IN,
+  type ResolvedAttachmentOptions,
+} from './attachments-config.ts';
 export { staticZoneSchema } from './auth-config.ts';
 export { ConfigError } from './errors.ts';
 export { isIpOrCidr } from './ip-or-cidr.ts';

@@ -9,6 +9,7 @@ import {
   routerFromConfig,
 } from '../routing/index.ts';
 import { isPasswordHash } from '../submission/index.ts';
+import { attachmentsSchema } from './attachments-config.ts';
 import { authConditionsSchema, authSchema, resolveAuthOptions } from './auth-config.ts';
 import { ConfigError } from './errors.ts';
 import { isIpOrCidr } from './ip-or-cidr.ts';
@@ -217,6 +218,7 @@ const schema = z
     scan: scanSchema,
     retry: retrySchema,
     replyAddress: replyAddressSchema,
+    attachments: attachmentsSchema,
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { DnsResolver, StaticZone } from '../auth/index.ts';
 import type { ParseLimits } from '../message/index.ts';
 import type { ReplyLimits } from '../outbound/index.ts';
 import type { Route } from '../routing/index.ts';
+import type { AttachmentOptions, ResolvedAttachmentOptions } from './attachments-config.ts';
 import type { ResolvedRetryOptions, RetryOptions } from './retry-config.ts';
 
 export interface SmtpOptions {
@@ -372,6 +373,8 @@ export interface MailroomOptions {
   scan?: ScanOptions;
   /** How the processing Lambda retries a failing delivery (see `RetryOptions`). */
   retry?: RetryOptions;
+  /** Which attachments are kept and how long their URLs work (see `AttachmentOptions`). */
+  attachments?: AttachmentOptions;
 }
 
 /** The validated config with every default filled in. */
@@ -393,4 +396,6 @@ export interface MailroomConfig {
   scan?: ResolvedScanOptions | null;
   /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_RETRY`. */
   retry?: ResolvedRetryOptions;
+  /** Optional so configs built by hand (tests) need not say it; the default is `DEFAULT_ATTACHMENTS`. */
+  attachments?: ResolvedAttachmentOptions;
 }

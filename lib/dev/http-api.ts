@@ -6,6 +6,7 @@ import type { Pipeline } from '../pipeline/index.ts';
 import type { Router } from '../routing/index.ts';
 import { receivedHeader } from '../smtp/index.ts';
 import type { MessageStore, RawStore } from '../store/index.ts';
+import { type DevAttachments, getAttachment, getSignedFile } from './attachment-routes.ts';
 import { envelopeParams } from './envelope-params.ts';
 import { HttpError } from './errors.ts';
 import { renderIndexPage } from './index-page.ts';
@@ -28,6 +29,7 @@ export interface HttpApiDeps {
   store: MessageStore;
   rawStore: RawStore;
   events: SseHub;
+  attachments?: DevAttachments;
 }
 
 const ID = '([a-z0-9-]{1,64})';
@@ -52,6 +54,8 @@ const routes: Array<
   ['GET', new RegExp(`^/api/messages/${ID}$`), getMessage],
   ['GET', new RegExp(`^/api/messages/${ID}/raw$`), getRaw],
   ['GET', new RegExp(`^/api/messages/${ID}/html$`), getHtml],
+  ['GET', new RegExp(`^/api/messages/${ID}/attachments/(\\d{1,6})$`), getAttachment],
+  ['GET', /^\/files\/([A-Za-z0-9_.-]{1,1024})$/, getSignedFile],
   ['POST', new RegExp(`^/api/messages/${ID}/replay$`), replayMessage, REQUEST_HEADER],
   ['GET', /^\/api\/mailboxes\/([A-Za-z0-9._-]{1,64})$/, listMailbox],
   ['GET', new RegExp(`^/api/threads/${ID}$`), getThread],

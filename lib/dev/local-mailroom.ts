@@ -2,13 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { type CloudActionPorts, createLocalActionPorts } from '../actions/index.ts';
-import type { MailroomConfig } from '../config/index.ts';
+import { DEFAULT_ATTACHMENTS, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';
-import { createPipeline, type Pipeline } from '../pipeline/index.ts';
+import { type AttachmentPorts, createPipeline, type Pipeline } from '../pipeline/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../smtp/index.ts';
-import { LocalRawStore, SqliteMessageStore } from '../store/index.ts';
+import { LocalAttachmentStore, LocalRawStore, SqliteMessageStore } from '../store/index.ts';
+import type { DevAttachments } from './attachment-routes.ts';
+import { AttachmentUrlSigner, loadUrlKey, serverOrigin } from './attachment-url-signer.ts';
 import { handleApiRequest } from './http-api.ts';
 import { SseHub } from './sse-hub.ts';
 
@@ -46,6 +48,8 @@ export interface LocalMailroomOptions {
    * @default createLocalActionPorts(...) as described
    */
   cloud?: CloudActionPorts;
+  /** The clock signed attachment links are made and checked with (tests expire them without waiting). */
+  now?: () => Date;
 }
 
 export interface LocalMailroom {
@@ -75,6 +79,14 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   // exactly-once effects (mailbox entries, outbox, idempotency keys) rely on.
   const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'));
   const router = routerFromConfig(config);
+  const attachments = await localAttachments(dataDir, options.now);
+  let origin: string | null = null; // known once the HTTP server listens
+  const urlExpiresIn = (config.attachments ?? DEFAULT_ATTACHMENTS).urlExpiresIn;
+  const attachmentPorts: AttachmentPorts = {
+    store: attachments.store,
+    url: async (ref) =>
+      origin === null ? null : `${origin}/files/${attachments.signer.sign(ref, urlExpiresIn)}`,
+  };
   // Replies from handlers (`ctx.reply`): kept in the outbox (dev) or sent through the configured relay.
   const outbound = createOutboundMail({ ...config.outbound, store });
   const pipeline = createPipeline({
@@ -85,6 +97,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     logger,
     outbound,
     replyFrom: config.outbound.from,
+    attachments: attachmentPorts,
     cloud:
       options.cloud ??
       createLocalActionPorts({
@@ -128,7 +141,8 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   try {
     if (options.http !== false) {
       const server = createServer((req, res) => {
-        void handleApiRequest({ config, pipeline, router, store, rawStore, events }, req, res);
+        const deps = { config, pipeline, router, store, rawStore, events, attachments };
+        void handleApiRequest(deps, req, res);
       });
       httpServer = server;
       httpPort = await new Promise<number>((resolvePort, reject) => {
@@ -138,6 +152,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
           resolvePort(typeof addr === 'object' && addr ? addr.port : 0);
         });
       });
+      origin = serverOrigin(config.http.host, httpPort);
     }
     await pipeline.recover();
     logger.info('mailroom started', { smtpPort, submissionPort, starttls, httpPort, dataDir });
@@ -172,4 +187,11 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     await closeAll();
     throw err;
   }
+}
+
+/** The content-addressed store under `<dataDir>/attachments/` (temp files of a crash removed) and the link signer. */
+async function localAttachments(dataDir: string, now?: () => Date): Promise<DevAttachments> {
+  const store = new LocalAttachmentStore(dataDir);
+  await store.ready();
+  return { store, signer: new AttachmentUrlSigner(await loadUrlKey(dataDir), now) };
 }

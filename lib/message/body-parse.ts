@@ -1,6 +1,10 @@
-import { createHash } from 'node:crypto';
-import { type AttachmentStream, MailParser, type MessageText, type StructuredHeader } from 'mailparser';
+import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
+import { type AttachmentSlot, collectAttachment, newAttachmentEntry } from './attachment-collect.ts';
+import type { AttachmentExtraction } from './attachment-sink.ts';
 import type { Attachment } from './types.ts';
+
+/** Bytes of the raw message handed to the parser at a time (it asks for more when it is ready). */
+const INPUT_SLICE_BYTES = 64 * 1024;
 
 /** What mailparser made of the body, collected without buffering attachment content. */
 export interface BodyParse {
@@ -11,6 +15,8 @@ export interface BodyParse {
   error: string | null;
   /** Whether the time budget ran out before mailparser finished. */
   timedOut: boolean;
+  /** Attachments whose content could not be kept (`code: detail`). */
+  problems: string[];
 }
 
 /** Options for {@link parseBody}. */
@@ -21,33 +27,42 @@ export interface BodyParseOptions {
   maxChildNodes: number;
   /** Wall-clock budget; when it runs out the parser is destroyed and what was collected is returned. */
   budgetMs: number;
-}
-
-function declaredType(attachment: AttachmentStream): string {
-  const header = attachment.headers.get('content-type') as StructuredHeader | undefined;
-  const value = header && typeof header === 'object' && 'value' in header ? header.value : '';
-  return (
-    typeof value === 'string' && value.trim() ? value : attachment.contentType || 'application/octet-stream'
-  )
-    .trim()
-    .toLowerCase();
+  /** Where attachment content goes while it is decoded. @default content not kept */
+  attachments?: AttachmentExtraction;
 }
 
 /**
  * Runs mailparser's streaming parser over `input` and collects text, HTML and attachment metadata
- * (size and SHA-256 of the decoded content, computed while streaming; content is not kept). Resolves,
- * never rejects: a parser error or the time budget running out is reported in the result, with whatever
- * was collected until then.
+ * (size and SHA-256 of the decoded content, computed while streaming). Attachment content is not kept,
+ * unless `options.attachments` gives a sink: then each attachment's decoded bytes are written to it as
+ * they are decoded, the parser waiting for each write. Resolves, never rejects: a parser error or the time
+ * budget running out is reported in the result, with whatever was collected until then (an upload in
+ * progress is aborted).
  */
 export function parseBody(input: Buffer, options: BodyParseOptions): Promise<BodyParse> {
   return new Promise<BodyParse>((resolve) => {
-    const result: BodyParse = { text: null, html: null, attachments: [], error: null, timedOut: false };
+    const result: BodyParse = {
+      text: null,
+      html: null,
+      attachments: [],
+      error: null,
+      timedOut: false,
+      problems: [],
+    };
+    const slots: AttachmentSlot[] = [];
     let settled = false;
     let parser: MailParser | null = null;
     const finish = (): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      for (const slot of slots) {
+        if (slot.done) result.attachments.push(slot.entry);
+        else {
+          void slot.upload?.abort().catch(() => {});
+          slot.upload = null;
+        }
+      }
       resolve(result);
     };
     const timer = setTimeout(() => {
@@ -83,10 +98,16 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
           if (typeof data.html === 'string') result.html = data.html;
           return;
         }
-        collectAttachment(data, result, () => settled);
+        const slot: AttachmentSlot = { entry: newAttachmentEntry(data), done: false, upload: null };
+        slots.push(slot);
+        void collectAttachment(data, slot, slots.length - 1, options.attachments, result.problems).then(
+          () => {
+            if (!settled && typeof data.release === 'function') data.release();
+          },
+        );
       });
       p.on('end', finish);
-      p.end(input);
+      feed(p, input, 0, () => settled);
     } catch (err) {
       result.error ??= err instanceof Error ? err.message : String(err);
       finish();
@@ -94,34 +115,17 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
   });
 }
 
-function collectAttachment(data: AttachmentStream, result: BodyParse, isSettled: () => boolean): void {
-  const hash = createHash('sha256');
-  let size = 0;
-  const entry: Attachment = {
-    filename: data.filename ?? null,
-    contentType: declaredType(data),
-    size: 0,
-    sha256: '',
-    contentId: data.contentId ?? null,
-    disposition: data.contentDisposition ? data.contentDisposition.toLowerCase() : null,
-  };
-  const release = (): void => {
-    if (typeof data.release === 'function') data.release();
-  };
-  data.content.on('data', (chunk: Buffer | string) => {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'binary') : chunk;
-    size += bytes.length;
-    hash.update(bytes);
-  });
-  data.content.once('end', () => {
-    if (isSettled()) return;
-    entry.size = size;
-    entry.sha256 = hash.digest('hex');
-    result.attachments.push(entry);
-    release();
-  });
-  data.content.once('error', (err: unknown) => {
-    result.error ??= `attachment stream failed: ${err instanceof Error ? err.message : String(err)}`;
-    release();
-  });
+/** Writes `input` to the parser a slice at a time, waiting for `drain` when it asks to. */
+function feed(parser: MailParser, input: Buffer, from: number, stopped: () => boolean): void {
+  let offset = from;
+  while (offset < input.length) {
+    if (stopped()) return;
+    const slice = input.subarray(offset, offset + INPUT_SLICE_BYTES);
+    offset += slice.length;
+    if (!parser.write(slice)) {
+      parser.once('drain', () => feed(parser, input, offset, stopped));
+      return;
+    }
+  }
+  if (!stopped()) parser.end();
 }

@@ -1,4 +1,14 @@
 /** The message module: pure (no I/O) parsing, reply extraction and threading of raw email. */
+
+export { extractAttachment } from './attachment-extract.ts';
+export type {
+  AttachmentExtraction,
+  AttachmentInfo,
+  AttachmentSink,
+  AttachmentSinkUpload,
+  ParseOptions,
+} from './attachment-sink.ts';
+export { AttachmentExtractionError } from './errors.ts';
 export {
   DEFAULT_PARSE_LIMITS,
   type LimitKind,

@@ -1,5 +1,6 @@
 import type { EmailAddress } from 'mailparser';
 import { parseAddressHeader } from 'mailparser';
+import type { ParseOptions } from './attachment-sink.ts';
 import { type BodyParse, parseBody } from './body-parse.ts';
 import { isKnownCharset } from './charset.ts';
 import { decodeEncodedWords } from './encoded-words.ts';
@@ -7,6 +8,7 @@ import { type RawHeaderField, readHeaderBlock } from './header-block.ts';
 import { parseMessageDate } from './message-date.ts';
 import { parseMessageId, parseMessageIds } from './message-ids.ts';
 import { effectiveLimits, type MimeScan, scanMimeLimits } from './mime-limits.ts';
+import { markRelated } from './related-parts.ts';
 import { extractReply } from './reply-text.ts';
 import { threadId } from './thread-id.ts';
 import type { Address, HeaderField, ParsedMessage, ParseLimits } from './types.ts';
@@ -157,16 +159,26 @@ function lineProblems(scan: MimeScan, problems: string[]): void {
  *
  * @param raw - The message bytes as received.
  * @param limits - Parse limits; missing fields take the defaults (see `DEFAULT_PARSE_LIMITS`).
+ * @param options - `attachments`: a sink each attachment's decoded content is streamed into during the
+ *   parse (`stored` says which were kept; `url` stays null: the caller knows where they are served).
  */
-export async function parseMessage(raw: Buffer, limits?: ParseLimits): Promise<ParsedMessage> {
+export async function parseMessage(
+  raw: Buffer,
+  limits?: ParseLimits,
+  options?: ParseOptions,
+): Promise<ParsedMessage> {
   try {
-    return await parseUnsafe(Buffer.isBuffer(raw) ? raw : Buffer.from(raw ?? ''), limits);
+    return await parseUnsafe(Buffer.isBuffer(raw) ? raw : Buffer.from(raw ?? ''), limits, options);
   } catch (err) {
     return emptyMessage([`parse-failed: ${err instanceof Error ? err.message : String(err)}`]);
   }
 }
 
-async function parseUnsafe(raw: Buffer, limits: ParseLimits | undefined): Promise<ParsedMessage> {
+async function parseUnsafe(
+  raw: Buffer,
+  limits: ParseLimits | undefined,
+  options: ParseOptions | undefined,
+): Promise<ParsedMessage> {
   if (raw.length === 0) return emptyMessage(['empty-message: the message has no content']);
   const lim = effectiveLimits(limits);
   const problems: string[] = [];
@@ -237,6 +249,7 @@ async function parseUnsafe(raw: Buffer, limits: ParseLimits | undefined): Promis
     maxHeadSize: Math.max(lim.maxHeaderBytes, 1024 * 1024) * 64 + 65_536,
     maxChildNodes: lim.maxParts + 16,
     budgetMs: PARSE_TIME_BUDGET_MS,
+    ...(options?.attachments ? { attachments: options.attachments } : {}),
   });
   if (body.timedOut) {
     problems.push(
@@ -244,9 +257,11 @@ async function parseUnsafe(raw: Buffer, limits: ParseLimits | undefined): Promis
     );
   }
   if (body.error) problems.push(`mime-parse-error: ${body.error}; body and attachments may be incomplete`);
+  problems.push(...body.problems);
 
   const html = body.html !== null && body.html !== '' ? body.html : null;
   const text = body.text === null || (html !== null && body.text.trim() === '') ? null : body.text;
+  markRelated(body.attachments, html);
 
   const partial = {
     messageId,

@@ -14,6 +14,16 @@ export interface Attachment {
   contentId: string | null;
   /** `attachment`, `inline`, or null when the part gave no Content-Disposition. */
   disposition: string | null;
+  /**
+   * Where its decoded bytes are served: the stable API path `/api/messages/<id>/attachments/<n>` (`n` its
+   * index in `attachments`) once the content is kept; null when it was not (not parsed by a pipeline that
+   * keeps attachments, a content type or size the `attachments` options leave out, a failed write).
+   */
+  url: string | null;
+  /** Whether its content is in the attachment store (content-addressed by `sha256`). */
+  stored: boolean;
+  /** True when the HTML body references it as `cid:<contentId>` (an inline image of the HTML). */
+  related: boolean;
 }
 
 export interface HeaderField {

@@ -4,6 +4,7 @@ import type { Envelope } from '../kernel/index.ts';
 import { errorText, isRetryable, MailroomError } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/index.ts';
 import type { DeliveryRecord } from '../store/index.ts';
+import { attachmentAccess } from './attachment-extraction.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import type { DeliveryEventData } from './events.ts';
 import type { PlannedDelivery } from './plan-deliveries.ts';
@@ -108,6 +109,7 @@ async function tryOnce(
     logger: ports.logger,
     now: ports.now,
     signal: ports.signal,
+    attachments: attachmentAccess(ports),
   });
 }
 

@@ -4,6 +4,12 @@ import { errorText, isRetryable } from '../kernel/index.ts';
 import { type ParsedMessage, parseMessage } from '../message/index.ts';
 import type { RecipientDecision } from '../routing/index.ts';
 import type { DeliveryRecord, MessageStatus } from '../store/index.ts';
+import {
+  type AttachmentTally,
+  attachmentExtraction,
+  describeTally,
+  linkAttachments,
+} from './attachment-extraction.ts';
 import { authenticateStep } from './authenticate-step.ts';
 import { type DeliveryContext, deliver, deliveryRecord, describeDelivery, putDelivery } from './deliver.ts';
 import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
@@ -45,7 +51,10 @@ export interface ProcessOutcome {
 
 async function parseStep(ports: ProcessingPorts, input: MessageInput): Promise<ParsedMessage> {
   const { id, raw } = input;
-  const message = await parseMessage(raw, ports.config.parse);
+  const tally: AttachmentTally = { stored: 0, created: 0, bytes: 0 };
+  const extraction = attachmentExtraction(ports, tally);
+  const message = await parseMessage(raw, ports.config.parse, extraction ? { attachments: extraction } : {});
+  linkAttachments(id, message);
   const { threadId } = await ports.store.saveParsed(id, message);
   message.thread = { id: threadId }; // the store may file it in a thread it already holds
   const problems = message.problems.length ? `; problems: ${message.problems.join('; ')}` : '';
@@ -55,6 +64,9 @@ async function parseStep(ports: ProcessingPorts, input: MessageInput): Promise<P
     'parsed',
     `${raw.length} bytes, subject ${JSON.stringify(message.subject ?? '')}${problems}`,
   );
+  if (extraction && message.attachments.length > 0) {
+    await trace(ports, id, 'attachments', describeTally(message, tally));
+  }
   return message;
 }
 

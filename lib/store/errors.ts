@@ -15,3 +15,14 @@ export class SchemaVersionError extends MailroomError {
     });
   }
 }
+
+/**
+ * An attachment upload could not be committed: the hash the caller gave is not the hash of the bytes
+ * written (not retryable: the same bytes give the same hash), or it was used after commit or abort.
+ */
+export class AttachmentUploadError extends MailroomError {
+  override readonly name = 'AttachmentUploadError';
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}

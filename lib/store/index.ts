@@ -1,6 +1,8 @@
 export type { AttachmentStore, AttachmentUpload } from './attachment-store.ts';
-export { SchemaVersionError } from './errors.ts';
+export { AttachmentUploadError, SchemaVersionError } from './errors.ts';
+export { LocalAttachmentStore } from './local-attachment-store.ts';
 export { LocalRawStore, type LocalRawStoreOptions } from './local-raw-store.ts';
+export { MemoryAttachmentStore } from './memory-attachment-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
 export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
 export type {

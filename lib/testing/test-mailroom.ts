@@ -8,6 +8,7 @@ import { createPipeline } from '../pipeline/index.ts';
 import { routerFromConfig } from '../routing/index.ts';
 import {
   type MailboxEntry,
+  MemoryAttachmentStore,
   MemoryRawStore,
   type MessageDetail,
   type OutboxEntry,
@@ -99,6 +100,8 @@ export async function createTestMailroom(
     outbound,
     replyFrom: config.outbound.from,
     cloud,
+    // Handlers' `ctx.attachments` read kept attachments from memory; there is no server to link to.
+    attachments: { store: new MemoryAttachmentStore(), url: async () => null },
   });
 
   const detail = async (id: string, refused: TestDelivery['refused']): Promise<TestDelivery> => {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineActionKind } from '../action-kind.ts';
+import { payloadAttachments } from '../attachment-access.ts';
 import { callPort, cloudEvent, cloudPort, truncationNote } from '../cloud-delivery.ts';
 import { MAX_CLOUD_EVENT_BYTES } from '../cloud-event.ts';
 
@@ -72,7 +73,7 @@ export const eventBridgeKind = defineActionKind<EventBridgeAction>({
     const detailType = action.detailType ?? DEFAULT_EVENT_DETAIL_TYPE;
     // EventBridge counts source and detail-type into the entry's 256 KiB.
     const maxBytes = MAX_CLOUD_EVENT_BYTES - Buffer.byteLength(source) - Buffer.byteLength(detailType);
-    const detail = cloudEvent(run, maxBytes);
+    const detail = cloudEvent(run, maxBytes, await payloadAttachments(run));
     const request = {
       eventBusName: action.eventBusName,
       source,

@@ -6,6 +6,7 @@ import type { ReplyOptions, ReplyResult } from '../../outbound/index.ts';
 import { createReplyFunction, OutboundConfigError } from '../../outbound/index.ts';
 import { defineActionKind } from '../action-kind.ts';
 import type { ActionRun } from '../action-run.ts';
+import { type HandlerAttachment, handlerAttachments } from '../attachment-access.ts';
 import { DeliveryError } from '../errors.ts';
 import { putMailboxEntry } from '../mailbox-entry.ts';
 
@@ -28,6 +29,12 @@ export interface HandlerContext {
   params: Record<string, string>;
   /** The stored raw bytes. */
   raw: Buffer;
+  /**
+   * The message's attachments (as `message.attachments`, same order) with their bytes: `stream()`,
+   * `buffer()` (from the attachment store, or extracted again from `raw` when the content was not kept)
+   * and `url()` (a time-limited absolute URL, null when not kept or when there is no HTTP server).
+   */
+  attachments: HandlerAttachment[];
   logger: Logger;
   /** Stable across retries and re-processing: message id + route + action (+ params). */
   idempotencyKey: string;
@@ -109,6 +116,7 @@ function handlerContext(action: HandlerAction, run: ActionRun, now: () => Date):
     auth: run.auth,
     params: { ...run.params },
     raw: run.raw,
+    attachments: handlerAttachments(run),
     logger,
     idempotencyKey: run.idempotencyKey,
     route: run.route,

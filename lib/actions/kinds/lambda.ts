@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineActionKind } from '../action-kind.ts';
+import { payloadAttachments } from '../attachment-access.ts';
 import { callPort, cloudEvent, cloudPort, truncationNote } from '../cloud-delivery.ts';
 import { MAX_CLOUD_EVENT_BYTES } from '../cloud-event.ts';
 
@@ -68,7 +69,7 @@ export const lambdaKind = defineActionKind<LambdaAction>({
   async run(action, run) {
     const invoke = cloudPort(run, 'invokeLambda', 'lambda');
     const target = shownFunction(action);
-    const payload = cloudEvent(run, MAX_CLOUD_EVENT_BYTES);
+    const payload = cloudEvent(run, MAX_CLOUD_EVENT_BYTES, await payloadAttachments(run));
     const request = {
       functionName: action.functionName,
       event: payload,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineActionKind } from '../action-kind.ts';
+import { payloadAttachments } from '../attachment-access.ts';
 import { deliverWebhook, type WebhookTarget } from '../deliver-webhook.ts';
 
 export interface WebhookAction extends WebhookTarget {
@@ -47,7 +48,7 @@ export const webhookKind = defineActionKind<WebhookAction>({
           recipients: run.recipients,
           route: run.route,
           params: run.params,
-          message: run.message,
+          message: { ...run.message, attachments: await payloadAttachments(run) },
           auth: run.auth,
         },
       },

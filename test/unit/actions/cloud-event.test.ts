@@ -46,6 +46,9 @@ function message(over: Partial<ParsedMessage> = {}): ParsedMessage {
         sha256: 'ab'.repeat(32),
         contentId: null,
         disposition: 'attachment',
+        url: null,
+        stored: false,
+        related: false,
       },
     ],
     headers: [{ key: 'subject', value: 'Order 42' }],
@@ -114,7 +117,7 @@ describe('buildCloudEvent', () => {
           hasHtml: true,
           reply: { text: 'Please ship it.', signature: 'Alice' },
           threadId: 't1',
-          attachments: [message().attachments[0]],
+          attachments: [{ ...message().attachments[0]!, urlExpiresAt: null }],
           problems: [],
         },
         auth: {
@@ -180,6 +183,9 @@ describe('buildCloudEvent', () => {
       sha256: 'cd'.repeat(32),
       contentId: null,
       disposition: 'attachment',
+      url: null,
+      stored: false,
+      related: false,
     }));
     const event = buildCloudEvent(
       input({

@@ -188,6 +188,9 @@ describe('parseMessage: bodies and attachments', () => {
         sha256: sha256(pdf),
         contentId: null,
         disposition: 'attachment',
+        url: null,
+        stored: false,
+        related: false,
       },
       {
         filename: null,
@@ -196,6 +199,9 @@ describe('parseMessage: bodies and attachments', () => {
         sha256: sha256(png),
         contentId: '<logo@example.com>',
         disposition: 'inline',
+        url: null,
+        stored: false,
+        related: false,
       },
       {
         filename: null,
@@ -204,6 +210,9 @@ describe('parseMessage: bodies and attachments', () => {
         sha256: sha256('raw bytes'),
         contentId: null,
         disposition: null,
+        url: null,
+        stored: false,
+        related: false,
       },
     ]);
   });
