@@ -35,7 +35,6 @@ export {
 export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
 export { S3AttachmentStore, type S3AttachmentStoreOptions } from './s3-attachment-store.ts';
 export {
-  DEFAULT_ATTACHMENT_URL_SECONDS,
   type S3AttachmentPortsOptions,
   s3AttachmentPorts,
 } from './s3-attachment-urls.ts';

@@ -1,16 +1,10 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { DEFAULT_ATTACHMENTS, MAX_URL_EXPIRES_IN } from '../config/index.ts';
 import { safeFilename } from '../message/index.ts';
 import type { AttachmentPorts, AttachmentRef } from '../pipeline/index.ts';
 import type { S3AttachmentStore } from './s3-attachment-store.ts';
 
-/**
- * How long an attachment URL works when the config does not say (`attachments.urlExpiresIn`), in seconds.
- * The one place this default is written on AWS.
- */
-export const DEFAULT_ATTACHMENT_URL_SECONDS = 3600;
-/** SigV4's longest presigned URL: seven days. */
-const MAX_URL_SECONDS = 7 * 86_400;
 /** `type/subtype`, tokens only (no parameters, nothing a header could be split with). */
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
@@ -18,7 +12,7 @@ export interface S3AttachmentPortsOptions {
   /** Signs the URLs: its credentials are the ones the URL acts with (see {@link presignedAttachmentUrl}). */
   client: S3Client;
   store: S3AttachmentStore;
-  /** Seconds a URL works. @default {@link DEFAULT_ATTACHMENT_URL_SECONDS} */
+  /** Seconds a URL works: the config's `attachments.urlExpiresIn`. @default 3600 (the config's default) */
   expiresIn?: number;
 }
 
@@ -71,9 +65,9 @@ export function contentDisposition(kind: 'inline' | 'attachment', filename: stri
 
 /** `expiresIn` checked: a whole number of seconds from 1 to seven days. */
 export function urlSeconds(value: number | undefined): number {
-  const seconds = value ?? DEFAULT_ATTACHMENT_URL_SECONDS;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_URL_SECONDS) {
-    throw new RangeError(`attachment URL expiry must be 1 to ${MAX_URL_SECONDS} seconds, got ${value}`);
+  const seconds = value ?? DEFAULT_ATTACHMENTS.urlExpiresIn;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_URL_EXPIRES_IN) {
+    throw new RangeError(`attachment URL expiry must be 1 to ${MAX_URL_EXPIRES_IN} seconds, got ${value}`);
   }
   return seconds;
 }

@@ -227,7 +227,7 @@ async function getAttachment(ports: ReadApiPorts, query: URLSearchParams, [id, n
   const found = await message(ports, id ?? '');
   const attachment = found.parsed?.attachments[Number(n)];
   if (!attachment) throw new ReadApiHttpError(404, `message ${found.id} has no attachment ${n}`);
-  if (!(await ports.attachments.has(attachment.sha256))) {
+  if (attachment.stored === false || !(await ports.attachments.has(attachment.sha256))) {
     throw new ReadApiHttpError(404, `attachment ${n} of message ${found.id} was not stored`);
   }
   return redirect(await ports.attachments.url(attachment, { download: query.get('download') === '1' }));
