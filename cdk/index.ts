@@ -1,4 +1,5 @@
 // mailroom/cdk: the constructs that run Mailroom on AWS.
+export { ATTACHMENTS_PREFIX } from './attachment-storage.ts';
 export { eventBusArn, grantConfigTargets, lambdaTargetArn } from './config-grants.ts';
 export {
   type ConfigSummary,
@@ -25,6 +26,7 @@ export {
 export { type IngressKind, MailroomStack, type MailroomStackProps } from './mailroom-stack.ts';
 export { type MailroomAlarms, NO_ALARM_TOPIC_WARNING } from './pipeline-alarms.ts';
 export { MailroomPropsError } from './props-error.ts';
+export { MailroomReadApi, type MailroomReadApiProps, type ReadApiOptions } from './read-api.ts';
 export {
   ReceiptRuleSetActivation,
   type ReceiptRuleSetActivationProps,

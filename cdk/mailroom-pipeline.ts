@@ -21,6 +21,7 @@ import {
   TABLE_SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../lib/aws/dynamo-table-schema.ts';
+import { ATTACHMENTS_PREFIX, attachmentLifecycleRules, grantAttachmentWrites } from './attachment-storage.ts';
 import { grantConfigTargets } from './config-grants.ts';
 import { type ConfigSummary, readConfigSummary } from './config-summary.ts';
 import { METRICS_NAMESPACE, PROCESSOR_SERVICE } from './mailroom-metrics.ts';
@@ -30,7 +31,8 @@ import { createPipelineAlarms, type MailroomAlarms } from './pipeline-alarms.ts'
 import type { MailroomPipelineProps } from './pipeline-props.ts';
 import { DEFAULT_MAX_CONCURRENCY, validatePipelineProps } from './pipeline-validation.ts';
 import { processorBundling } from './processor-bundling.ts';
-import { PropsProblems } from './props-error.ts';
+import { MailroomPropsError, PropsProblems } from './props-error.ts';
+import { MailroomReadApi } from './read-api.ts';
 import { bundlingRoot, isFile, resolveUserProject } from './user-project.ts';
 
 /** Key prefix of the raw messages the self-hosted SMTP ingress writes (`smtp/<id>.eml`). */
@@ -75,6 +77,18 @@ export class MailroomPipeline extends Construct {
   readonly alarms: MailroomAlarms;
   /** The reply signing key's secret, when `replyKeySecret` asked for one. */
   readonly replyKeySecret?: secretsmanager.ISecret;
+  /** The mailbox read API, when `readApi` asked for it. */
+  readonly readApi?: MailroomReadApi;
+
+  /** The read API's Lambda, when `readApi` asked for it. */
+  get readApiFunction(): nodejs.NodejsFunction | undefined {
+    return this.readApi?.function;
+  }
+
+  /** The read API's Function URL (IAM auth), when `readApi` asked for it. */
+  get readApiUrl(): string | undefined {
+    return this.readApi?.url;
+  }
 
   constructor(scope: Construct, id: string, props: MailroomPipelineProps = {}) {
     super(scope, id);
@@ -140,6 +154,7 @@ export class MailroomPipeline extends Construct {
             expiration: Duration.days(retentionDays),
             noncurrentVersionExpiration: props.versioned ? Duration.days(retentionDays) : undefined,
           })),
+          ...attachmentLifecycleRules(retentionDays, props.versioned ?? false),
           // The SMTP task may upload large messages in parts but is not allowed to abort them.
           { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         ],
@@ -243,6 +258,7 @@ export class MailroomPipeline extends Construct {
     );
 
     this.grantReadMail(this.processor);
+    grantAttachmentWrites(this.bucket, this.encryptionKey ?? this.bucket.encryptionKey, role);
     this.table.grantReadWriteData(this.processor);
     this.queue.grantSendMessages(this.processor);
     this.eventBus?.grantPutEventsTo(this.processor);
@@ -256,6 +272,18 @@ export class MailroomPipeline extends Construct {
     if (sendAs.length) this.grantSendAs(role, [...new Set(sendAs)]);
 
     this.acknowledgeProcessorFindings();
+
+    if (props.readApi) {
+      this.readApi = new MailroomReadApi(this, 'ReadApi', {
+        ...(props.readApi === true ? {} : props.readApi),
+        bucket: this.bucket,
+        encryptionKey: this.encryptionKey,
+        table: this.table,
+        prefixes: { smtp: SMTP_RAW_PREFIX, ses: SES_RAW_PREFIX, attachments: ATTACHMENTS_PREFIX },
+        bundleFrom: bundleFrom!,
+        removalPolicy,
+      });
+    }
 
     this.alarms = createPipelineAlarms(this, {
       queue: this.queue,
@@ -276,6 +304,19 @@ export class MailroomPipeline extends Construct {
       grant = grant.combine(this.encryptionKey.grantDecrypt(grantee));
     }
     return grant.combine(this.table.grantReadData(grantee));
+  }
+
+  /**
+   * Lets `grantee` call the read API (`lambda:InvokeFunctionUrl`, SigV4-signed requests to `readApiUrl`).
+   * @throws MailroomPropsError when the pipeline has no read API (`readApi` not set).
+   */
+  grantReadApi(grantee: iam.IGrantable): iam.Grant {
+    if (!this.readApi) {
+      throw new MailroomPropsError('MailroomPipeline.grantReadApi', [
+        'the pipeline has no read API: set readApi',
+      ]);
+    }
+    return this.readApi.grantInvoke(grantee);
   }
 
   /**
@@ -351,6 +392,11 @@ export class MailroomPipeline extends Construct {
       {
         id: wildcardResource(this, `${this.table.tableArn}/index/*`),
         reason: "The processor queries the table's own indexes (gsi1, gsi2).",
+      },
+      {
+        id: wildcardResource(this, this.bucket.arnForObjects(`${ATTACHMENTS_PREFIX}*`)),
+        reason:
+          'The processor writes attachments content-addressed under attachments/ (their keys are hashes of content not known in advance).',
       },
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*'].map((action) => ({
         id: wildcardAction(action),

@@ -169,6 +169,13 @@ export class MailroomStack extends Stack {
     // What `mailroom replay --stack` and `mailroom redrive --stack` read (lib/aws/stack-outputs.ts).
     new CfnOutput(this, 'Queue', { value: this.pipeline.queue.queueUrl });
     new CfnOutput(this, 'ProcessorFunction', { value: this.pipeline.processor.functionName });
+    if (this.pipeline.readApiUrl) {
+      // What `mailroom messages --stack` and `mailroom message --stack` call (SigV4, IAM auth).
+      new CfnOutput(this, 'ReadApiUrl', {
+        description: 'The mailbox read API (Function URL, IAM auth): mailroom messages --stack',
+        value: this.pipeline.readApiUrl,
+      });
+    }
     if (this.pipeline.replyKeySecret) {
       new CfnOutput(this, 'ReplyKeySecretArn', {
         description: 'The key that signs reply addresses (MAILROOM_REPLY_KEY)',

@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { ReadApiOptions } from './read-api.ts';
 
 /** Settings of a `MailroomPipeline`. */
 export interface MailroomPipelineProps {
@@ -150,4 +151,13 @@ export interface MailroomPipelineProps {
    * @default no reply key secret
    */
   readonly replyKeySecret?: secretsmanager.ISecret | true;
+  /**
+   * The mailbox read API: a read-only Lambda behind a Function URL with IAM auth (SigV4) serving the dev
+   * API's resources (`/api/messages`, `/:id`, `/:id/raw`, `/:id/attachments/:n`, `/api/mailboxes/:name`,
+   * `/api/threads/:id`, paginated) from the table and the bucket. `true` for the defaults; grant callers
+   * with `grantReadApi`. Its URL is `readApiUrl` (`MailroomStack` outputs it as `ReadApiUrl`, which
+   * `mailroom messages --stack` reads).
+   * @default false
+   */
+  readonly readApi?: boolean | ReadApiOptions;
 }

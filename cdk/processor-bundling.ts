@@ -5,8 +5,8 @@ import { CDK_DIR, MAILROOM_ENTRIES } from './package-files.ts';
 /**
  * Packages the processor's bundle leaves out (kept in step with `processor-side-packages.mjs`, which builds
  * them beside the bundle): mailauth, nodemailer's MailComposer and the SDK clients of the lambda(),
- * eventBridge() and forward() actions, and lib-storage (S3RawStore's multipart uploads, never made by the
- * processor) load on first use only; iconv-lite and
+ * eventBridge() and forward() actions, and lib-storage (S3RawStore's multipart uploads and the
+ * processor's attachment uploads) load on first use only; iconv-lite and
  * encoding-japanese hold charset tables loaded per charset. esbuild is `loadConfig`'s (it bundles a config file
  * at load), never used in a Lambda, which imports the config bundled in: left out so that the bundle keeps
  * `loadConfig`'s `import('esbuild')` unresolved rather than bundling esbuild.
@@ -56,7 +56,6 @@ export interface ProcessorBundlingOptions {
  * `--enable-source-maps` Node reads the map (≈8 MB) at cold start.
  */
 export function processorBundling(options: ProcessorBundlingOptions): BundlingOptions {
-  const sidePackages = join(CDK_DIR, 'processor-side-packages.mjs');
   return {
     format: OutputFormat.ESM,
     target: 'node22',
@@ -75,12 +74,40 @@ export function processorBundling(options: ProcessorBundlingOptions): BundlingOp
       ),
     },
     forceDockerBundling: false,
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (_inputDir: string, outputDir: string) => [
-        `node ${JSON.stringify(sidePackages)} ${JSON.stringify(outputDir)}`,
-      ],
-    },
+    commandHooks: sidePackageHooks(),
+  };
+}
+
+/**
+ * How the read API Lambda (`functions/read-api.ts`) is bundled: as the processor (one minified ESM file,
+ * the installed AWS SDK included, local esbuild, no source map), without a user config (reading needs
+ * none). The side packages are built beside it too: the message module it shares with the processor
+ * names them (loaded on first use; the read API never parses mail).
+ */
+export function readApiBundling(): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: 'node22',
+    minify: true,
+    sourceMap: false,
+    mainFields: ['module', 'main'],
+    externalModules: [...PROCESSOR_EXTERNAL_MODULES],
+    banner: REQUIRE_BANNER,
+    esbuildArgs: Object.fromEntries(
+      Object.entries(processorStubs()).map(([name, file]) => [`--alias:${name}`, file]),
+    ),
+    forceDockerBundling: false,
+    commandHooks: sidePackageHooks(),
+  };
+}
+
+function sidePackageHooks(): NonNullable<BundlingOptions['commandHooks']> {
+  const sidePackages = join(CDK_DIR, 'processor-side-packages.mjs');
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      `node ${JSON.stringify(sidePackages)} ${JSON.stringify(outputDir)}`,
+    ],
   };
 }

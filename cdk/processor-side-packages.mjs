@@ -5,8 +5,8 @@
 //
 // - Loaded on first use only (so they cost nothing at cold start): mailauth (only for mail that arrives
 //   without verdicts), nodemailer's MailComposer (only when a handler replies), and the SDK clients of the
-//   lambda(), eventBridge() and forward() actions and of MAILROOM_EVENT_BUS, and lib-storage (multipart
-//   uploads, which the processor never makes: it shares S3RawStore's reading code). Each is one minified
+//   lambda(), eventBridge() and forward() actions and of MAILROOM_EVENT_BUS, and lib-storage (the
+//   multipart uploads of the attachments it keeps, on the first attachment). Each is one minified
 //   CommonJS file.
 // - Charset tables: iconv-lite and encoding-japanese are copied as they are. Their CJK tables (≈0.5 MB) load
 //   only when a message uses such a charset.

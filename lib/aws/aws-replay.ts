@@ -11,15 +11,17 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { errorText, isRetryable } from '../kernel/index.ts';
-import type { MessageDetail, MessageStatus } from '../store/index.ts';
-import { MESSAGE_ID_PATTERN } from '../store/index.ts';
+import type { MessageStatus } from '../store/index.ts';
 import { loadProcessorCloudPorts } from './aws-port-loader.ts';
 import { DynamoMessageStore } from './dynamo-message-store.ts';
 import { eventBridgeEmitter } from './event-bridge-emitter.ts';
 import { createMessageProcessor, type MessageProcessorOptions } from './message-processor.ts';
 import { processorOutbound } from './processor-outbound.ts';
 import type { ProcessorSettings } from './processor-settings.ts';
+import { storedObject } from './raw-object-location.ts';
 import type { ObjectLocation, WorkItem } from './work-items.ts';
+
+export { storedObject } from './raw-object-location.ts';
 
 export type AwsReplayOptions = MessageProcessorOptions & { logger: Logger; config: MailroomConfig };
 
@@ -32,31 +34,6 @@ export interface ReplayOutcome {
   alreadyProcessed?: boolean;
   /** Why it failed (the failed deliveries). */
   error?: string;
-}
-
-/**
- * Where the raw object of a stored message is: the `received` trace entry names it
- * (`… (Amazon SES, s3://bucket/key)`); for a record without one, the ingresses' default keys.
- */
-export function storedObject(
-  message: MessageDetail,
-  options: Pick<MessageProcessorOptions, 'rawBucket' | 'smtpPrefix' | 'sesPrefix'>,
-): Pick<WorkItem, 'origin' | 'object'> {
-  const received = message.trace.find((t) => t.step === 'received')?.detail ?? '';
-  const found = /\((Amazon SES|mailroom smtp), s3:\/\/([^/\s]+)\/(.+)\)$/.exec(received);
-  if (found) {
-    return {
-      origin: found[1] === 'Amazon SES' ? 'ses' : 'smtp',
-      object: { bucket: found[2]!, key: found[3]! },
-    };
-  }
-  const { id } = message;
-  return MESSAGE_ID_PATTERN.test(id)
-    ? {
-        origin: 'smtp',
-        object: { bucket: options.rawBucket, key: `${options.smtpPrefix ?? 'smtp/'}${id}.eml` },
-      }
-    : { origin: 'ses', object: { bucket: options.rawBucket, key: `${options.sesPrefix ?? 'ses/'}${id}` } };
 }
 
 /** Replays messages on AWS: see the file comment. The clients stay open (the caller owns them). */

@@ -1,8 +1,16 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type MailboxEntry, type Mailboxes, mailboxEntry, storedMailboxData } from '../store/index.ts';
+import {
+  type MailboxEntry,
+  type Mailboxes,
+  mailboxEntry,
+  messageCursor,
+  storedMailboxData,
+} from '../store/index.ts';
 import { indexKeys, keys, timeKey } from './dynamo-keys.ts';
-import { byOrder, type DynamoStoreContext } from './dynamo-store-context.ts';
+import { cursorKey } from './dynamo-records.ts';
+import { byOrder, type DynamoStoreContext, partitionQuery } from './dynamo-store-context.ts';
 import type { MailboxItem } from './dynamo-store-items.ts';
+import type { Key } from './dynamo-table.ts';
 import { GSI1, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
 
 /**
@@ -47,5 +55,40 @@ export class DynamoMailboxes implements Mailboxes {
       .map((item) => unmarshall(item) as MailboxItem)
       .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : byOrder(a, b)))
       .map(mailboxEntry);
+  }
+
+  /**
+   * One page of a mailbox, newest first (by the messages' arrival, as `listMessages({ mailbox })`), read
+   * from gsi1; each entry with the arrival it is listed by, and the cursor of the next page (null: none).
+   * @param opts.before the cursor of the previous page
+   */
+  async mailboxPage(
+    mailbox: string,
+    opts: { limit: number; before?: string },
+  ): Promise<{ entries: Array<MailboxEntry & { receivedAt: string }>; nextCursor: string | null }> {
+    const limit = Math.max(1, Math.floor(opts.limit));
+    const bound = opts.before === undefined ? undefined : { op: '<' as const, key: cursorKey(opts.before) };
+    const entries: Array<MailboxEntry & { receivedAt: string }> = [];
+    let start: Key | undefined;
+    do {
+      const page = await this.#context.table.query(`list mailbox ${mailbox}`, {
+        ...partitionQuery(GSI1, indexKeys.mailboxMessages(mailbox), bound),
+        ScanIndexForward: false,
+        Limit: limit - entries.length,
+        ExclusiveStartKey: start,
+      });
+      for (const raw of page.Items ?? []) {
+        const item = unmarshall(raw) as MailboxItem;
+        const sortKey = raw[GSI1.sortKey]?.S ?? '';
+        entries.push({ ...mailboxEntry(item), receivedAt: sortKey.slice(0, sortKey.indexOf('#')) });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && entries.length < limit);
+    const last = entries.at(-1);
+    const nextCursor =
+      entries.length === limit && last
+        ? messageCursor({ receivedAt: last.receivedAt, id: last.messageId })
+        : null;
+    return { entries, nextCursor };
   }
 }

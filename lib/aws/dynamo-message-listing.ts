@@ -2,9 +2,16 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { listingDay, shardOf } from './dynamo-index-shards.ts';
 import { indexKeys, keys } from './dynamo-keys.ts';
 import { mapLimit } from './dynamo-map-limit.ts';
-import type { DynamoStoreContext } from './dynamo-store-context.ts';
+import { type DynamoStoreContext, partitionQuery, type SortKeyBound } from './dynamo-store-context.ts';
 import { type Item, itemKey, type Key } from './dynamo-table.ts';
-import { GSI1, GSI2, type GsiSchema, TABLE_PARTITION_KEY, TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
+import {
+  GSI1,
+  GSI2,
+  type GsiSchema,
+  TABLE_PARTITION_KEY,
+  TABLE_SORT_KEY,
+  TTL_ATTRIBUTE,
+} from './dynamo-table-schema.ts';
 
 /** Most items one Query of a listing asks for. */
 const MAX_PAGE = 100;
@@ -60,14 +67,17 @@ export class MessageListingIndex {
   /**
    * Up to `limit` message records of gsi1, newest first: day by day (newest first), the day's shards
    * queried in parallel and merged by sort key with the pre-sharding key `MESSAGES`.
+   * @param below only records whose sort key (`receivedAt#id`) is below it (the next page of a listing:
+   * messages stored meanwhile sort above it, so pages neither repeat nor skip a record)
    */
-  async newestFirst(limit: number): Promise<Item[]> {
+  async newestFirst(limit: number, below?: string): Promise<Item[]> {
     const out: Item[] = [];
-    const legacy = this.#reader(GSI1, indexKeys.legacyAllMessages, Math.min(limit, MAX_PAGE));
-    for await (const { day, shards } of this.#days()) {
+    const bound: SortKeyBound | undefined = below === undefined ? undefined : { op: '<', key: below };
+    const legacy = this.#reader(GSI1, indexKeys.legacyAllMessages, Math.min(limit, MAX_PAGE), bound);
+    for await (const { day, shards } of this.#days(below === undefined ? undefined : listingDay(below))) {
       const pageSize = Math.min(MAX_PAGE, limit, Math.ceil((1.5 * limit) / shards) + 1);
       const readers = Array.from({ length: shards }, (_, shard) =>
-        this.#reader(GSI1, indexKeys.messages(day, shard), pageSize),
+        this.#reader(GSI1, indexKeys.messages(day, shard), pageSize, bound),
       );
       await mergeNewestFirst(readers, legacy, out, limit);
       if (out.length >= limit) return out;
@@ -106,14 +116,20 @@ export class MessageListingIndex {
       .map((entry) => entry.id);
   }
 
-  /** The listing days, newest first, each with the most shards it was written with. */
-  async *#days(): AsyncGenerator<{ day: string; shards: number }> {
+  /** The listing days (up to `lastDay`), newest first, each with the most shards it was written with. */
+  async *#days(lastDay?: string): AsyncGenerator<{ day: string; shards: number }> {
     let start: Key | undefined;
     do {
       const page = await this.#context.table.query('list listing days', {
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
-        ExpressionAttributeValues: { ':pk': { S: keys.listingDays } },
+        KeyConditionExpression: lastDay === undefined ? '#pk = :pk' : '#pk = :pk AND #sk <= :day',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_PARTITION_KEY,
+          ...(lastDay === undefined ? {} : { '#sk': TABLE_SORT_KEY }),
+        },
+        ExpressionAttributeValues: {
+          ':pk': { S: keys.listingDays },
+          ...(lastDay === undefined ? {} : { ':day': { S: lastDay } }),
+        },
         ScanIndexForward: false,
         ConsistentRead: true,
         Limit: DAYS_PAGE,
@@ -130,37 +146,42 @@ export class MessageListingIndex {
     } while (start);
   }
 
-  #reader(index: GsiSchema, pk: string, pageSize: number): PartitionReader {
-    return new PartitionReader(this.#context, index, pk, pageSize);
+  #reader(index: GsiSchema, pk: string, pageSize: number, bound?: SortKeyBound): PartitionReader {
+    return new PartitionReader(this.#context, index, { pk, pageSize, bound, newestFirst: true });
   }
 }
 
-/** One index partition, newest first, read a page at a time as the merge consumes it. */
-class PartitionReader {
+/** One index partition, in sort key order, read a page at a time as its consumer takes items. */
+export class PartitionReader {
   readonly #context: DynamoStoreContext;
   readonly #index: GsiSchema;
   readonly #pk: string;
   readonly #pageSize: number;
+  readonly #bound: SortKeyBound | undefined;
+  readonly #newestFirst: boolean;
   readonly #buffer: Item[] = [];
   #start: Key | undefined;
   #done = false;
 
-  constructor(context: DynamoStoreContext, index: GsiSchema, pk: string, pageSize: number) {
+  constructor(
+    context: DynamoStoreContext,
+    index: GsiSchema,
+    read: { pk: string; pageSize: number; bound?: SortKeyBound | undefined; newestFirst: boolean },
+  ) {
     this.#context = context;
     this.#index = index;
-    this.#pk = pk;
-    this.#pageSize = pageSize;
+    this.#pk = read.pk;
+    this.#pageSize = read.pageSize;
+    this.#bound = read.bound;
+    this.#newestFirst = read.newestFirst;
   }
 
   /** The next item (reading a page when none is buffered); undefined when none is left. */
   async peek(): Promise<Item | undefined> {
     while (this.#buffer.length === 0 && !this.#done) {
       const page = await this.#context.table.query(`list ${this.#pk}`, {
-        IndexName: this.#index.indexName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': this.#index.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: this.#pk } },
-        ScanIndexForward: false,
+        ...partitionQuery(this.#index, this.#pk, this.#bound),
+        ScanIndexForward: !this.#newestFirst,
         Limit: this.#pageSize,
         ExclusiveStartKey: this.#start,
       });

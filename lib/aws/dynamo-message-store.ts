@@ -156,7 +156,7 @@ export class DynamoMessageStore implements MessageStore {
   saveParsed(id: string, parsed: ParsedMessage): Promise<{ threadId: string }> {
     return this.#threads.saveParsed(id, parsed);
   }
-  listThread(threadId: string, opts?: { limit?: number }): Promise<MessageSummary[]> {
+  listThread(threadId: string, opts?: { limit?: number; before?: string }): Promise<MessageSummary[]> {
     return this.#threads.listThread(threadId, opts);
   }
 
@@ -183,6 +183,14 @@ export class DynamoMessageStore implements MessageStore {
   }
   listMailboxEntries(mailbox: string): Promise<MailboxEntry[]> {
     return this.#mailboxes.listMailboxEntries(mailbox);
+  }
+
+  /** One page of a mailbox's entries, newest first, with the next page's cursor (the read API's). */
+  mailboxPage(
+    mailbox: string,
+    opts: { limit: number; before?: string },
+  ): Promise<{ entries: Array<MailboxEntry & { receivedAt: string }>; nextCursor: string | null }> {
+    return this.#mailboxes.mailboxPage(mailbox, opts);
   }
 
   putOutboxEntry(entry: OutboxEntry): Promise<boolean> {

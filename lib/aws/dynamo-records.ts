@@ -10,6 +10,7 @@ import {
   type MessageSummary,
   messageDetail,
   messageSummary,
+  parseMessageCursor,
   type TraceEntry,
 } from '../store/index.ts';
 import { indexKeys, keys, timeKey } from './dynamo-keys.ts';
@@ -19,6 +20,7 @@ import { byOrder, type DynamoStoreContext } from './dynamo-store-context.ts';
 import type { DeliveryItem, MessageItem, ParsedItem } from './dynamo-store-items.ts';
 import { itemKey } from './dynamo-table.ts';
 import { GSI1, GSI2, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from './dynamo-table-schema.ts';
+import { ListingQueryError } from './store-errors.ts';
 
 /** Longest trace detail kept, in characters. */
 const MAX_TRACE_DETAIL = 100_000;
@@ -139,15 +141,24 @@ export class DynamoMessageRecords implements MessageRecords {
    * Newest first (`receivedAt`, then id, descending).
    * @param opts.mailbox only messages held by this mailbox.
    * @param opts.limit @default 100
+   * @param opts.before the next page: only messages after this `messageCursor` in that order
+   * @throws ListingQueryError (not retryable) for a filter this store cannot answer (`status`, `route`,
+   * `deliveryFailed`, `search`: the local store's), or a `before` that is not a cursor.
    */
   async listMessages(opts: MessageQuery = {}): Promise<MessageSummary[]> {
+    const unsupported = UNSUPPORTED_FILTERS.filter((f) => opts[f] !== undefined);
+    if (unsupported.length > 0) {
+      throw new ListingQueryError(`the DynamoDB store cannot filter listings by ${unsupported.join(', ')}`);
+    }
     const limit = Math.max(0, Math.floor(opts.limit ?? 100));
     if (limit === 0) return [];
+    const below = opts.before === undefined ? undefined : cursorKey(opts.before);
     if (opts.mailbox !== undefined) {
       const gsi1pk = indexKeys.mailboxMessages(opts.mailbox);
-      return this.#context.listVia(`list mailbox ${opts.mailbox}`, gsi1pk, false, limit, () => true);
+      const bound = below === undefined ? undefined : { op: '<' as const, key: below };
+      return this.#context.listVia(`list mailbox ${opts.mailbox}`, gsi1pk, false, limit, () => true, bound);
     }
-    const items = await this.#listing.newestFirst(limit);
+    const items = await this.#listing.newestFirst(limit, below);
     return this.#context.summaries(items.map((item) => unmarshall(item) as MessageItem));
   }
 
@@ -160,6 +171,18 @@ export class DynamoMessageRecords implements MessageRecords {
   listFailed(opts: { receivedSince?: string } = {}): Promise<string[]> {
     return this.#listing.idsByStatus('failed', opts.receivedSince);
   }
+}
+
+const UNSUPPORTED_FILTERS = ['status', 'route', 'deliveryFailed', 'search'] as const;
+
+/**
+ * The index sort key (`receivedAt#id`) a listing cursor names.
+ * @throws ListingQueryError (not retryable) when it is not a `messageCursor`.
+ */
+export function cursorKey(cursor: string): string {
+  const at = parseMessageCursor(cursor);
+  if (!at) throw new ListingQueryError('before is not a listing cursor');
+  return timeKey(at.receivedAt, at.id);
 }
 
 /** The stored parse (JSON, or gzip when large), or null when there is none. */

@@ -6,7 +6,7 @@ import { keys, OrderKeys } from './dynamo-keys.ts';
 import { mapLimit } from './dynamo-map-limit.ts';
 import type { DeliveryItem, MessageItem } from './dynamo-store-items.ts';
 import { DynamoTable, itemKey, type Key } from './dynamo-table.ts';
-import { GSI1, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from './dynamo-table-schema.ts';
+import { GSI1, type GsiSchema, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from './dynamo-table-schema.ts';
 
 export interface DynamoMessageStoreOptions {
   /**
@@ -40,6 +40,28 @@ const LIST_PAGE = 100;
 /** Orders items by their `order` attribute (a time-ordered unique string, `OrderKeys`). */
 export const byOrder = (a: { order: string }, b: { order: string }): number =>
   a.order < b.order ? -1 : a.order > b.order ? 1 : 0;
+
+/** Only index entries whose sort key is below (`<`) or above (`>`) `key`. */
+export interface SortKeyBound {
+  op: '<' | '>';
+  key: string;
+}
+
+/** The KeyConditionExpression of one index partition, with its bound when there is one. */
+export function partitionQuery(index: GsiSchema, pk: string, bound: SortKeyBound | undefined) {
+  return {
+    IndexName: index.indexName,
+    KeyConditionExpression: bound === undefined ? '#pk = :pk' : `#pk = :pk AND #sk ${bound.op} :bound`,
+    ExpressionAttributeNames: {
+      '#pk': index.partitionKey,
+      ...(bound === undefined ? {} : { '#sk': index.sortKey }),
+    },
+    ExpressionAttributeValues: {
+      ':pk': { S: pk },
+      ...(bound === undefined ? {} : { ':bound': { S: bound.key } }),
+    },
+  };
+}
 
 /**
  * What the aggregates of the DynamoDB store share: the table, the clock, the retention, the order keys,
@@ -113,6 +135,7 @@ export class DynamoStoreContext {
   /**
    * Summaries of the messages a gsi1 partition lists (by `messageId` or `id`), in its order, read from
    * their records; those without a record, or that `accept` refuses, are skipped.
+   * @param bound only entries whose sort key (`receivedAt#id`) is beyond it: the next page of a listing
    */
   async listVia(
     what: string,
@@ -120,15 +143,13 @@ export class DynamoStoreContext {
     oldestFirst: boolean,
     limit: number,
     accept: (m: MessageItem) => boolean,
+    bound?: SortKeyBound,
   ): Promise<MessageSummary[]> {
     const records: MessageItem[] = [];
     let start: Key | undefined;
     do {
       const page = await this.table.query(what, {
-        IndexName: GSI1.indexName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': GSI1.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: gsi1pk } },
+        ...partitionQuery(GSI1, gsi1pk, bound),
         ScanIndexForward: oldestFirst,
         Limit: Math.min(LIST_PAGE, limit - records.length),
         ExclusiveStartKey: start,

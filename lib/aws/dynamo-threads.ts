@@ -11,6 +11,7 @@ import {
 import { indexKeys, keys, timeKey } from './dynamo-keys.ts';
 import { mapLimit } from './dynamo-map-limit.ts';
 import { type EncodedParsed, encodeParsed } from './dynamo-parsed-codec.ts';
+import { cursorKey } from './dynamo-records.ts';
 import type { DynamoStoreContext } from './dynamo-store-context.ts';
 import type { MessageItem } from './dynamo-store-items.ts';
 import { describeError, itemKey, type Key } from './dynamo-table.ts';
@@ -38,8 +39,13 @@ export class DynamoThreads implements Threads, ThreadStorage {
   /**
    * Oldest first (`receivedAt`, then id).
    * @param opts.limit @default 500
+   * @param opts.before the next page: only messages after this `messageCursor` (the last row of the
+   * previous page) in that order
    */
-  async listThread(threadId: string, opts: { limit?: number } = {}): Promise<MessageSummary[]> {
+  async listThread(
+    threadId: string,
+    opts: { limit?: number; before?: string } = {},
+  ): Promise<MessageSummary[]> {
     const limit = Math.max(0, Math.floor(opts.limit ?? 500));
     if (limit === 0) return [];
     return this.#context.listVia(
@@ -48,6 +54,7 @@ export class DynamoThreads implements Threads, ThreadStorage {
       true,
       limit,
       (m) => m.threadId === threadId,
+      opts.before === undefined ? undefined : { op: '>', key: cursorKey(opts.before) },
     );
   }
 

@@ -33,10 +33,15 @@ export {
   SMTP_SERVICE,
 } from './observability/metric-names.ts';
 export { EventShapeError, MessageProcessingError, ProcessEnvError } from './processor-errors.ts';
+export { S3AttachmentStore, type S3AttachmentStoreOptions } from './s3-attachment-store.ts';
+export {
+  type S3AttachmentPortsOptions,
+  s3AttachmentPorts,
+} from './s3-attachment-urls.ts';
 export { createIngressS3Client, type IngressS3ClientOptions } from './s3-client.ts';
 export { createS3Acceptor } from './s3-ingress.ts';
 export { S3RawStore, type S3RawStoreOptions } from './s3-raw-store.ts';
 export { loadSubmissionUsers, SubmissionUsersSecretError } from './secrets-manager-users.ts';
 export { SesMail, type SesMailOptions } from './ses-outbound-mail.ts';
 export { createSqsProcessor, type SqsProcessor, type SqsProcessorOptions } from './sqs-processor.ts';
-export { DynamoStoreError, S3RawStoreError } from './store-errors.ts';
+export { DynamoStoreError, S3AttachmentStoreError, S3RawStoreError } from './store-errors.ts';

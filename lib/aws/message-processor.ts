@@ -1,11 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuthVerdicts } from '../auth/index.ts';
-import { DEFAULT_RETRY, type MailroomConfig } from '../config/index.ts';
+import { DEFAULT_ATTACHMENTS, DEFAULT_RETRY, type MailroomConfig } from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { errorText, silentLogger } from '../kernel/index.ts';
 import type { OutboundMail } from '../outbound/index.ts';
 import {
+  type AttachmentPorts,
   createProcessingPorts,
   type MessageInput,
   type PipelineDeps,
@@ -27,6 +28,8 @@ import {
 import { MessageProcessingError } from './processor-errors.ts';
 import { ProcessorRetries } from './retry-deliveries.ts';
 import type { RetryQueue } from './retry-queue.ts';
+import { S3AttachmentStore } from './s3-attachment-store.ts';
+import { s3AttachmentPorts } from './s3-attachment-urls.ts';
 import { putS3ObjectOnce, readS3Object } from './s3-objects.ts';
 import { smtpObjectMeta } from './smtp-object-meta.ts';
 import type { ObjectLocation, WorkItem } from './work-items.ts';
@@ -46,6 +49,12 @@ export interface MessageProcessorOptions {
   sesPrefix?: string;
   /** Records expire this many days after they were received (DynamoDB TTL). @default never */
   retentionDays?: number;
+  /**
+   * Where attachments are kept and how payloads link them. Null: described only, not kept.
+   * @default the mail bucket's `attachments/` with presigned GET URLs valid `attachments.urlExpiresIn`
+   * (none when the config's `attachments.store` is false)
+   */
+  attachments?: AttachmentPorts | null;
   /** The AWS action ports (Lambda invoke, EventBridge, forward). */
   cloud?: PipelineDeps['cloud'];
   /** Where handlers' `ctx.reply` sends. @default none: `ctx.reply` throws `OutboundConfigError` */
@@ -183,6 +192,21 @@ async function loadItem(
   return { raw, envelope: item.envelope, auth: item.auth ?? null, receivedAt: item.receivedAt };
 }
 
+/** The attachment ports the processor runs with (see {@link MessageProcessorOptions.attachments}). */
+function attachmentsOption(
+  options: MessageProcessorOptions,
+  config: MailroomConfig,
+): { attachments?: AttachmentPorts } {
+  if (options.attachments === null) return {};
+  if (options.attachments !== undefined) return { attachments: options.attachments };
+  const settings = config.attachments ?? DEFAULT_ATTACHMENTS;
+  if (!settings.store) return {};
+  const store = new S3AttachmentStore({ client: options.s3, bucket: options.rawBucket });
+  return {
+    attachments: s3AttachmentPorts({ client: options.s3, store, expiresIn: settings.urlExpiresIn }),
+  };
+}
+
 /** The processing core's driver inside the Lambda; see {@link createMessageProcessor}. */
 class LambdaDriver implements MessageProcessor {
   readonly concurrency: number;
@@ -234,6 +258,7 @@ class LambdaDriver implements MessageProcessor {
       ...(options.cloud === undefined ? {} : { cloud: options.cloud }),
       ...(options.outbound === undefined ? {} : { outbound: options.outbound }),
       ...(this.#retries === undefined ? {} : { retries: this.#retries }),
+      ...attachmentsOption(options, config),
       signal: this.#abort.signal,
       // Kept per run, they become EventBridge events at its end (see `mailroom-events.ts`); each is also
       // observed where it happens (metrics).

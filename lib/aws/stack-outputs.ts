@@ -1,7 +1,8 @@
 /**
  * Where a deployed Mailroom stack's resources are, read from its CloudFormation outputs (`MailroomStack`
- * declares them: `Table`, `RawBucket`, `Queue`, `DeadLetterQueue`, `ProcessorFunction`). Used by the
- * operations commands (`mailroom replay --stack`, `mailroom redrive --stack`).
+ * declares them: `Table`, `RawBucket`, `Queue`, `DeadLetterQueue`, `ProcessorFunction`, and `ReadApiUrl` with
+ * a read API). Used by the operations commands (`mailroom replay --stack`, `mailroom redrive --stack`) and
+ * the read API's (`mailroom messages --stack`, `mailroom message --stack`).
  */
 import {
   CloudFormationClient,
@@ -18,6 +19,8 @@ export const STACK_OUTPUT_KEYS = {
   queueUrl: 'Queue',
   deadLetterQueueUrl: 'DeadLetterQueue',
   processorFunction: 'ProcessorFunction',
+  /** Only when the pipeline has `readApi`. */
+  readApiUrl: 'ReadApiUrl',
 } as const;
 
 export type StackResource = keyof typeof STACK_OUTPUT_KEYS;

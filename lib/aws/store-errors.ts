@@ -19,7 +19,7 @@ function retryableOf(options: { cause?: unknown; retryable?: boolean }, otherwis
  * (the SDK's `$retryable` / `$fault`), else false (a closed store, a damaged item).
  */
 export class DynamoStoreError extends MailroomError {
-  override readonly name = 'DynamoStoreError';
+  override readonly name: string = 'DynamoStoreError';
   constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
     super(message, {
       cause: options.cause,
@@ -69,5 +69,25 @@ export class StoredMetaError extends MailroomError {
   override readonly name = 'StoredMetaError';
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { cause: options.cause, retryable: false });
+  }
+}
+
+/**
+ * An S3 request of the {@link S3AttachmentStore} failed, or an upload was misused (a hash that is not the
+ * bytes', a commit after abort). `retryable` follows the SDK's error (`$retryable` / `$fault`) when there is
+ * one; a misuse is not retryable.
+ */
+export class S3AttachmentStoreError extends MailroomError {
+  override readonly name = 'S3AttachmentStoreError';
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, { cause: options.cause, retryable: retryableOf(options, false) });
+  }
+}
+
+/** A listing asked for what the DynamoDB store cannot answer: a filter of the local store, a bad cursor. */
+export class ListingQueryError extends DynamoStoreError {
+  override readonly name = 'ListingQueryError';
+  constructor(message: string) {
+    super(message, { retryable: false });
   }
 }

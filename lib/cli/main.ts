@@ -4,6 +4,8 @@ import { MailroomError, PACKAGE_ROOT } from '../kernel/index.ts';
 import { type CommandSpec, commandHelp, parseCommandLine, wrapUsage } from './command.ts';
 import { hashPassword } from './commands/hash-password.usage.ts';
 import { init } from './commands/init.usage.ts';
+import { message } from './commands/message.usage.ts';
+import { messages } from './commands/messages.usage.ts';
 import { parse } from './commands/parse.usage.ts';
 import { prune } from './commands/prune.usage.ts';
 import { redrive } from './commands/redrive.usage.ts';
@@ -15,7 +17,20 @@ import { CliError, UsageError } from './errors.ts';
 
 // Only the commands' specs are imported here; a command's module (smtp-server, mailauth, the AWS SDK …)
 // is loaded when that command runs, so `--help` and `--version` start fast.
-const specs = [init, dev, parse, route, send, smtp, replay, redrive, prune, hashPassword] as CommandSpec[];
+const specs = [
+  init,
+  dev,
+  parse,
+  route,
+  send,
+  smtp,
+  replay,
+  redrive,
+  messages,
+  message,
+  prune,
+  hashPassword,
+] as CommandSpec[];
 const commands = new Map(specs.map((spec) => [spec.name, spec]));
 
 function topLevelHelp(): string {
