@@ -16,7 +16,7 @@ export {
   type MimeScan,
   scanMimeLimits,
 } from './mime-limits.ts';
-export { PARSE_TIME_BUDGET_MS, parseMessage } from './parse-message.ts';
+export { PARSE_TIME_BUDGET_MS, parseMessage, parseTimeBudgetMs } from './parse-message.ts';
 export { type ExtractedReply, extractReply } from './reply-text.ts';
 export { safeFilename } from './safe-filename.ts';
 export { normalizeSubject, type ThreadFields, threadId } from './thread-id.ts';

@@ -19,6 +19,17 @@ import type { Address, HeaderField, ParsedMessage, ParseLimits } from './types.t
  */
 export const PARSE_TIME_BUDGET_MS = 5000;
 
+/**
+ * The budget grows by this much per MiB of input: the parser is linear, and while it streams attachments
+ * into a store it also waits for writes and fsyncs, which a loaded machine or a slow disk makes slower.
+ */
+const PARSE_TIME_PER_MIB_MS = 1000;
+
+/** The wall-clock budget for one body of `bytes` bytes. */
+export function parseTimeBudgetMs(bytes: number): number {
+  return PARSE_TIME_BUDGET_MS + Math.ceil(bytes / (1024 * 1024)) * PARSE_TIME_PER_MIB_MS;
+}
+
 const MAX_PROBLEMS = 50;
 
 /** A parse that found nothing: the shape returned when even the fallback fails. */
@@ -248,12 +259,12 @@ async function parseUnsafe(
   const body: BodyParse = await parseBody(input, {
     maxHeadSize: Math.max(lim.maxHeaderBytes, 1024 * 1024) * 64 + 65_536,
     maxChildNodes: lim.maxParts + 16,
-    budgetMs: PARSE_TIME_BUDGET_MS,
+    budgetMs: parseTimeBudgetMs(input.length),
     ...(options?.attachments ? { attachments: options.attachments } : {}),
   });
   if (body.timedOut) {
     problems.push(
-      `parse-timeout: MIME parsing did not finish within ${PARSE_TIME_BUDGET_MS} ms; body and attachments may be incomplete`,
+      `parse-timeout: MIME parsing did not finish within ${parseTimeBudgetMs(input.length)} ms; body and attachments may be incomplete`,
     );
   }
   if (body.error) problems.push(`mime-parse-error: ${body.error}; body and attachments may be incomplete`);
