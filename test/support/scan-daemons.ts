@@ -57,7 +57,8 @@ async function waitUntil(
   what: string,
   log: () => string,
 ) {
-  for (let i = 0; i < 600; i++) {
+  // clamd loads its signatures and rspamd its maps on start: minutes on a loaded 2-core machine.
+  for (let i = 0; i < 1800; i++) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${what} exited while starting (${child.exitCode ?? child.signalCode}):\n${log()}`);
     }
@@ -65,7 +66,7 @@ async function waitUntil(
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`${what} did not start within 60 s:\n${log()}`);
+  throw new Error(`${what} did not start within 180 s:\n${log()}`);
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {

@@ -80,7 +80,7 @@ describe.skipIf(missing.length > 0)('scanning with real rspamd and clamd over SM
     if (c.status === 'fulfilled') clamd = c.value;
     if (r.status === 'rejected') throw r.reason;
     if (c.status === 'rejected') throw c.reason;
-  }, 90_000);
+  }, 200_000);
   afterAll(async () => {
     for (const { mr, dir } of running) {
       await mr.close();
