@@ -19,7 +19,7 @@ export interface MailToSend {
   subject: string;
   text: string;
   html?: string;
-  attachments?: Array<{ filename: string; content: Buffer | string; contentType: string }>;
+  attachments?: Array<{ filename: string; content: Buffer | string; contentType: string; cid?: string }>;
 }
 
 /** A real `mailroom dev` (test/browser/page.config.ts), its webhook receiver, and headless Chromium. */

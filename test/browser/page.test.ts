@@ -38,7 +38,7 @@ describe('the dev page in Chromium', () => {
       to: 'support@example.com, hooks@example.com',
       subject: 'Live arrival',
       text: 'Hello from the text part.',
-      html: `<p id="script-output">Hello from the HTML part.</p><script>
+      html: `<p id="script-output">Hello from the HTML part.</p><img id="cid-image" src="cid:logo@mailroom.test"><script>
         document.body.setAttribute('data-script-ran', '1');
         document.getElementById('script-output').textContent = 'script ran';
         fetch('${fx.receiver.url}/script-ran');
@@ -47,10 +47,13 @@ describe('the dev page in Chromium', () => {
       attachments: [
         { filename: 'notes.txt', content: 'some notes', contentType: 'text/plain' },
         { filename: 'pixel.png', content: PIXEL_PNG, contentType: 'image/png' },
+        { filename: 'logo.png', content: PIXEL_PNG, contentType: 'image/png', cid: 'logo@mailroom.test' },
       ],
     });
     const sentAt = Date.now();
     await row(page, 'Live arrival').waitFor({ timeout: 2_000 });
+    // Two messages: no further page to load.
+    expect(await page.locator('#more').isVisible()).toBe(false);
     console.log(`figure: SMTP 250 → row shown in ${Date.now() - sentAt} ms`);
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     await screenshot(page, 'live-list');
@@ -63,20 +66,36 @@ describe('the dev page in Chromium', () => {
     const inside = page.frameLocator('iframe.html-frame');
     await inside.locator('#script-output', { hasText: 'Hello from the HTML part.' }).waitFor(WAIT);
     expect(await inside.locator('body[data-script-ran]').count()).toBe(0);
+    // The inline image the HTML references by cid: loads from the message's attachment inside the sandbox.
+    await expect
+      .poll(
+        () =>
+          inside
+            .locator('#cid-image')
+            .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+        WAIT,
+      )
+      .toBe(1);
     expect(await page.title()).toBe('Mailroom');
 
     await page.locator('.tabs button[data-tab="text"]').click();
     await page.locator('.tab-body pre', { hasText: 'Hello from the text part.' }).waitFor(WAIT);
     const attachments = await page.locator('.attachment a').allTextContents();
-    expect(attachments).toEqual(['notes.txt', 'pixel.png']);
+    expect(attachments).toEqual(expect.arrayContaining(['notes.txt', 'pixel.png']));
     const notes = await page.locator('.attachment a', { hasText: 'notes.txt' }).getAttribute('href');
     const download = await page.request.get(`${fx.mr.api}${notes}`);
     expect(download.status()).toBe(200);
     expect(await download.text()).toBe('some notes');
-    const thumb = page.locator('.attachment img.thumb');
+    expect(await page.locator('.attachment.related').allTextContents()).toEqual([
+      expect.stringContaining('shown in the HTML'),
+    ]);
+    const thumb = page.locator('.attachment:not(.related) img.thumb');
     await thumb.scrollIntoViewIfNeeded();
     await expect
-      .poll(() => page.evaluate("document.querySelector('.attachment img.thumb').naturalWidth"), WAIT)
+      .poll(
+        () => page.evaluate("document.querySelector('.attachment:not(.related) img.thumb').naturalWidth"),
+        WAIT,
+      )
       .toBe(1);
     const verdicts = await page.locator('.auth li').allTextContents();
     expect(verdicts.some((v) => v.startsWith('SPF: '))).toBe(true);

@@ -45,6 +45,8 @@ export interface Attachment {
   size: number;
   contentId?: string | null;
   disposition?: string | null;
+  /** The HTML shows it through `cid:` (an inline image). */
+  related?: boolean;
 }
 
 export interface Parsed {

@@ -114,12 +114,16 @@ function attachmentsSection(message: Detail, p: Parsed): HTMLElement | null {
     const name = a.filename ?? `attachment-${n + 1}`;
     return h(
       'li',
-      { class: 'attachment' },
+      { class: a.related ? 'attachment related' : 'attachment' },
       a.contentType.startsWith('image/')
         ? h('img', { class: 'thumb', attrs: { src: url, alt: name, loading: 'lazy' } })
         : null,
       h('a', { attrs: { href: `${url}?download=1`, download: name } }, name),
-      h('span', { class: 'note' }, ` ${a.contentType}, ${sizeText(a.size)}`),
+      h(
+        'span',
+        { class: 'note' },
+        ` ${a.contentType}, ${sizeText(a.size)}${a.related ? ', shown in the HTML' : ''}`,
+      ),
     );
   });
   return h('section', null, h('h3', null, 'Attachments'), h('ul', { class: 'attachments' }, ...items));
