@@ -130,10 +130,12 @@ export class DynamoMessageRecords implements MessageRecords {
     }
     if (!record) return null;
     const parsed = await decodeParsedItem(parsedItem);
-    return messageDetail(messageSummary(record, deliveries.sort(byOrder)), {
+    const ordered = deliveries.sort(byOrder);
+    return messageDetail(messageSummary(record, ordered), {
       parsed,
       authJson: record.auth,
       trace,
+      deliveries: ordered,
     });
   }
 

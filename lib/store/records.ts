@@ -61,6 +61,8 @@ export interface MessageSummary {
 }
 
 export interface MessageDetail extends MessageSummary {
+  /** The summary's deliveries, each with its idempotency key and when it last changed (both backends). */
+  deliveries: Array<MessageSummary['deliveries'][number] & { key?: string; updatedAt?: string }>;
   parsed: ParsedMessage | null;
   /** The authentication verdicts computed when the message was processed; null until then. */
   auth: AuthVerdicts | null;

@@ -139,10 +139,12 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
       const trace = this.#db
         .stmt('SELECT at, step, detail FROM trace WHERE message_id = ? ORDER BY seq')
         .all(id) as TraceEntry[];
-      return messageDetail(messageSummary(storedMessage(row), this.#deliveryRows(id)), {
+      const deliveries = this.#deliveryRows(id);
+      return messageDetail(messageSummary(storedMessage(row), deliveries), {
         parsed: json<ParsedMessage | null>(row.parsed, null),
         authJson: row.auth,
         trace,
+        deliveries,
       });
     });
   }

@@ -143,11 +143,22 @@ export function messageSummary(m: StoredMessage, deliveries: readonly StoredDeli
  */
 export function messageDetail(
   summary: MessageSummary,
-  stored: { parsed: ParsedMessage | null; authJson: string | null | undefined; trace: TraceEntry[] },
+  stored: {
+    parsed: ParsedMessage | null;
+    authJson: string | null | undefined;
+    trace: TraceEntry[];
+    /** The deliveries the summary was built from, in the same order: the detail adds key and updatedAt. */
+    deliveries?: readonly StoredDelivery[];
+  },
 ): MessageDetail {
   let parsed = stored.parsed;
   if (parsed && summary.threadId !== null) parsed = { ...parsed, thread: { id: summary.threadId } };
-  return { ...summary, parsed, auth: json<AuthVerdicts | null>(stored.authJson, null), trace: stored.trace };
+  const records = stored.deliveries;
+  const deliveries = records
+    ? summary.deliveries.map((d, i) => ({ ...d, key: records[i]!.key, updatedAt: records[i]!.updatedAt }))
+    : summary.deliveries;
+  const auth = json<AuthVerdicts | null>(stored.authJson, null);
+  return { ...summary, deliveries, parsed, auth, trace: stored.trace };
 }
 
 /** The data of a mailbox entry as stored (JSON), or null. */

@@ -277,6 +277,8 @@ export function describeMessageStoreContract(
           status: 'failed',
           attempts: 3,
           error: 'boom',
+          key: 'a:1',
+          updatedAt: '2024-01-01T00:00:00.000Z',
         },
         {
           recipient: 'r1@example.com',
@@ -285,8 +287,13 @@ export function describeMessageStoreContract(
           params: { token: 'x' },
           status: 'pending',
           attempts: 0,
+          key: 'a:2',
+          updatedAt: '2024-01-01T00:00:00.000Z',
         },
       ]);
+      // The listing's summary shows no key or time.
+      const [listed] = await store.listMessages();
+      expect(listed?.deliveries.map((d) => Object.keys(d).includes('key'))).toEqual([false, false]);
     });
 
     it('replaces a delivery whole: fields left out of the update are gone', async () => {

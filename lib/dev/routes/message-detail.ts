@@ -4,7 +4,7 @@ import { authenticationResultsHeader } from '../../auth/index.ts';
 import type { MessageDetail } from '../../store/index.ts';
 import { HttpError } from '../errors.ts';
 import type { HttpApiDeps, RouteHandler } from './context.ts';
-import { detailDeliveries } from './delivery-keys.ts';
+import { detailDeliveries } from './delivery-details.ts';
 import { json, rawHeaders } from './respond.ts';
 
 // One message: its detail, raw bytes, routing explanation, and replays (whole, or one delivery).
@@ -22,7 +22,7 @@ export const getMessage: RouteHandler = async (deps, _req, res, _url, m) => {
   const authenticationResults = message.auth
     ? authenticationResultsHeader(message.auth, deps.config.auth.authservId)
     : null;
-  const deliveries = await detailDeliveries(deps.store, deps.config, message);
+  const deliveries = await detailDeliveries(deps.store, message);
   json(res, 200, { ...message, deliveries, authenticationResults });
 };
 
