@@ -9,7 +9,8 @@
  *
  * - stalwart-mail-parser: every NNN.eml against NNN.json (LF) and NNN.crlf.json (the message with CRLF):
  *   subject, from (first address), to (addresses in order), text (its text_body parts that are text, joined),
- *   html (its html_body parts that are HTML, joined), attachments (count and sorted file names), attachment
+ *   html (its html_body parts that are HTML, joined), attachments (count and sorted declared file names: the
+ *   `<Subject>.eml` Mailroom gives an unnamed embedded message counts as no name), attachment
  *   sizes (each binary attachment's decoded size is among ours). Text and HTML compared whitespace-collapsed.
  * - james-mime4j: every *.msg whose *_decoded.xml lists decoded leaf parts outside an embedded message:
  *   binary parts (each *.bin's SHA-256 is one of our attachments'), text parts (each *.txt is our
@@ -99,6 +100,15 @@ function sJoined(msg: SMessage, ids: number[], kind: 'Text' | 'Html'): string | 
   return texts.length === 0 ? null : squash(texts.join('\n'));
 }
 
+/**
+ * Our name for comparison with the declared names: the name Mailroom gives an unnamed embedded message
+ * (`<Subject>.eml`, by policy) counts as no name unless the expectation declares that very name.
+ */
+function declaredName(a: ParsedMessage['attachments'][number], parts: SPart[]): string | null {
+  const synthesized = a.contentType.startsWith('message/rfc822') && a.filename?.endsWith('.eml');
+  return synthesized && !parts.some((p) => sFilename(p) === a.filename) ? null : a.filename;
+}
+
 function compareStalwart(tally: Tally, id: string, parsed: ParsedMessage, msg: SMessage): void {
   const top = msg.parts[0]!;
   const subject = sHeader(top, 'subject')?.Text;
@@ -120,7 +130,7 @@ function compareStalwart(tally: Tally, id: string, parsed: ParsedMessage, msg: S
     tally,
     'attachments',
     parts.length === parsed.attachments.length &&
-      names(parts.map(sFilename)) === names(parsed.attachments.map((a) => a.filename)),
+      names(parts.map(sFilename)) === names(parsed.attachments.map((a) => declaredName(a, parts))),
     id,
   );
   const sizes = parts
