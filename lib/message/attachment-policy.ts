@@ -4,9 +4,9 @@
  * and every part with `Content-Disposition: attachment` is an attachment; `text/plain` and `text/html`
  * leaves are body text); this module adds:
  *
- * 1. A text part with a filename that is not part of the message body (the first text part, with the
- *    `multipart/alternative` / `multipart/related` it sits in) is an attachment, not body text
- *    ({@link applyTextAttachmentRule}).
+ * 1. A text part with a filename is an attachment, not body text, unless it is the message body: the
+ *    first text part, or the first text/plain or text/html in the `multipart/alternative` /
+ *    `multipart/related` that holds the first text part ({@link applyTextAttachmentRule}).
  * 2. A `message/rfc822` part without a filename is named after its Subject, `<Subject>.eml`, or
  *    `message.eml` when it has none ({@link nameEmbeddedMessage}).
  *
@@ -56,8 +56,9 @@ function isInside(node: TreeNode, container: TreeNode): boolean {
 
 /**
  * Rule 1: makes mailparser stream a text part with a filename as an attachment (size and SHA-256 of its
- * transfer-decoded bytes, storable like any attachment) unless it belongs to the body: the first text
- * leaf of the message, or a part of the `multipart/alternative` / `multipart/related` that holds it.
+ * transfer-decoded bytes, storable like any attachment) unless it is the body: the first text leaf of
+ * the message, or the first of its type (text/plain, text/html) in the `multipart/alternative` /
+ * `multipart/related` run that holds that leaf (the other rendering of the same body).
  * Hooks the parser's node creation (decided before the part's content is read); does nothing when the
  * parser has no such hook.
  */
@@ -67,6 +68,7 @@ export function applyTextAttachmentRule(parser: MailParser): void {
   if (typeof original !== 'function') return;
   let first: TreeNode | null = null;
   let container: TreeNode | null = null;
+  const seen = new Set<string>();
   target.createNode = function createNode(this: unknown, data: SplitNode): TreeNode {
     const node = original.call(this, data);
     const type = typeof node.contentType === 'string' ? node.contentType.toLowerCase() : '';
@@ -74,10 +76,15 @@ export function applyTextAttachmentRule(parser: MailParser): void {
     if (first === null) {
       first = node;
       container = bodyContainer(node);
-      return node;
+    } else {
+      const named = typeof data.filename === 'string' && data.filename.trim() !== '';
+      const body = !seen.has(type) && container !== null && isInside(node, container);
+      if (named && !body) {
+        node.isAttachment = true;
+        return node;
+      }
     }
-    const named = typeof data.filename === 'string' && data.filename.trim() !== '';
-    if (named && !(container && isInside(node, container))) node.isAttachment = true;
+    seen.add(type);
     return node;
   };
 }
@@ -98,7 +105,9 @@ export function embeddedMessageName(head: Buffer): string {
   const block = readHeaderBlock(head, 0, headerEnd(head), 500, MAX_EMBEDDED_HEAD);
   const field = block.fields.find((f) => f.key === 'subject');
   const subject = field ? decodeEncodedWords(field.raw).text.replace(/\s+/g, ' ').trim() : '';
-  return subject ? safeFilename(`${subject.slice(0, 200)}.eml`, 'message.eml') : 'message.eml';
+  // a slash in a Subject is not a directory: kept visible as `_` rather than cut by safeFilename
+  const stem = subject.slice(0, 200).replace(/[/\\]/g, '_');
+  return stem ? safeFilename(`${stem}.eml`, 'message.eml') : 'message.eml';
 }
 
 /**
