@@ -1,5 +1,6 @@
 import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
 import { type AttachmentSlot, collectAttachment, newAttachmentEntry } from './attachment-collect.ts';
+import { applyTextAttachmentRule, nameEmbeddedMessage } from './attachment-policy.ts';
 import type { AttachmentExtraction } from './attachment-sink.ts';
 import type { Attachment } from './types.ts';
 
@@ -88,6 +89,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
         maxChildNodes: options.maxChildNodes,
       });
       const p = parser;
+      applyTextAttachmentRule(p); // the attachment policy (attachment-policy.ts)
       p.on('error', (err: unknown) => {
         result.error ??= err instanceof Error ? err.message : String(err);
         finish();
@@ -99,6 +101,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
           return;
         }
         const slot: AttachmentSlot = { entry: newAttachmentEntry(data), done: false, upload: null };
+        nameEmbeddedMessage(data, slot.entry);
         slots.push(slot);
         void collectAttachment(data, slot, slots.length - 1, options.attachments, result.problems).then(
           () => {

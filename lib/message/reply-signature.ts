@@ -2,7 +2,9 @@
  * Signature detection for reply extraction. Conservative on purpose: a block is only called a signature
  * when it is introduced by the standard `-- ` delimiter, by a rule line (`____`, `-----`, `—————`) on its
  * own paragraph followed by a short block with contact details, or is a trailing name-and-contact block
- * ("Ann Example / ann@example.com / +1 555 0100"). Whatever is split off is returned, never dropped.
+ * ("Ann Example / ann@example.com / +1 555 0100"; also "Ann Example, Ph.D. / President / Example Ltd /
+ * ann@example.com / www.example.com"), or a name over a mobile sign-off ("Ann Example / via mobile").
+ * Whatever is split off is returned, never dropped.
  */
 import { isBlank, isRuleLine } from './reply-patterns.ts';
 
@@ -77,18 +79,59 @@ function ruled(lines: string[]): SignatureSplit | null {
 
 /** The last paragraph is a name followed by contact lines: "Ann Example / ann@example.com / +1 555 0100". */
 function contactBlock(lines: string[]): SignatureSplit | null {
-  let end = lines.length;
-  while (end > 0 && isBlank(lines[end - 1]!)) end--;
-  let start = end;
-  while (start > 0 && !isBlank(lines[start - 1]!)) start--;
-  const block = lines.slice(start, end).map((l) => l.trim());
+  const { start, block } = lastParagraph(lines);
   if (block.length < 3 || block.length > 6 || !hasContent(lines, start)) return null;
   if (block.some((l) => l.length > 60) || !NAME.test(block[0]!)) return null;
   if (block.slice(1).filter(isContact).length < 2) return null;
   return { body: lines.slice(0, start), signature: block.join('\n') };
 }
 
+/** A short line that can open a signature block: a name, a title, a company ("Ann Example, Ph.D."). */
+function isHeading(line: string): boolean {
+  return line.length <= 40 && line.split(' ').length <= 6 && !/[:;,?!]$/.test(line);
+}
+
+/**
+ * The last paragraph is one to three heading lines (name, title, company) and then only contact lines,
+ * at least two, one of them an address or a number (URLs alone are more likely content).
+ */
+function titledContactBlock(lines: string[]): SignatureSplit | null {
+  const { start, block } = lastParagraph(lines);
+  if (block.length < 3 || block.length > 6 || !hasContent(lines, start)) return null;
+  const first = block.findIndex(isContact);
+  if (first < 1 || first > 3 || !block.slice(0, first).every(isHeading)) return null;
+  const contacts = block.slice(first);
+  if (contacts.length < 2 || !contacts.every(isContact) || contacts.every((l) => URL.test(l))) return null;
+  if (contacts.some((l) => l.length > 60)) return null;
+  return { body: lines.slice(0, start), signature: block.join('\n') };
+}
+
+/** "via mobile", "from my phone": a sign-off some mobile clients put under the sender's name. */
+const MOBILE_SIGNOFF = /^(?:sent )?(?:via|from) (?:my )?(?:mobile|phone|cell|iphone|android)\.?$/i;
+
+/** The last paragraph is a name over a mobile sign-off: "Ann Example / via mobile". */
+function nameOverMobile(lines: string[]): SignatureSplit | null {
+  const { start, block } = lastParagraph(lines);
+  if (block.length !== 2 || !hasContent(lines, start)) return null;
+  if (!NAME.test(block[0]!) || !MOBILE_SIGNOFF.test(block[1]!)) return null;
+  return { body: lines.slice(0, start), signature: block.join('\n') };
+}
+
+function lastParagraph(lines: string[]): { start: number; block: string[] } {
+  let end = lines.length;
+  while (end > 0 && isBlank(lines[end - 1]!)) end--;
+  let start = end;
+  while (start > 0 && !isBlank(lines[start - 1]!)) start--;
+  return { start, block: lines.slice(start, end).map((l) => l.trim()) };
+}
+
 /** Splits a signature off the end of a reply (see the module comment for what counts), or returns null. */
 export function splitSignature(lines: string[]): SignatureSplit | null {
-  return delimited(lines) ?? ruled(lines) ?? contactBlock(lines);
+  return (
+    delimited(lines) ??
+    ruled(lines) ??
+    contactBlock(lines) ??
+    titledContactBlock(lines) ??
+    nameOverMobile(lines)
+  );
 }

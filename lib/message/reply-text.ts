@@ -22,7 +22,10 @@ import { splitSignature } from './reply-signature.ts';
 /** The new content of a reply, with quotes, attribution lines, signature and client boilerplate removed. */
 export interface ExtractedReply {
   text: string;
-  /** The signature split off the reply (after `-- `, a rule line, or a name-and-contact block), or null. */
+  /**
+   * The signature split off the reply (after `-- `, a rule line, a name-and-contact block, a name over
+   * "via mobile"), followed by the client sign-off under the text ("Sent from my iPhone"), or null.
+   */
   signature: string | null;
   problems: string[];
 }
@@ -255,7 +258,11 @@ function collectReply(lines: string[]): string[] {
       }
       break;
     }
-    if (!top) break;
+    if (!top) {
+      // kept for the signature: stripTrailing takes it off the text
+      if (cut.kind === 'mobile') out.push(lines[cut.index]!);
+      break;
+    }
     // nothing written above: skip the marker (and a forward's or header block's header lines)
     pos = cut.kind === 'separator' || cut.kind === 'header' ? skipHeaderBlock(lines, cut.end) : cut.end;
   }
@@ -286,8 +293,11 @@ function trailingAttribution(lines: string[], end: number, quotesRemoved: boolea
   return end;
 }
 
-/** Removes trailing blank lines, quotes, attributions, rule lines and "Sent from my …" lines. */
-function stripTrailing(lines: string[]): string[] {
+/**
+ * Removes trailing blank lines, quotes, attributions, rule lines and "Sent from my …" lines; the last
+ * "Sent from my …" line removed (the one right under the sender's text) goes to `signoff` when given.
+ */
+function stripTrailing(lines: string[], signoff?: string[]): string[] {
   let end = lines.length;
   let quotesRemoved = false;
   while (end > 0) {
@@ -299,6 +309,7 @@ function stripTrailing(lines: string[]): string[] {
       quotesRemoved = true;
       end--;
     } else if (isMobileBoilerplate(t)) {
+      if (signoff) signoff[0] = t;
       end--;
     } else {
       const start = trailingAttribution(lines, end, quotesRemoved);
@@ -319,13 +330,19 @@ function trimBlankEdges(lines: string[]): string[] {
 
 /** Removes trailing history and boilerplate and splits off the signature. */
 function finish(input: string[]): { text: string; signature: string | null } {
-  let lines = stripTrailing(input.filter((l) => l.trim() !== QUOTE_MARKER));
+  const signoff: string[] = [];
+  let lines = stripTrailing(
+    input.filter((l) => l.trim() !== QUOTE_MARKER),
+    signoff,
+  );
   let signature: string | null = null;
   const split = splitSignature(lines);
   if (split) {
     lines = stripTrailing(split.body);
     signature = split.signature || null;
   }
+  // a client sign-off ("Sent from my iPhone") is part of the signature, as mail clients and talon see it
+  if (signoff[0]) signature = signature ? `${signature}\n${signoff[0]}` : signoff[0];
   return { text: trimBlankEdges(lines).join('\n').trimEnd(), signature };
 }
 
