@@ -112,10 +112,11 @@ export async function extractLegacyAttachments(
   target: LegacyTarget,
   captures: LegacyCaptures,
   extraction: AttachmentExtraction | undefined,
+  topContentType: string | null = null,
 ): Promise<string[]> {
   const problems: string[] = [];
   try {
-    markSignaturesAndEncryption(target, problems);
+    markSignaturesAndEncryption(target, topContentType, problems);
     const found: Found[] = [];
     if (target.text?.includes('begin')) {
       const scan = scanUuBlocks(target.text);
@@ -195,14 +196,27 @@ const ENCRYPTED_TYPES = new Set([
   'application/pgp-encrypted',
 ]);
 
-function markSignaturesAndEncryption(target: LegacyTarget, problems: string[]): void {
+/** The message's own type when it is an encrypted wrapper (a single-part one has no attachment entry). */
+function encryptedTop(topContentType: string | null): string | null {
+  const type = (topContentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return ENCRYPTED_TYPES.has(type) || type === 'multipart/encrypted' ? type : null;
+}
+
+function markSignaturesAndEncryption(
+  target: LegacyTarget,
+  topContentType: string | null,
+  problems: string[],
+): void {
+  let wrapper = encryptedTop(topContentType);
   for (const a of target.attachments) {
     if (SIGNATURE_TYPES.has(a.contentType)) a.signature = true;
-    else if (ENCRYPTED_TYPES.has(a.contentType)) {
-      problems.push(
-        `encrypted: the message content is in an encrypted or enveloped wrapper (${a.contentType}); it is not decrypted`,
-      );
-    }
+    else if (ENCRYPTED_TYPES.has(a.contentType)) wrapper ??= a.contentType;
+  }
+  if (wrapper) {
+    problems.push(
+      `encrypted: the message content is in an encrypted or enveloped wrapper (${wrapper}); it is not decrypted`,
+    );
+    return;
   }
   if (target.text?.includes('-----BEGIN PGP MESSAGE-----')) {
     problems.push('encrypted: the text holds an inline PGP message; it is not decrypted');

@@ -259,7 +259,8 @@ async function parseUnsafe(
   }
   if (body.error) problems.push(`mime-parse-error: ${body.error}; body and attachments may be incomplete`);
   problems.push(...body.problems);
-  problems.push(...(await extractLegacyAttachments(body, body.legacy, options?.attachments)));
+  const topType = first('content-type')?.raw ?? null;
+  problems.push(...(await extractLegacyAttachments(body, body.legacy, options?.attachments, topType)));
 
   const html = body.html !== null && body.html !== '' ? body.html : null;
   const text = body.text === null || (html !== null && body.text.trim() === '') ? null : body.text;
