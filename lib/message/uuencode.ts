@@ -58,7 +58,7 @@ function beginLine(line: string): { base64: boolean; filename: string } | null {
 
 /**
  * Decodes one uuencoded line into `out` at `at`; returns the bytes written, or -1 when the line is not
- * uuencode. Tolerant: missing trailing characters (stripped spaces) count as zero, characters after the
+ * uuencode. Tolerant: missing trailing characters (spaces stripped in transit, however many) count as zero, characters after the
  * ones the length byte asks for (a checksum) are ignored, space and backquote both mean zero.
  */
 export function decodeUuLine(line: string, out: Buffer, at: number): number {
@@ -66,7 +66,6 @@ export function decodeUuLine(line: string, out: Buffer, at: number): number {
   const count = (line.charCodeAt(0) - 0x20) & 0x3f;
   if (line.charCodeAt(0) < 0x20 || line.charCodeAt(0) > 0x60) return -1;
   const chars = Math.ceil(count / 3) * 4;
-  if (line.length - 1 < chars - 4) return -1; // more than one group missing: not a stripped line
   let written = 0;
   for (let g = 0; g < chars; g += 4) {
     let v = 0;
