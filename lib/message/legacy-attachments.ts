@@ -17,6 +17,8 @@ import { scanUuBlocks, withoutBlocks } from './uuencode.ts';
 
 /** Bytes of container parts kept in memory for decoding, per message. */
 export const MAX_CONTAINER_BYTES = 32 * 1024 * 1024;
+/** Bytes a BinHex part's run-length encoding may expand to (8 times the part, at most this). */
+export const MAX_BINHEX_EXPANDED = 64 * 1024 * 1024;
 /** Files added from legacy encodings per message at most. */
 export const MAX_LEGACY_FILES = 200;
 
@@ -172,7 +174,7 @@ function decodeContainer(capture: ContainerCapture, part: number, problems: stri
   }
   const text = bytes.toString('latin1');
   if (capture.encoding === 'binhex') {
-    const hqx = decodeBinHex(text, Math.max(bytes.length * 4, 1024 * 1024));
+    const hqx = decodeBinHex(text, Math.min(Math.max(bytes.length * 8, 1 << 20), MAX_BINHEX_EXPANDED));
     problems.push(...hqx.problems.map((p) => `${p} (attachment ${part})`));
     return hqx.data ? [fileOf(hqx.filename || capture.entry.filename, null, hqx.data, part, 'binhex')] : [];
   }

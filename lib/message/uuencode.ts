@@ -83,11 +83,14 @@ export function decodeUuLine(line: string, out: Buffer, at: number): number {
   return written;
 }
 
-/** Reads one block from the line after `begin`: its bytes, or why it is not a block (no end line, a bad line). */
+/**
+ * Reads one block from the line after `begin`: its bytes, or why it is not a block (no end line, a bad
+ * line) and where scanning goes on: at the bad line, so that every line is read at most twice.
+ */
 function readBlock(
   iter: Generator<Line>,
   base64: boolean,
-): { data: Buffer; end: number } | { problem: string } {
+): { data: Buffer; end: number } | { problem: string; resume: number } {
   const line64 = Buffer.alloc(64);
   const chunks: Buffer[] = [];
   const b64: string[] = [];
@@ -95,16 +98,18 @@ function readBlock(
     const text = line.text.trimEnd();
     if (base64) {
       if (text === '====') return { data: Buffer.from(b64.join(''), 'base64'), end: line.next };
-      if (!/^[A-Za-z0-9+/=]*$/.test(text)) return { problem: 'a line is not base64' };
+      if (!/^[A-Za-z0-9+/=]*$/.test(text)) return { problem: 'a line is not base64', resume: line.start };
       b64.push(text);
       continue;
     }
     if (text === 'end') return { data: Buffer.concat(chunks), end: line.next };
     const n = decodeUuLine(text, line64, 0);
-    if (n < 0) return { problem: `a line is not uuencoded: ${JSON.stringify(text.slice(0, 40))}` };
+    if (n < 0) {
+      return { problem: `a line is not uuencoded: ${JSON.stringify(text.slice(0, 40))}`, resume: line.start };
+    }
     if (n > 0) chunks.push(Buffer.from(line64.subarray(0, n)));
   }
-  return { problem: 'the block has no end line (truncated?)' };
+  return { problem: 'the block has no end line (truncated?)', resume: Number.POSITIVE_INFINITY };
 }
 
 /** Finds and decodes the uuencoded blocks of `text` (at most `maxBlocks`). */
@@ -133,7 +138,8 @@ export function scanUuBlocks(text: string, maxBlocks = MAX_UU_BLOCKS): UuScan {
     const read = readBlock(lines(text, found.line.next), found.base64);
     if ('problem' in read) {
       scan.problems.push(`uuencode-invalid: block ${JSON.stringify(found.filename)}: ${read.problem}`);
-      from = found.line.next;
+      // the lines read were all uuencode (so no `begin` among them): go on from the one that was not
+      from = read.resume;
       continue;
     }
     scan.blocks.push({ filename: found.filename, data: read.data, start: found.line.start, end: read.end });

@@ -55,6 +55,22 @@ describe('uuencode', () => {
     expect(scanUuBlocks('We begin 644 meetings at noon.\n')).toEqual({ blocks: [], problems: [] });
   });
 
+  it('reads a hostile text of unterminated blocks once, with a bounded number of problems', () => {
+    const stretch = `${'M'.padEnd(61, '!')}\n`.repeat(200);
+    const text = `${'begin 644 x.bin\n'}${stretch}`.repeat(2000); // 25 MB, no end line anywhere
+    const scan = scanUuBlocks(text);
+    expect(scan.blocks).toEqual([]);
+    expect(scan.problems).toHaveLength(101);
+    expect(scan.problems[0]).toMatch(
+      /^uuencode-invalid: block "x.bin": a line is not uuencoded: "begin 644 x.bin"/,
+    );
+    expect(scan.problems[100]).toMatch(/^uuencode-too-many:/);
+    const last = scanUuBlocks(`begin 644 y.bin\n${stretch}`);
+    expect(last.problems).toEqual([
+      'uuencode-invalid: block "y.bin": the block has no end line (truncated?)',
+    ]);
+  });
+
   it('caps the number of blocks', () => {
     const text = Array.from({ length: 5 }, (_, i) => uuencode(`${i}.txt`, Buffer.from('x'))).join('\n');
     const scan = scanUuBlocks(text, 3);
