@@ -2,6 +2,7 @@ import { type AttachmentStream, MailParser, type MessageText } from 'mailparser'
 import { type AttachmentSlot, collectAttachment, newAttachmentEntry } from './attachment-collect.ts';
 import { applyTextAttachmentRule, nameEmbeddedMessage } from './attachment-policy.ts';
 import type { AttachmentExtraction } from './attachment-sink.ts';
+import { captureContainer, type LegacyCaptures, newLegacyCaptures } from './legacy-attachments.ts';
 import type { Attachment } from './types.ts';
 
 /** Bytes of the raw message handed to the parser at a time (it asks for more when it is ready). */
@@ -18,6 +19,8 @@ export interface BodyParse {
   timedOut: boolean;
   /** Attachments whose content could not be kept (`code: detail`). */
   problems: string[];
+  /** Legacy container parts (TNEF, BinHex, uuencoded) captured for decoding. */
+  legacy: LegacyCaptures;
 }
 
 /** Options for {@link parseBody}. */
@@ -49,6 +52,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
       error: null,
       timedOut: false,
       problems: [],
+      legacy: newLegacyCaptures(),
     };
     const slots: AttachmentSlot[] = [];
     let settled = false;
@@ -103,6 +107,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
         const slot: AttachmentSlot = { entry: newAttachmentEntry(data), done: false, upload: null };
         nameEmbeddedMessage(data, slot.entry);
         slots.push(slot);
+        captureContainer(data, slot.entry, result.legacy);
         void collectAttachment(data, slot, slots.length - 1, options.attachments, result.problems).then(
           () => {
             if (!settled && typeof data.release === 'function') data.release();

@@ -20,4 +20,11 @@ export { PARSE_TIME_BUDGET_MS, parseMessage, parseTimeBudgetMs } from './parse-m
 export { type ExtractedReply, extractReply } from './reply-text.ts';
 export { safeFilename } from './safe-filename.ts';
 export { normalizeSubject, type ThreadFields, threadId } from './thread-id.ts';
-export type { Address, Attachment, HeaderField, ParsedMessage, ParseLimits } from './types.ts';
+export type {
+  Address,
+  Attachment,
+  AttachmentSourceEncoding,
+  HeaderField,
+  ParsedMessage,
+  ParseLimits,
+} from './types.ts';

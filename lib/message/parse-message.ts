@@ -5,6 +5,7 @@ import { type BodyParse, parseBody } from './body-parse.ts';
 import { isKnownCharset } from './charset.ts';
 import { decodeEncodedWords } from './encoded-words.ts';
 import { type RawHeaderField, readHeaderBlock } from './header-block.ts';
+import { extractLegacyAttachments } from './legacy-attachments.ts';
 import { parseMessageDate } from './message-date.ts';
 import { parseMessageId, parseMessageIds } from './message-ids.ts';
 import { effectiveLimits, type MimeScan, scanMimeLimits } from './mime-limits.ts';
@@ -269,6 +270,8 @@ async function parseUnsafe(
   }
   if (body.error) problems.push(`mime-parse-error: ${body.error}; body and attachments may be incomplete`);
   problems.push(...body.problems);
+  const topType = first('content-type')?.raw ?? null;
+  problems.push(...(await extractLegacyAttachments(body, body.legacy, options?.attachments, topType)));
 
   const html = body.html !== null && body.html !== '' ? body.html : null;
   const text = body.text === null || (html !== null && body.text.trim() === '') ? null : body.text;

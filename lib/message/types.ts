@@ -24,7 +24,19 @@ export interface Attachment {
   stored: boolean;
   /** True when the HTML body references it as `cid:<contentId>` (an inline image of the HTML). */
   related: boolean;
+  /**
+   * Set on a file decoded from a legacy encoding: `part` is the index in `attachments` of the part it was
+   * in (a uuencoded part, BinHex, TNEF `winmail.dat`), or `'text'` for a uuencoded block of the text.
+   */
+  source?: { part: number | 'text'; encoding: AttachmentSourceEncoding };
+  /** True on a part whose files are listed after it (`source.part` names it): TNEF, BinHex, uuencoded. */
+  container?: boolean;
+  /** True on a signature part (S/MIME `smime.p7s`, PGP `signature.asc`): kept, for UIs to hide. */
+  signature?: boolean;
 }
+
+/** How a file decoded from a legacy encoding was encoded. */
+export type AttachmentSourceEncoding = 'uuencode' | 'binhex' | 'tnef';
 
 export interface HeaderField {
   /** Lower-case header name. */

@@ -61,6 +61,9 @@ export const SEED_MESSAGES: readonly Buffer[] = [
   'From: Ada <ada@sender.test>\r\nTo: support@example.com\r\nSubject: Printer on fire\r\nMessage-ID: <1@sender.test>\r\n\r\nHelp!\r\n',
   'From: b@sender.test\r\nTo: support@example.com\r\nSubject: =?utf-8?B?w6TDtsO8?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n--x\r\nContent-Type: application/octet-stream; name="a.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--x--\r\n',
   'From: c@sender.test\r\nSubject: Re: ticket\r\nIn-Reply-To: <1@sender.test>\r\nContent-Type: text/html\r\n\r\n<p>Thanks</p><blockquote>On Mon wrote: old</blockquote>\r\n',
+  // legacy encodings (lib/message/legacy-attachments.ts): uuencode in the text, BinHex and TNEF parts
+  'From: d@sender.test\r\nSubject: file\r\n\r\nhere:\r\nbegin 644 a.txt\r\n%:&5L;&\\`\r\n`\r\nend\r\nbye\r\n',
+  'From: e@sender.test\r\nContent-Type: multipart/mixed; boundary="y"\r\n\r\n--y\r\nContent-Type: application/mac-binhex40\r\n\r\n(This file must be converted with BinHex 4.0)\r\n:#8*"!!!!:\r\n--y\r\nContent-Type: application/ms-tnef\r\nContent-Transfer-Encoding: base64\r\n\r\neJ8+IgEAAgKQBgAOAAAA\r\n--y--\r\n',
 ].map((s) => Buffer.from(s));
 
 /** End-of-DATA look-alikes (SMTP smuggling, CVE-2023-51764/5/6) and other framing bytes. */
