@@ -1,6 +1,8 @@
 import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
 import { type AttachmentSlot, collectAttachment, newAttachmentEntry } from './attachment-collect.ts';
 import type { AttachmentExtraction } from './attachment-sink.ts';
+import { decideBodyCharsets } from './charset-body.ts';
+import type { CharsetContext } from './charset-decide.ts';
 import type { Attachment } from './types.ts';
 
 /** Bytes of the raw message handed to the parser at a time (it asks for more when it is ready). */
@@ -29,6 +31,8 @@ export interface BodyParseOptions {
   budgetMs: number;
   /** Where attachment content goes while it is decoded. @default content not kept */
   attachments?: AttachmentExtraction;
+  /** The message's charsets and fallback report: text parts are decoded by the charset decision. */
+  charsets?: CharsetContext;
 }
 
 /**
@@ -88,6 +92,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
         maxChildNodes: options.maxChildNodes,
       });
       const p = parser;
+      if (options.charsets) decideBodyCharsets(p, options.charsets);
       p.on('error', (err: unknown) => {
         result.error ??= err instanceof Error ? err.message : String(err);
         finish();
