@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MailParser } from 'mailparser';
-import { type CharsetContext, decodeWithContext } from './charset-decide.ts';
+import { type CharsetContext, decodeWithContext, passesAsUtf8 } from './charset-decide.ts';
 
 /**
  * The charset decision for text parts (see charset-decide.ts), hooked into mailparser. mailparser decodes
@@ -45,6 +45,10 @@ class PartDecoder extends Transform {
   override _flush(done: TransformCallback): void {
     const bytes = Buffer.concat(this.chunks);
     this.chunks.length = 0;
+    if (passesAsUtf8(bytes, this.declared)) {
+      done(null, bytes);
+      return;
+    }
     const text = decodeWithContext(bytes, this.declared, 'body', this.where, this.context);
     done(null, Buffer.from(text, 'utf8'));
   }

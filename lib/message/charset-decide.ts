@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import {
   decodeUtf7,
   encodingOf,
@@ -50,21 +51,31 @@ export function decideCharset(
 ): CharsetDecision {
   if (declared && isUtf7Label(declared)) return { text: decodeUtf7(bytes), used: 'utf-7', fallback: false };
   const encoding = declared && !isAsciiLabel(declared) ? encodingOf(declared) : null;
-  const asUtf8 = strictDecode(bytes, 'utf-8');
-  // a UTF-8 decode as long as the input had no byte over 0x7f (any multi-byte sequence shortens it)
-  const ascii = asUtf8 !== null && asUtf8.length === bytes.length;
+  const validUtf8 = isUtf8(bytes);
+  const asUtf8 = (): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   if (encoding === null || encoding === 'utf-8') {
-    if (asUtf8 !== null) return { text: asUtf8, used: 'utf-8', fallback: false };
+    if (validUtf8) return { text: asUtf8(), used: 'utf-8', fallback: false };
     return mostlyUtf8(bytes) ?? fallbackChain(bytes, ['utf-8'], context, null);
   }
   const multiByte = isMultiByteEncoding(encoding);
-  if (!multiByte && source === 'body' && asUtf8 !== null && !ascii) {
-    return { text: asUtf8, used: 'utf-8', fallback: true };
+  if (!multiByte && source === 'body' && validUtf8 && !isAscii(bytes)) {
+    return { text: asUtf8(), used: 'utf-8', fallback: true };
   }
   const declaredText = strictDecode(bytes, encoding);
   if (declaredText !== null) return { text: declaredText, used: encoding, fallback: false };
-  if (asUtf8 !== null) return { text: asUtf8, used: 'utf-8', fallback: true };
+  if (validUtf8) return { text: asUtf8(), used: 'utf-8', fallback: true };
   return fallbackChain(bytes, ['utf-8', encoding], context, multiByte ? encoding : null);
+}
+
+/**
+ * Whether the decision for `bytes` declared as `declared` is plain UTF-8 (or ASCII in an ASCII-compatible
+ * charset), so the bytes can be passed on as they are: the common case, checked natively without decoding.
+ */
+export function passesAsUtf8(bytes: Uint8Array, declared: string | null): boolean {
+  if (declared && isUtf7Label(declared)) return false;
+  const encoding = declared && !isAsciiLabel(declared) ? encodingOf(declared) : null;
+  if (encoding === null || encoding === 'utf-8') return isUtf8(bytes);
+  return !isMultiByteEncoding(encoding) && isAscii(bytes);
 }
 
 /**

@@ -95,8 +95,20 @@ export function isMultiByteEncoding(encoding: string): boolean {
   return MULTI_BYTE.has(encoding);
 }
 
+/** Windows-1252's 0x80–0x9F (Node 20's TextDecoder reads them as Latin-1 C1 controls instead). */
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+/** Decodes Windows-1252 (every byte decodes; the five unassigned ones as C1 controls, as WHATWG does). */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  return text.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
+}
+
 /** Decodes `bytes` in `encoding` (a WHATWG name), or null when they are not valid in it. */
 export function strictDecode(bytes: Uint8Array, encoding: string): string | null {
+  if (encoding === 'windows-1252') return decodeWindows1252(bytes);
   let decoder = strictDecoders.get(encoding);
   if (!decoder) {
     try {
@@ -115,6 +127,7 @@ export function strictDecode(bytes: Uint8Array, encoding: string): string | null
 
 /** Decodes `bytes` in `encoding` (a WHATWG name), invalid bytes replaced by U+FFFD. */
 export function lossyDecode(bytes: Uint8Array, encoding: string): string {
+  if (encoding === 'windows-1252') return decodeWindows1252(bytes);
   return (charsetDecoder(encoding) ?? utf8).decode(bytes);
 }
 
@@ -135,11 +148,4 @@ export function decodeUtf7(bytes: Uint8Array): string {
 /** Whether `label` names a charset this module can decode. */
 export function isKnownCharset(label: string): boolean {
   return charsetDecoder(label) !== null || isUtf7Label(label);
-}
-
-/** Decodes bytes in `charset`; an unknown charset is decoded as UTF-8 (invalid bytes replaced). */
-export function decodeBytes(bytes: Uint8Array, charset: string): { text: string; known: boolean } {
-  const decoder = charsetDecoder(charset);
-  if (decoder) return { text: decoder.decode(bytes), known: true };
-  return { text: utf8.decode(bytes), known: false };
 }

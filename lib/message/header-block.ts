@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { type CharsetContext, decodeWithContext } from './charset-decide.ts';
 
 /** One field of the top-level header block, as found in the raw bytes. */
@@ -122,11 +123,6 @@ export function readHeaderBlock(
   }
   finish(end);
   return block;
-}
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
 }
 
 function isBlankLine(raw: Buffer, start: number, end: number): boolean {
