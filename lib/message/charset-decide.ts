@@ -54,7 +54,11 @@ export function decideCharset(
   const validUtf8 = isUtf8(bytes);
   const asUtf8 = (): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   if (encoding === null || encoding === 'utf-8') {
-    if (validUtf8) return { text: asUtf8(), used: 'utf-8', fallback: false };
+    if (validUtf8) {
+      // US-ASCII or an unknown label over 8-bit bytes: UTF-8 is a fallback (nothing declared: RFC 6532)
+      const fallback = declared !== null && encoding === null && !isAscii(bytes);
+      return { text: asUtf8(), used: 'utf-8', fallback };
+    }
     return mostlyUtf8(bytes) ?? fallbackChain(bytes, ['utf-8'], context, null);
   }
   const multiByte = isMultiByteEncoding(encoding);
@@ -74,7 +78,8 @@ export function decideCharset(
 export function passesAsUtf8(bytes: Uint8Array, declared: string | null): boolean {
   if (declared && isUtf7Label(declared)) return false;
   const encoding = declared && !isAsciiLabel(declared) ? encodingOf(declared) : null;
-  if (encoding === null || encoding === 'utf-8') return isUtf8(bytes);
+  if (declared === null || encoding === 'utf-8') return isUtf8(bytes);
+  if (encoding === null) return isAscii(bytes);
   return !isMultiByteEncoding(encoding) && isAscii(bytes);
 }
 

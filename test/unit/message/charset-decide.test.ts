@@ -60,8 +60,10 @@ describe('decideCharset: encoded words and bodies', () => {
   it('reads an unknown or US-ASCII label as "nothing declared"', () => {
     expect(decideCharset(utf8('Grüße'), 'x-unknown', 'word', [])).toMatchObject({
       text: 'Grüße',
-      fallback: false,
+      used: 'utf-8',
+      fallback: true,
     });
+    expect(decideCharset(utf8('Hello'), 'us-ascii', 'body', [])).toMatchObject({ fallback: false });
     expect(decideCharset(utf8('Grüße'), 'us-ascii', 'body', []).text).toBe('Grüße');
     expect(decideCharset(latin1('Gr\xfc\xdfe'), 'us-ascii', 'body', []).text).toBe('Grüße');
   });
