@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MailParser } from 'mailparser';
+import { encodingOf } from './charset.ts';
 import { type CharsetContext, decodeWithContext, passesAsUtf8 } from './charset-decide.ts';
 
 /**
@@ -10,6 +11,13 @@ import { type CharsetContext, decodeWithContext, passesAsUtf8 } from './charset-
  * {@link PartDecoder} making the decision on the part's bytes. With another mailparser that lacks them,
  * nothing is wrapped and mailparser's own decoding stays.
  */
+
+/**
+ * Charsets iconv-lite (mailparser's decoder) knows and the WHATWG TextDecoder does not (DOS and IBM code
+ * pages, UTF-32, a few national ones): parts declaring them stay with mailparser's decoding.
+ */
+const ICONV_ONLY =
+  /^(?:cp|ibm|ms|csibm|csPC)?-?(?:437|737|775|85[0-9]|86[0-9]|1125)$|^utf-?32|^ucs-?4|^viscii$|^tcvn|^armscii|^georgian|^pt154$|^rk1048$|^mac(?!intosh$)/i;
 
 /** Prefix of the marked charset; mailparser only compares the charset and hands it to `decodeStream`. */
 const MARK = 'x-mailroom-decide:';
@@ -66,6 +74,7 @@ export function decideBodyCharsets(parser: MailParser, context: CharsetContext):
     const type = typeof created.contentType === 'string' ? created.contentType : '';
     if (created.isAttachment === false && !type.startsWith('multipart/')) {
       const declared = typeof created.charset === 'string' ? created.charset : '';
+      if (ICONV_ONLY.test(declared.trim()) && !encodingOf(declared)) return created;
       created.charset = `${MARK}${++parts}:${type}:${declared}`;
     }
     return created;

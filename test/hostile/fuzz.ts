@@ -61,6 +61,8 @@ export const SEED_MESSAGES: readonly Buffer[] = [
   'From: Ada <ada@sender.test>\r\nTo: support@example.com\r\nSubject: Printer on fire\r\nMessage-ID: <1@sender.test>\r\n\r\nHelp!\r\n',
   'From: b@sender.test\r\nTo: support@example.com\r\nSubject: =?utf-8?B?w6TDtsO8?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n--x\r\nContent-Type: application/octet-stream; name="a.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--x--\r\n',
   'From: c@sender.test\r\nSubject: Re: ticket\r\nIn-Reply-To: <1@sender.test>\r\nContent-Type: text/html\r\n\r\n<p>Thanks</p><blockquote>On Mon wrote: old</blockquote>\r\n',
+  // the charset decision: UTF-7 words and body, a raw 8-bit header, a UTF-8 part declared ISO-8859-1
+  'From: =?utf-7?Q?J+APw-rgen?= <d@sender.test>\r\nSubject: Gr\u00fc\u00dfe\r\nContent-Type: multipart/alternative; boundary="y"\r\n\r\n--y\r\nContent-Type: text/plain; charset=utf-7\r\n\r\nFr+APY-sche +-\r\n--y\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n<p>Gr\u00fc\u00dfe</p>\r\n--y--\r\n',
 ].map((s) => Buffer.from(s));
 
 /** End-of-DATA look-alikes (SMTP smuggling, CVE-2023-51764/5/6) and other framing bytes. */

@@ -198,3 +198,12 @@ describe('charsets as real clients send them', () => {
     expect(m.text?.startsWith('Ã(ÿ ')).toBe(true);
   });
 });
+
+describe('charsets only iconv-lite knows', () => {
+  it('leaves a DOS code page part to mailparser (cp850)', async () => {
+    const m = await parseMessage(
+      eml('From: a@example.com', 'Content-Type: text/plain; charset=cp850', '', Buffer.from([0x81, 0x82])),
+    );
+    expect(m.text).toBe('üé');
+  });
+});
