@@ -2,6 +2,8 @@ import { type AttachmentStream, MailParser, type MessageText } from 'mailparser'
 import { type AttachmentSlot, collectAttachment, newAttachmentEntry } from './attachment-collect.ts';
 import { applyTextAttachmentRule, nameEmbeddedMessage } from './attachment-policy.ts';
 import type { AttachmentExtraction } from './attachment-sink.ts';
+import { decideBodyCharsets } from './charset-body.ts';
+import type { CharsetContext } from './charset-decide.ts';
 import { captureContainer, type LegacyCaptures, newLegacyCaptures } from './legacy-attachments.ts';
 import type { Attachment } from './types.ts';
 
@@ -33,6 +35,8 @@ export interface BodyParseOptions {
   budgetMs: number;
   /** Where attachment content goes while it is decoded. @default content not kept */
   attachments?: AttachmentExtraction;
+  /** The message's charsets and fallback report: text parts are decoded by the charset decision. */
+  charsets?: CharsetContext;
 }
 
 /**
@@ -94,6 +98,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
       });
       const p = parser;
       applyTextAttachmentRule(p); // the attachment policy (attachment-policy.ts)
+      if (options.charsets) decideBodyCharsets(p, options.charsets);
       p.on('error', (err: unknown) => {
         result.error ??= err instanceof Error ? err.message : String(err);
         finish();

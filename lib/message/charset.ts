@@ -2,7 +2,8 @@ import { TextDecoder } from 'node:util';
 
 /**
  * Charset decoding for header text, built on the WHATWG `TextDecoder` that Node ships with full ICU.
- * Pure and synchronous; unknown or refused charsets (UTF-7 among them) fall back to lossy UTF-8.
+ * Pure and synchronous. UTF-7 has its own decoder here ({@link decodeUtf7}); which charset a run of
+ * bytes is decoded in is decided in charset-decide.ts.
  */
 
 /** Names MIME mail uses that the WHATWG encoding labels lack. */
@@ -25,9 +26,8 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 
 const decoders = new Map<string, TextDecoder | null>();
+const strictDecoders = new Map<string, TextDecoder>();
 const utf8 = new TextDecoder('utf-8');
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const windows1252 = new TextDecoder('windows-1252');
 
 /** Lower-cases a charset label and drops quotes and an RFC 2231 `*language` suffix. */
 export function normalizeCharset(label: string): string {
@@ -57,34 +57,95 @@ export function charsetDecoder(label: string): TextDecoder | null {
   return decoder;
 }
 
-/** Whether `label` names a charset this module can decode. */
-export function isKnownCharset(label: string): boolean {
-  return charsetDecoder(label) !== null;
+/** Encodings (WHATWG names) where one character may take several bytes. */
+const MULTI_BYTE = new Set([
+  'utf-8',
+  'utf-16le',
+  'utf-16be',
+  'gbk',
+  'gb18030',
+  'big5',
+  'euc-jp',
+  'iso-2022-jp',
+  'shift_jis',
+  'euc-kr',
+]);
+
+/** Labels meaning "7-bit only": 8-bit bytes under them were never in the declared charset. */
+const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968', 'iso646-us', 'us', '7bit', 'usascii']);
+
+/** Whether the label names US-ASCII (WHATWG would read it as Windows-1252). */
+export function isAsciiLabel(label: string): boolean {
+  return ASCII_LABELS.has(normalizeCharset(label));
 }
 
-/** Decodes bytes in `charset`; an unknown charset is decoded as UTF-8 (invalid bytes replaced). */
-export function decodeBytes(bytes: Uint8Array, charset: string): { text: string; known: boolean } {
-  const decoder = charsetDecoder(charset);
-  if (decoder) return { text: decoder.decode(bytes), known: true };
-  return { text: utf8.decode(bytes), known: false };
+/** Whether the label names UTF-7 (`utf-7`, `utf7`, `unicode-1-1-utf-7`, `csunicode11utf7`). */
+export function isUtf7Label(label: string): boolean {
+  const name = normalizeCharset(label).replace(/[^a-z0-9]/g, '');
+  return name === 'utf7' || name === 'unicode11utf7' || name === 'csunicode11utf7';
+}
+
+/** The WHATWG encoding name a label decodes as, or null when unknown. */
+export function encodingOf(label: string): string | null {
+  return charsetDecoder(label)?.encoding ?? null;
+}
+
+/** Whether a known encoding is multi-byte (UTF-8, UTF-16, the CJK charsets). */
+export function isMultiByteEncoding(encoding: string): boolean {
+  return MULTI_BYTE.has(encoding);
+}
+
+/** Windows-1252's 0x80–0x9F (Node 20's TextDecoder reads them as Latin-1 C1 controls instead). */
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+/** Decodes Windows-1252 (every byte decodes; the five unassigned ones as C1 controls, as WHATWG does). */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  return text.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
+}
+
+/** Decodes `bytes` in `encoding` (a WHATWG name), or null when they are not valid in it. */
+export function strictDecode(bytes: Uint8Array, encoding: string): string | null {
+  if (encoding === 'windows-1252') return decodeWindows1252(bytes);
+  let decoder = strictDecoders.get(encoding);
+  if (!decoder) {
+    try {
+      decoder = new TextDecoder(encoding, { fatal: true });
+    } catch {
+      return null;
+    }
+    strictDecoders.set(encoding, decoder);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Decodes `bytes` in `encoding` (a WHATWG name), invalid bytes replaced by U+FFFD. */
+export function lossyDecode(bytes: Uint8Array, encoding: string): string {
+  if (encoding === 'windows-1252') return decodeWindows1252(bytes);
+  return (charsetDecoder(encoding) ?? utf8).decode(bytes);
 }
 
 /**
- * Decodes raw 8-bit header bytes: UTF-8 when they are valid UTF-8 (RFC 6532), otherwise Windows-1252,
- * the usual charset of unlabelled 8-bit headers.
+ * Decodes UTF-7 (RFC 2152): `+` starts a modified-base64 run of UTF-16 code units, ended by `-` (absorbed)
+ * or any other character; `+-` is a plus sign. One regex pass without nested quantifiers: linear.
  */
-export function decodeRawHeaderBytes(bytes: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    return windows1252.decode(bytes);
-  }
+export function decodeUtf7(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  return text.replace(/\+([A-Za-z0-9+/]*)-?/g, (whole, b64: string) => {
+    if (b64 === '') return whole === '+-' ? '+' : whole;
+    const raw = Buffer.from(b64, 'base64');
+    const even = raw.subarray(0, raw.length - (raw.length % 2));
+    return Buffer.from(even).swap16().toString('utf16le');
+  });
+}
+
+/** Whether `label` names a charset this module can decode. */
+export function isKnownCharset(label: string): boolean {
+  return charsetDecoder(label) !== null || isUtf7Label(label);
 }

@@ -1,9 +1,12 @@
-import { decodeBytes, normalizeCharset } from './charset.ts';
+import { isKnownCharset, normalizeCharset } from './charset.ts';
+import { type CharsetContext, decodeWithContext } from './charset-decide.ts';
+
+export { decodeUtf7 } from './charset.ts';
 
 /** Result of decoding the RFC 2047 encoded words of a header value. */
 export interface DecodedWords {
   text: string;
-  /** Charsets named by encoded words that could not be decoded (decoded as UTF-8 instead). */
+  /** Charsets named by encoded words that are unknown (their bytes went through the fallback chain). */
   unknownCharsets: string[];
 }
 
@@ -35,32 +38,34 @@ function wordBytes(encoding: string, payload: string, charset: string): Buffer {
 }
 
 /**
- * Decodes UTF-7 (RFC 2152). Only used for encoded words, where it is display text; bodies declared as
- * UTF-7 are never decoded from it (it can smuggle markup past filters).
+ * Decodes the RFC 2047 encoded words in an (unfolded) header value. Adjacent encoded words separated only
+ * by whitespace are joined without the whitespace, and the bytes of adjacent words in the same charset
+ * are decoded together so a multi-byte character split across two words survives. Each run's charset
+ * is decided by charset-decide.ts (the label while the bytes are valid in it, else UTF-8, else the
+ * message's `context` charsets; fallbacks reported as `where`). Never throws.
  */
-export function decodeUtf7(bytes: Buffer): string {
-  const text = bytes.toString('latin1');
-  return text.replace(/\+([A-Za-z0-9+/]*)-?/g, (whole, b64: string) => {
-    if (b64 === '') return whole === '+-' ? '+' : whole;
-    const raw = Buffer.from(b64, 'base64');
-    const even = raw.subarray(0, raw.length - (raw.length % 2));
-    return even.swap16().toString('utf16le');
-  });
+export function decodeEncodedWords(value: string, context?: CharsetContext, where = 'header'): DecodedWords {
+  return decodeWords(value, context, where, false);
 }
 
 /**
- * Decodes the RFC 2047 encoded words in an (unfolded) header value. Adjacent encoded words separated only
- * by whitespace are joined without the whitespace, and the bytes of adjacent words in the same charset
- * are decoded together so a multi-byte character split across two words survives. Never throws.
+ * Rewrites each run of encoded words as one `=?utf-8?B?…?=` word holding its decided text, for a parser that
+ * decodes words itself (mailparser's address parser: UTF-7 and the fallbacks stay ours, while the address
+ * structure, where an encoded word is only ever a display name, stays its own).
  */
-export function decodeEncodedWords(value: string): DecodedWords {
+export function reencodeWordsAsUtf8(value: string, context?: CharsetContext): string {
+  return decodeWords(value, context, 'header', true).text;
+}
+
+function decodeWords(
+  value: string,
+  context: CharsetContext | undefined,
+  where: string,
+  reencode: boolean,
+): DecodedWords {
   if (value.indexOf('=?') < 0) return { text: value, unknownCharsets: [] };
   const unknown = new Set<string>();
-  const state: { out: string; charset: string | null; chunks: Buffer[] } = {
-    out: '',
-    charset: null,
-    chunks: [],
-  };
+  const state: RunState = { out: '', charset: null, chunks: [], context, where, reencode };
   let last = 0;
   for (const match of value.matchAll(ENCODED_WORD)) {
     const start = match.index;
@@ -82,17 +87,22 @@ export function decodeEncodedWords(value: string): DecodedWords {
   return { text: state.out, unknownCharsets: [...unknown] };
 }
 
-function flushRun(
-  state: { out: string; charset: string | null; chunks: Buffer[] },
-  unknown: Set<string>,
-): void {
+interface RunState {
+  out: string;
+  charset: string | null;
+  chunks: Buffer[];
+  context: CharsetContext | undefined;
+  where: string;
+  reencode: boolean;
+}
+
+function flushRun(state: RunState, unknown: Set<string>): void {
   if (state.charset === null) return;
   const bytes = Buffer.concat(state.chunks);
-  const decoded = /^(unicode-1-1-)?utf-?7$/.test(state.charset)
-    ? { text: decodeUtf7(bytes), known: true }
-    : decodeBytes(bytes, state.charset);
-  if (!decoded.known) unknown.add(state.charset);
-  state.out += decoded.text;
+  if (!isKnownCharset(state.charset)) unknown.add(state.charset);
+  const text = decodeWithContext(bytes, state.charset, 'word', state.where, state.context);
+  if (!state.reencode) state.out += text;
+  else if (text !== '') state.out += `=?utf-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
   state.charset = null;
   state.chunks = [];
 }

@@ -1,10 +1,14 @@
-import { decodeRawHeaderBytes } from './charset.ts';
+import { isAscii } from 'node:buffer';
+import { type CharsetContext, decodeWithContext } from './charset-decide.ts';
 
 /** One field of the top-level header block, as found in the raw bytes. */
 export interface RawHeaderField {
   /** Lower-case name. */
   key: string;
-  /** Unfolded value with raw 8-bit bytes decoded (UTF-8, else Windows-1252); encoded words kept. */
+  /**
+   * Unfolded value with raw 8-bit bytes decoded (valid UTF-8, else a charset the message declares, else
+   * Windows-1252: see charset-decide.ts); encoded words kept.
+   */
   raw: string;
   /** Byte span of the whole field, line endings included, in the raw message. */
   start: number;
@@ -45,7 +49,8 @@ const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 /**
  * Splits the top-level header block `[start, end)` of `raw` into fields. Within `maxFields` fields and
  * `maxBytes` bytes every field is kept; past that only the first occurrence of each essential field
- * (From, Subject, Date, Message-ID, Content-Type, …) up to 64 KiB. Linear; never throws.
+ * (From, Subject, Date, Message-ID, Content-Type, …) up to 64 KiB. Raw 8-bit bytes are decoded per field
+ * with `charsets` (the message's declared charsets; fallbacks reported to it). Linear; never throws.
  */
 export function readHeaderBlock(
   raw: Buffer,
@@ -53,6 +58,7 @@ export function readHeaderBlock(
   end: number,
   maxFields: number,
   maxBytes: number,
+  charsets?: CharsetContext,
 ): HeaderBlock {
   const block: HeaderBlock = { fields: [], invalidLines: 0, truncated: false };
   const seenPastLimit = new Set<string>();
@@ -70,7 +76,7 @@ export function readHeaderBlock(
     if (fieldStart < 0) return;
     const withinLimits = block.fields.length < maxFields && fieldEnd - headerStart <= maxBytes;
     if (withinLimits && !block.truncated) {
-      block.fields.push(makeField(raw, fieldName, fieldStart, fieldEnd));
+      block.fields.push(makeField(raw, fieldName, fieldStart, fieldEnd, charsets));
     } else {
       block.truncated = true;
       if (
@@ -80,7 +86,7 @@ export function readHeaderBlock(
       ) {
         seenPastLimit.add(fieldName);
         if (!block.fields.some((f) => f.key === fieldName)) {
-          block.fields.push(makeField(raw, fieldName, fieldStart, fieldEnd));
+          block.fields.push(makeField(raw, fieldName, fieldStart, fieldEnd, charsets));
         }
       }
     }
@@ -127,9 +133,18 @@ function isBlankLine(raw: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-function makeField(raw: Buffer, key: string, start: number, end: number): RawHeaderField {
+function makeField(
+  raw: Buffer,
+  key: string,
+  start: number,
+  end: number,
+  charsets: CharsetContext | undefined,
+): RawHeaderField {
   const colon = raw.indexOf(0x3a, start);
-  const text = decodeRawHeaderBytes(raw.subarray(colon + 1, end));
+  const bytes = raw.subarray(colon + 1, end);
+  const text = isAscii(bytes)
+    ? bytes.toString('latin1')
+    : decodeWithContext(bytes, null, 'header', key, charsets);
   // unfold: a line break followed by whitespace is removed (RFC 5322 section 2.2.3)
   const unfolded = text.replace(/\r?\n(?=[ \t])/g, '');
   return { key, raw: trimWhitespace(unfolded), start, end };

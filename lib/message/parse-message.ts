@@ -3,7 +3,8 @@ import { parseAddressHeader } from 'mailparser';
 import type { ParseOptions } from './attachment-sink.ts';
 import { type BodyParse, parseBody } from './body-parse.ts';
 import { isKnownCharset } from './charset.ts';
-import { decodeEncodedWords } from './encoded-words.ts';
+import { type CharsetContext, FallbackReport } from './charset-decide.ts';
+import { decodeEncodedWords, reencodeWordsAsUtf8 } from './encoded-words.ts';
 import { type RawHeaderField, readHeaderBlock } from './header-block.ts';
 import { extractLegacyAttachments } from './legacy-attachments.ts';
 import { parseMessageDate } from './message-date.ts';
@@ -62,8 +63,8 @@ function flattenAddresses(list: EmailAddress[], out: Address[]): void {
   }
 }
 
-function addressesOf(fields: RawHeaderField[], key: string): Address[] {
-  const values = fields.filter((f) => f.key === key).map((f) => f.raw);
+function addressesOf(fields: RawHeaderField[], key: string, charsets?: CharsetContext): Address[] {
+  const values = fields.filter((f) => f.key === key).map((f) => reencodeWordsAsUtf8(f.raw, charsets));
   if (values.length === 0) return [];
   const out: Address[] = [];
   try {
@@ -150,7 +151,7 @@ function lineProblems(scan: MimeScan, problems: string[]): void {
   for (const charset of scan.charsets) {
     if (!isKnownCharset(charset))
       problems.push(
-        `charset-unknown: a text part declares charset ${quoteForProblem(charset)}; decoded as UTF-8`,
+        `charset-unknown: a text part declares charset ${quoteForProblem(charset)}; decoded as UTF-8 when valid, else by the charset fallback`,
       );
   }
 }
@@ -199,7 +200,9 @@ async function parseUnsafe(
     scan.headerTerminated ? scan.bodyStart : raw.length,
     scan.cut && scan.cut.offset < scan.bodyStart ? scan.cut.offset : raw.length,
   );
-  const block = readHeaderBlock(raw, 0, headerEnd, lim.maxHeaders, lim.maxHeaderBytes);
+  const charsets = { charsets: scan.charsets, report: new FallbackReport() };
+  const wordCharsets = { charsets: scan.charsets };
+  const block = readHeaderBlock(raw, 0, headerEnd, lim.maxHeaders, lim.maxHeaderBytes, charsets);
   const fields = block.fields;
   problems.push(...scan.problems);
   headerProblems(scan, fields, block.invalidLines, problems);
@@ -208,7 +211,7 @@ async function parseUnsafe(
   const unknownHeaderCharsets = new Set<string>();
   const decoded = new Map<string, string>();
   for (const field of fields) {
-    const { text, unknownCharsets } = decodeEncodedWords(field.raw);
+    const { text, unknownCharsets } = decodeEncodedWords(field.raw, charsets, field.key);
     for (const c of unknownCharsets) unknownHeaderCharsets.add(c);
     headers.push({ key: field.key, value: text });
     if (!decoded.has(field.key)) decoded.set(field.key, text);
@@ -216,7 +219,7 @@ async function parseUnsafe(
   const first = (key: string): RawHeaderField | undefined => fields.find((f) => f.key === key);
 
   // From
-  const fromList = addressesOf(fields, 'from');
+  const fromList = addressesOf(fields, 'from', wordCharsets);
   const fromField = first('from');
   let from: Address | null = null;
   if (!fromField || fromField.raw === '') {
@@ -250,7 +253,7 @@ async function parseUnsafe(
 
   for (const c of unknownHeaderCharsets) {
     problems.push(
-      `charset-unknown: an encoded word in the header uses charset ${quoteForProblem(c)}; decoded as UTF-8`,
+      `charset-unknown: an encoded word in the header uses charset ${quoteForProblem(c)}; decoded as UTF-8 when valid, else by the charset fallback`,
     );
   }
   lineProblems(scan, problems);
@@ -262,7 +265,9 @@ async function parseUnsafe(
     maxChildNodes: lim.maxParts + 16,
     budgetMs: parseTimeBudgetMs(input.length),
     ...(options?.attachments ? { attachments: options.attachments } : {}),
+    charsets,
   });
+  problems.push(...charsets.report.problems());
   if (body.timedOut) {
     problems.push(
       `parse-timeout: MIME parsing did not finish within ${parseTimeBudgetMs(input.length)} ms; body and attachments may be incomplete`,
@@ -282,9 +287,9 @@ async function parseUnsafe(
     date,
     subject: decoded.get('subject') ?? null,
     from,
-    to: addressesOf(fields, 'to').filter((a) => a.address),
-    cc: addressesOf(fields, 'cc').filter((a) => a.address),
-    replyTo: addressesOf(fields, 'reply-to').filter((a) => a.address),
+    to: addressesOf(fields, 'to', wordCharsets).filter((a) => a.address),
+    cc: addressesOf(fields, 'cc', wordCharsets).filter((a) => a.address),
+    replyTo: addressesOf(fields, 'reply-to', wordCharsets).filter((a) => a.address),
     inReplyTo,
     references,
     text,

@@ -64,6 +64,8 @@ export const SEED_MESSAGES: readonly Buffer[] = [
   // legacy encodings (lib/message/legacy-attachments.ts): uuencode in the text, BinHex and TNEF parts
   'From: d@sender.test\r\nSubject: file\r\n\r\nhere:\r\nbegin 644 a.txt\r\n%:&5L;&\\`\r\n`\r\nend\r\nbye\r\n',
   'From: e@sender.test\r\nContent-Type: multipart/mixed; boundary="y"\r\n\r\n--y\r\nContent-Type: application/mac-binhex40\r\n\r\n(This file must be converted with BinHex 4.0)\r\n:#8*"!!!!:\r\n--y\r\nContent-Type: application/ms-tnef\r\nContent-Transfer-Encoding: base64\r\n\r\neJ8+IgEAAgKQBgAOAAAA\r\n--y--\r\n',
+  // the charset decision: UTF-7 words and body, a raw 8-bit header, a UTF-8 part declared ISO-8859-1
+  'From: =?utf-7?Q?J+APw-rgen?= <d@sender.test>\r\nSubject: Gr\u00fc\u00dfe\r\nContent-Type: multipart/alternative; boundary="y"\r\n\r\n--y\r\nContent-Type: text/plain; charset=utf-7\r\n\r\nFr+APY-sche +-\r\n--y\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n<p>Gr\u00fc\u00dfe</p>\r\n--y--\r\n',
 ].map((s) => Buffer.from(s));
 
 /** End-of-DATA look-alikes (SMTP smuggling, CVE-2023-51764/5/6) and other framing bytes. */
