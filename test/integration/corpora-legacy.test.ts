@@ -21,7 +21,8 @@ const decoded = (m: ParsedMessage) => m.attachments.filter((a) => a.source);
 describe.skipIf(!dir)('legacy attachment encodings in the corpora', () => {
   it('BinHex parts (stalwart legacy/016): data forks decoded, CRCs good', async () => {
     const m = await parse(stalwart('016.eml'));
-    expect(m.problems).toEqual([]);
+    // Their raw 8-bit To/Subject are the charset decision's to report; no decoder problem here.
+    expect(m.problems.filter((p) => !p.startsWith('charset-fallback:'))).toEqual([]);
     expect(m.attachments.filter((a) => a.container).map((a) => a.contentType)).toEqual([
       'application/mac-binhex40',
       'application/mac-binhex40',
@@ -49,7 +50,8 @@ describe.skipIf(!dir)('legacy attachment encodings in the corpora', () => {
       ['048.eml', ['redball.png', 'greenball.png', 'blueball.png']],
     ] as const) {
       const m = await parse(stalwart(name));
-      expect(m.problems).toEqual([]);
+      // Their raw 8-bit To/Subject are the charset decision's to report; no decoder problem here.
+      expect(m.problems.filter((p) => !p.startsWith('charset-fallback:'))).toEqual([]);
       expect(decoded(m).map((a) => a.filename)).toEqual(files);
     }
     const text = decoded(await parse(stalwart('026.eml')))[0]!;
