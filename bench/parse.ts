@@ -3,7 +3,7 @@
  * lib/message in one process, message by message (A then B for each file, the order swapped every pass),
  * so machine noise hits both alike.
  *
- *   npx tsx bench/parse.ts [otherCheckout=/work/main] [rounds=4]
+ *   npm run bench:parse -- <otherCheckout> [rounds=4]   (e.g. a `git worktree` of the commit to compare with)
  *
  * Prints ms per pass for each and the ratio this checkout / the other.
  */
@@ -14,7 +14,11 @@ import { pathToFileURL } from 'node:url';
 type Parse = (raw: Buffer) => Promise<unknown>;
 
 const corpora = resolve(process.env.MAILROOM_CORPORA ?? resolve(import.meta.dirname, '../../shared/corpora'));
-const other = resolve(process.argv[2] ?? '/work/main');
+if (!process.argv[2]) {
+  console.error('usage: npm run bench:parse -- <other checkout of this repository> [rounds]');
+  process.exit(2);
+}
+const other = resolve(process.argv[2]);
 const rounds = Number(process.argv[3] ?? 4);
 const SKIP = /\.(json|xml|py|rb|go|rs|js|ts|md|ya?ml|csv|pem|key|png|jpe?g|gif|pdf|zip|bin|html|golden)$/i;
 
