@@ -104,6 +104,8 @@ describe('pipeline', () => {
         params: {},
         status: 'delivered',
         attempts: 1,
+        key: expect.stringMatching(/:mailbox:support$/),
+        updatedAt: expect.any(String),
       },
     ]);
     expect(m?.parsed?.text).toContain('printer');
