@@ -56,26 +56,11 @@ export interface ProcessorBundlingOptions {
  * `--enable-source-maps` Node reads the map (≈8 MB) at cold start.
  */
 export function processorBundling(options: ProcessorBundlingOptions): BundlingOptions {
-  return {
-    format: OutputFormat.ESM,
-    target: 'node22',
-    minify: true,
-    sourceMap: false,
-    mainFields: ['module', 'main'],
-    externalModules: [...PROCESSOR_EXTERNAL_MODULES],
-    banner: REQUIRE_BANNER,
-    esbuildArgs: {
-      '--alias:mailroom-config': options.configFile,
-      ...Object.fromEntries(
-        Object.entries(MAILROOM_ENTRIES).map(([name, file]) => [`--alias:${name}`, file]),
-      ),
-      ...Object.fromEntries(
-        Object.entries(processorStubs()).map(([name, file]) => [`--alias:${name}`, file]),
-      ),
-    },
-    forceDockerBundling: false,
-    commandHooks: sidePackageHooks(),
-  };
+  return lambdaBundling({
+    'mailroom-config': options.configFile,
+    ...MAILROOM_ENTRIES,
+    ...processorStubs(),
+  });
 }
 
 /**
@@ -85,6 +70,11 @@ export function processorBundling(options: ProcessorBundlingOptions): BundlingOp
  * names them (loaded on first use; the read API never parses mail).
  */
 export function readApiBundling(): BundlingOptions {
+  return lambdaBundling(processorStubs());
+}
+
+/** One minified ESM file with the installed AWS SDK, `aliases` as esbuild `--alias`es, side packages beside. */
+function lambdaBundling(aliases: Record<string, string>): BundlingOptions {
   return {
     format: OutputFormat.ESM,
     target: 'node22',
@@ -93,9 +83,7 @@ export function readApiBundling(): BundlingOptions {
     mainFields: ['module', 'main'],
     externalModules: [...PROCESSOR_EXTERNAL_MODULES],
     banner: REQUIRE_BANNER,
-    esbuildArgs: Object.fromEntries(
-      Object.entries(processorStubs()).map(([name, file]) => [`--alias:${name}`, file]),
-    ),
+    esbuildArgs: Object.fromEntries(Object.entries(aliases).map(([name, file]) => [`--alias:${name}`, file])),
     forceDockerBundling: false,
     commandHooks: sidePackageHooks(),
   };
