@@ -1,5 +1,4 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_ATTACHMENTS, MAX_URL_EXPIRES_IN } from '../config/index.ts';
 import { safeFilename } from '../message/index.ts';
 import type { AttachmentPorts, AttachmentRef } from '../pipeline/index.ts';
@@ -31,7 +30,7 @@ export function s3AttachmentPorts(options: S3AttachmentPortsOptions): Attachment
  * with a Lambda role's session credentials it stops working when that session ends, whatever `expiresIn`
  * says (at most the function's credential lifetime).
  */
-export function presignedAttachmentUrl(
+export async function presignedAttachmentUrl(
   client: S3Client,
   store: S3AttachmentStore,
   ref: Pick<AttachmentRef, 'sha256' | 'filename' | 'contentType'>,
@@ -46,6 +45,8 @@ export function presignedAttachmentUrl(
     ResponseContentType: contentType,
     ResponseContentDisposition: contentDisposition(inline ? 'inline' : 'attachment', ref.filename),
   });
+  // Loaded on the first URL, not at the processor's cold start: most messages have no attachment to link.
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
   return getSignedUrl(client, command, { expiresIn });
 }
 
