@@ -1,12 +1,8 @@
 import { describeDelivery } from '../../pipeline/index.ts';
 import type { DeliveryRecord, MessageDetail, MessageStore, TraceEntry } from '../../store/index.ts';
 
-type SummaryDelivery = MessageDetail['deliveries'][number];
-
-/** A delivery of the detail with what the dev page adds: its key, when it changed, its last attempt's times. */
-export type DetailDelivery = SummaryDelivery & {
-  key?: string;
-  updatedAt?: string;
+/** A delivery of the detail (with its key and updatedAt) and what the dev page adds: its last attempt's times. */
+export type DetailDelivery = MessageDetail['deliveries'][number] & {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
