@@ -75,8 +75,10 @@ export class AttachmentUrlSigner {
     if (token.length > MAX_TOKEN_CHARS) throw bad;
     const [body, signature, extra] = token.split('.');
     if (!body || !signature || extra !== undefined) throw bad;
-    const given = Buffer.from(signature, 'base64url');
-    const expected = this.#mac(body);
+    // Compared as text, not decoded bytes: the last base64url character of a 32-byte MAC has 2 unused
+    // bits, so decoding would accept 4 spellings of one signature (a flipped last character still passed).
+    const given = Buffer.from(signature, 'latin1');
+    const expected = Buffer.from(this.#mac(body).toString('base64url'), 'latin1');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad;
     const fields = parseFields(body);
     if (!fields) throw bad;

@@ -49,6 +49,13 @@ describe('AttachmentUrlSigner', () => {
     expect(statusOf(() => signer.verify(`${otherBody}.${mac}`))).toBe(403);
     expect(statusOf(() => signer.verify(`${body}.${mac.slice(0, -2)}AA`))).toBe(403);
     expect(statusOf(() => new AttachmentUrlSigner(Buffer.alloc(32, 8)).verify(token))).toBe(403);
+    // The last character of a 32-byte MAC has 2 unused bits: every other spelling of it must fail too.
+    const last = mac.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const c of alphabet.replace(last, '')) {
+      expect(statusOf(() => signer.verify(`${body}.${mac.slice(0, -1)}${c}`))).toBe(403);
+    }
+    expect(statusOf(() => signer.verify(`${body}.${mac}=`))).toBe(403);
     for (const junk of ['', 'x', 'a.b.c', `${body}.`, '.'.repeat(2000)]) {
       expect(statusOf(() => signer.verify(junk))).toBe(403);
     }
