@@ -47,7 +47,7 @@ export interface BodyParseOptions {
  * budget running out is reported in the result, with whatever was collected until then (an upload in
  * progress is aborted).
  */
-export function parseBody(input: Buffer, options: BodyParseOptions): Promise<BodyParse> {
+export function parseBody(input: readonly Buffer[], options: BodyParseOptions): Promise<BodyParse> {
   return new Promise<BodyParse>((resolve) => {
     const result: BodyParse = {
       text: null,
@@ -120,7 +120,7 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
         );
       });
       p.on('end', finish);
-      feed(p, input, 0, () => settled);
+      feed(p, input, 0, 0, () => settled);
     } catch (err) {
       result.error ??= err instanceof Error ? err.message : String(err);
       finish();
@@ -128,15 +128,29 @@ export function parseBody(input: Buffer, options: BodyParseOptions): Promise<Bod
   });
 }
 
-/** Writes `input` to the parser a slice at a time, waiting for `drain` when it asks to. */
-function feed(parser: MailParser, input: Buffer, from: number, stopped: () => boolean): void {
+/** Writes the buffers of `input` to the parser a slice at a time, waiting for `drain` when it asks to. */
+function feed(
+  parser: MailParser,
+  input: readonly Buffer[],
+  index: number,
+  from: number,
+  stopped: () => boolean,
+): void {
+  let at = index;
   let offset = from;
-  while (offset < input.length) {
+  while (at < input.length) {
+    const buffer = input[at]!;
+    if (offset >= buffer.length) {
+      at++;
+      offset = 0;
+      continue;
+    }
     if (stopped()) return;
-    const slice = input.subarray(offset, offset + INPUT_SLICE_BYTES);
+    const slice = buffer.subarray(offset, offset + INPUT_SLICE_BYTES);
     offset += slice.length;
     if (!parser.write(slice)) {
-      parser.once('drain', () => feed(parser, input, offset, stopped));
+      const [nextAt, nextOffset] = [at, offset];
+      parser.once('drain', () => feed(parser, input, nextAt, nextOffset, stopped));
       return;
     }
   }

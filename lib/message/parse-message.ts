@@ -1,6 +1,7 @@
 import type { EmailAddress } from 'mailparser';
 import { parseAddressHeader } from 'mailparser';
 import type { ParseOptions } from './attachment-sink.ts';
+import { bodyParserInput, byteLength } from './body-input.ts';
 import { type BodyParse, parseBody } from './body-parse.ts';
 import { isKnownCharset } from './charset.ts';
 import { type CharsetContext, FallbackReport } from './charset-decide.ts';
@@ -85,26 +86,6 @@ function isValidMailbox(address: string): boolean {
 function quoteForProblem(value: string): string {
   const v = value.length > 80 ? `${value.slice(0, 77)}...` : value;
   return JSON.stringify(v);
-}
-
-/** Builds the input handed to mailparser when the header block or the body was over a limit. */
-function reducedInput(raw: Buffer, scan: MimeScan, fields: RawHeaderField[]): Buffer {
-  let bodyEnd = scan.cut ? Math.max(scan.cut.offset, 0) : raw.length;
-  if (scan.cut && bodyEnd > scan.bodyStart) {
-    // the line break before a delimiter line belongs to the delimiter, not to the part it ends
-    if (raw[bodyEnd - 1] === 0x0a) bodyEnd--;
-    if (raw[bodyEnd - 1] === 0x0d) bodyEnd--;
-  }
-  if (!scan.headerLimitExceeded) return raw.subarray(0, bodyEnd);
-  const chunks: Buffer[] = [];
-  for (const field of fields) {
-    const bytes = raw.subarray(field.start, field.end);
-    chunks.push(bytes);
-    if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from('\r\n'));
-  if (scan.headerTerminated && bodyEnd > scan.bodyStart) chunks.push(raw.subarray(scan.bodyStart, bodyEnd));
-  return Buffer.concat(chunks);
 }
 
 function headerProblems(
@@ -259,18 +240,19 @@ async function parseUnsafe(
   lineProblems(scan, problems);
 
   // Body
-  const input = scan.cut || scan.headerLimitExceeded ? reducedInput(raw, scan, fields) : raw;
+  const input = bodyParserInput(raw, scan, fields);
+  const inputBytes = byteLength(input);
   const body: BodyParse = await parseBody(input, {
     maxHeadSize: Math.max(lim.maxHeaderBytes, 1024 * 1024) * 64 + 65_536,
     maxChildNodes: lim.maxParts + 16,
-    budgetMs: parseTimeBudgetMs(input.length),
+    budgetMs: parseTimeBudgetMs(inputBytes),
     ...(options?.attachments ? { attachments: options.attachments } : {}),
     charsets,
   });
   problems.push(...charsets.report.problems());
   if (body.timedOut) {
     problems.push(
-      `parse-timeout: MIME parsing did not finish within ${parseTimeBudgetMs(input.length)} ms; body and attachments may be incomplete`,
+      `parse-timeout: MIME parsing did not finish within ${parseTimeBudgetMs(inputBytes)} ms; body and attachments may be incomplete`,
     );
   }
   if (body.error) problems.push(`mime-parse-error: ${body.error}; body and attachments may be incomplete`);

@@ -7,14 +7,14 @@ const options = { maxHeadSize: 1024 * 1024, maxChildNodes: 1000, budgetMs: 5000 
 describe('parseBody', () => {
   it('returns what was collected when the time budget runs out', async () => {
     const raw = Buffer.from(`From: a@example.com\r\n\r\n${'line\r\n'.repeat(50_000)}`);
-    const result = await parseBody(raw, { ...options, budgetMs: 0 });
+    const result = await parseBody([raw], { ...options, budgetMs: 0 });
     expect(result.timedOut).toBe(true);
     expect(result.text).toBeNull();
   });
 
   it('reports a mailparser error instead of rejecting', async () => {
     const raw = Buffer.from(`From: a@example.com\r\nX-Big: ${'x'.repeat(5000)}\r\n\r\nbody`);
-    const result = await parseBody(raw, { ...options, maxHeadSize: 100 });
+    const result = await parseBody([raw], { ...options, maxHeadSize: 100 });
     expect(result.error).toMatch(/header size/i);
     expect(result.timedOut).toBe(false);
   });
@@ -23,7 +23,7 @@ describe('parseBody', () => {
     const raw = Buffer.from(
       'Content-Type: multipart/mixed; boundary="a"\r\n\r\n--a\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n--a--',
     );
-    const result = await parseBody(raw, options);
+    const result = await parseBody([raw], options);
     expect(result.timedOut).toBe(false);
     expect(result.attachments.map((a) => a.contentType)).toEqual(['message/rfc822']);
   });
