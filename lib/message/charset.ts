@@ -100,10 +100,21 @@ const CP1252_HIGH =
   '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
   '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 
+/** Every byte's UTF-16 code unit in Windows-1252: Latin-1 but for 0x80–0x9F. */
+const CP1252_UNITS = Uint16Array.from({ length: 256 }, (_, b) =>
+  b >= 0x80 && b < 0xa0 ? CP1252_HIGH.charCodeAt(b - 0x80) : b,
+);
+
 /** Decodes Windows-1252 (every byte decodes; the five unassigned ones as C1 controls, as WHATWG does). */
 export function decodeWindows1252(bytes: Uint8Array): string {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-  return text.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
+  let i = 0;
+  while (i < bytes.length && (bytes[i]! < 0x80 || bytes[i]! >= 0xa0)) i++;
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (i === bytes.length) return latin1.toString('latin1');
+  // one table lookup per byte into UTF-16 code units, decoded natively
+  const units = new Uint16Array(bytes.length);
+  for (let j = 0; j < bytes.length; j++) units[j] = CP1252_UNITS[bytes[j]!]!;
+  return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
 }
 
 /** Decodes `bytes` in `encoding` (a WHATWG name), or null when they are not valid in it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeUtf7 } from '../../../lib/message/charset.ts';
+import { decodeUtf7, decodeWindows1252 } from '../../../lib/message/charset.ts';
 import { decideCharset, FallbackReport } from '../../../lib/message/charset-decide.ts';
 import { decodeEncodedWords, reencodeWordsAsUtf8 } from '../../../lib/message/encoded-words.ts';
 
@@ -18,6 +18,17 @@ describe('decideCharset: raw header bytes (nothing declared)', () => {
   it('reads Windows-1252 0x80-0x9F as its punctuation, not C1 controls', () => {
     const d = decideCharset(latin1('\x93quoted\x94 \x96 5\x80'), null, 'header', []);
     expect(d.text).toBe('\u201cquoted\u201d \u2013 5\u20ac');
+  });
+
+  it('decodes all 256 bytes of Windows-1252 (Latin-1 but 0x80-0x9F; the unassigned five as C1)', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, b) => b);
+    const text = decodeWindows1252(all);
+    expect(text).toHaveLength(256);
+    expect(text.slice(0, 0x80)).toBe(Buffer.from(all.subarray(0, 0x80)).toString('latin1'));
+    expect(text.slice(0xa0)).toBe(Buffer.from(all.subarray(0xa0)).toString('latin1'));
+    expect(text.slice(0x80, 0x90)).toBe('€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f');
+    expect(text.slice(0x90, 0xa0)).toBe('\u0090‘’“”•–—˜™š›œ\u009džŸ');
+    expect(decodeWindows1252(all.subarray(0xa0, 0xa8))).toBe('\u00a0¡¢£¤¥¦§'); // a view, no high bytes
   });
 
   it('then the charset the message declares, when the bytes are valid in it', () => {
