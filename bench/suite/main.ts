@@ -112,7 +112,7 @@ async function runIngest(options: BenchOptions, notices: string[]): Promise<Inge
           sessions,
           size,
           mode,
-          messages: messagesFor(options, size, mode),
+          messages: messagesFor(options, size, mode, sessions),
           rates: [] as number[],
           failures: [] as string[],
         }));

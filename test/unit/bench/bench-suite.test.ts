@@ -14,7 +14,7 @@ describe('parseBenchArgs', () => {
     expect(o).toMatchObject({
       quick: false,
       rounds: 3,
-      messages: 1000,
+      messages: 800,
       latencySeconds: 60,
       latencyRate: 100,
     });
@@ -43,11 +43,12 @@ describe('parseBenchArgs', () => {
 });
 
 describe('messagesFor', () => {
-  it('sends a quarter at 100 KB and half with a new connection each, never under 20', () => {
-    expect(messagesFor({ messages: 1000 }, 1024, 'reuse')).toBe(1000);
-    expect(messagesFor({ messages: 1000 }, 102_400, 'reuse')).toBe(250);
-    expect(messagesFor({ messages: 1000 }, 102_400, 'new')).toBe(125);
-    expect(messagesFor({ messages: 30 }, 102_400, 'new')).toBe(20);
+  it('sends a quarter at 100 KB, half with a new connection each, a quarter with one session, never under 20', () => {
+    expect(messagesFor({ messages: 1000 }, 1024, 'reuse', 20)).toBe(1000);
+    expect(messagesFor({ messages: 1000 }, 102_400, 'reuse', 20)).toBe(250);
+    expect(messagesFor({ messages: 1000 }, 102_400, 'new', 20)).toBe(125);
+    expect(messagesFor({ messages: 1000 }, 1024, 'reuse', 1)).toBe(250);
+    expect(messagesFor({ messages: 30 }, 102_400, 'new', 1)).toBe(20);
   });
 });
 
