@@ -28,11 +28,11 @@ export interface BenchOptions {
 export class BenchUsageError extends Error {}
 
 export const USAGE = `npm run bench -- [options]
-  --quick                 a short run: every part, few messages, short latency steps (about 3–4 minutes)
+  --quick                 a short run: every part, few messages, short latency steps (about 5 minutes)
   --only LIST             servers of the ingest matrix (${SERVER_NAMES.join(',')})
   --parts LIST            parts to run (${PART_NAMES.join(',')}; default all)
   --rounds N              runs per server and cell, alternating ABBA (default 3; quick 2)
-  --messages N            messages per run at 20 sessions, 1 KB, reuse (default 800; quick 300)
+  --messages N            messages per run at 20 sessions, 1 KB, reuse (default 600; quick 300)
   --sessions LIST         parallel sessions (default 1,20)
   --sizes LIST            payload bytes (default 1024,102400)
   --modes LIST            reuse,new (connection reuse / a new connection per message)
@@ -115,7 +115,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     servers: only === undefined ? [...SERVER_NAMES] : nameList('only', only, SERVER_NAMES),
     parts: parts === undefined ? [...PART_NAMES] : nameList('parts', parts, PART_NAMES),
     rounds: int('rounds', 3, 2),
-    messages: int('messages', 800, 300),
+    messages: int('messages', 600, 300),
     sessions: sessions === undefined ? [1, 20] : intList('sessions', sessions),
     sizes: sizes === undefined ? [1024, 102_400] : intList('sizes', sizes),
     modes: modes === undefined ? ['reuse', 'new'] : nameList('modes', modes, ['reuse', 'new'] as const),

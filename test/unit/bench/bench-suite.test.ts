@@ -14,7 +14,7 @@ describe('parseBenchArgs', () => {
     expect(o).toMatchObject({
       quick: false,
       rounds: 3,
-      messages: 800,
+      messages: 600,
       latencySeconds: 60,
       latencyRate: 100,
     });
