@@ -1,5 +1,12 @@
 import { median, ratio } from './stats.ts';
-import type { BenchResults, IngestCell, LatencyStep } from './types.ts';
+import type {
+  BenchResults,
+  IngestCell,
+  LatencyResult,
+  LatencyStep,
+  ProcessingResult,
+  S3Result,
+} from './types.ts';
 
 const fmt = (n: number | null, digits = 0) =>
   n === null
@@ -75,78 +82,91 @@ const STEP_HEAD = [
   'errors',
 ];
 
-/** bench/results/latest.md: the ingest table and the other parts, with the machine facts. */
-export function renderMarkdown(r: BenchResults): string {
-  const out: string[] = [`# Mailroom benchmark — ${r.startedAt}`, ''];
+function headerSection(r: BenchResults): string[] {
   const m = r.machine;
-  out.push(
-    `\`${r.command}\` · ${m.cpus} CPUs (${m.cpuModel}) · load average ${m.loadAverageStart.map((n) => n.toFixed(2)).join(' ')} at the start, ` +
-      `${m.loadAverageEnd.map((n) => n.toFixed(2)).join(' ')} at the end · Node ${m.node} · Haraka ${m.haraka ?? '–'} · ` +
+  const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(' ');
+  return [
+    `# Mailroom benchmark — ${r.startedAt}`,
+    '',
+    `\`${r.command}\` · ${m.cpus} CPUs (${m.cpuModel}) · load average ${load(m.loadAverageStart)} at the start, ` +
+      `${load(m.loadAverageEnd)} at the end · Node ${m.node} · Haraka ${m.haraka ?? '–'} · ` +
       `Postfix ${m.postfix ?? '–'} · Mailroom ${m.mailroomCommit ?? '–'}`,
     '',
     'Each server pinned to core 0 (`taskset -c 0`), the client (`smtp-source`) to core 1; servers of one row group ran ' +
       'side by side, alternating ABBA per round. Ratios are of medians in the same group.',
     '',
-  );
-  for (const notice of r.notices) out.push(`- ${notice}`);
-  if (r.notices.length) out.push('');
+    ...r.notices.map((notice) => `- ${notice}`),
+    ...(r.notices.length ? [''] : []),
+  ];
+}
+
+function processingSection(p: ProcessingResult): string[] {
+  const ratioText = times(ratio(median(p.mailroom), median(p.mailparser)));
+  return [
+    '## Processing',
+    '',
+    `${p.messages} messages of ${fmt(p.size)} bytes, one core: Mailroom from \`accept()\` to processed (journal, record, parse, ` +
+      'authenticate, route, mailbox delivery) vs mailparser `simpleParser` over the same messages.',
+    '',
+    table(
+      ['side', 'msg/s median (min–max)', 'ratio'],
+      [
+        ['mailroom (accept → processed)', spread(p.mailroom), ratioText],
+        ['mailroom accept alone', spread(p.mailroomAccept), '–'],
+        ['mailparser simpleParser', spread(p.mailparser), '1.00×'],
+      ],
+    ),
+    '',
+  ];
+}
+
+function latencySection(l: LatencyResult): string[] {
+  const rows = [
+    ...(l.steady ? [['steady', ...stepRow(l.steady)]] : []),
+    ...l.sweep.map((s) => ['sweep', ...stepRow(s)]),
+  ];
+  return [
+    '## Latency (250 → `message.processed`)',
+    '',
+    '`mailroom dev` pinned to core 0, 20 sessions, the client on core 1.',
+    '',
+    table(['step', ...STEP_HEAD], rows),
+    '',
+    `Knee: ${l.knee}.`,
+    '',
+  ];
+}
+
+function s3Section(s: S3Result): string[] {
+  return [
+    '## S3 mode',
+    '',
+    `\`mailroom smtp --s3-bucket\` against s3rver (s3rver on core 1 with the client), ${s.sessions} sessions, ` +
+      `${sizeLabel(s.size)}, ${s.messages} messages per run.`,
+    '',
+    table(
+      ['server', 'msg/s median (min–max)', '× bare discard'],
+      [
+        [
+          'mailroom smtp (S3)',
+          spread(s.mailroomS3),
+          times(ratio(median(s.mailroomS3), median(s.bareDiscard))),
+        ],
+        ['bare-discard', spread(s.bareDiscard), '1.00×'],
+      ],
+    ),
+    ...(s.failures.length ? ['', `Failed runs: ${s.failures.join('; ')}`] : []),
+    '',
+  ];
+}
+
+/** bench/results/latest.md: the ingest table and the other parts, with the machine facts. */
+export function renderMarkdown(r: BenchResults): string {
+  const out = headerSection(r);
   if (r.ingest.length) out.push('## Ingest', '', table(INGEST_HEAD, ingestRows(r.ingest)), '');
-  if (r.processing) {
-    const p = r.processing;
-    const mr = median(p.mailroom);
-    const mp = median(p.mailparser);
-    out.push(
-      '## Processing',
-      '',
-      `${p.messages} messages of ${fmt(p.size)} bytes, one core: Mailroom from \`accept()\` to processed (journal, record, parse, ` +
-        'authenticate, route, mailbox delivery) vs mailparser `simpleParser` over the same messages.',
-      '',
-      table(
-        ['side', 'msg/s median (min–max)', 'ratio'],
-        [
-          ['mailroom (accept → processed)', spread(p.mailroom), times(ratio(mr, mp))],
-          ['mailroom accept alone', spread(p.mailroomAccept), '–'],
-          ['mailparser simpleParser', spread(p.mailparser), '1.00×'],
-        ],
-      ),
-      '',
-    );
-  }
-  if (r.latency) {
-    const l = r.latency;
-    out.push(
-      '## Latency (250 → `message.processed`)',
-      '',
-      '`mailroom dev` pinned to core 0, 20 sessions, the client on core 1.',
-      '',
-    );
-    const rows = [
-      ...(l.steady ? [['steady', ...stepRow(l.steady)]] : []),
-      ...l.sweep.map((s) => ['sweep', ...stepRow(s)]),
-    ];
-    out.push(table(['step', ...STEP_HEAD], rows), '', `Knee: ${l.knee}.`, '');
-  }
-  if (r.s3) {
-    const s = r.s3;
-    const a = median(s.mailroomS3);
-    const b = median(s.bareDiscard);
-    out.push(
-      '## S3 mode',
-      '',
-      `\`mailroom smtp --s3-bucket\` against s3rver (s3rver on core 1 with the client), ${s.sessions} sessions, ${sizeLabel(s.size)}, ` +
-        `${s.messages} messages per run.`,
-      '',
-      table(
-        ['server', 'msg/s median (min–max)', '× bare discard'],
-        [
-          ['mailroom smtp (S3)', spread(s.mailroomS3), times(ratio(a, b))],
-          ['bare-discard', spread(s.bareDiscard), '1.00×'],
-        ],
-      ),
-      ...(s.failures.length ? ['', `Failed runs: ${s.failures.join('; ')}`] : []),
-      '',
-    );
-  }
+  if (r.processing) out.push(...processingSection(r.processing));
+  if (r.latency) out.push(...latencySection(r.latency));
+  if (r.s3) out.push(...s3Section(r.s3));
   return `${out.join('\n')}\n`;
 }
 
