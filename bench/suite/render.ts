@@ -1,0 +1,232 @@
+import { median, ratio } from './stats.ts';
+import type {
+  BenchResults,
+  IngestCell,
+  LatencyResult,
+  LatencyStep,
+  ProcessingResult,
+  S3Result,
+} from './types.ts';
+
+const fmt = (n: number | null, digits = 0) =>
+  n === null
+    ? '–'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const times = (r: number | null) => (r === null ? '–' : `${r.toFixed(2)}×`);
+/** `median (min–max)` of some rates; `–` for none. */
+export const spread = (rates: readonly number[]) =>
+  rates.length === 0 ? '–' : `${fmt(median(rates))} (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))})`;
+export const sizeLabel = (bytes: number) => (bytes >= 1024 ? `${Math.round(bytes / 1024)} KB` : `${bytes} B`);
+const modeLabel = (mode: IngestCell['mode']) => (mode === 'reuse' ? 'reuse' : 'new conn.');
+
+/** The cell's key without the server: the servers of one key ran side by side. */
+export const cellKey = (c: Pick<IngestCell, 'sessions' | 'size' | 'mode'>) =>
+  `${c.sessions}/${c.size}/${c.mode}`;
+
+function peer(cells: readonly IngestCell[], of: IngestCell, server: IngestCell['server']): number | null {
+  const other = cells.find((c) => c.server === server && cellKey(c) === cellKey(of));
+  return other ? median(other.rates) : null;
+}
+
+/** The ingest table's rows: server, sessions, size, mode, median (min–max), × bare discard, × Haraka. */
+export function ingestRows(cells: readonly IngestCell[]): string[][] {
+  return cells.map((c) => {
+    const m = median(c.rates);
+    const failed = c.failures.length ? ` ⚠ ${c.failures.length} failed` : '';
+    return [
+      c.server,
+      String(c.sessions),
+      sizeLabel(c.size),
+      modeLabel(c.mode),
+      `${spread(c.rates)}${failed}`,
+      times(ratio(m, peer(cells, c, 'bare-discard'))),
+      times(ratio(m, peer(cells, c, 'haraka'))),
+    ];
+  });
+}
+
+const INGEST_HEAD = [
+  'server',
+  'sessions',
+  'size',
+  'mode',
+  'msg/s median (min–max)',
+  '× bare discard',
+  '× Haraka',
+];
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function stepRow(s: LatencyStep): string[] {
+  return [
+    fmt(s.rate),
+    fmt(s.achieved, 1),
+    fmt(s.p50, 1),
+    fmt(s.p99, 1),
+    String(s.backlogAtEnd),
+    s.drainSeconds === null ? 'not drained' : `${s.drainSeconds.toFixed(1)} s`,
+    String(s.errors),
+  ];
+}
+
+const STEP_HEAD = [
+  'target msg/s',
+  'achieved msg/s',
+  'p50 ms',
+  'p99 ms',
+  'backlog at end',
+  'drained after',
+  'errors',
+];
+
+function headerSection(r: BenchResults): string[] {
+  const m = r.machine;
+  const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(' ');
+  return [
+    `# Mailroom benchmark — ${r.startedAt}`,
+    '',
+    `\`${r.command}\` · ${m.cpus} CPUs (${m.cpuModel}) · load average ${load(m.loadAverageStart)} at the start, ` +
+      `${load(m.loadAverageEnd)} at the end · Node ${m.node} · Haraka ${m.haraka ?? '–'} · ` +
+      `Postfix ${m.postfix ?? '–'} · Mailroom ${m.mailroomCommit ?? '–'}`,
+    '',
+    'Each server pinned to core 0 (`taskset -c 0`), the client (`smtp-source`) to core 1; servers of one row group ran ' +
+      'side by side, alternating ABBA per round. Ratios are of medians in the same group.',
+    '',
+    ...r.notices.map((notice) => `- ${notice}`),
+    ...(r.notices.length ? [''] : []),
+  ];
+}
+
+function processingSection(p: ProcessingResult): string[] {
+  const ratioText = times(ratio(median(p.mailroom), median(p.mailparser)));
+  return [
+    '## Processing',
+    '',
+    `${p.messages} messages of ${fmt(p.size)} bytes, one core: Mailroom from \`accept()\` to processed (journal, record, parse, ` +
+      'authenticate, route, mailbox delivery) vs mailparser `simpleParser` over the same messages.',
+    '',
+    table(
+      ['side', 'msg/s median (min–max)', 'ratio'],
+      [
+        ['mailroom (accept → processed)', spread(p.mailroom), ratioText],
+        ['mailroom accept alone', spread(p.mailroomAccept), '–'],
+        ['mailparser simpleParser', spread(p.mailparser), '1.00×'],
+      ],
+    ),
+    '',
+  ];
+}
+
+function latencySection(l: LatencyResult): string[] {
+  const rows = [
+    ...(l.steady ? [['steady', ...stepRow(l.steady)]] : []),
+    ...l.sweep.map((s) => ['sweep', ...stepRow(s)]),
+  ];
+  return [
+    '## Latency (250 → `message.processed`)',
+    '',
+    '`mailroom dev` pinned to core 0, 20 sessions, the client on core 1.',
+    '',
+    table(['step', ...STEP_HEAD], rows),
+    '',
+    `Knee: ${l.knee}.`,
+    '',
+  ];
+}
+
+function s3Section(s: S3Result): string[] {
+  return [
+    '## S3 mode',
+    '',
+    `\`mailroom smtp --s3-bucket\` against s3rver (s3rver on core 1 with the client), ${s.sessions} sessions, ` +
+      `${sizeLabel(s.size)}, ${s.messages} messages per run.`,
+    '',
+    table(
+      ['server', 'msg/s median (min–max)', '× bare discard'],
+      [
+        [
+          'mailroom smtp (S3)',
+          spread(s.mailroomS3),
+          times(ratio(median(s.mailroomS3), median(s.bareDiscard))),
+        ],
+        ['bare-discard', spread(s.bareDiscard), '1.00×'],
+      ],
+    ),
+    ...(s.failures.length ? ['', `Failed runs: ${s.failures.join('; ')}`] : []),
+    '',
+  ];
+}
+
+/** bench/results/latest.md: the ingest table and the other parts, with the machine facts. */
+export function renderMarkdown(r: BenchResults): string {
+  const out = headerSection(r);
+  if (r.ingest.length) out.push('## Ingest', '', table(INGEST_HEAD, ingestRows(r.ingest)), '');
+  if (r.processing) out.push(...processingSection(r.processing));
+  if (r.latency) out.push(...latencySection(r.latency));
+  if (r.s3) out.push(...s3Section(r.s3));
+  return `${out.join('\n')}\n`;
+}
+
+/** The ingest table as plain text for the terminal. */
+export function renderText(cells: readonly IngestCell[]): string {
+  const rows = [INGEST_HEAD, ...ingestRows(cells)];
+  const widths = INGEST_HEAD.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
+}
+
+const COLORS: Record<IngestCell['server'], string> = {
+  'smtp-sink': '#9e9e9e',
+  'bare-discard': '#64b5f6',
+  'bare-fsync': '#1565c0',
+  haraka: '#ffb74d',
+  postfix: '#a1887f',
+  mailroom: '#d81b60',
+};
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * bench/results/latest.svg: one group of horizontal bars per (sessions, size, mode), one bar per server,
+ * each group scaled to its own largest median (the label gives the figure). Hand-written SVG.
+ */
+export function renderSvg(cells: readonly IngestCell[], title: string): string {
+  const groups = [...new Set(cells.map(cellKey))];
+  const bar = 16;
+  const labelW = 110;
+  const chartW = 420;
+  const rows: string[] = [];
+  let y = 40;
+  for (const key of groups) {
+    const members = cells.filter((c) => cellKey(c) === key);
+    const first = members[0]!;
+    const top = Math.max(1, ...members.map((c) => median(c.rates) ?? 0));
+    rows.push(
+      `<text x="8" y="${y + 12}" font-weight="bold">${first.sessions} session${first.sessions === 1 ? '' : 's'}, ${sizeLabel(first.size)}, ${escapeXml(modeLabel(first.mode))}</text>`,
+    );
+    y += 20;
+    for (const c of members) {
+      const m = median(c.rates);
+      const w = m === null ? 0 : Math.max(1, Math.round((m / top) * chartW));
+      rows.push(
+        `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${c.server}</text>`,
+        `<rect x="${labelW}" y="${y}" width="${w}" height="${bar - 2}" fill="${COLORS[c.server]}"/>`,
+        `<text x="${labelW + w + 4}" y="${y + 12}">${m === null ? 'failed' : `${fmt(m)} msg/s`}</text>`,
+      );
+      y += bar;
+    }
+    y += 12;
+  }
+  const width = labelW + chartW + 110;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${y + 10}" viewBox="0 0 ${width} ${y + 10}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="8" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    ...rows,
+    '</svg>',
+    '',
+  ].join('\n');
+}
