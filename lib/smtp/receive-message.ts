@@ -21,6 +21,8 @@ export interface ReceiveContext {
   /** How long storing may take after the end of DATA before we answer `451`. */
   dataTerminationTimeoutMs: number;
   logger: Logger;
+  /** Counts accepted messages (logged at info once a minute; each one is a debug line). */
+  accepted: { add(bytes: number): void };
 }
 
 /** One message in flight, from the start of DATA to our reply. */
@@ -153,7 +155,8 @@ function dataReply(context: ReceiveContext, transfer: Transfer, outcome: StoreOu
     logger.error('accept() resolved before reading the whole message', { ...log, id });
     throw new TemporaryFailureError('Could not store the message, try again later');
   }
-  logger.info('message accepted', { ...log, id, size: body.bytesReceived });
+  context.accepted.add(body.bytesReceived);
+  logger.debug('message accepted', { ...log, id, size: body.bytesReceived });
   return `2.0.0 Ok: queued as ${id}`;
 }
 
