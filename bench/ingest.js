@@ -25,6 +25,9 @@
  * `--defer-processing` holds Mailroom's processing back while mail arrives (processingDelayMaxMs 600 s):
  * most of it then runs after the load, though the ingest-priority gate still lets it run in pauses of the
  * load (20 ms without an arrival).
+ * `--accept-only` runs, for "mailroom" and "base", only the accept path of the pipeline: the ingress, the
+ * raw store (journal, fsync before 250) and the "received" record (`recordArrival`), without end-of-DATA
+ * authentication and without processing: what the SMTP thread does when processing runs elsewhere.
  *
  * Besides msgs/s it prints each server's CPU time per message (µs, user + system), which a busy machine
  * disturbs less than throughput.
@@ -54,6 +57,7 @@ async function main() {
       'cpu-prof': { type: 'string' },
       servers: { type: 'string' },
       'defer-processing': { type: 'boolean', default: false },
+      'accept-only': { type: 'boolean', default: false },
     },
   });
   let kinds = ['bare', 'mailroom'];
@@ -64,7 +68,7 @@ async function main() {
     pin: values.pin,
     cpuProf: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
     compare: values.compare ? resolve(values.compare) : null,
-    deferProcessing: values['defer-processing'],
+    mode: values['accept-only'] ? 'accept-only' : values['defer-processing'] ? 'defer' : 'alongside',
   };
   if (launch.pin) pinnedCpu = '1';
   const rounds = Number(values.rounds);
@@ -90,7 +94,8 @@ async function main() {
         `${rounds} rounds per server, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, ` +
         `data in ${tmpdir()}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}` +
         (launch.pin ? ', servers pinned to CPU 0 and smtp-source to CPU 1' : '') +
-        (launch.compare ? `, base = ${launch.compare}` : ''),
+        (launch.compare ? `, base = ${launch.compare}` : '') +
+        (launch.mode === 'alongside' ? '' : `, Mailroom: ${launch.mode}`),
     );
 
     // Warm-up: JIT, page cache, first directory entries.
@@ -238,7 +243,7 @@ async function startServer(kind, dir, launch) {
   // Every server gets the same environment, with the thread pool size that bin/mailroom.js sets.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
   const root = kind === 'base' ? launch.compare : ROOT;
-  const serverArgs = [SELF, '--serve', kind, dir, root, launch.deferProcessing ? 'defer' : 'alongside'];
+  const serverArgs = [SELF, '--serve', kind, dir, root, launch.mode];
   // The server's log lines (Mailroom logs at info, as `mailroom smtp` does) go to a file, not the terminal.
   const log = await open(join(dir, 'bench-server.log'), 'w');
   const stdio = ['ignore', 'inherit', log.fd, 'ipc'];
@@ -321,13 +326,15 @@ const SMTP_OPTIONS = {
   closeTimeoutMs: 5_000,
 };
 
-async function serve(kind, dir, root, deferProcessing) {
+async function serve(kind, dir, root, mode) {
   const server =
     kind === 'bare'
       ? await bareServer(dir)
       : kind === 'raw-only'
         ? await rawOnlyServer(dir)
-        : await mailroomServer(dir, root, deferProcessing);
+        : mode === 'accept-only'
+          ? await acceptOnlyServer(dir, root)
+          : await mailroomServer(dir, root, mode === 'defer');
   const port = await server.listen();
   process.on('message', async ({ seq, what }) => {
     if (what === 'profile-start') {
@@ -427,6 +434,55 @@ async function mailroomServer(dir, root, deferProcessing) {
   };
 }
 
+/** (b') `--accept-only`: the ingress, storeRaw and recordArrival of the checkout `root`, nothing else. */
+async function acceptOnlyServer(dir, root) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const lib = (path) => import(join(root, 'lib', path));
+  const { createSmtpIngress } = await lib('smtp/index.ts');
+  const { LocalRawStore, newMessageId } = await lib('store/index.ts');
+  const { SqliteMessageStore } = await lib('store/sqlite-message-store.ts');
+  const { recordArrival } = await lib('pipeline/record-arrival.ts');
+  const { storeRaw } = await lib('pipeline/store-raw.ts');
+  const { createConsoleLogger } = await lib('cli/console-logger.ts');
+  const logger = createConsoleLogger('info');
+  const rawStore = new LocalRawStore(dir);
+  const store = new SqliteMessageStore(join(dir, 'mailroom.db'));
+  const ports = { store, logger, emit: () => {} };
+  let stored = 0;
+  const ingress = createSmtpIngress({
+    options: SMTP_OPTIONS,
+    logger,
+    checkRecipient: (rcpt) =>
+      rcpt.toLowerCase().endsWith('@example.com')
+        ? { accepted: true }
+        : { accepted: false, code: 550, message: '5.7.1 Relaying denied' },
+    async accept(input) {
+      const id = newMessageId();
+      const { size } = await storeRaw(rawStore, id, input, 0);
+      const receivedAt = new Date().toISOString();
+      await recordArrival(ports, {
+        id,
+        envelope: input.envelope,
+        size,
+        receivedAt,
+        auth: input.auth ?? null,
+      });
+      stored++;
+      return { id };
+    },
+  });
+  return {
+    listen: async () => (await ingress.listen()).port,
+    count: async () => stored,
+    close: async () => {
+      await ingress.close();
+      await rawStore.close();
+      await store.close();
+    },
+  };
+}
+
 /** (c) Informative (--raw-only): the ingress with LocalRawStore alone, no record, no processing. */
 async function rawOnlyServer(dir) {
   const { register } = await import('tsx/esm/api');
@@ -465,7 +521,7 @@ async function* withPrefix(prefix, body) {
 }
 
 if (process.argv[2] === '--serve') {
-  await serve(process.argv[3], process.argv[4], process.argv[5] ?? ROOT, process.argv[6] === 'defer');
+  await serve(process.argv[3], process.argv[4], process.argv[5] ?? ROOT, process.argv[6] ?? 'alongside');
 } else {
   await main();
 }
