@@ -8,20 +8,41 @@
  * drift of the machine hits both alike. Everything stays on 127.0.0.1 and stops by itself.
  *
  *   node bench/ingest.js [--rounds 4] [--messages 5000] [--sessions 20] [--size 1024] [--raw-only]
+ *                        [--compare <checkout>] [--pin] [--cpu-prof <dir>] [--servers bare,mailroom,…]
  *
- * `--raw-only` adds a third, informative column: the ingress with LocalRawStore alone (no record, no
+ * Mailroom runs as `mailroom smtp` does: end-of-DATA authentication (here against an empty static DNS
+ * zone) and the console logger at `info` (its lines go to a log file in the server's data directory).
+ *
+ * `--raw-only` adds an informative column: the ingress with LocalRawStore alone (no record, no
  * processing), not part of the ratio.
+ * `--compare <checkout>` adds a column "base": Mailroom from another checkout of the repository (e.g. a
+ * worktree of the base commit), run the same way, so a change is measured side by side with what it changes.
+ * `--pin` runs every server on CPU 0 and `smtp-source` on CPU 1 (`taskset`), one core each.
+ * `--cpu-prof <dir>` writes a V8 CPU profile of each server's main thread during its first measured run
+ * (from the first connection to the last reply: ingest, not the processing left after it) to
+ * `<dir>/<server>.cpuprofile`.
+ * `--servers` runs only the servers named (ratios need `bare`).
+ * `--defer-processing` holds Mailroom's processing back while mail arrives (processingDelayMaxMs 600 s):
+ * most of it then runs after the load, though the ingest-priority gate still lets it run in pauses of the
+ * load (20 ms without an arrival).
+ * `--accept-only` runs, for "mailroom" and "base", only the accept path of the pipeline: the ingress, the
+ * raw store (journal, fsync before 250) and the "received" record (`recordArrival`), without end-of-DATA
+ * authentication and without processing: what the SMTP thread does when processing runs elsewhere.
+ *
+ * Besides msgs/s it prints each server's CPU time per message (µs, user + system), which a busy machine
+ * disturbs less than throughput.
  *
  * Needs `smtp-source` (Debian/Ubuntu: `apt-get install postfix`; no running Postfix is needed).
  */
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const SELF = new URL(import.meta.url).pathname;
+const ROOT = dirname(dirname(SELF));
 
 async function main() {
   const { values } = parseArgs({
@@ -31,9 +52,25 @@ async function main() {
       sessions: { type: 'string', default: '20' },
       size: { type: 'string', default: '1024' },
       'raw-only': { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      pin: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      servers: { type: 'string' },
+      'defer-processing': { type: 'boolean', default: false },
+      'accept-only': { type: 'boolean', default: false },
     },
   });
-  const kinds = values['raw-only'] ? ['bare', 'mailroom', 'raw-only'] : ['bare', 'mailroom'];
+  let kinds = ['bare', 'mailroom'];
+  if (values.compare) kinds.push('base');
+  if (values['raw-only']) kinds.push('raw-only');
+  if (values.servers) kinds = kinds.filter((k) => values.servers.split(',').includes(k));
+  const launch = {
+    pin: values.pin,
+    cpuProf: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
+    compare: values.compare ? resolve(values.compare) : null,
+    mode: values['accept-only'] ? 'accept-only' : values['defer-processing'] ? 'defer' : 'alongside',
+  };
+  if (launch.pin) pinnedCpu = '1';
   const rounds = Number(values.rounds);
   const messages = Number(values.messages);
   const sessions = Number(values.sessions);
@@ -50,12 +87,15 @@ async function main() {
     for (const kind of kinds) {
       const dir = await mkdtemp(join(tmpdir(), `mailroom-bench-${kind}-`));
       dirs.push(dir);
-      servers[kind] = await startServer(kind, dir);
+      servers[kind] = await startServer(kind, dir, launch);
     }
     console.log(
       `ingest: smtp-source -s ${sessions} -m ${messages} -l ${size} -d (connection reuse), ` +
         `${rounds} rounds per server, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, ` +
-        `data in ${tmpdir()}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}`,
+        `data in ${tmpdir()}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}` +
+        (launch.pin ? ', servers pinned to CPU 0 and smtp-source to CPU 1' : '') +
+        (launch.compare ? `, base = ${launch.compare}` : '') +
+        (launch.mode === 'alongside' ? '' : `, Mailroom: ${launch.mode}`),
     );
 
     // Warm-up: JIT, page cache, first directory entries.
@@ -65,24 +105,46 @@ async function main() {
     }
 
     const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
+    const cpu = Object.fromEntries(kinds.map((kind) => [kind, { ingest: [], all: [] }]));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
+        const profile = launch.cpuProf && round === 0;
+        if (profile) await servers[kind].request('profile-start');
         const before = await servers[kind].request('count');
         const seconds = await runSource(smtpSource, servers[kind], { sessions, messages, size });
         const after = await servers[kind].request('count');
+        if (profile)
+          await servers[kind].request(`profile-stop ${join(launch.cpuProf, `${kind}.cpuprofile`)}`);
         await servers[kind].request('settle');
-        if (after - before !== messages) {
-          throw new Error(`${kind}: ${after - before} messages stored, expected ${messages}`);
+        const settled = await servers[kind].request('count');
+        if (after.stored - before.stored !== messages) {
+          throw new Error(`${kind}: ${after.stored - before.stored} messages stored, expected ${messages}`);
         }
         results[kind].push(messages / seconds);
+        cpu[kind].ingest.push((after.cpu - before.cpu) / messages);
+        cpu[kind].all.push((settled.cpu - before.cpu) / messages);
       }
       console.log(
         `round ${round + 1}: ${line(Object.fromEntries(kinds.map((k) => [k, results[k].at(-1)])))}`,
       );
+      console.log(
+        `  ${cpuLine(
+          kinds,
+          (k) => cpu[k].ingest.at(-1),
+          (k) => cpu[k].all.at(-1),
+        )}`,
+      );
     }
     console.log(
       `median:  ${line(Object.fromEntries(kinds.map((k) => [k, median(results[k])])))} (target ≥ 1.00×)`,
+    );
+    console.log(
+      `  ${cpuLine(
+        kinds,
+        (k) => median(cpu[k].ingest),
+        (k) => median(cpu[k].all),
+      )}`,
     );
     console.log(
       `load average at the end ${loadavg()[0].toFixed(2)} (other work on the machine makes runs noisy)`,
@@ -93,11 +155,29 @@ async function main() {
   }
 }
 
-/** `bare 4000 msgs/s, mailroom 4100 msgs/s, ratio 1.03×[, raw-only …]` */
+/** `bare 4000 msgs/s, mailroom 4100 msgs/s, ratio 1.03×[, base 3000 msgs/s, ratio 0.75×][, raw-only …]` */
 function line(rates) {
-  const parts = Object.entries(rates).map(([kind, rate]) => `${kind} ${rate.toFixed(0)} msgs/s`);
-  parts.splice(2, 0, `ratio ${(rates.mailroom / rates.bare).toFixed(2)}×`);
-  return parts.join(', ');
+  return Object.entries(rates)
+    .map(([kind, rate]) => {
+      const ratio =
+        rates.bare && (kind === 'mailroom' || kind === 'base')
+          ? `, ratio ${(rate / rates.bare).toFixed(2)}×`
+          : '';
+      return `${kind} ${rate.toFixed(0)} msgs/s${ratio}`;
+    })
+    .join(', ');
+}
+
+/**
+ * CPU time of each server process per message (user + system, µs): until the last reply of the run, and
+ * in brackets until its processing had finished too. Less sensitive to a busy machine than msgs/s.
+ */
+function cpuLine(kinds, ingest, all) {
+  const parts = kinds.map((k) => {
+    const rest = all(k) - ingest(k) >= 1 ? ` (${all(k).toFixed(0)} with processing)` : '';
+    return `${k} ${ingest(k).toFixed(0)}${rest}`;
+  });
+  return `CPU µs/msg: ${parts.join(', ')}`;
 }
 
 function findSmtpSource() {
@@ -137,7 +217,9 @@ function runSource(smtpSource, server, { sessions, messages, size }) {
   ];
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(smtpSource, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const command = pinnedCpu ? 'taskset' : smtpSource;
+    const argv = pinnedCpu ? ['-c', pinnedCpu, smtpSource, ...args] : args;
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -153,16 +235,30 @@ function runSource(smtpSource, server, { sessions, messages, size }) {
   });
 }
 
-/** Forks this script as a server process; resolves once it listens. */
-async function startServer(kind, dir) {
+/** CPU that smtp-source runs on (`--pin`), or null. */
+let pinnedCpu = null;
+
+/** Starts this script as a server process (pinned to CPU 0 with `--pin`); resolves once it listens. */
+async function startServer(kind, dir, launch) {
   // Every server gets the same environment, with the thread pool size that bin/mailroom.js sets.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
-  const child = fork(SELF, ['--serve', kind, dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+  const root = kind === 'base' ? launch.compare : ROOT;
+  const serverArgs = [SELF, '--serve', kind, dir, root, launch.mode];
+  // The server's log lines (Mailroom logs at info, as `mailroom smtp` does) go to a file, not the terminal.
+  const log = await open(join(dir, 'bench-server.log'), 'w');
+  const stdio = ['ignore', 'inherit', log.fd, 'ipc'];
+  const child = launch.pin
+    ? spawn('taskset', ['-c', '0', process.execPath, ...serverArgs], { stdio, env })
+    : spawn(process.execPath, serverArgs, { stdio, env });
+  child.once('exit', () => log.close().catch(() => {}));
   const pending = new Map();
   let seq = 0;
   const ready = new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${kind} server exited early (${code})`)));
+    child.once('exit', async (code) => {
+      const tail = await readFile(join(dir, 'bench-server.log'), 'utf8').catch(() => '');
+      reject(new Error(`${kind} server exited early (${code}): ${tail.slice(-2000)}`));
+    });
     child.on('message', (msg) => {
       if (msg.type === 'ready') resolve(msg.port);
       else if (msg.type === 'reply') {
@@ -196,6 +292,30 @@ async function startServer(kind, dir) {
 // ---------------------------------------------------------------------------------------------------------
 // Server processes
 
+/** The V8 profiler of this process's main thread (`--cpu-prof`), through the inspector. */
+const profiler = {
+  session: null,
+  post(method, params) {
+    return new Promise((resolve, reject) =>
+      this.session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  },
+  async start() {
+    const { Session } = await import('node:inspector');
+    this.session = new Session();
+    this.session.connect();
+    await this.post('Profiler.enable');
+    await this.post('Profiler.setSamplingInterval', { interval: 500 });
+    await this.post('Profiler.start');
+  },
+  async stop(file) {
+    const { profile } = await this.post('Profiler.stop');
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(profile));
+    this.session.disconnect();
+  },
+};
+
 const SMTP_OPTIONS = {
   host: '127.0.0.1',
   port: 0,
@@ -206,20 +326,29 @@ const SMTP_OPTIONS = {
   closeTimeoutMs: 5_000,
 };
 
-async function serve(kind, dir) {
+async function serve(kind, dir, root, mode) {
   const server =
     kind === 'bare'
       ? await bareServer(dir)
       : kind === 'raw-only'
         ? await rawOnlyServer(dir)
-        : await mailroomServer(dir);
+        : mode === 'accept-only'
+          ? await acceptOnlyServer(dir, root)
+          : await mailroomServer(dir, root, mode === 'defer');
   const port = await server.listen();
   process.on('message', async ({ seq, what }) => {
-    if (what === 'settle') {
+    if (what === 'profile-start') {
+      await profiler.start();
+      process.send({ type: 'reply', seq, value: true });
+    } else if (what.startsWith('profile-stop ')) {
+      await profiler.stop(what.slice('profile-stop '.length));
+      process.send({ type: 'reply', seq, value: true });
+    } else if (what === 'settle') {
       await server.settle?.();
       process.send({ type: 'reply', seq, value: true });
     } else if (what === 'count') {
-      process.send({ type: 'reply', seq, value: await server.count() });
+      const { user, system } = process.cpuUsage();
+      process.send({ type: 'reply', seq, value: { stored: await server.count(), cpu: user + system } });
     } else if (what === 'stop') {
       await server.close();
       process.exit(0);
@@ -268,24 +397,30 @@ async function bareServer(dir) {
 }
 
 /**
- * (b) Mailroom as `mailroom smtp` / `mailroom dev` run it: the SMTP ingress, LocalRawStore (group-commit
- * journal, fsync before 250), the "received" record in SQLite, and processing (parse, route, mailbox
- * delivery) running in the same process while the load goes on.
+ * (b) Mailroom as `mailroom smtp` runs it (from the checkout `root`): the SMTP ingress with end-of-DATA
+ * authentication (an empty static DNS zone), LocalRawStore (group-commit journal, fsync before 250), the
+ * "received" record in SQLite, the console logger at info, and processing (parse, route, mailbox delivery)
+ * running in the same process while the load goes on.
  */
-async function mailroomServer(dir) {
+async function mailroomServer(dir, root, deferProcessing) {
   const { register } = await import('tsx/esm/api');
   register();
-  const { startLocalMailroom } = await import('../lib/dev/local-mailroom.ts');
-  const { resolveConfig } = await import('../lib/config/index.ts');
-  const { mailbox } = await import('../lib/actions/builders.ts');
-  const { silentLogger } = await import('../lib/actions/index.ts');
+  const lib = (path) => import(join(root, 'lib', path));
+  const { startLocalMailroom } = await lib('dev/local-mailroom.ts');
+  const { resolveConfig } = await lib('config/index.ts');
+  const { mailbox } = await lib('actions/builders.ts');
+  const { createConsoleLogger } = await lib('cli/console-logger.ts');
   const config = resolveConfig({
     domains: ['example.com'],
     dataDir: dir,
     smtp: { hostname: SMTP_OPTIONS.hostname, port: 0 },
+    auth: { dns: {}, checkAtData: true },
+    // --defer-processing: processing waits while mail arrives (it still runs in pauses of the load).
+    ...(deferProcessing && { delivery: { processingDelayMaxMs: 600_000 } }),
     routes: [{ match: 'support@example.com', action: mailbox('support') }],
   });
-  const mailroom = await startLocalMailroom({ config, logger: silentLogger, http: false });
+  const logger = createConsoleLogger('info');
+  const mailroom = await startLocalMailroom({ config, logger, http: false });
   let accepted = 0;
   mailroom.pipeline.onEvent((e) => {
     if (e.type === 'message.received') accepted++;
@@ -296,6 +431,55 @@ async function mailroomServer(dir) {
     /** Processing goes on after the 250s; let it finish so it does not slow down the next run. */
     settle: () => mailroom.pipeline.drain(),
     close: () => mailroom.close(),
+  };
+}
+
+/** (b') `--accept-only`: the ingress, storeRaw and recordArrival of the checkout `root`, nothing else. */
+async function acceptOnlyServer(dir, root) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const lib = (path) => import(join(root, 'lib', path));
+  const { createSmtpIngress } = await lib('smtp/index.ts');
+  const { LocalRawStore, newMessageId } = await lib('store/index.ts');
+  const { SqliteMessageStore } = await lib('store/sqlite-message-store.ts');
+  const { recordArrival } = await lib('pipeline/record-arrival.ts');
+  const { storeRaw } = await lib('pipeline/store-raw.ts');
+  const { createConsoleLogger } = await lib('cli/console-logger.ts');
+  const logger = createConsoleLogger('info');
+  const rawStore = new LocalRawStore(dir);
+  const store = new SqliteMessageStore(join(dir, 'mailroom.db'));
+  const ports = { store, logger, emit: () => {} };
+  let stored = 0;
+  const ingress = createSmtpIngress({
+    options: SMTP_OPTIONS,
+    logger,
+    checkRecipient: (rcpt) =>
+      rcpt.toLowerCase().endsWith('@example.com')
+        ? { accepted: true }
+        : { accepted: false, code: 550, message: '5.7.1 Relaying denied' },
+    async accept(input) {
+      const id = newMessageId();
+      const { size } = await storeRaw(rawStore, id, input, 0);
+      const receivedAt = new Date().toISOString();
+      await recordArrival(ports, {
+        id,
+        envelope: input.envelope,
+        size,
+        receivedAt,
+        auth: input.auth ?? null,
+      });
+      stored++;
+      return { id };
+    },
+  });
+  return {
+    listen: async () => (await ingress.listen()).port,
+    count: async () => stored,
+    close: async () => {
+      await ingress.close();
+      await rawStore.close();
+      await store.close();
+    },
   };
 }
 
@@ -337,7 +521,7 @@ async function* withPrefix(prefix, body) {
 }
 
 if (process.argv[2] === '--serve') {
-  await serve(process.argv[3], process.argv[4]);
+  await serve(process.argv[3], process.argv[4], process.argv[5] ?? ROOT, process.argv[6] ?? 'alongside');
 } else {
   await main();
 }

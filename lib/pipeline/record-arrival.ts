@@ -17,8 +17,10 @@ export interface Arrival {
 /**
  * Records the message as received: the record, the `received` trace entry, the ingress's verdicts, and the
  * `message.received` event. With `sequential` the record is written before the rest (a store whose writes
- * run concurrently, DynamoDB, refuses verdicts for a record it does not hold yet); without it every write
- * is issued in one event-loop turn, so a batching store (SQLite) commits them in one transaction.
+ * run concurrently, DynamoDB, refuses verdicts for a record it does not hold yet); without it a store
+ * with `recordArrival` (SQLite) writes all three as one write that need not reach the disk by itself (the
+ * raw store holds the message durably: recovery records it again after a crash), and any other store gets
+ * every write in one event-loop turn.
  */
 export async function recordArrival(
   ports: ProcessingPorts,
@@ -27,18 +29,17 @@ export async function recordArrival(
 ): Promise<void> {
   const { id, envelope, size, receivedAt, auth } = arrival;
   const summary = { mailFrom: envelope.mailFrom, rcptTo: [...envelope.rcptTo] };
+  const detail =
+    `${size} bytes from <${summary.mailFrom}> for ${summary.rcptTo.join(', ')}` +
+    (arrival.via ? ` (${arrival.via})` : '');
   const record = () => ports.store.recordReceived({ id, receivedAt, envelope, size });
   const rest = () => [
-    trace(
-      ports,
-      id,
-      'received',
-      `${size} bytes from <${summary.mailFrom}> for ${summary.rcptTo.join(', ')}` +
-        (arrival.via ? ` (${arrival.via})` : ''),
-    ),
+    trace(ports, id, 'received', detail),
     ...(auth ? [ports.store.saveAuth(id, auth)] : []),
   ];
-  if (options.sequential) {
+  if (ports.store.recordArrival && !options.sequential) {
+    await ports.store.recordArrival({ id, receivedAt, envelope, size, trace: detail, auth: auth ?? null });
+  } else if (options.sequential) {
     await record();
     await Promise.all(rest());
   } else {

@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import type { SmtpOptions } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { LoginLimiter } from '../submission/index.ts';
+import { AcceptedCounter } from './accepted-counter.ts';
 import { IngressConfigError } from './errors.ts';
 import { InputGuard, type InputGuardOptions } from './input-guard.ts';
 import { smtpDefaults } from './limits.ts';
@@ -47,6 +48,7 @@ class SmtpIngressServer implements SmtpIngress {
   readonly #slots: SlotKeeper;
   readonly #checks: SessionChecks;
   readonly #receiveContext: ReceiveContext;
+  readonly #accepted: AcceptedCounter;
   readonly #connections: ConnectionRegistry;
   readonly #guards = new WeakMap<ClientConnection, InputGuard>();
   /** Sessions with a DATA in progress (by session id). */
@@ -62,6 +64,7 @@ class SmtpIngressServer implements SmtpIngress {
     }
     this.#options = options;
     this.#logger = logger;
+    this.#accepted = new AcceptedCounter(logger);
     const guardOptions = inputGuardOptions(options, logger);
     this.#slots = new SlotKeeper({ ...options, timeouts: guardOptions.timeouts }, logger);
     this.#checks = new SessionChecks(options, logger, this.#slots, deps.checkRecipient);
@@ -71,6 +74,7 @@ class SmtpIngressServer implements SmtpIngress {
       hostname: options.hostname,
       maxMessageBytes: options.maxMessageBytes,
       dataTerminationTimeoutMs: options.dataTerminationTimeoutMs,
+      accepted: this.#accepted,
     };
     this.server = new SMTPServer({
       ...serverOptions(options, deps),
@@ -114,7 +118,10 @@ class SmtpIngressServer implements SmtpIngress {
   close(): Promise<void> {
     this.#slots.close();
     this.#closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
+      this.server.close(() => {
+        this.#accepted.close();
+        resolve();
+      });
       // smtp-server would keep idle sessions until closeTimeout; only a DATA in progress may finish.
       for (const connection of this.#connections.all()) {
         if (!this.#receiving.has(connection.id)) connection.send(421, SHUTDOWN_REPLY);

@@ -214,23 +214,29 @@ export class InputGuard {
    * commands, so that one client's pipelined batch cannot keep other sessions waiting.
    */
   #pump(feed: Feed): void {
-    let commandsThisTurn = 0;
-    for (;;) {
-      const chunk = feed.chunk;
-      if (!chunk || this.#closed || feed.parser.closed || feed.pos >= chunk.length) {
-        // The client's input ran dry: whatever it sends next was sent after reading our replies.
-        if (feed.queued.length === 0) {
-          this.#batchCommands = 0;
-          this.#clock.inputRanDry();
+    const socket = this.#connection.socket;
+    socket.cork(); // the replies to one pipelined batch leave in one write (RFC 2920), not one each
+    try {
+      let commandsThisTurn = 0;
+      for (;;) {
+        const chunk = feed.chunk;
+        if (!chunk || this.#closed || feed.parser.closed || feed.pos >= chunk.length) {
+          // The client's input ran dry: whatever it sends next was sent after reading our replies.
+          if (feed.queued.length === 0) {
+            this.#batchCommands = 0;
+            this.#clock.inputRanDry();
+          }
+          this.#finish(feed);
+          return;
         }
-        this.#finish(feed);
-        return;
+        const step = feed.parser.inData
+          ? this.#pumpData(feed, chunk)
+          : this.#pumpCommand(feed, chunk, commandsThisTurn);
+        if (step === 'wait') return;
+        if (step === 'command') commandsThisTurn++;
       }
-      const step = feed.parser.inData
-        ? this.#pumpData(feed, chunk)
-        : this.#pumpCommand(feed, chunk, commandsThisTurn);
-      if (step === 'wait') return;
-      if (step === 'command') commandsThisTurn++;
+    } finally {
+      socket.uncork();
     }
   }
 

@@ -21,6 +21,8 @@ export interface ReceiveContext {
   /** How long storing may take after the end of DATA before we answer `451`. */
   dataTerminationTimeoutMs: number;
   logger: Logger;
+  /** Counts accepted messages (logged at info once a minute; each one is a debug line). */
+  accepted: { add(bytes: number): void };
 }
 
 /** One message in flight, from the start of DATA to our reply. */
@@ -68,7 +70,7 @@ export async function receiveMessage(
   );
   const transfer: Transfer = { session, envelope, body, controller, refusal };
   const outcome = await storeInTime(context, stream, transfer, () =>
-    inspectThenAccept(context, { envelope, queueId, prefix, body, signal: controller.signal }),
+    inspectThenAccept(context, { envelope, queueId, prefix, body, controller }),
   );
   // The reply may only go out once the client has sent the whole message.
   await body.drain();
@@ -153,7 +155,8 @@ function dataReply(context: ReceiveContext, transfer: Transfer, outcome: StoreOu
     logger.error('accept() resolved before reading the whole message', { ...log, id });
     throw new TemporaryFailureError('Could not store the message, try again later');
   }
-  logger.info('message accepted', { ...log, id, size: body.bytesReceived });
+  context.accepted.add(body.bytesReceived);
+  logger.debug('message accepted', { ...log, id, size: body.bytesReceived });
   return `2.0.0 Ok: queued as ${id}`;
 }
 
@@ -165,11 +168,25 @@ function dataReply(context: ReceiveContext, transfer: Transfer, outcome: StoreOu
  */
 async function inspectThenAccept(
   context: ReceiveContext,
-  input: { envelope: Envelope; queueId: string; prefix: Buffer; body: MessageBody; signal: AbortSignal },
+  input: {
+    envelope: Envelope;
+    queueId: string;
+    prefix: Buffer;
+    body: MessageBody;
+    controller: AbortController;
+  },
 ): Promise<{ id: string }> {
   const { deps, logger } = context;
-  const { envelope, queueId, prefix, body, signal } = input;
-  if (!deps.inspect) return deps.accept({ envelope, prefix, body, signal });
+  const { envelope, queueId, prefix, body, controller } = input;
+  // The signal is made only if `accept()` asks for it (most never do; an AbortSignal is not cheap).
+  const accept = (fields: Omit<Parameters<SmtpIngressDeps['accept']>[0], 'signal'>) =>
+    deps.accept({
+      ...fields,
+      get signal() {
+        return controller.signal;
+      },
+    });
+  if (!deps.inspect) return accept({ envelope, prefix, body });
   const iterator = body[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let size = 0;
@@ -187,13 +204,13 @@ async function inspectThenAccept(
       }
       const front = result.prefix ? Buffer.concat([Buffer.from(result.prefix, 'utf8'), prefix]) : prefix;
       const auth = result.auth ? { auth: result.auth } : {};
-      return deps.accept({ envelope, prefix: front, body: once(result.body ?? raw), signal, ...auth });
+      return accept({ envelope, prefix: front, body: once(result.body ?? raw), ...auth });
     }
     head.push(next.value);
     size += next.value.length;
   }
   const start = deps.cleanHead ? [deps.cleanHead(Buffer.concat(head, size))] : head;
-  return deps.accept({ envelope, prefix, body: resume(start, iterator), signal });
+  return accept({ envelope, prefix, body: resume(start, iterator) });
 }
 
 function toEnvelope(session: SMTPServerSession): Envelope {

@@ -6,6 +6,7 @@ export { MemoryAttachmentStore } from './memory-attachment-store.ts';
 export { MemoryRawStore } from './memory-raw-store.ts';
 export { MESSAGE_ID_PATTERN, newMessageId } from './message-id.ts';
 export type {
+  ArrivalRecord,
   Deliveries,
   Mailboxes,
   MessageHousekeeping,

@@ -30,6 +30,18 @@ export interface MessageQuery {
   search?: string;
 }
 
+/** What {@link MessageRecords.recordArrival} writes. */
+export interface ArrivalRecord {
+  id: string;
+  receivedAt: string;
+  envelope: Envelope;
+  size: number;
+  /** The detail of the `received` trace entry. */
+  trace: string;
+  /** Verdicts the ingress computed, if it did. */
+  auth: AuthVerdicts | null;
+}
+
 // The ports of the message store, one per aggregate it holds. A caller that needs only one of them (the
 // outbox of `ctx.reply`, the delivery ledger of the executor) can ask for just that port; `MessageStore`
 // is all of them, as both backends (SQLite, DynamoDB) implement it.
@@ -38,6 +50,14 @@ export interface MessageQuery {
 export interface MessageRecords {
   /** Records a message as received. Idempotent on id. */
   recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void>;
+  /**
+   * Optional: records an arrival whose bytes and envelope are already durable in the raw store — the
+   * record, its `received` trace entry and the ingress's verdicts — as one write that need not reach the
+   * disk by itself: a store may leave it to its next durable write, since after a crash recovery records the
+   * message again from the raw store (`Pipeline.recover`). Idempotent on id. Without it the pipeline writes
+   * the three apart.
+   */
+  recordArrival?(arrival: ArrivalRecord): Promise<void>;
   /**
    * Saves the message's authentication verdicts (computed by the pipeline, or mapped from the SES receipt;
    * never read from the message's headers).

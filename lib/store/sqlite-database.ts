@@ -16,6 +16,8 @@ function openDatabase(file: string): Database.Database {
 
 interface PendingWrite {
   run: () => unknown;
+  /** The write need not reach the disk at its commit (see {@link SqliteDatabase.write}). */
+  relaxed: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -28,6 +30,10 @@ interface PendingWrite {
  * one write fails, the batch is rolled back and each write runs alone, so it fails alone). Reads call
  * {@link read}, which flushes first, so a read always sees every earlier write. Committing 20 concurrent
  * sessions' records at once costs about what one costs.
+ *
+ * A batch made only of relaxed writes commits with `synchronous = NORMAL`: no fsync of the WAL at its
+ * commit, so the event loop is not blocked on the disk for it. It is still in order in the WAL: the next
+ * `FULL` commit makes it durable with its own, and a power loss before that loses it whole, never half.
  */
 export class SqliteDatabase {
   readonly #db: Database.Database;
@@ -77,10 +83,15 @@ export class SqliteDatabase {
     return statement;
   }
 
-  /** Runs `run` in the next batch's transaction; resolves with its result once committed. */
-  write<T>(run: () => T): Promise<T> {
+  /**
+   * Runs `run` in the next batch's transaction; resolves with its result once committed. With `relaxed`,
+   * committed need not mean on disk yet: only for writes that can be made again after a crash (a record
+   * whose source of truth is durable elsewhere).
+   */
+  write<T>(run: () => T, options: { relaxed?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      const relaxed = options.relaxed ?? false;
+      this.#pending.push({ run, relaxed, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -105,6 +116,16 @@ export class SqliteDatabase {
     const batch = this.#pending;
     if (batch.length === 0 || !this.#db.open) return;
     this.#pending = [];
+    const relaxed = batch.every((op) => op.relaxed);
+    if (relaxed) this.#db.pragma('synchronous = NORMAL');
+    try {
+      this.#commit(batch);
+    } finally {
+      if (relaxed && this.#db.open) this.#db.pragma('synchronous = FULL');
+    }
+  }
+
+  #commit(batch: PendingWrite[]): void {
     let values: unknown[];
     try {
       values = this.#batch(batch.map((op) => op.run));

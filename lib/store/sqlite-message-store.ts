@@ -1,7 +1,7 @@
 import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { ParsedMessage } from '../message/index.ts';
-import type { MessageHousekeeping, MessageQuery, MessageStore } from './message-store.ts';
+import type { ArrivalRecord, MessageHousekeeping, MessageQuery, MessageStore } from './message-store.ts';
 import type {
   DeliveryRecord,
   MailboxEntry,
@@ -12,6 +12,7 @@ import type {
   OutboxSummary,
   TraceEntry,
 } from './records.ts';
+import { insertReceived, insertTrace, updateAuth } from './sqlite-arrival.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 import {
   deleteMessageRecords,
@@ -88,29 +89,27 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
 
   recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void> {
     return this.#db.write(() => {
-      const info = this.#db
-        .stmt(
-          `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, remote_address, helo)
-             VALUES (?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT (id) DO NOTHING`,
-        )
-        .run(
-          rec.id,
-          rec.receivedAt,
-          rec.envelope.mailFrom,
-          JSON.stringify(rec.envelope.rcptTo),
-          rec.size,
-          rec.envelope.remoteAddress ?? null,
-          rec.envelope.helo ?? null,
-        );
-      // searchable by its envelope until its parse replaces the document
-      if (info.changes > 0) writeSearchDocument(this.#db, rec.id, searchDocument(null, rec.envelope));
+      insertReceived(this.#db, rec);
     });
   }
 
+  /**
+   * The record, the `received` trace entry and the verdicts in one relaxed write (no fsync of its own: the
+   * raw store holds the message durably, and recovery records it again after a crash).
+   */
+  recordArrival(arrival: ArrivalRecord): Promise<void> {
+    return this.#db.write(
+      () => {
+        if (!insertReceived(this.#db, arrival)) return;
+        insertTrace(this.#db, arrival.id, this.#now().toISOString(), 'received', arrival.trace);
+        if (arrival.auth) updateAuth(this.#db, arrival.id, arrival.auth);
+      },
+      { relaxed: true },
+    );
+  }
+
   saveAuth(id: string, auth: AuthVerdicts | null): Promise<void> {
-    return this.#db.write(() => {
-      this.#db.stmt('UPDATE messages SET auth = ? WHERE id = ?').run(auth ? JSON.stringify(auth) : null, id);
-    });
+    return this.#db.write(() => updateAuth(this.#db, id, auth));
   }
 
   setStatus(id: string, status: MessageStatus): Promise<void> {
@@ -120,14 +119,7 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   }
 
   addTrace(id: string, step: string, detail: string): Promise<void> {
-    return this.#db.write(() => {
-      this.#db
-        .stmt(
-          `INSERT INTO trace (message_id, seq, at, step, detail)
-             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM trace WHERE message_id = ?), ?, ?, ?)`,
-        )
-        .run(id, id, this.#now().toISOString(), step, detail);
-    });
+    return this.#db.write(() => insertTrace(this.#db, id, this.#now().toISOString(), step, detail));
   }
 
   async getMessage(id: string): Promise<MessageDetail | null> {

@@ -1,5 +1,6 @@
+import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import type { SmtpOptions } from '../../../lib/config/types.ts';
@@ -66,6 +67,35 @@ describe('SMTP hardening: line endings in commands', () => {
     }
     expect((await client.reply()).code).toBe(250);
     expect((await client.reply()).code).toBe(250);
+  });
+});
+
+describe('SMTP pipelining (RFC 2920)', () => {
+  it('answers commands pipelined in one write with one write', async () => {
+    const t = await start();
+    const client = await open(t.port);
+    const writes: string[] = [];
+    const spies = (['_write', '_writev'] as const).map((method) => {
+      const original = Socket.prototype[method] as (...args: unknown[]) => unknown;
+      return vi.spyOn(Socket.prototype, method).mockImplementation(function (
+        this: Socket,
+        ...args: unknown[]
+      ) {
+        if (this !== client.socket) writes.push(method);
+        return original.apply(this, args);
+      });
+    });
+    try {
+      client.write(
+        'MAIL FROM:<a@elsewhere.test>\r\nRCPT TO:<support@example.com>\r\nRCPT TO:<postmaster@example.com>\r\n',
+      );
+      expect([(await client.reply()).code, (await client.reply()).code, (await client.reply()).code]).toEqual(
+        [250, 250, 250],
+      );
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(writes).toEqual(['_writev']);
   });
 });
 

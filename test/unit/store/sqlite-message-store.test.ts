@@ -92,6 +92,20 @@ describe('SqliteMessageStore', () => {
     expect(m?.auth).toEqual(auth);
   });
 
+  it('records an arrival (record, received trace entry, verdicts) in one write, idempotent on id', async () => {
+    const auth = { spf: { result: 'none' } } as unknown as AuthVerdicts;
+    const arrival = { id: 'a', receivedAt: '2024-01-01T00:00:00.000Z', envelope, size: 7, auth };
+    await store.recordArrival({ ...arrival, trace: '7 bytes' });
+    await store.recordArrival({ ...arrival, trace: 'again' });
+    await store.close();
+    store = new SqliteMessageStore(file);
+    const m = await store.getMessage('a');
+    expect(m).toMatchObject({ status: 'received', size: 7, envelope, auth });
+    expect(m?.trace.map((t) => [t.step, t.detail])).toEqual([['received', '7 bytes']]);
+    expect(await store.listMessages({ search: 'alice' })).toHaveLength(1);
+    expect(store.durability().synchronous).toBe('full');
+  });
+
   it('works in memory', async () => {
     const mem = new SqliteMessageStore(':memory:');
     await mem.recordReceived({ id: 'a', receivedAt: '2024-01-01T00:00:00.000Z', envelope, size: 1 });
