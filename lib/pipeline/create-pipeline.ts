@@ -100,11 +100,18 @@ class LocalPipeline implements Pipeline {
       signal: this.#abort.signal,
       emit: (event) => this.#emit(event),
     });
-    this.#queue = new WorkQueue(deps.config.delivery.concurrency, (id) => this.#run(id));
-    this.#gate = new IngestPriorityGate(
-      (id) => this.#schedule(id),
-      deps.config.delivery.processingDelayMaxMs,
+    const { concurrency, processingDelayMaxMs } = deps.config.delivery;
+    this.#queue = new WorkQueue(
+      concurrency,
+      (id) => this.#run(id),
+      () => this.#gate.settled(),
     );
+    this.#gate = new IngestPriorityGate({
+      release: (id) => this.#schedule(id),
+      load: () => this.#queue.load,
+      concurrency,
+      maxDelayMs: processingDelayMaxMs,
+    });
   }
 
   #emit(event: PipelineEvent): void {
