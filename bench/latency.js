@@ -8,10 +8,11 @@
  *
  *   node bench/latency.js [--rates 30,60,100] [--seconds 20] [--sessions 20] [--size 1024]
  *                         [--roots .,/path/to/other/checkout] [--server-cpus 0] [--client-cpus 1]
- *                         [--env NAME=VALUE]...
+ *                         [--workers 0,2] [--env NAME=VALUE]...
  *
  * `--roots`: Mailroom checkouts to compare (their bin/mailroom.js runs the config of the first root); runs
  * alternate root by root (ABBA over the rates) so that drift of the machine hits them alike.
+ * `--workers`: run each checkout once per value of `delivery.workers` (a config importing the example's).
  * `--server-cpus`: pin the server with taskset (e.g. `0` for one core); unset: unpinned.
  */
 import { spawn } from 'node:child_process';
@@ -36,6 +37,7 @@ async function main() {
       'client-cpus': { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
       'drain-seconds': { type: 'string', default: '30' },
+      workers: { type: 'string' },
     },
   });
   const rates = values.rates.split(',').map(Number);
@@ -46,6 +48,7 @@ async function main() {
     size: Number(values.size),
     serverCpus: values['server-cpus'],
     drainSeconds: Number(values['drain-seconds']),
+    workers: values.workers === undefined ? undefined : values.workers.split(',').map(Number),
     env: Object.fromEntries(
       values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     ),
@@ -55,13 +58,17 @@ async function main() {
       `server ${opts.serverCpus === undefined ? 'unpinned' : `on CPU ${opts.serverCpus}`}, ` +
       `${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}`,
   );
+  // Each variant: a checkout, with `delivery.workers` set (--workers) or as the example config has it.
+  const variants = roots.flatMap((root) =>
+    (opts.workers ?? [undefined]).map((workers) => ({ root, workers })),
+  );
   const results = [];
   rates.forEach((rate, i) => {
-    const order = i % 2 === 0 ? roots : [...roots].reverse();
-    for (const root of order) results.push({ rate, root });
+    const order = i % 2 === 0 ? variants : [...variants].reverse();
+    for (const v of order) results.push({ rate, ...v });
   });
   for (const run of results) {
-    Object.assign(run, await runOnce(run.root, run.rate, opts));
+    Object.assign(run, await runOnce(run, opts));
     console.log(describe(run));
   }
   console.log(`load average at the end ${loadavg()[0].toFixed(2)}`);
@@ -71,7 +78,7 @@ async function main() {
 function describe(r) {
   const ms = (v) => (v === null ? '—' : `${v.toFixed(0)} ms`);
   return (
-    `${r.root === HERE ? 'this' : r.root} @ ${r.rate} msg/s: sent ${r.accepted}/${r.planned} ` +
+    `${r.root === HERE ? 'this' : r.root}${r.workers === undefined ? '' : ` workers=${r.workers}`} @ ${r.rate} msg/s: sent ${r.accepted}/${r.planned} ` +
     `(${r.achieved.toFixed(1)} msg/s), p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ` +
     `backlog at stop ${r.backlogAtStop} (peak ${r.backlogPeak}), drained in ${r.drainMs === null ? `>${r.drainLimit} s` : ms(r.drainMs)}, ` +
     `client late ${r.late}, errors ${r.errors}`
@@ -83,11 +90,20 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-async function runOnce(root, rate, opts) {
+async function runOnce({ root, rate, workers }, opts) {
   const dir = await mkdtemp(join(tmpdir(), 'mailroom-latency-'));
   const zone = join(dir, 'zone.json');
   await writeFile(zone, '{}');
-  const server = await startServer(root, dir, zone, opts);
+  let config = join(HERE, 'examples/mailroom.config.ts');
+  if (workers !== undefined) {
+    const example = JSON.stringify(config);
+    config = join(dir, 'mailroom.config.ts');
+    await writeFile(
+      config,
+      `import base from ${example};\nexport default { ...base, delivery: { ...base.delivery, workers: ${workers} } };\n`,
+    );
+  }
+  const server = await startServer(root, dir, zone, config, opts);
   try {
     const events = await subscribe(server.httpPort);
     const stats = await drive(server.smtpPort, rate, opts, events);
@@ -100,12 +116,12 @@ async function runOnce(root, rate, opts) {
 }
 
 /** Starts `mailroom dev` of `root` with free ports; resolves with them once it listens. */
-function startServer(root, dir, zone, opts) {
+function startServer(root, dir, zone, config, opts) {
   const args = [
     join(root, 'bin/mailroom.js'),
     'dev',
     '--config',
-    join(HERE, 'examples/mailroom.config.ts'),
+    config,
     '--data',
     join(dir, 'data'),
     '--dns',
