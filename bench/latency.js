@@ -12,11 +12,11 @@
  *
  * `--roots`: Mailroom checkouts to compare (their bin/mailroom.js runs the config of the first root); runs
  * alternate root by root (ABBA over the rates) so that drift of the machine hits them alike.
- * `--workers`: run each checkout once per value of `delivery.workers` (a config importing the example's).
+ * `--workers`: run this checkout once per value of `delivery.workers` (a config importing the example's).
  * `--server-cpus`: pin the server with taskset (e.g. `0` for one core); unset: unpinned.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -59,8 +59,9 @@ async function main() {
       `${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}`,
   );
   // Each variant: a checkout, with `delivery.workers` set (--workers) or as the example config has it.
+  // Another checkout (a base to compare with) may not know the option: it runs as it is.
   const variants = roots.flatMap((root) =>
-    (opts.workers ?? [undefined]).map((workers) => ({ root, workers })),
+    (root === HERE ? (opts.workers ?? [undefined]) : [undefined]).map((workers) => ({ root, workers })),
   );
   const results = [];
   rates.forEach((rate, i) => {
@@ -81,7 +82,7 @@ function describe(r) {
     `${r.root === HERE ? 'this' : r.root}${r.workers === undefined ? '' : ` workers=${r.workers}`} @ ${r.rate} msg/s: sent ${r.accepted}/${r.planned} ` +
     `(${r.achieved.toFixed(1)} msg/s), p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}, ` +
     `backlog at stop ${r.backlogAtStop} (peak ${r.backlogPeak}), drained in ${r.drainMs === null ? `>${r.drainLimit} s` : ms(r.drainMs)}, ` +
-    `client late ${r.late}, errors ${r.errors}`
+    `client late ${r.late}, errors ${r.errors}, server CPU ${r.cpuPerMessageMs.toFixed(2)} ms/msg`
   );
 }
 
@@ -106,7 +107,10 @@ async function runOnce({ root, rate, workers }, opts) {
   const server = await startServer(root, dir, zone, config, opts);
   try {
     const events = await subscribe(server.httpPort);
+    const cpuBefore = await cpuMs(server.pid);
     const stats = await drive(server.smtpPort, rate, opts, events);
+    // CPU the server spent per message (load and drain): less at the mercy of other work than wall time.
+    stats.cpuPerMessageMs = ((await cpuMs(server.pid)) - cpuBefore) / Math.max(1, stats.accepted);
     events.close();
     return stats;
   } finally {
@@ -155,6 +159,7 @@ function startServer(root, dir, zone, config, opts) {
       child.removeAllListeners('exit');
       stderr = '';
       resolvePorts({
+        pid: child.pid,
         smtpPort: Number(m[1]),
         httpPort: Number(m[2]),
         stop: () =>
@@ -349,6 +354,14 @@ async function drive(smtpPort, rate, opts, events) {
     late,
     errors,
   };
+}
+
+/** User + system CPU time of process `pid` (Linux /proc; its threads included), in ms. */
+async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (!stat) return Number.NaN;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 function backlog(acceptedAt, processed) {

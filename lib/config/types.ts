@@ -201,7 +201,8 @@ export interface DeliveryOptions {
    * Worker threads that process messages in `mailroom smtp` and `mailroom dev`, off the SMTP event loop:
    * each loads this config and opens its own SQLite connection. 0 processes on the main thread (as
    * `mailroom/testing` always does). Experimental: the threads' SQLite connections contend for the write
-   * lock with the main thread's, which waits for it on the event loop.
+   * lock with the main thread's, which waits for it on the event loop; `outbound.replyLimits` count per
+   * thread.
    * @default 0
    */
   workers?: number;
