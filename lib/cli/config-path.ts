@@ -12,20 +12,30 @@ import { CliError } from './errors.ts';
  * message authentication is then answered from that file (development and tests, never real DNS).
  */
 export async function loadCliConfig(flag: string | undefined, dnsFlag?: string): Promise<MailroomConfig> {
-  const file =
-    flag ??
-    process.env.MAILROOM_CONFIG ??
-    (existsSync('mailroom.config.ts') ? 'mailroom.config.ts' : undefined);
-  if (!file)
-    throw new CliError('no config: pass --config FILE (or set MAILROOM_CONFIG, or add ./mailroom.config.ts)');
-  const config = await loadConfig(file);
-  const zoneFile = dnsFlag ?? process.env.MAILROOM_DNS_ZONE;
+  const config = await loadConfig(cliConfigFile(flag));
+  const zoneFile = cliDnsZoneFile(dnsFlag);
   if (zoneFile) config.auth.resolver = createStaticResolver(await loadDnsZone(zoneFile));
   const secretId = config.submission?.usersSecret;
   if (config.submission && secretId) {
     config.submission.users = { ...config.submission.users, ...(await submissionUsersFrom(secretId)) };
   }
   return config;
+}
+
+/** The config file `loadCliConfig` loads: `--config`, then `MAILROOM_CONFIG`, then `./mailroom.config.ts`. */
+export function cliConfigFile(flag: string | undefined): string {
+  const file =
+    flag ??
+    process.env.MAILROOM_CONFIG ??
+    (existsSync('mailroom.config.ts') ? 'mailroom.config.ts' : undefined);
+  if (!file)
+    throw new CliError('no config: pass --config FILE (or set MAILROOM_CONFIG, or add ./mailroom.config.ts)');
+  return file;
+}
+
+/** The DNS zone file `loadCliConfig` answers from (`--dns`, then `MAILROOM_DNS_ZONE`), if any. */
+export function cliDnsZoneFile(dnsFlag: string | undefined): string | undefined {
+  return dnsFlag ?? process.env.MAILROOM_DNS_ZONE;
 }
 
 /**

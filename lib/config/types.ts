@@ -190,12 +190,22 @@ export interface DeliveryOptions {
   /** Messages processed at once. @default 4 */
   concurrency?: number;
   /**
-   * While mail keeps arriving, new messages wait up to this long before processing starts, so accepting
-   * (the durable write and the `250`) keeps the CPU during a burst. They start as soon as arrivals pause
-   * for 20 ms. 0 processes each message at once.
+   * A new message is processed at once while processing has spare capacity (fewer than `concurrency`
+   * messages queued or running). During a burst (more than 4 messages being stored at once) processing
+   * holds half as many so that accepting (the durable write and the `250`) keeps most of the
+   * CPU; a message waits at most this long before it is queued anyway. 0 queues each message at once.
    * @default 2000
    */
   processingDelayMaxMs?: number;
+  /**
+   * Worker threads that process messages in `mailroom smtp` and `mailroom dev`, off the SMTP event loop:
+   * each loads this config and opens its own SQLite connection. 0 processes on the main thread (as
+   * `mailroom/testing` always does). Experimental: the threads' SQLite connections contend for the write
+   * lock with the main thread's, which waits for it on the event loop; `outbound.replyLimits` count per
+   * thread.
+   * @default 0
+   */
+  workers?: number;
 }
 
 export interface ReplyAddressOptions {

@@ -5,7 +5,13 @@ import { type CloudActionPorts, createLocalActionPorts } from '../actions/index.
 import { DEFAULT_ATTACHMENTS, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';
-import { type AttachmentPorts, createPipeline, type Pipeline } from '../pipeline/index.ts';
+import {
+  type AttachmentPorts,
+  createPipeline,
+  type Pipeline,
+  type PipelineEvent,
+  ProcessingPool,
+} from '../pipeline/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../smtp/index.ts';
 import {
@@ -20,6 +26,7 @@ import type { DevAttachments } from './attachment-routes.ts';
 import { AttachmentUrlSigner, loadUrlKey, serverOrigin } from './attachment-url-signer.ts';
 import { handleApiRequest } from './http-api.ts';
 import { SseHub } from './sse-hub.ts';
+import type { LocalWorkerContext, LocalWorkerData } from './worker-processing.ts';
 
 export interface LocalMailroomOptions {
   config: MailroomConfig;
@@ -64,6 +71,13 @@ export interface LocalMailroomOptions {
   cloud?: CloudActionPorts;
   /** The clock signed attachment links are made and checked with (tests expire them without waiting). */
   now?: () => Date;
+  /**
+   * Process messages in worker threads, off the SMTP event loop (`mailroom smtp`, `mailroom dev`): how many,
+   * the worker's module (it calls `serveProcessing` with {@link localWorkerProcessing}) and where it loads
+   * the config from. Unset, or `size` 0: messages are processed on this thread. Not with `cloud` or `now`,
+   * which cannot be sent to a worker (then this thread processes).
+   */
+  workers?: { size: number; entry: string; configFile: string; dnsZone: string | null };
 }
 
 export interface LocalMailroom {
@@ -103,7 +117,29 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   };
   // Replies from handlers (`ctx.reply`): kept in the outbox (dev) or sent through the configured relay.
   const outbound = createOutboundMail({ ...config.outbound, store });
+  const workers = options.cloud || options.now ? undefined : options.workers;
   const pipeline = createPipeline({
+    ...(workers && workers.size > 0
+      ? {
+          processor: (emit: (event: PipelineEvent) => void) => {
+            const pool = new ProcessingPool({
+              size: workers.size,
+              entry: workers.entry,
+              data: (): LocalWorkerData => ({
+                configFile: workers.configFile,
+                dnsZone: workers.dnsZone,
+                dataDir,
+                http: options.http ?? true,
+              }),
+              context: (): LocalWorkerContext => ({ origin }),
+              emit,
+              logger,
+            });
+            pool.warm();
+            return pool;
+          },
+        }
+      : {}),
     config,
     router,
     rawStore,

@@ -6,6 +6,7 @@ import type { PipelineEvent, PipelineEventListener } from './events.ts';
 import { IngestPriorityGate } from './ingest-priority.ts';
 import { createProcessingPorts, type ProcessingPorts, type ProcessingPortsInput, trace } from './ports.ts';
 import { type MessageInput, type ProcessOutcome, processMessage, recordFailure } from './process-message.ts';
+import type { MessageProcessor } from './processing-protocol.ts';
 import { cleanEnvelope } from './recipients.ts';
 import { recordArrival } from './record-arrival.ts';
 import { recordOrphans } from './recover-orphans.ts';
@@ -17,6 +18,11 @@ export type { AcceptInput } from './store-raw.ts';
 /** What the local driver is built from: the processing ports' input (less what it makes itself) and the raw store. */
 export interface PipelineDeps extends Omit<ProcessingPortsInput, 'signal' | 'emit' | 'retries'> {
   rawStore: RawStore;
+  /**
+   * Runs the processing core elsewhere (worker threads: `ProcessingPool`), built with the pipeline's event
+   * emitter; closed by `close()`. Accepting, recovery and replays stay here. @default this thread
+   */
+  processor?: (emit: (event: PipelineEvent) => void) => MessageProcessor;
 }
 
 /** What {@link Pipeline.recover} queued. */
@@ -79,6 +85,7 @@ class LocalPipeline implements Pipeline {
   readonly #abort = new AbortController();
   readonly #queue: WorkQueue<MessageStatus | null>;
   readonly #gate: IngestPriorityGate;
+  readonly #processor: MessageProcessor | null;
   /** Ids between raw put and record, so `recover()` does not take them for orphans. */
   readonly #accepting = new Set<string>();
   /** Accepted messages waiting for processing, with their bytes, by id. */
@@ -100,11 +107,19 @@ class LocalPipeline implements Pipeline {
       signal: this.#abort.signal,
       emit: (event) => this.#emit(event),
     });
-    this.#queue = new WorkQueue(deps.config.delivery.concurrency, (id) => this.#run(id));
-    this.#gate = new IngestPriorityGate(
-      (id) => this.#schedule(id),
-      deps.config.delivery.processingDelayMaxMs,
+    this.#processor = deps.processor?.((event) => this.#emit(event)) ?? null;
+    const { concurrency, processingDelayMaxMs } = deps.config.delivery;
+    this.#queue = new WorkQueue(
+      concurrency,
+      (id) => this.#run(id),
+      () => this.#gate.settled(),
     );
+    this.#gate = new IngestPriorityGate({
+      release: (id) => this.#schedule(id),
+      load: () => this.#queue.load,
+      concurrency,
+      maxDelayMs: processingDelayMaxMs,
+    });
   }
 
   #emit(event: PipelineEvent): void {
@@ -175,7 +190,24 @@ class LocalPipeline implements Pipeline {
     if (!('raw' in loaded)) return this.#settle(id, loaded);
     if (this.#abort.signal.aborted) return 'received';
     const input = only === undefined ? loaded : { ...loaded, only };
+    if (this.#processor) return this.#runElsewhere(this.#processor, input);
     return this.#settle(id, await processMessage(input, this.#ports));
+  }
+
+  /** Runs one message in the processor; one it could not run (a worker died) is run again after a backoff. */
+  async #runElsewhere(processor: MessageProcessor, input: MessageInput): Promise<MessageStatus> {
+    const { id } = input;
+    try {
+      return this.#settle(id, { id, ...(await processor.run(input)) });
+    } catch (err) {
+      if (this.#closed) return 'processing'; // recovered by the next start
+      this.#ports.logger.error('processing did not finish; retrying the message', {
+        id,
+        error: errorText(err),
+      });
+      this.#retryUnrecorded(id);
+      return 'processing';
+    }
   }
 
   #settle(id: string, outcome: ProcessOutcome | { status: MessageStatus }): MessageStatus {
@@ -270,7 +302,7 @@ class LocalPipeline implements Pipeline {
     this.#inHandBytes = 0;
     this.#abort.abort();
     this.#queue.close();
-    await this.#queue.idle();
+    await Promise.all([this.#queue.idle(), this.#processor?.close()]);
   }
 
   onEvent(listener: PipelineEventListener): () => void {

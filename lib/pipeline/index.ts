@@ -19,4 +19,7 @@ export {
   type ProcessingPortsInput,
 } from './ports.ts';
 export { type MessageInput, type ProcessOutcome, processMessage } from './process-message.ts';
+export { ProcessingPool, type ProcessingPoolOptions } from './processing-pool.ts';
+export type { MessageProcessor, RunResult } from './processing-protocol.ts';
+export { serveProcessing, type WorkerProcessing } from './processing-worker-host.ts';
 export { type Arrival, recordArrival } from './record-arrival.ts';

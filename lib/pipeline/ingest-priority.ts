@@ -1,63 +1,71 @@
+export interface IngestPriorityOptions {
+  /** Called with each id when it may be processed. */
+  release: (id: string) => void;
+  /** Messages queued or being processed now. */
+  load: () => number;
+  /** Messages processed at once when mail is not arriving in a burst (`delivery.concurrency`). */
+  concurrency: number;
+  /** The longest a message waits behind a burst; 0 releases at once. @default 2000 */
+  maxDelayMs?: number;
+  /** More messages than this being stored at once is a burst. @default 4 */
+  burstStores?: number;
+}
+
 /**
- * Holds newly accepted messages back from processing while mail keeps arriving, so that accepting —
- * the durable write and the `250` — has the CPU during a burst. A message is released once no message is
- * being stored and arrivals have paused for `quietMs`, or once it has waited `maxDelayMs`, so under sustained load processing runs at most
- * `maxDelayMs` behind and never starves. Messages are durable and recorded before they get here: a crash
- * while they wait loses nothing (recovery processes them).
+ * Gives accepting — the durable write and the `250` — the CPU during a burst without starving processing
+ * under steady load. A new message is released at once while processing has spare capacity (fewer than
+ * `concurrency` messages queued or running), so at a steady rate that processing keeps up with, messages
+ * are processed as they arrive. During a burst (more than `burstStores` messages being stored at once)
+ * processing takes a fair share instead of stopping: half its concurrency (at least one message), the rest
+ * wait here. A message
+ * is released anyway once it has waited `maxDelayMs`. Messages are durable and recorded before they get
+ * here: a crash while they wait loses nothing (recovery processes them).
  */
 export class IngestPriorityGate {
   readonly #waiting: Array<{ id: string; since: number }> = [];
-  readonly #release: (id: string) => void;
-  readonly #quietMs: number;
-  readonly #maxDelayMs: number;
-  #lastArrival = 0;
-  #inFlight = 0;
+  readonly #options: Required<IngestPriorityOptions>;
+  #storing = 0;
   #timer: NodeJS.Timeout | null = null;
 
-  /**
-   * @param release called with each id when it may be processed.
-   * @param maxDelayMs the longest a message waits; 0 releases at once. @default 2000
-   * @param quietMs the pause in arrivals that releases everything. @default 20
-   */
-  constructor(release: (id: string) => void, maxDelayMs = 2000, quietMs = 20) {
-    this.#release = release;
-    this.#maxDelayMs = maxDelayMs;
-    this.#quietMs = quietMs;
+  constructor(options: IngestPriorityOptions) {
+    this.#options = { maxDelayMs: 2000, burstStores: 4, ...options };
   }
 
   /** A message is arriving (call when its DATA starts being stored); pair with {@link stored}. */
   arrival(): void {
-    this.#inFlight++;
-    this.#lastArrival = performance.now();
+    this.#storing++;
   }
 
   /** The message announced by {@link arrival} is stored (or failed). */
   stored(): void {
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
-    this.#lastArrival = performance.now();
+    this.#storing = Math.max(0, this.#storing - 1);
+    if (this.#storing === this.#options.burstStores) this.#pump(); // the burst ended
   }
 
   /** Queues `id` for release. */
   add(id: string): void {
-    if (this.#maxDelayMs === 0) {
+    if (this.#options.maxDelayMs === 0) {
       this.#release(id);
       return;
     }
     this.#waiting.push({ id, since: performance.now() });
-    this.#arm();
+    this.#pump();
+  }
+
+  /** A processing run ended: a slot may be free. */
+  settled(): void {
+    if (this.#waiting.length > 0) this.#pump();
   }
 
   /** Releases everything now (drain, tests). */
   flush(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#disarm();
     for (const w of this.#waiting.splice(0)) this.#release(w.id);
   }
 
   /** Forgets what waits (close: those messages are processed by the next start's recovery). */
   clear(): string[] {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#disarm();
     return this.#waiting.splice(0).map((w) => w.id);
   }
 
@@ -65,22 +73,42 @@ export class IngestPriorityGate {
     return this.#waiting.length;
   }
 
-  #arm(): void {
-    if (this.#timer || this.#waiting.length === 0) return;
-    this.#timer = setTimeout(() => this.#check(), this.#quietMs);
+  /** How many messages processing may hold now. */
+  #limit(): number {
+    const { burstStores, concurrency } = this.#options;
+    return this.#storing > burstStores ? Math.ceil(concurrency / 2) : concurrency;
+  }
+
+  #pump(): void {
+    const { load, maxDelayMs } = this.#options;
+    const now = performance.now();
+    while (this.#waiting.length > 0) {
+      const overdue = now - this.#waiting[0]!.since >= maxDelayMs;
+      if (!overdue && load() >= this.#limit()) break;
+      this.#release(this.#waiting.shift()!.id);
+    }
+    this.#arm(now);
+  }
+
+  /** Wakes up when the oldest waiting message is due. */
+  #arm(now: number): void {
+    this.#disarm();
+    const oldest = this.#waiting[0];
+    if (!oldest) return;
+    const due = Math.max(1, oldest.since + this.#options.maxDelayMs - now);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#pump();
+    }, due);
     this.#timer.unref?.();
   }
 
-  #check(): void {
+  #disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const now = performance.now();
-    if (this.#inFlight === 0 && now - this.#lastArrival >= this.#quietMs) {
-      this.flush();
-      return;
-    }
-    while (this.#waiting.length && now - this.#waiting[0]!.since >= this.#maxDelayMs) {
-      this.#release(this.#waiting.shift()!.id);
-    }
-    this.#arm();
+  }
+
+  #release(id: string): void {
+    this.#options.release(id);
   }
 }

@@ -17,10 +17,17 @@ export class WorkQueue<T> {
   readonly #idleWaiters: Array<() => void> = [];
   #closed = false;
 
+  /** @param onSettled called after each run ends, once its slot is free. */
   constructor(
     readonly concurrency: number,
     readonly worker: (id: string) => Promise<T>,
+    readonly onSettled: () => void = () => {},
   ) {}
+
+  /** Ids waiting or running. */
+  get load(): number {
+    return this.#pending.length + this.#running.size;
+  }
 
   /** Queues `id`; resolves with the worker's result. */
   push(id: string): Promise<T> {
@@ -70,6 +77,7 @@ export class WorkQueue<T> {
           this.#running.delete(entry.id);
           this.#pump();
           this.#checkIdle();
+          this.onSettled();
         });
     }
   }

@@ -27,17 +27,24 @@ export class LocalAttachmentStore implements AttachmentStore {
   readonly dir: string;
   readonly #now: () => Date;
   #ready: Promise<void> | null = null;
+  readonly #removeTemps: boolean;
 
-  constructor(dataDir: string, options: { now?: () => Date } = {}) {
+  /**
+   * @param options.removeTemps whether {@link ready} removes the temp files a crash left: false in a
+   *   processing worker thread, whose process's main thread did it (another thread's temp files of this
+   *   process look unused from here). @default true
+   */
+  constructor(dataDir: string, options: { now?: () => Date; removeTemps?: boolean } = {}) {
     this.dir = join(dataDir, 'attachments');
     this.#now = options.now ?? (() => new Date());
+    this.#removeTemps = options.removeTemps ?? true;
   }
 
   /** Creates the directory and removes temp files a crash left (once, before the first use). */
   ready(): Promise<void> {
     this.#ready ??= (async () => {
       await mkdir(this.dir, { recursive: true });
-      await removeStaleTemps(this.dir);
+      if (this.#removeTemps) await removeStaleTemps(this.dir);
     })();
     return this.#ready;
   }

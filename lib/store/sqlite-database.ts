@@ -41,16 +41,22 @@ export class SqliteDatabase {
   readonly #statements = new Map<string, Database.Statement>();
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
-  /** Runs writes in one transaction. */
+  /**
+   * Runs writes in one transaction. BEGIN IMMEDIATE, as every write transaction here: with several
+   * connections to one file (processing worker threads), a deferred transaction that read first cannot
+   * wait for the write lock (SQLITE_BUSY at once, the busy timeout unused); an immediate one waits.
+   */
   readonly #batch: (runs: Array<() => unknown>) => unknown[];
-  /** Runs one write in its own transaction. */
+  /** Runs one write in its own (immediate) transaction. */
   readonly #single: (run: () => unknown) => unknown;
 
   /** @param file path of the database file, or `':memory:'`. */
   constructor(file: string, busyTimeoutMs: number) {
     this.#db = openDatabase(file);
-    this.#batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
-    this.#single = this.#db.transaction((run: () => unknown) => run());
+    const batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
+    const single = this.#db.transaction((run: () => unknown) => run());
+    this.#batch = (runs) => batch.immediate(runs);
+    this.#single = (run) => single.immediate(run);
     try {
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.#db.pragma('journal_mode = WAL');

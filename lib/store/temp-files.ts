@@ -1,5 +1,6 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** `<final name>.<pid>-<n>`: the temp files a local store writes before renaming them into place. */
 const TEMP_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.(\d+)-(\d+)$/;
@@ -10,9 +11,10 @@ const TEMP_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.(\d+)-(\d+)$/;
  */
 export const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 
-/** Temp files being written by this process, by path (several stores may share one directory). */
+/** Temp files being written by this thread, by path (several stores may share one directory). */
 const inUse = new Set<string>();
-let counter = 0;
+/** Worker threads of one process count from far apart, so that their temp names never meet. */
+let counter = threadId * 1_000_000_000;
 
 /** A fresh temp path in `dir` for `base`, marked in use until {@link releaseTempPath}. */
 export function tempPath(dir: string, base: string): string {

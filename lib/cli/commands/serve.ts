@@ -1,8 +1,10 @@
-import { startLocalMailroom } from '../../dev/index.ts';
+import { resolve } from 'node:path';
+import type { MailroomConfig } from '../../config/index.ts';
+import { type LocalMailroomOptions, startLocalMailroom } from '../../dev/index.ts';
 import { scanSummary } from '../../scan/index.ts';
 import { DEV_RETENTION } from '../../store/index.ts';
 import { portOption } from '../args.ts';
-import { loadCliConfig, printStartWarnings } from '../config-path.ts';
+import { cliConfigFile, cliDnsZoneFile, loadCliConfig, printStartWarnings } from '../config-path.ts';
 import { createConsoleLogger } from '../console-logger.ts';
 import { applySmtpEnv, s3IngressSettings } from '../smtp-env.ts';
 import type { ServeArgs } from './serve.usage.ts';
@@ -81,6 +83,7 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
       checkAtDataByDefault: mode === 'smtp',
       // dev keeps the newest 500 messages unless `retention` says otherwise; smtp only prunes when told to
       prune: mode === 'dev' ? DEV_RETENTION : 'config',
+      workers: processingWorkers(config, values.config, values.dns),
     });
     const where = `SMTP on ${smtpHost ?? config.smtp.host}:${mailroom.smtpPort}`;
     const submission =
@@ -107,4 +110,20 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
     if (received) onSignal(received);
   });
   return 0;
+}
+
+/** `delivery.workers` processing threads, each loading the config (and DNS zone) the command loaded. */
+function processingWorkers(
+  config: MailroomConfig,
+  configFlag: string | undefined,
+  dnsFlag: string | undefined,
+): LocalMailroomOptions['workers'] {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const zone = cliDnsZoneFile(dnsFlag);
+  return {
+    size: config.delivery.workers,
+    entry: new URL(`../processing-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href,
+    configFile: resolve(cliConfigFile(configFlag)),
+    dnsZone: zone ? resolve(zone) : null,
+  };
 }

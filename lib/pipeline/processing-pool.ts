@@ -1,0 +1,209 @@
+import { Worker } from 'node:worker_threads';
+import { errorText, type Logger } from '../kernel/index.ts';
+import { PipelineError } from './errors.ts';
+import type { PipelineEvent } from './events.ts';
+import type { MessageInput } from './process-message.ts';
+import type {
+  FromProcessingWorker,
+  MessageProcessor,
+  RunResult,
+  ToProcessingWorker,
+} from './processing-protocol.ts';
+
+export interface ProcessingPoolOptions {
+  /** Worker threads (at least 1), started on the first message. */
+  size: number;
+  /**
+   * The worker's module (a file URL): it calls `serveProcessing` (processing-worker-host.ts) with its ports.
+   * A `.ts` module is loaded through tsx.
+   */
+  entry: string;
+  /** Given to each worker as `workerData.data` when it starts (the config file, the data folder, …). */
+  data: () => unknown;
+  /** Sent with each message (structured-cloned): what may change while a worker runs. @default null */
+  context?: () => unknown;
+  /** Receives the workers' pipeline events, in the order each worker emitted them. */
+  emit: (event: PipelineEvent) => void;
+  logger: Logger;
+  /** V8 heap (old generation) of each worker, in MiB. @default 512 */
+  heapMb?: number;
+}
+
+interface Job {
+  resolve: (result: RunResult) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  stopped: boolean;
+  closed: Promise<void>;
+}
+
+// The worker's script, so that it needs no loader to start: from the TypeScript sources (tsx, vitest) it
+// registers tsx before importing the entry; compiled, it imports it as is.
+const BOOTSTRAP = `
+(async () => {
+  const { workerData } = await import('node:worker_threads');
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})().catch((err) => setTimeout(() => { throw err; }));
+`;
+
+/**
+ * Runs `processMessage` in worker threads, off the SMTP event loop. Each worker builds its own processing
+ * ports (its own SQLite connection) from the same config; its events and log lines come back here. A
+ * message goes to the worker with the fewest messages; a worker that dies fails its messages with a
+ * retryable {@link PipelineError} (the driver runs them again: they are recorded, and deliveries already
+ * done are skipped) and the next message starts a new one.
+ */
+export class ProcessingPool implements MessageProcessor {
+  readonly #options: ProcessingPoolOptions;
+  readonly #slots: Slot[] = [];
+  #nextJob = 0;
+  #closed = false;
+
+  constructor(options: ProcessingPoolOptions) {
+    this.#options = { ...options, size: Math.max(1, Math.floor(options.size)) };
+  }
+
+  /** Starts every worker now (each loads the config: the first messages need not wait for that). */
+  warm(): void {
+    while (!this.#closed && this.#slots.length < this.#options.size) this.#spawn();
+  }
+
+  /**
+   * Processes one message in a worker. Its bytes are copied once and the copy is transferred: the caller's
+   * buffer may be shared (the raw store's journal keeps the same bytes until it writes them out).
+   */
+  run(input: MessageInput): Promise<RunResult> {
+    if (this.#closed) return Promise.reject(new PipelineError('the processing pool is closed'));
+    const slot = this.#pick();
+    const job = ++this.#nextJob;
+    const { id, envelope, auth, receivedAt, only } = input;
+    const raw = copyOf(input.raw);
+    return new Promise<RunResult>((resolve, reject) => {
+      slot.jobs.set(job, { resolve, reject });
+      const msg: ToProcessingWorker = {
+        type: 'run',
+        job,
+        context: this.#options.context?.() ?? null,
+        input: { id, raw, envelope, auth, receivedAt, ...(only === undefined ? {} : { only }) },
+      };
+      this.#post(slot, msg, [raw]);
+    });
+  }
+
+  /** Workers running, and messages in them. */
+  stats(): { workers: number; running: number } {
+    return { workers: this.#slots.length, running: this.#slots.reduce((n, s) => n + s.jobs.size, 0) };
+  }
+
+  /**
+   * Lets running messages finish (deliveries not yet run are left pending, as in-process), then ends the
+   * workers. Later runs are refused.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(
+      [...this.#slots].map(async (slot) => {
+        this.#post(slot, { type: 'close' });
+        await slot.closed;
+        await this.#stop(slot, 'the processing pool is closed');
+      }),
+    );
+  }
+
+  #pick(): Slot {
+    const idle = this.#slots.find((s) => s.jobs.size === 0);
+    if (idle) return idle;
+    if (this.#slots.length < this.#options.size) return this.#spawn();
+    return this.#slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+  }
+
+  #spawn(): Slot {
+    const fromSources = this.#options.entry.endsWith('.ts');
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: {
+        entry: this.#options.entry,
+        tsx: fromSources ? import.meta.resolve('tsx/esm/api') : null,
+        data: this.#options.data(),
+      },
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.heapMb ?? 512 },
+    });
+    let closed = () => {};
+    const slot: Slot = {
+      worker,
+      jobs: new Map(),
+      stopped: false,
+      closed: new Promise<void>((resolve) => {
+        closed = resolve;
+      }),
+    };
+    worker.on('message', (msg: FromProcessingWorker) => {
+      if (msg.type === 'closed') closed();
+      else this.#onMessage(slot, msg);
+    });
+    worker.once('exit', () => closed());
+    worker.on('error', (err) => void this.#stop(slot, `processing worker failed: ${errorText(err)}`));
+    worker.on('exit', (code) => void this.#stop(slot, `processing worker exited with code ${code}`));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #onMessage(slot: Slot, msg: Exclude<FromProcessingWorker, { type: 'closed' }>): void {
+    switch (msg.type) {
+      case 'event':
+        this.#options.emit(msg.event);
+        break;
+      case 'log':
+        this.#options.logger[msg.level](msg.message, msg.data);
+        break;
+      case 'done': {
+        const job = slot.jobs.get(msg.job);
+        slot.jobs.delete(msg.job);
+        job?.resolve(msg.result);
+        break;
+      }
+      case 'broken':
+        void this.#stop(slot, `processing worker could not start: ${msg.message}`);
+        break;
+      case 'ready':
+        break;
+    }
+  }
+
+  #post(slot: Slot, msg: ToProcessingWorker, transfer: ArrayBuffer[] = []): void {
+    if (slot.stopped) {
+      if (msg.type === 'run') this.#fail(slot, msg.job, 'the processing worker stopped');
+      return;
+    }
+    slot.worker.postMessage(msg, transfer);
+  }
+
+  #fail(slot: Slot, job: number, reason: string): void {
+    const entry = slot.jobs.get(job);
+    slot.jobs.delete(job);
+    entry?.reject(new PipelineError(reason));
+  }
+
+  /** Ends a worker (once): its messages fail with `reason` (retryable); the next message starts a new one. */
+  async #stop(slot: Slot, reason: string): Promise<void> {
+    if (slot.stopped) return;
+    slot.stopped = true;
+    const at = this.#slots.indexOf(slot);
+    if (at >= 0) this.#slots.splice(at, 1);
+    if (slot.jobs.size > 0 && !this.#closed) this.#options.logger.error(reason, { messages: slot.jobs.size });
+    for (const job of [...slot.jobs.keys()]) this.#fail(slot, job, reason);
+    await slot.worker.terminate();
+  }
+}
+
+/** A copy of `raw`'s bytes in an ArrayBuffer of their own, to transfer. */
+function copyOf(raw: Buffer): ArrayBuffer {
+  const copy = new Uint8Array(raw.byteLength);
+  copy.set(raw);
+  return copy.buffer;
+}

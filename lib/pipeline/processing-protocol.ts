@@ -1,0 +1,49 @@
+import type { AuthVerdicts } from '../auth/index.ts';
+import type { Envelope } from '../kernel/index.ts';
+import type { MessageStatus } from '../store/index.ts';
+import type { PipelineEvent } from './events.ts';
+import type { MessageInput } from './process-message.ts';
+
+/** One message as a processing worker receives it: `raw` is transferred, not copied. */
+export interface WorkerJob {
+  id: string;
+  raw: ArrayBuffer;
+  envelope: Envelope;
+  auth: AuthVerdicts | null;
+  receivedAt: string;
+  only?: string;
+}
+
+/** What became of a message run in a worker (the parts the driver acts on). */
+export interface RunResult {
+  status: MessageStatus;
+  /** The store refused to record the outcome: the driver runs the message again. */
+  unrecorded?: boolean;
+}
+
+/** Runs the processing core somewhere else than the driver's thread (see `ProcessingPool`). */
+export interface MessageProcessor {
+  /** Processes one message; rejects (retryable) when it could not be run to an outcome. */
+  run(input: MessageInput): Promise<RunResult>;
+  /** Lets running messages finish with their deliveries left pending, then stops. */
+  close(): Promise<void>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Messages from the pool to a processing worker. */
+export type ToProcessingWorker =
+  /** `context`: the pool's `context()` now (what may change after the worker started, e.g. a server's URL). */
+  | { type: 'run'; job: number; input: WorkerJob; context: unknown }
+  /** Stop taking work: retry waits end, running messages finish with their deliveries left pending. */
+  | { type: 'close' };
+
+/** Messages from a processing worker to the pool. */
+export type FromProcessingWorker =
+  | { type: 'ready' }
+  /** Building the worker's ports failed: it cannot process anything. */
+  | { type: 'broken'; message: string }
+  | { type: 'event'; event: PipelineEvent }
+  | { type: 'log'; level: LogLevel; message: string; data?: Record<string, unknown> }
+  | { type: 'done'; job: number; result: RunResult }
+  | { type: 'closed' };
