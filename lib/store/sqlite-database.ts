@@ -23,6 +23,17 @@ interface PendingWrite {
 }
 
 /**
+ * Writes that processing makes again when a message is run again (traces, verdicts, the parse, the
+ * `processing` status, a delivery planned but not tried): they commit without a WAL fsync of their own.
+ * The WAL keeps them in order, so the next durable commit (a delivery's outcome, the final status) makes
+ * them durable with it; a power loss before that loses only work of a message still unfinished, which
+ * recovery runs again. See {@link SqliteDatabase.write}.
+ */
+export const RECOMPUTED = { relaxed: true } as const;
+/** Writes that must survive a power loss once they resolve: outcomes that exactly-once effects rely on. */
+export const DURABLE = { relaxed: false } as const;
+
+/**
  * One SQLite connection of the message store (WAL mode, `synchronous = FULL`, schema migrated on open),
  * with its prepared statements and batched writes.
  *

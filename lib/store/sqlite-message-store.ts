@@ -13,7 +13,7 @@ import type {
   TraceEntry,
 } from './records.ts';
 import { insertReceived, insertTrace, updateAuth } from './sqlite-arrival.ts';
-import { SqliteDatabase } from './sqlite-database.ts';
+import { DURABLE, RECOMPUTED, SqliteDatabase } from './sqlite-database.ts';
 import {
   deleteMessageRecords,
   listExpired,
@@ -109,17 +109,23 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   }
 
   saveAuth(id: string, auth: AuthVerdicts | null): Promise<void> {
-    return this.#db.write(() => updateAuth(this.#db, id, auth));
+    return this.#db.write(() => updateAuth(this.#db, id, auth), RECOMPUTED);
   }
 
   setStatus(id: string, status: MessageStatus): Promise<void> {
-    return this.#db.write(() => {
-      this.#db.stmt('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
-    });
+    return this.#db.write(
+      () => {
+        this.#db.stmt('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+      },
+      status === 'processing' ? RECOMPUTED : DURABLE,
+    );
   }
 
   addTrace(id: string, step: string, detail: string): Promise<void> {
-    return this.#db.write(() => insertTrace(this.#db, id, this.#now().toISOString(), step, detail));
+    return this.#db.write(
+      () => insertTrace(this.#db, id, this.#now().toISOString(), step, detail),
+      RECOMPUTED,
+    );
   }
 
   async getMessage(id: string): Promise<MessageDetail | null> {
@@ -206,7 +212,7 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
         writeAttachmentRefs(this.#db, id, parsed);
       }
       return filed;
-    });
+    }, RECOMPUTED);
   }
 
   /**
@@ -237,10 +243,11 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
 
   /** Upserts in place, so a delivery keeps its position (creation order) in the summary. */
   putDelivery(d: DeliveryRecord): Promise<void> {
-    return this.#db.write(() => {
-      this.#db
-        .stmt(
-          `INSERT INTO deliveries
+    return this.#db.write(
+      () => {
+        this.#db
+          .stmt(
+            `INSERT INTO deliveries
                (key, message_id, recipient, recipients, route, action, target, mailbox, params, status, attempts, error, updated_at)
              VALUES (@key, @messageId, @recipient, @recipients, @route, @action, @target, @mailbox, @params, @status, @attempts, @error, @updatedAt)
              ON CONFLICT (key) DO UPDATE SET
@@ -248,23 +255,25 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
                route = excluded.route, action = excluded.action, target = excluded.target, mailbox = excluded.mailbox,
                params = excluded.params, status = excluded.status, attempts = excluded.attempts, error = excluded.error,
                updated_at = excluded.updated_at`,
-        )
-        .run(deliveryParameters(d));
-      // what the listing's route and failed-delivery filters walk
-      this.#db
-        .stmt(
-          `INSERT OR IGNORE INTO message_routes (route, received_at, message_id)
+          )
+          .run(deliveryParameters(d));
+        // what the listing's route and failed-delivery filters walk
+        this.#db
+          .stmt(
+            `INSERT OR IGNORE INTO message_routes (route, received_at, message_id)
              SELECT ?, received_at, id FROM messages WHERE id = ?`,
-        )
-        .run(d.route, d.messageId);
-      this.#db
-        .stmt(
-          `UPDATE messages SET failed_deliveries =
+          )
+          .run(d.route, d.messageId);
+        this.#db
+          .stmt(
+            `UPDATE messages SET failed_deliveries =
                (SELECT count(*) FROM deliveries WHERE message_id = @id AND status = 'failed')
              WHERE id = @id`,
-        )
-        .run({ id: d.messageId });
-    });
+          )
+          .run({ id: d.messageId });
+      },
+      d.status === 'pending' && d.attempts === 0 ? RECOMPUTED : DURABLE,
+    );
   }
 
   /** Every delivery of one message, in creation order. */
