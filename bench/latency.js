@@ -8,7 +8,7 @@
  *
  *   node bench/latency.js [--rates 30,60,100] [--seconds 20] [--sessions 20] [--size 1024]
  *                         [--roots .,/path/to/other/checkout] [--server-cpus 0] [--client-cpus 1]
- *                         [--workers 0,2] [--env NAME=VALUE]...
+ *                         [--workers 0,2] [--env NAME=VALUE]... [--node-arg --cpu-prof]...
  *
  * `--roots`: Mailroom checkouts to compare (their bin/mailroom.js runs the config of the first root); runs
  * alternate root by root (ABBA over the rates) so that drift of the machine hits them alike.
@@ -36,6 +36,7 @@ async function main() {
       'server-cpus': { type: 'string' },
       'client-cpus': { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
+      'node-arg': { type: 'string', multiple: true, default: [] },
       'drain-seconds': { type: 'string', default: '30' },
       workers: { type: 'string' },
     },
@@ -49,6 +50,7 @@ async function main() {
     serverCpus: values['server-cpus'],
     drainSeconds: Number(values['drain-seconds']),
     workers: values.workers === undefined ? undefined : values.workers.split(',').map(Number),
+    nodeArgs: values['node-arg'],
     env: Object.fromEntries(
       values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     ),
@@ -122,6 +124,7 @@ async function runOnce({ root, rate, workers }, opts) {
 /** Starts `mailroom dev` of `root` with free ports; resolves with them once it listens. */
 function startServer(root, dir, zone, config, opts) {
   const args = [
+    ...opts.nodeArgs,
     join(root, 'bin/mailroom.js'),
     'dev',
     '--config',

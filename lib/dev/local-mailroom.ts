@@ -103,8 +103,8 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   const dataDir = resolve(options.dataDir ?? config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const rawStore = new LocalRawStore(dataDir);
-  // WAL with synchronous=FULL: a delivery recorded as done stays done after a power loss too, which the
-  // exactly-once effects (mailbox entries, outbox, idempotency keys) rely on.
+  // WAL synced before a write resolves: a delivery recorded as done stays done after a power loss too,
+  // which the exactly-once effects (mailbox entries, outbox, idempotency keys) rely on.
   const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'));
   const router = routerFromConfig(config);
   const attachments = await localAttachments(dataDir, options.now);

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { migrate } from './sqlite-schema.ts';
+import { WalSync } from './wal-sync.ts';
 
 let sqlite: typeof Database | undefined;
 
@@ -34,20 +35,23 @@ export const RECOMPUTED = { relaxed: true } as const;
 export const DURABLE = { relaxed: false } as const;
 
 /**
- * One SQLite connection of the message store (WAL mode, `synchronous = FULL`, schema migrated on open),
- * with its prepared statements and batched writes.
+ * One SQLite connection of the message store (WAL mode, schema migrated on open), with its prepared
+ * statements and batched writes.
  *
  * Writes are batched: everything written during one turn of the event loop commits in one transaction (if
  * one write fails, the batch is rolled back and each write runs alone, so it fails alone). Reads call
  * {@link read}, which flushes first, so a read always sees every earlier write. Committing 20 concurrent
  * sessions' records at once costs about what one costs.
  *
- * A batch made only of relaxed writes commits with `synchronous = NORMAL`: no fsync of the WAL at its
- * commit, so the event loop is not blocked on the disk for it. It is still in order in the WAL: the next
- * `FULL` commit makes it durable with its own, and a power loss before that loses it whole, never half.
+ * Durability: commits run with `synchronous = NORMAL` (the WAL is not synced inside the commit, so the event
+ * loop never waits for the disk), and a write resolves only once a sync of the WAL that began after its
+ * commit has finished ({@link WalSync}, on libuv's thread pool, shared by every write of that moment) — what
+ * `synchronous = FULL` guarantees, without blocking. A relaxed write resolves at its commit: it is in order
+ * in the WAL, the next sync makes it durable with the others, and a power loss before that loses it whole.
  */
 export class SqliteDatabase {
   readonly #db: Database.Database;
+  readonly #walSync: Pick<WalSync, 'wait' | 'syncNow'>;
   /** Prepared statements by SQL text: preparing is costlier than running a small statement. */
   readonly #statements = new Map<string, Database.Statement>();
   #pending: PendingWrite[] = [];
@@ -61,9 +65,13 @@ export class SqliteDatabase {
   /** Runs one write in its own (immediate) transaction. */
   readonly #single: (run: () => unknown) => unknown;
 
-  /** @param file path of the database file, or `':memory:'`. */
-  constructor(file: string, busyTimeoutMs: number) {
+  /**
+   * @param file path of the database file, or `':memory:'`.
+   * @param walSync syncs the WAL after commits. @default a {@link WalSync} of `<file>-wal`
+   */
+  constructor(file: string, busyTimeoutMs: number, walSync?: Pick<WalSync, 'wait' | 'syncNow'>) {
     this.#db = openDatabase(file);
+    this.#walSync = walSync ?? new WalSync(file === ':memory:' || file === '' ? null : `${file}-wal`);
     const batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
     const single = this.#db.transaction((run: () => unknown) => run());
     this.#batch = (runs) => batch.immediate(runs);
@@ -71,7 +79,7 @@ export class SqliteDatabase {
     try {
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
+      this.#db.pragma('synchronous = NORMAL'); // the WAL is synced after the commit instead (WalSync)
       this.#db.pragma('foreign_keys = ON');
       migrate(this.#db);
     } catch (err) {
@@ -80,13 +88,18 @@ export class SqliteDatabase {
     }
   }
 
-  /** The durability settings in force on this connection, read back from SQLite. */
-  durability(): { journalMode: string; synchronous: string } {
+  /**
+   * The durability settings in force on this connection, read back from SQLite, and whether a (not
+   * relaxed) write waits for a sync of the WAL before it resolves (always, for a database in a file).
+   */
+  durability(): { journalMode: string; synchronous: string; walSyncedBeforeWriteResolves: boolean } {
     const levels = ['off', 'normal', 'full', 'extra'];
     const level = this.#db.pragma('synchronous', { simple: true }) as number;
+    const journalMode = String(this.#db.pragma('journal_mode', { simple: true }));
     return {
-      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      journalMode,
       synchronous: levels[level] ?? String(level),
+      walSyncedBeforeWriteResolves: journalMode === 'wal',
     };
   }
 
@@ -101,9 +114,9 @@ export class SqliteDatabase {
   }
 
   /**
-   * Runs `run` in the next batch's transaction; resolves with its result once committed. With `relaxed`,
-   * committed need not mean on disk yet: only for writes that can be made again after a crash (a record
-   * whose source of truth is durable elsewhere).
+   * Runs `run` in the next batch's transaction; resolves with its result once committed and the WAL synced
+   * after it. With `relaxed`, once committed (not yet on disk): only for writes that can be made again after
+   * a crash (a record whose source of truth is durable elsewhere, work a message's next run redoes).
    */
   write<T>(run: () => T, options: { relaxed?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -122,9 +135,10 @@ export class SqliteDatabase {
     return run();
   }
 
-  /** Commits what is pending, then closes the connection. */
+  /** Commits what is pending and waits for its sync, then closes the connection. */
   close(): void {
     this.#flush();
+    this.#walSync.syncNow();
     if (this.#db.open) this.#db.close();
   }
 
@@ -133,30 +147,34 @@ export class SqliteDatabase {
     const batch = this.#pending;
     if (batch.length === 0 || !this.#db.open) return;
     this.#pending = [];
-    const relaxed = batch.every((op) => op.relaxed);
-    if (relaxed) this.#db.pragma('synchronous = NORMAL');
-    try {
-      this.#commit(batch);
-    } finally {
-      if (relaxed && this.#db.open) this.#db.pragma('synchronous = FULL');
+    const outcomes = this.#commit(batch);
+    let synced: Promise<void> | null = null;
+    for (const [i, op] of batch.entries()) {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) op.reject(outcome.error);
+      else if (op.relaxed) op.resolve(outcome.value);
+      else {
+        synced ??= this.#walSync.wait();
+        synced.then(
+          () => op.resolve(outcome.value),
+          (err: unknown) => op.reject(err),
+        );
+      }
     }
   }
 
-  #commit(batch: PendingWrite[]): void {
-    let values: unknown[];
+  /** Commits the batch in one transaction; when one write fails, each alone, so it fails alone. */
+  #commit(batch: PendingWrite[]): Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
     try {
-      values = this.#batch(batch.map((op) => op.run));
+      return this.#batch(batch.map((op) => op.run)).map((value) => ({ ok: true as const, value }));
     } catch {
-      // One write failed and rolled the batch back: run each alone, so it fails alone.
-      for (const op of batch) {
+      return batch.map((op) => {
         try {
-          op.resolve(this.#single(op.run));
-        } catch (err) {
-          op.reject(err);
+          return { ok: true as const, value: this.#single(op.run) };
+        } catch (error) {
+          return { ok: false as const, error };
         }
-      }
-      return;
+      });
     }
-    for (const [i, op] of batch.entries()) op.resolve(values[i]);
   }
 }

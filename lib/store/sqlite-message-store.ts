@@ -50,9 +50,9 @@ export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.ts';
 
 export interface SqliteMessageStoreOptions {
   /**
-   * @deprecated Ignored: the store always runs `synchronous = FULL`. FULL syncs the WAL on every commit,
-   * so a delivery recorded as `delivered` survives a power loss; with NORMAL the last commits can vanish
-   * and a webhook or handler that already ran would run again (exactly-once effects depend on it).
+   * @deprecated Ignored: a write always resolves only once the WAL is synced after its commit (the sync runs
+   * off the event loop: see SqliteDatabase), so a delivery recorded as `delivered` survives a power loss;
+   * without it the last commits could vanish and a webhook or handler that already ran would run again.
    */
   synchronous?: 'full' | 'normal';
   /** How long a write waits for another process holding the lock (the CLI, a second server). @default 5000 */
@@ -79,8 +79,8 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
     this.#threads = sqliteThreadStorage(this.#db);
   }
 
-  /** The durability settings in force on this connection, read back from SQLite. */
-  durability(): { journalMode: string; synchronous: string } {
+  /** The durability settings in force on this connection (see SqliteDatabase.durability). */
+  durability(): ReturnType<SqliteDatabase['durability']> {
     return this.#db.durability();
   }
 
