@@ -51,7 +51,7 @@ export const DURABLE = { relaxed: false } as const;
  */
 export class SqliteDatabase {
   readonly #db: Database.Database;
-  readonly #walSync: Pick<WalSync, 'wait' | 'syncNow'>;
+  readonly #walSync: Pick<WalSync, 'wait' | 'close'>;
   /** Prepared statements by SQL text: preparing is costlier than running a small statement. */
   readonly #statements = new Map<string, Database.Statement>();
   #pending: PendingWrite[] = [];
@@ -69,7 +69,7 @@ export class SqliteDatabase {
    * @param file path of the database file, or `':memory:'`.
    * @param walSync syncs the WAL after commits. @default a {@link WalSync} of `<file>-wal`
    */
-  constructor(file: string, busyTimeoutMs: number, walSync?: Pick<WalSync, 'wait' | 'syncNow'>) {
+  constructor(file: string, busyTimeoutMs: number, walSync?: Pick<WalSync, 'wait' | 'close'>) {
     this.#db = openDatabase(file);
     this.#walSync = walSync ?? new WalSync(file === ':memory:' || file === '' ? null : `${file}-wal`);
     const batch = this.#db.transaction((runs: Array<() => unknown>) => runs.map((run) => run()));
@@ -138,7 +138,7 @@ export class SqliteDatabase {
   /** Commits what is pending and waits for its sync, then closes the connection. */
   close(): void {
     this.#flush();
-    this.#walSync.syncNow();
+    this.#walSync.close();
     if (this.#db.open) this.#db.close();
   }
 

@@ -1,4 +1,4 @@
-import { close, closeSync, fdatasync, fdatasyncSync, open, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 
 /**
  * Group commit of a SQLite WAL file, off the event loop: {@link wait} resolves once an `fdatasync` of the
@@ -9,10 +9,15 @@ import { close, closeSync, fdatasync, fdatasyncSync, open, openSync } from 'node
  * without syncing them); a crash or power loss keeps every commit whose frames reached the disk, in order,
  * and drops a trailing torn one by its checksum. Syncing the WAL after a commit is what `synchronous = FULL`
  * does inside the commit — here the event loop does not wait for the disk while it happens.
+ *
+ * The WAL is opened once, at the first sync (SQLite creates it at the first write), and kept open until
+ * {@link close}; the sync itself runs on libuv's thread pool.
  */
 export class WalSync {
   readonly #path: string | null;
+  #fd: number | null = null;
   #running = false;
+  #closed = false;
   #waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
 
   /** @param path the WAL file (`<db>-wal`), or null for a database without one (`:memory:`). */
@@ -22,7 +27,7 @@ export class WalSync {
 
   /** Resolves once everything written to the WAL before this call is on disk; rejects when the sync failed. */
   wait(): Promise<void> {
-    if (this.#path === null) return Promise.resolve();
+    if (this.#path === null || this.#closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
       this.#next();
@@ -31,52 +36,75 @@ export class WalSync {
 
   /** Syncs now, on this thread, and settles every waiting caller (before the connection closes). */
   syncNow(): void {
-    if (this.#path === null || this.#waiting.length === 0) return;
+    if (this.#waiting.length === 0) return;
     const waiting = this.#waiting;
     this.#waiting = [];
     try {
-      const fd = openSync(this.#path, 'r+');
-      try {
-        fdatasyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      const fd = this.#open();
+      if (fd !== null) fdatasyncSync(fd);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        for (const w of waiting) w.reject(err);
-        return;
-      }
+      for (const w of waiting) w.reject(err);
+      return;
     }
     for (const w of waiting) w.resolve();
   }
 
+  /** Syncs what is waiting, then lets the file go (once a sync still running has finished). */
+  close(): void {
+    this.syncNow();
+    this.#closed = true;
+    if (!this.#running) this.#release();
+  }
+
+  /** The WAL's descriptor, opened on first use; null when there is no WAL file (nothing written yet). */
+  #open(): number | null {
+    if (this.#fd !== null || this.#path === null) return this.#fd;
+    try {
+      this.#fd = openSync(this.#path, 'r+');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    return this.#fd;
+  }
+
+  #release(): void {
+    if (this.#fd === null) return;
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // already gone
+    }
+    this.#fd = null;
+  }
+
   #next(): void {
-    if (this.#running || this.#waiting.length === 0 || this.#path === null) return;
+    if (this.#running || this.#waiting.length === 0) return;
     const waiting = this.#waiting;
     this.#waiting = [];
-    this.#running = true;
-    syncFile(this.#path, (err) => {
-      this.#running = false;
+    const settle = (err: unknown): void => {
       for (const w of waiting) {
         if (err) w.reject(err);
         else w.resolve();
       }
+    };
+    let fd: number | null;
+    try {
+      fd = this.#open();
+    } catch (err) {
+      settle(err);
+      return;
+    }
+    if (fd === null) {
+      settle(null);
+      return;
+    }
+    this.#running = true;
+    fdatasync(fd, (err) => {
+      this.#running = false;
+      if (this.#closed) this.#release();
+      settle(err);
       this.#next();
     });
   }
-}
-
-/** open → fdatasync → close on libuv's thread pool; a file opened per sync, so no descriptor outlives it. */
-function syncFile(path: string, done: (err: NodeJS.ErrnoException | null) => void): void {
-  open(path, 'r+', (openErr, fd) => {
-    if (openErr) {
-      // No WAL file: nothing was written, or the last connection closed and checkpointed it into the
-      // database (which SQLite syncs) and removed it.
-      done(openErr.code === 'ENOENT' ? null : openErr);
-      return;
-    }
-    fdatasync(fd, (syncErr) => {
-      close(fd, () => done(syncErr));
-    });
-  });
 }

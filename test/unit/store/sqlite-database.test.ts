@@ -13,7 +13,7 @@ class ManualSync {
     this.waits++;
     return new Promise((resolve, reject) => this.#pending.push({ resolve, reject }));
   }
-  syncNow(): void {
+  close(): void {
     this.syncedNow++;
     this.finish();
   }

@@ -53,4 +53,16 @@ describe('WalSync', () => {
     expect(fs.fdatasyncSync).toHaveBeenCalledTimes(1);
     await Promise.all([running, waiting]);
   });
+
+  it('keeps the file open between syncs, and lets it go at close once a running sync has finished', async () => {
+    const wal = join(dir, 'db-wal');
+    writeFileSync(wal, 'frames');
+    const sync = new WalSync(wal);
+    await sync.wait();
+    const running = sync.wait();
+    sync.close();
+    await running; // finished on its descriptor although close came first
+    await expect(sync.wait()).resolves.toBeUndefined(); // closed: nothing more to sync
+    expect(fs.fdatasync).toHaveBeenCalledTimes(2);
+  });
 });
