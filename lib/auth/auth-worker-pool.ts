@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { errorText } from '../kernel/index.ts';
+import type { Worker } from 'node:worker_threads';
+import { errorText, startModuleWorker } from '../kernel/index.ts';
 import type { FromWorker, ToWorker } from './auth-worker-protocol.ts';
 import type { DataTimeInspection, DataTimeRequest } from './data-time-inspect.ts';
 import type { DnsResolver } from './dns-resolver.ts';
@@ -47,23 +47,10 @@ interface Slot {
   ping: { seq: number; timer: NodeJS.Timeout } | null;
 }
 
-// Evaluated as the worker's script, so the worker needs no loader to start: from the TypeScript sources
-// (tsx, vitest) it registers tsx before importing the entry; from compiled JavaScript it imports it as is.
-// Only dynamic import(): the script runs as CommonJS, or as a module under `--input-type=module`.
-const BOOTSTRAP = `
-(async () => {
-  const { workerData } = await import('node:worker_threads');
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-})().catch((err) => setTimeout(() => { throw err; }));
-`;
-
-function workerEntry(): { entry: string; tsx: string | null } {
-  const fromSources = import.meta.url.endsWith('.ts');
-  return {
-    entry: new URL(`./data-time-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href,
-    tsx: fromSources ? import.meta.resolve('tsx/esm/api') : null,
-  };
+/** The worker's module, beside this one (`.ts` in the sources, `.js` compiled). */
+function workerEntry(): string {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new URL(`./data-time-worker.${ext}`, import.meta.url).href;
 }
 
 const deferred = (reason: string): PoolOutcome => ({ deferred: true, reason });
@@ -133,9 +120,7 @@ export class AuthWorkerPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: workerEntry(),
+    const worker = startModuleWorker(workerEntry(), {
       resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
     });
     worker.unref();

@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { errorText, type Logger } from '../kernel/index.ts';
+import type { Worker } from 'node:worker_threads';
+import { errorText, type Logger, startModuleWorker } from '../kernel/index.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent } from './events.ts';
 import type { MessageInput } from './process-message.ts';
@@ -40,16 +40,6 @@ interface Slot {
   stopped: boolean;
   closed: Promise<void>;
 }
-
-// The worker's script, so that it needs no loader to start: from the TypeScript sources (tsx, vitest) it
-// registers tsx before importing the entry; compiled, it imports it as is.
-const BOOTSTRAP = `
-(async () => {
-  const { workerData } = await import('node:worker_threads');
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-})().catch((err) => setTimeout(() => { throw err; }));
-`;
 
 /**
  * Runs `processMessage` in worker threads, off the SMTP event loop. Each worker builds its own processing
@@ -123,14 +113,8 @@ export class ProcessingPool implements MessageProcessor {
   }
 
   #spawn(): Slot {
-    const fromSources = this.#options.entry.endsWith('.ts');
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: {
-        entry: this.#options.entry,
-        tsx: fromSources ? import.meta.resolve('tsx/esm/api') : null,
-        data: this.#options.data(),
-      },
+    const worker = startModuleWorker(this.#options.entry, {
+      data: this.#options.data(),
       resourceLimits: { maxOldGenerationSizeMb: this.#options.heapMb ?? 512 },
     });
     let closed = () => {};

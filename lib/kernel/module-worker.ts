@@ -1,0 +1,32 @@
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+// Evaluated as the worker's script, so the worker needs no loader to start: from the TypeScript sources
+// (tsx, vitest) it registers tsx before importing the entry; from compiled JavaScript it imports it as is.
+// Only dynamic import(): the script runs as CommonJS, or as a module under `--input-type=module`.
+const BOOTSTRAP = `
+(async () => {
+  const { workerData } = await import('node:worker_threads');
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})().catch((err) => setTimeout(() => { throw err; }));
+`;
+
+/**
+ * Starts a worker thread running the module at `entry` (a file URL or path; a `.ts` one is loaded through
+ * tsx). `data` reaches the module as `workerData.data`.
+ */
+export function startModuleWorker(
+  entry: string,
+  options: Omit<WorkerOptions, 'eval' | 'workerData'> & { data?: unknown } = {},
+): Worker {
+  const { data, ...rest } = options;
+  return new Worker(BOOTSTRAP, {
+    ...rest,
+    eval: true,
+    workerData: {
+      entry,
+      tsx: entry.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null,
+      ...(data === undefined ? {} : { data }),
+    },
+  });
+}
