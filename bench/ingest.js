@@ -453,10 +453,7 @@ async function acceptOnlyServer(dir, root) {
   const ingress = createSmtpIngress({
     options: SMTP_OPTIONS,
     logger,
-    checkRecipient: (rcpt) =>
-      rcpt.toLowerCase().endsWith('@example.com')
-        ? { accepted: true }
-        : { accepted: false, code: 550, message: '5.7.1 Relaying denied' },
+    checkRecipient: exampleRecipient,
     async accept(input) {
       const id = newMessageId();
       const { size } = await storeRaw(rawStore, id, input, 0);
@@ -494,10 +491,7 @@ async function rawOnlyServer(dir) {
   let stored = 0;
   const ingress = createSmtpIngress({
     options: SMTP_OPTIONS,
-    checkRecipient: (rcpt) =>
-      rcpt.toLowerCase().endsWith('@example.com')
-        ? { accepted: true }
-        : { accepted: false, code: 550, message: '5.7.1 Relaying denied' },
+    checkRecipient: exampleRecipient,
     async accept({ envelope, prefix, body }) {
       const id = newMessageId();
       await store.put(id, withPrefix(prefix, body), { envelope });
@@ -513,6 +507,13 @@ async function rawOnlyServer(dir) {
       await store.close();
     },
   };
+}
+
+/** The RCPT policy of the Mailroom-based servers: example.com only. */
+function exampleRecipient(rcpt) {
+  return rcpt.toLowerCase().endsWith('@example.com')
+    ? { accepted: true }
+    : { accepted: false, code: 550, message: '5.7.1 Relaying denied' };
 }
 
 async function* withPrefix(prefix, body) {

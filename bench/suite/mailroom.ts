@@ -38,6 +38,11 @@ export async function mailroomFiles(kind: string): Promise<MailroomFiles> {
   return { dir, config, zone, data: join(dir, 'data') };
 }
 
+/** `--config`, `--dns` and `--data` of a bench run's files. */
+function fileArgs(files: MailroomFiles): string[] {
+  return ['--config', files.config, '--dns', files.zone, '--data', files.data];
+}
+
 export interface MailroomProcess extends BenchServer {
   /** The HTTP API's port (`mailroom dev` only). */
   readonly httpPort: number | null;
@@ -87,19 +92,7 @@ async function startMailroomCommand(
 /** `mailroom smtp` storing on disk and processing here (the production ingress without S3). */
 export async function startMailroomSmtp(): Promise<MailroomProcess> {
   const files = await mailroomFiles('smtp');
-  return startMailroomCommand(files, [
-    'smtp',
-    '--config',
-    files.config,
-    '--dns',
-    files.zone,
-    '--data',
-    files.data,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-  ]);
+  return startMailroomCommand(files, ['smtp', ...fileArgs(files), '--host', '127.0.0.1', '--port', '0']);
 }
 
 /** `mailroom dev` (the HTTP API's event stream tells when each message is processed). */
@@ -107,19 +100,7 @@ export async function startMailroomDev(httpPort: number): Promise<MailroomProces
   const files = await mailroomFiles('dev');
   return startMailroomCommand(
     files,
-    [
-      'dev',
-      '--config',
-      files.config,
-      '--dns',
-      files.zone,
-      '--data',
-      files.data,
-      '--smtp-port',
-      '0',
-      '--http-port',
-      String(httpPort),
-    ],
+    ['dev', ...fileArgs(files), '--smtp-port', '0', '--http-port', String(httpPort)],
     { MAILROOM_LOG_LEVEL: process.env.MAILROOM_LOG_LEVEL ?? 'warn' },
   );
 }
@@ -131,12 +112,7 @@ export async function startMailroomS3(endpoint: string, bucket: string): Promise
     files,
     [
       'smtp',
-      '--config',
-      files.config,
-      '--dns',
-      files.zone,
-      '--data',
-      files.data,
+      ...fileArgs(files),
       '--host',
       '127.0.0.1',
       '--port',

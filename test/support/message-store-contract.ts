@@ -39,7 +39,8 @@ export function parsedFixture(over: Partial<ParsedMessage> = {}): ParsedMessage 
   };
 }
 
-function delivery(over: Partial<DeliveryRecord> & { key: string; messageId: string }): DeliveryRecord {
+/** A delivery record with defaults (the `support` mailbox route, pending, no attempts). */
+export function delivery(over: Partial<DeliveryRecord> & { key: string; messageId: string }): DeliveryRecord {
   return {
     recipient: 'support@example.com',
     recipients: ['support@example.com'],

@@ -5,22 +5,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeliveryRecord } from '../../../lib/store/records.ts';
 import { SqliteDatabase } from '../../../lib/store/sqlite-database.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
-import { parsedFixture } from '../../support/message-store-contract.ts';
+import { delivery as contractDelivery, parsedFixture } from '../../support/message-store-contract.ts';
 
-const delivery = (over: Partial<DeliveryRecord>): DeliveryRecord => ({
-  key: 'm1:support:mailbox',
-  messageId: 'm1',
-  recipient: 'support@example.com',
-  recipients: ['support@example.com'],
-  route: 'support',
-  action: 'mailbox',
-  mailbox: 'support',
-  params: {},
-  status: 'pending',
-  attempts: 0,
-  updatedAt: '2024-01-01T00:00:00.000Z',
-  ...over,
-});
+const delivery = (over: Partial<DeliveryRecord>): DeliveryRecord =>
+  contractDelivery({ key: 'm1:support:mailbox', messageId: 'm1', ...over });
 
 describe('SqliteMessageStore: which writes wait for the disk', () => {
   let dir: string;
