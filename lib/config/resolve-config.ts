@@ -123,6 +123,12 @@ const schema = z
         maxCommandLineBytes: positiveInt
           .min(512, { message: 'must be at least 512 (RFC 5321 §4.5.3.1.4)' })
           .default(512),
+        greetingDelayMs: z
+          .number()
+          .int({ message: 'must be a whole number of milliseconds' })
+          .min(0, { message: 'must be 0 (greet at once) or more' })
+          .max(30_000, { message: 'must be at most 30000 (30 seconds)' })
+          .default(100),
         greetingTimeoutMs: positiveInt.default(300_000),
         mailTimeoutMs: positiveInt.default(300_000),
         rcptTimeoutMs: positiveInt.default(300_000),

@@ -99,6 +99,17 @@ export interface SmtpOptions {
    */
   maxCommandLineBytes?: number;
   /**
+   * Pause between accepting a connection and our `220` greeting (0–30,000 ms). A client that talks
+   * before the greeting (an "early talker", typically spamware that does not wait for the server) gets
+   * `421 <hostname> You talk too soon` and is disconnected. 0: greet at once, with no early-talker check
+   * (what a client sends early waits for the greeting), like Postfix's smtpd without postscreen or Haraka
+   * without its early_talker plugin. Each connection waits this long before its first command, so a
+   * client that opens one connection per message sends at most 1000 / `greetingDelayMs` messages per
+   * second per session.
+   * @default 100 (smtp-server's own pause)
+   */
+  greetingDelayMs?: number;
+  /**
    * After our `220` greeting, how long the client may take to send its first command
    * (RFC 5321 §4.5.3.2.1, initial 220 message: 5 minutes).
    * @default 300_000

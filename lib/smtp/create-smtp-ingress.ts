@@ -27,6 +27,9 @@ const noLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * message over `maxMessageBytes` (at MAIL FROM when `SIZE=` says so, else at the end of DATA),
  * `451 4.3.0` when `accept()` fails, `250 2.0.0 Ok: queued as <id>` on success.
  *
+ * Early talkers: the `220` comes `greetingDelayMs` after the connection; a client that talks before it
+ * gets `421 <hostname> You talk too soon` (with 0, what it sent waits for the greeting instead).
+ *
  * Hardening (see {@link InputGuard}): only `<CR><LF>.<CR><LF>` ends DATA; bare CR, bare LF and NUL refuse
  * the message (`550 5.5.2`) or, in a command, the connection (`421 4.5.2`); pipelining around DATA is
  * refused (`554 5.5.0` / `421 4.5.0`). Limits: `maxClients`, `maxClientsPerIp` and `connectionRatePerIp`
@@ -85,6 +88,7 @@ class SmtpIngressServer implements SmtpIngress {
     });
     const proxyProtocol = options.proxyProtocol;
     this.#connections = adaptSmtpServer(this.server, {
+      greetingDelayMs: options.greetingDelayMs,
       onConnection: (connection) => {
         this.#guards.set(connection, new InputGuard(connection, guardOptions));
         if (submission) requireStartTlsBeforeAuth(connection);

@@ -25,6 +25,7 @@ export const smtpDefaults: Required<SmtpOptions> = {
   limitExemptIps: ['127.0.0.1', '::1'],
   maxBadCommands: 10,
   maxCommandLineBytes: 512,
+  greetingDelayMs: 100,
   greetingTimeoutMs: 300_000,
   mailTimeoutMs: 300_000,
   rcptTimeoutMs: 300_000,

@@ -54,6 +54,13 @@ export interface SmtpServerHooks {
   onConnection(connection: ClientConnection): void;
   /** Sockets it expects a PROXY header from reach the session only once `read` has read it. */
   proxyHeader?: ProxyHeaderHook;
+  /**
+   * The pause before each `220` greeting, in ms, in place of smtp-server's fixed 100 ms. A client that
+   * talks during the pause gets smtp-server's `421 <name> You talk too soon`. 0: the greeting goes out at
+   * once and what a client sends before it waits for it (no early-talker check).
+   * @default smtp-server's own (100 ms)
+   */
+  greetingDelayMs?: number;
 }
 
 export interface ProxyHeaderHook {
@@ -196,7 +203,11 @@ function interceptParser(parser: RawParser, interceptorFor: (parser: ParserInput
  */
 export function adaptSmtpServer(server: SMTPServer, hooks: SmtpServerHooks): ConnectionRegistry {
   expectMember(server, 'connections', 'object', 'server.connections');
-  const registry = new RegistrySet(hooks.onConnection);
+  const delayMs = hooks.greetingDelayMs;
+  const registry = new RegistrySet(
+    hooks.onConnection,
+    delayMs === undefined ? null : (raw) => delayGreeting(server, raw, delayMs),
+  );
   server.connections = registry;
   if (hooks.proxyHeader) installProxyHook(server, hooks.proxyHeader);
   return registry;
@@ -206,15 +217,21 @@ class RegistrySet extends Set<RawConnection> implements ConnectionRegistry {
   readonly #byRaw = new Map<RawConnection, ClientConnection>();
   readonly #byId = new Map<string, ClientConnection>();
   readonly #onConnection: (connection: ClientConnection) => void;
+  readonly #beforeInit: ((raw: RawConnection) => void) | null;
 
-  constructor(onConnection: (connection: ClientConnection) => void) {
+  constructor(
+    onConnection: (connection: ClientConnection) => void,
+    beforeInit: ((raw: RawConnection) => void) | null,
+  ) {
     super();
     this.#onConnection = onConnection;
+    this.#beforeInit = beforeInit;
   }
 
   override add(raw: RawConnection): this {
     if (!this.#byRaw.has(raw)) {
       const connection = new ClientConnection(raw);
+      this.#beforeInit?.(raw);
       this.#byRaw.set(raw, connection);
       this.#byId.set(raw.id, connection);
       this.#onConnection(connection);
@@ -242,6 +259,53 @@ class RegistrySet extends Set<RawConnection> implements ConnectionRegistry {
   all(): ClientConnection[] {
     return [...this.#byRaw.values()];
   }
+}
+
+/**
+ * Replaces smtp-server's `init()` of a connection that has just been registered (its `connect()` adds a
+ * connection to `server.connections`, then calls `init()`): the same steps (the socket's listeners, then
+ * smtp-server's own `maxClients` check, a no-op unless that option is set) with the greeting after
+ * `delayMs` instead of its fixed 100 ms. The timer is unref'd, as smtp-server's, and cleared if the client
+ * leaves first.
+ */
+function delayGreeting(server: SMTPServer, raw: RawConnection, delayMs: number): void {
+  expectMember(raw, 'init', 'function', 'connection.init');
+  expectMember(raw, '_setListeners', 'function', 'connection._setListeners');
+  expectMember(raw, 'connectionReady', 'function', 'connection.connectionReady');
+  expectMember(raw, '_onCommand', 'function', 'connection._onCommand');
+  raw.init = () =>
+    raw._setListeners(() => {
+      const maxClients = server.options.maxClients;
+      if (maxClients && server.connections.size > maxClients) {
+        raw.send(421, `${raw.name} Too many connected clients, try again in a moment`, false);
+        return;
+      }
+      if (delayMs === 0) {
+        greetNow(raw);
+        return;
+      }
+      const timer = setTimeout(() => raw.connectionReady(), delayMs);
+      timer.unref();
+      raw._socket.once('close', () => clearTimeout(timer));
+    });
+}
+
+/**
+ * Starts the session at once. smtp-server answers a command that arrives before its greeting is out
+ * (the reverse lookup, `onConnect` and `onSecure` may take a while) with `421 You talk too soon`; here
+ * such a command waits for the greeting instead. Its parser waits for the command's callback, so at most
+ * one command line (plus a last one without CRLF at the end of input) is ever held.
+ */
+function greetNow(raw: RawConnection): void {
+  const onCommand = raw._onCommand;
+  const held: Array<() => void> = [];
+  raw._onCommand = (command, callback) => {
+    held.push(() => onCommand.call(raw, command, callback));
+  };
+  raw.connectionReady(() => {
+    raw._onCommand = onCommand;
+    for (const run of held.splice(0)) run();
+  });
 }
 
 type ProxyCallback = (err: Error | null, socketOptions?: Record<string, unknown>) => void;

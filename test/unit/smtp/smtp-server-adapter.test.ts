@@ -45,7 +45,7 @@ afterEach(async () => {
 async function start(
   onConnection: SmtpServerHooks['onConnection'],
   options: SMTPServerOptions = {},
-  proxyHeader?: SmtpServerHooks['proxyHeader'],
+  hooks: Omit<SmtpServerHooks, 'onConnection'> = {},
 ): Promise<Started> {
   const sessions: SMTPServerSession[] = [];
   const server = new SMTPServer({
@@ -67,7 +67,7 @@ async function start(
     ...options,
   });
   servers.push(server);
-  const registry = adaptSmtpServer(server, proxyHeader ? { onConnection, proxyHeader } : { onConnection });
+  const registry = adaptSmtpServer(server, { onConnection, ...hooks });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -315,17 +315,19 @@ describe('smtp-server hooks', () => {
       () => {},
       {},
       {
-        expectedFrom: (address) => address === '127.0.0.1',
-        async read(socket) {
-          read.push(socket);
-          const line = await new Promise<string>((resolve) =>
-            socket.once('data', (d: Buffer) => resolve(d.toString())),
-          );
-          if (line.startsWith('REFUSE')) {
-            socket.destroy();
-            throw new Error('refused');
-          }
-          return { address: '203.0.113.9', port: 4242 };
+        proxyHeader: {
+          expectedFrom: (address) => address === '127.0.0.1',
+          async read(socket) {
+            read.push(socket);
+            const line = await new Promise<string>((resolve) =>
+              socket.once('data', (d: Buffer) => resolve(d.toString())),
+            );
+            if (line.startsWith('REFUSE')) {
+              socket.destroy();
+              throw new Error('refused');
+            }
+            return { address: '203.0.113.9', port: 4242 };
+          },
         },
       },
     );
@@ -350,15 +352,94 @@ describe('smtp-server hooks', () => {
       () => {},
       {},
       {
-        expectedFrom: () => false,
-        read: async () => {
-          asked++;
-          return null;
+        proxyHeader: {
+          expectedFrom: () => false,
+          read: async () => {
+            asked++;
+            return null;
+          },
         },
       },
     );
     await open(t.port);
     expect(asked, hook('_handleProxy', 'read() was called for an unexpected socket')).toBe(0);
     expect(t.sessions[0]?.remoteAddress, hook('_handleProxy', 'pass-through')).toBe('127.0.0.1');
+  });
+});
+
+describe('smtp-server hooks: greetingDelayMs (replaces connection.init)', () => {
+  const EARLY = 'EHLO early.test\r\n';
+
+  it('0: connectionReady at once; a client that talks with its connect is greeted, then served', async () => {
+    const t = await start(() => {}, {}, { greetingDelayMs: 0 });
+    const { client, greeting } = await RawSmtpClient.connect(t.port, EARLY);
+    clients.push(client);
+    expect(greeting.text, hook('connection.init', 'the greeting')).toBe('220 mx.adapter.test ESMTP');
+    expect((await client.reply()).code, hook('connection.init', 'EHLO sent early')).toBe(250);
+  });
+
+  it('0, _onCommand: a command that arrives before a slow onConnect is done waits for the greeting', async () => {
+    const seen: ClientConnection[] = [];
+    const t = await start(
+      (c) => seen.push(c),
+      {
+        // Lets the session start only once the server has read the client's EHLO (parsed at once).
+        onConnect(session, callback) {
+          t.sessions.push(session);
+          const socket = seen[0]!.socket;
+          const poll = () => (socket.bytesRead > 0 ? setImmediate(callback) : setTimeout(poll, 5));
+          poll();
+        },
+      },
+      { greetingDelayMs: 0 },
+    );
+    const { client, greeting } = await RawSmtpClient.connect(t.port, EARLY);
+    clients.push(client);
+    expect(greeting.code, hook('connection._onCommand', `first reply: ${greeting.text}`)).toBe(220);
+    expect((await client.reply()).code, hook('connection._onCommand', 'the held EHLO')).toBe(250);
+    expect((await client.command('NOOP')).code, hook('connection._onCommand', 'restored')).toBe(250);
+  });
+
+  it('> 0: a client that talks before the greeting gets 421 You talk too soon', async () => {
+    const t = await start(() => {}, {}, { greetingDelayMs: 30_000 });
+    const { client, greeting } = await RawSmtpClient.connect(t.port, EARLY);
+    clients.push(client);
+    expect(greeting.text, hook('connection._ready', 'an early talker')).toMatch(
+      /^421 .*mx\.adapter\.test You talk too soon$/,
+    );
+    await client.closed;
+  });
+
+  it('> 0: the pause is ours, not smtp-server’s 100 ms: still silent later, and talking then is too soon', async () => {
+    const t = await start(() => {}, {}, { greetingDelayMs: 30_000 });
+    const socket = connect({ port: t.port, host: '127.0.0.1' });
+    let heard = '';
+    socket.on('data', (d: Buffer) => {
+      heard += d.toString('latin1');
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(heard, hook('connection.init', 'greeted before the pause was over')).toBe('');
+    socket.write(EARLY);
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(heard, hook('connection._ready', 'talking during the pause')).toMatch(
+      /^421 .*You talk too soon\r\n$/,
+    );
+  });
+
+  it('> 0: a client that waits for the greeting is served', async () => {
+    const t = await start(() => {}, {}, { greetingDelayMs: 50 });
+    const { client, greeting } = await RawSmtpClient.connect(t.port);
+    clients.push(client);
+    expect(greeting.code, hook('connection.connectionReady', 'after the pause')).toBe(220);
+    expect((await client.command('EHLO patient.test')).code).toBe(250);
+  });
+
+  it('smtp-server’s own maxClients check stays: one client too many gets 421 at once', async () => {
+    const t = await start(() => {}, { maxClients: 1 }, { greetingDelayMs: 0 });
+    await open(t.port);
+    const { client, greeting } = await RawSmtpClient.connect(t.port);
+    clients.push(client);
+    expect(greeting.text, hook('connection.init', 'maxClients')).toMatch(/Too many connected clients/);
   });
 });
