@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BenchUsageError, messagesFor, parseBenchArgs } from '../../../bench/suite/args.ts';
 import { findKnee } from '../../../bench/suite/latency.ts';
+import { BENCH_CONFIG } from '../../../bench/suite/mailroom.ts';
 import { ingestRows, renderMarkdown, renderSvg, renderText } from '../../../bench/suite/render.ts';
 import { sourceArgs } from '../../../bench/suite/smtp-source.ts';
 import { abba, median, percentile, ratio } from '../../../bench/suite/stats.ts';
@@ -162,6 +163,17 @@ describe('rendering', () => {
     expect(md).toContain('| steady | 100 | 99.0 | 10.0 | 40.0 | 3 | 1.0 s | 0 |');
     expect(md).toContain('Knee: between 50 and 200 msg/s.');
     expect(md).toContain('| mailroom smtp (S3) | 300 (300–300) | 0.50× |');
+  });
+
+  it('Mailroom greets at once, like Haraka and Postfix, and the header and the ingest table say so', () => {
+    expect(BENCH_CONFIG).toContain('smtp: { greetingDelayMs: 0 }');
+    const md = renderMarkdown(results(ingest));
+    const [header, ingestPart] = md.split('## Ingest');
+    expect(header).toMatch(/Mailroom runs with `smtp\.greetingDelayMs: 0`/);
+    expect(header).toMatch(
+      /bare-discard and bare-fsync are smtp-server as it comes, with its fixed 100 ms pause/,
+    );
+    expect(ingestPart!.split('| server |')[0]).toMatch(/smtp-server as it comes \(100 ms before each 220\)/);
   });
 
   it('the text table aligns its columns', () => {
