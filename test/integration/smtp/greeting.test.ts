@@ -1,15 +1,21 @@
 import { createTransport } from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../lib/config/index.ts';
+import { mailbox } from '../../../lib/index.ts';
+import { routerFromConfig } from '../../../lib/routing/index.ts';
+import { type IngressListeners, startIngressListeners } from '../../../lib/smtp/index.ts';
 import { RawSmtpClient, startTestIngress, type TestIngress } from './helpers.ts';
 
 // smtp.greetingDelayMs over real sockets: the pause before the 220, and what an early talker gets.
 // No timing is asserted, only who is served and who is refused.
 
 let running: TestIngress | undefined;
+let listeners: IngressListeners | undefined;
 afterEach(async () => {
   await running?.stop();
   running = undefined;
+  await listeners?.close();
+  listeners = undefined;
 });
 
 async function start(greetingDelayMs: number): Promise<TestIngress> {
@@ -74,4 +80,29 @@ describe('smtp.greetingDelayMs', () => {
     expect((await client.command('EHLO patient.test')).code).toBe(250);
     client.close();
   });
+
+  it.each([
+    [0, 250],
+    [30_000, 421],
+  ])(
+    'from the config, as `mailroom smtp` and `mailroom dev` start the ingress: %i ms → %i to an early EHLO',
+    async (greetingDelayMs, code) => {
+      const config = resolveConfig({
+        domains: ['example.com'],
+        routes: [{ match: 'support@example.com', action: mailbox('support') }],
+        smtp: { port: 0, greetingDelayMs },
+      });
+      listeners = await startIngressListeners({
+        config,
+        router: routerFromConfig(config),
+        checkAtData: false,
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        accept: async () => ({ id: 'm1' }),
+      });
+      const { client, greeting } = await RawSmtpClient.connect(listeners.smtpPort, EARLY_EHLO);
+      const reply = greeting.code === 220 ? await client.reply() : greeting;
+      client.close();
+      expect(reply.code).toBe(code);
+    },
+  );
 });
