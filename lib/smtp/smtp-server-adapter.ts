@@ -6,8 +6,8 @@ import { SmtpServerChangedError } from './errors.ts';
 /**
  * The one place that touches smtp-server's internals (private members, reply wording). The rest of
  * lib/smtp sees a connection through {@link ClientConnection} and the server through
- * {@link adaptSmtpServer}'s hooks: replies going out, raw input coming in, the PROXY header, and the
- * registry of live connections.
+ * {@link adaptSmtpServer}'s hooks: replies going out, raw input coming in, the PROXY header, the pause
+ * before the greeting, and the registry of live connections.
  *
  * Written against this version; test/unit/smtp/smtp-server-adapter.test.ts checks the installed one and
  * exercises every hook over a real socket, so an upgrade that changes them fails there, by hook name.
