@@ -198,14 +198,16 @@ export interface DeliveryOptions {
    */
   processingDelayMaxMs?: number;
   /**
-   * Worker threads that process messages in `mailroom smtp` and `mailroom dev`, off the SMTP event loop:
-   * each loads this config and opens its own SQLite connection. 0 processes on the main thread (as
-   * `mailroom/testing` always does). Experimental: the threads' SQLite connections contend for the write
-   * lock with the main thread's, which waits for it on the event loop; `outbound.replyLimits` count per
-   * thread.
-   * @default 0
+   * Worker threads that process messages in `mailroom smtp` and `mailroom dev`, off the SMTP event loop.
+   * Each loads this config and opens its own SQLite connection; the SMTP thread then only journals the
+   * message (fsync before `250`) and hands it over: the worker records it as received and processes it, at
+   * a lower scheduling priority (Linux: nice 10), so that on a busy core taking mail comes first. 0
+   * processes on the main thread (as `mailroom/testing` always does). `'auto'`: 1 for `mailroom smtp`, 0 for
+   * `mailroom dev` (whose API and page read a message's record as soon as it is accepted).
+   * `outbound.replyLimits` count per thread.
+   * @default 'auto'
    */
-  workers?: number;
+  workers?: number | 'auto';
 }
 
 export interface ReplyAddressOptions {
