@@ -161,11 +161,7 @@ const schema = z
         maxBackoffMs: z.number().int().nonnegative().default(30_000),
         concurrency: positiveInt.max(256).default(4),
         processingDelayMaxMs: z.number().int().nonnegative().max(600_000).default(2000),
-        workers: z
-          .union([z.number().int().nonnegative().max(256), z.literal('auto')], {
-            error: 'expected a number of threads (0-256) or "auto"',
-          })
-          .default('auto'),
+        workers: z.number().int().nonnegative().max(256).default(0),
       })
       .strict()
       .prefault({}),

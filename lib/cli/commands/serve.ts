@@ -83,7 +83,7 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
       checkAtDataByDefault: mode === 'smtp',
       // dev keeps the newest 500 messages unless `retention` says otherwise; smtp only prunes when told to
       prune: mode === 'dev' ? DEV_RETENTION : 'config',
-      workers: processingWorkers(config, mode, values.config, values.dns),
+      workers: processingWorkers(config, values.config, values.dns),
     });
     const where = `SMTP on ${smtpHost ?? config.smtp.host}:${mailroom.smtpPort}`;
     const submission =
@@ -112,22 +112,16 @@ export async function serveCommand({ values }: ServeArgs, mode: 'dev' | 'smtp'):
   return 0;
 }
 
-/**
- * `delivery.workers` processing threads, each loading the config (and DNS zone) the command loaded.
- * `'auto'`: one for `mailroom smtp` (the SMTP thread only takes mail), none for `mailroom dev` (what the API
- * and the page show is recorded before a request returns).
- */
+/** `delivery.workers` processing threads, each loading the config (and DNS zone) the command loaded. */
 function processingWorkers(
   config: MailroomConfig,
-  mode: 'smtp' | 'dev',
   configFlag: string | undefined,
   dnsFlag: string | undefined,
 ): LocalMailroomOptions['workers'] {
   const fromSources = import.meta.url.endsWith('.ts');
   const zone = cliDnsZoneFile(dnsFlag);
-  const { workers } = config.delivery;
   return {
-    size: workers === 'auto' ? (mode === 'smtp' ? 1 : 0) : workers,
+    size: config.delivery.workers,
     entry: new URL(`../processing-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href,
     configFile: resolve(cliConfigFile(configFlag)),
     dnsZone: zone ? resolve(zone) : null,
