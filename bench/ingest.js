@@ -25,6 +25,8 @@
  * `--defer-processing` holds Mailroom's processing back while mail arrives (processingDelayMaxMs 600 s):
  * most of it then runs after the load, though the ingest-priority gate still lets it run in pauses of the
  * load (20 ms without an arrival).
+ * `--workers N` runs "mailroom" (not "base") with N processing worker threads (`delivery.workers`): the
+ * SMTP thread then journals and answers, the workers record and process at a lower thread priority.
  * `--accept-only` runs, for "mailroom" and "base", only the accept path of the pipeline: the ingress, the
  * raw store (journal, fsync before 250) and the "received" record (`recordArrival`), without end-of-DATA
  * authentication and without processing: what the SMTP thread does when processing runs elsewhere.
@@ -39,6 +41,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const SELF = new URL(import.meta.url).pathname;
@@ -58,6 +61,7 @@ async function main() {
       servers: { type: 'string' },
       'defer-processing': { type: 'boolean', default: false },
       'accept-only': { type: 'boolean', default: false },
+      workers: { type: 'string', default: '0' },
     },
   });
   let kinds = ['bare', 'mailroom'];
@@ -69,6 +73,7 @@ async function main() {
     cpuProf: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
     compare: values.compare ? resolve(values.compare) : null,
     mode: values['accept-only'] ? 'accept-only' : values['defer-processing'] ? 'defer' : 'alongside',
+    workers: Number(values.workers),
   };
   if (launch.pin) pinnedCpu = '1';
   const rounds = Number(values.rounds);
@@ -95,7 +100,8 @@ async function main() {
         `data in ${tmpdir()}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}` +
         (launch.pin ? ', servers pinned to CPU 0 and smtp-source to CPU 1' : '') +
         (launch.compare ? `, base = ${launch.compare}` : '') +
-        (launch.mode === 'alongside' ? '' : `, Mailroom: ${launch.mode}`),
+        (launch.mode === 'alongside' ? '' : `, Mailroom: ${launch.mode}`) +
+        (launch.workers ? `, "mailroom" with ${launch.workers} processing worker thread(s)` : ''),
     );
 
     // Warm-up: JIT, page cache, first directory entries.
@@ -243,7 +249,8 @@ async function startServer(kind, dir, launch) {
   // Every server gets the same environment, with the thread pool size that bin/mailroom.js sets.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
   const root = kind === 'base' ? launch.compare : ROOT;
-  const serverArgs = [SELF, '--serve', kind, dir, root, launch.mode];
+  const workers = kind === 'mailroom' ? launch.workers : 0;
+  const serverArgs = [SELF, '--serve', kind, dir, root, launch.mode, String(workers)];
   // The server's log lines (Mailroom logs at info, as `mailroom smtp` does) go to a file, not the terminal.
   const log = await open(join(dir, 'bench-server.log'), 'w');
   const stdio = ['ignore', 'inherit', log.fd, 'ipc'];
@@ -326,7 +333,7 @@ const SMTP_OPTIONS = {
   closeTimeoutMs: 5_000,
 };
 
-async function serve(kind, dir, root, mode) {
+async function serve(kind, dir, root, mode, workers) {
   const server =
     kind === 'bare'
       ? await bareServer(dir)
@@ -334,7 +341,7 @@ async function serve(kind, dir, root, mode) {
         ? await rawOnlyServer(dir)
         : mode === 'accept-only'
           ? await acceptOnlyServer(dir, root)
-          : await mailroomServer(dir, root, mode === 'defer');
+          : await mailroomServer(dir, root, mode === 'defer', workers);
   const port = await server.listen();
   process.on('message', async ({ seq, what }) => {
     if (what === 'profile-start') {
@@ -402,29 +409,49 @@ async function bareServer(dir) {
  * "received" record in SQLite, the console logger at info, and processing (parse, route, mailbox delivery)
  * running in the same process while the load goes on.
  */
-async function mailroomServer(dir, root, deferProcessing) {
+async function mailroomServer(dir, root, deferProcessing, workers) {
   const { register } = await import('tsx/esm/api');
   register();
   const lib = (path) => import(join(root, 'lib', path));
   const { startLocalMailroom } = await lib('dev/local-mailroom.ts');
-  const { resolveConfig } = await lib('config/index.ts');
-  const { mailbox } = await lib('actions/builders.ts');
+  const { loadConfig } = await lib('config/index.ts');
   const { createConsoleLogger } = await lib('cli/console-logger.ts');
-  const config = resolveConfig({
-    domains: ['example.com'],
-    dataDir: dir,
-    smtp: { hostname: SMTP_OPTIONS.hostname, port: 0 },
-    auth: { dns: {}, checkAtData: true },
-    // --defer-processing: processing waits while mail arrives (it still runs in pauses of the load).
-    ...(deferProcessing && { delivery: { processingDelayMaxMs: 600_000 } }),
-    routes: [{ match: 'support@example.com', action: mailbox('support') }],
-  });
+  // A config file (processing workers load it themselves): the same for every mode.
+  const delivery = {
+    ...(deferProcessing && { processingDelayMaxMs: 600_000 }),
+    ...(workers > 0 && { workers }),
+  };
+  const configFile = join(dir, 'mailroom.config.ts');
+  await writeFile(
+    configFile,
+    `import { defineMailroom, mailbox } from 'mailroom';
+export default defineMailroom({
+  domains: ['example.com'],
+  dataDir: ${JSON.stringify(dir)},
+  smtp: { hostname: ${JSON.stringify(SMTP_OPTIONS.hostname)}, port: 0 },
+  auth: { dns: {}, checkAtData: true },
+  delivery: ${JSON.stringify(delivery)},
+  routes: [{ match: 'support@example.com', action: mailbox('support') }],
+});
+`,
+  );
+  const config = await loadConfig(configFile);
   const logger = createConsoleLogger('info');
-  const mailroom = await startLocalMailroom({ config, logger, http: false });
-  let accepted = 0;
-  mailroom.pipeline.onEvent((e) => {
-    if (e.type === 'message.received') accepted++;
+  const entry = pathToFileURL(join(root, 'lib', 'cli', 'processing-worker.ts')).href;
+  const mailroom = await startLocalMailroom({
+    config,
+    logger,
+    http: false,
+    ...(workers > 0 && { workers: { size: workers, entry, configFile, dnsZone: null } }),
   });
+  // Counted at the 250 (the "received" record may be written later, by a processing worker).
+  let accepted = 0;
+  const accept = mailroom.pipeline.accept.bind(mailroom.pipeline);
+  mailroom.pipeline.accept = async (input) => {
+    const result = await accept(input);
+    accepted++;
+    return result;
+  };
   return {
     listen: async () => mailroom.smtpPort,
     count: async () => accepted,
@@ -522,7 +549,13 @@ async function* withPrefix(prefix, body) {
 }
 
 if (process.argv[2] === '--serve') {
-  await serve(process.argv[3], process.argv[4], process.argv[5] ?? ROOT, process.argv[6] ?? 'alongside');
+  await serve(
+    process.argv[3],
+    process.argv[4],
+    process.argv[5] ?? ROOT,
+    process.argv[6] ?? 'alongside',
+    Number(process.argv[7] ?? 0),
+  );
 } else {
   await main();
 }

@@ -8,7 +8,7 @@ import { createProcessingPorts, type ProcessingPorts, type ProcessingPortsInput,
 import { type MessageInput, type ProcessOutcome, processMessage, recordFailure } from './process-message.ts';
 import type { MessageProcessor } from './processing-protocol.ts';
 import { cleanEnvelope } from './recipients.ts';
-import { recordArrival } from './record-arrival.ts';
+import { type Arrival, recordArrival } from './record-arrival.ts';
 import { recordOrphans } from './recover-orphans.ts';
 import { type AcceptInput, storeRaw } from './store-raw.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -88,6 +88,8 @@ class LocalPipeline implements Pipeline {
   readonly #processor: MessageProcessor | null;
   /** Ids between raw put and record, so `recover()` does not take them for orphans. */
   readonly #accepting = new Set<string>();
+  /** Arrivals being recorded by the processor, by id: the message's run waits for its record. */
+  readonly #arriving = new Map<string, Promise<void>>();
   /** Accepted messages waiting for processing, with their bytes, by id. */
   readonly #inHand = new Map<string, MessageInput>();
   #inHandBytes = 0;
@@ -183,6 +185,7 @@ class LocalPipeline implements Pipeline {
 
   /** The queue's worker: processes one message end to end. Never throws for a known id. */
   async #run(id: string): Promise<MessageStatus | null> {
+    await this.#arriving.get(id);
     const only = this.#only.get(id);
     this.#only.delete(id);
     const loaded = this.#take(id) ?? (await this.#load(id));
@@ -229,13 +232,9 @@ class LocalPipeline implements Pipeline {
         IN_HAND_MAX_BYTES - this.#inHandBytes,
       );
       const receivedAt = this.#ports.now().toISOString();
-      await recordArrival(this.#ports, {
-        id,
-        envelope: input.envelope,
-        size,
-        receivedAt,
-        auth: input.auth ?? null,
-      });
+      const arrival: Arrival = { id, envelope: input.envelope, size, receivedAt, auth: input.auth ?? null };
+      if (this.#processor?.recordArrival) this.#recordElsewhere(this.#processor, arrival);
+      else await recordArrival(this.#ports, arrival);
       if (bytes && !this.#closed) {
         const envelope = cleanEnvelope(input.envelope);
         this.#inHand.set(id, { id, raw: bytes, envelope, auth: input.auth ?? null, receivedAt });
@@ -247,6 +246,33 @@ class LocalPipeline implements Pipeline {
     }
     this.#gate.add(id);
     return { id };
+  }
+
+  /**
+   * The processor records the arrival, without this thread waiting for the database (the raw store holds
+   * the message durably: a crash before the record is written leaves an orphan that recovery records).
+   * Where the processor cannot, this thread records it; should that fail too, the message waits in the raw
+   * store for the next start's recovery.
+   */
+  #recordElsewhere(processor: MessageProcessor, arrival: Arrival): void {
+    const { id } = arrival;
+    const recorded = processor.recordArrival!(arrival)
+      .catch(async (err) => {
+        this.#ports.logger.warn('recording the message in the processor failed; recording it here', {
+          id,
+          error: errorText(err),
+        });
+        await recordArrival(this.#ports, arrival);
+      })
+      .catch((err) => {
+        this.#take(id);
+        this.#ports.logger.error('message stored but not recorded; the next start recovers it', {
+          id,
+          error: errorText(err),
+        });
+      })
+      .finally(() => this.#arriving.delete(id));
+    this.#arriving.set(id, recorded);
   }
 
   process(id: string): Promise<MessageStatus | null> {

@@ -1,3 +1,4 @@
+import { constants, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { errorText, type Logger, startModuleWorker } from '../kernel/index.ts';
 import { PipelineError } from './errors.ts';
@@ -9,6 +10,7 @@ import type {
   RunResult,
   ToProcessingWorker,
 } from './processing-protocol.ts';
+import type { Arrival } from './record-arrival.ts';
 
 export interface ProcessingPoolOptions {
   /** Worker threads (at least 1), started on the first message. */
@@ -27,10 +29,18 @@ export interface ProcessingPoolOptions {
   logger: Logger;
   /** V8 heap (old generation) of each worker, in MiB. @default 512 */
   heapMb?: number;
+  /**
+   * Scheduling priority (nice value, -20…19) of the worker threads where the system lets a thread have its
+   * own (Linux): below the SMTP thread's by default, so that on a busy core taking mail (and answering
+   * `250`) comes first and processing uses what is left. null leaves it as the process's.
+   * @default os.constants.priority.PRIORITY_BELOW_NORMAL (10)
+   */
+  threadPriority?: number | null;
 }
 
 interface Job {
-  resolve: (result: RunResult) => void;
+  /** null for an `arrive` job. */
+  resolve: (result: RunResult | null) => void;
   reject: (err: unknown) => void;
 }
 
@@ -51,6 +61,8 @@ interface Slot {
 export class ProcessingPool implements MessageProcessor {
   readonly #options: ProcessingPoolOptions;
   readonly #slots: Slot[] = [];
+  /** The worker an accepted message was recorded in, until its run goes to the same one. */
+  readonly #homes = new Map<string, Slot>();
   #nextJob = 0;
   #closed = false;
 
@@ -69,12 +81,14 @@ export class ProcessingPool implements MessageProcessor {
    */
   run(input: MessageInput): Promise<RunResult> {
     if (this.#closed) return Promise.reject(new PipelineError('the processing pool is closed'));
-    const slot = this.#pick();
-    const job = ++this.#nextJob;
     const { id, envelope, auth, receivedAt, only } = input;
+    const home = this.#homes.get(id);
+    this.#homes.delete(id);
+    const slot = home && !home.stopped ? home : this.#pick();
+    const job = ++this.#nextJob;
     const raw = copyOf(input.raw);
     return new Promise<RunResult>((resolve, reject) => {
-      slot.jobs.set(job, { resolve, reject });
+      slot.jobs.set(job, { resolve: (result) => resolve(result as RunResult), reject });
       const msg: ToProcessingWorker = {
         type: 'run',
         job,
@@ -82,6 +96,21 @@ export class ProcessingPool implements MessageProcessor {
         input: { id, raw, envelope, auth, receivedAt, ...(only === undefined ? {} : { only }) },
       };
       this.#post(slot, msg, [raw]);
+    });
+  }
+
+  /**
+   * Records an accepted message as received in a worker (the one its run will go to). Rejects (retryable)
+   * when the worker could not: the caller records it itself.
+   */
+  recordArrival(arrival: Arrival): Promise<void> {
+    if (this.#closed) return Promise.reject(new PipelineError('the processing pool is closed'));
+    const slot = this.#pick();
+    const job = ++this.#nextJob;
+    this.#homes.set(arrival.id, slot);
+    return new Promise<void>((resolve, reject) => {
+      slot.jobs.set(job, { resolve: () => resolve(), reject });
+      this.#post(slot, { type: 'arrive', job, arrival });
     });
   }
 
@@ -96,6 +125,7 @@ export class ProcessingPool implements MessageProcessor {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#homes.clear();
     await Promise.all(
       [...this.#slots].map(async (slot) => {
         this.#post(slot, { type: 'close' });
@@ -151,17 +181,39 @@ export class ProcessingPool implements MessageProcessor {
         job?.resolve(msg.result);
         break;
       }
+      case 'arrived':
+        if (msg.error === undefined) {
+          const job = slot.jobs.get(msg.job);
+          slot.jobs.delete(msg.job);
+          job?.resolve(null);
+        } else this.#fail(slot, msg.job, `recording the message in the worker failed: ${msg.error}`);
+        break;
       case 'broken':
         void this.#stop(slot, `processing worker could not start: ${msg.message}`);
         break;
       case 'ready':
+        if (msg.tid !== undefined) this.#lowerPriority(msg.tid);
         break;
+    }
+  }
+
+  /** Gives a worker thread the configured scheduling priority; where the system refuses, it keeps its own. */
+  #lowerPriority(tid: number): void {
+    const priority =
+      this.#options.threadPriority === undefined
+        ? constants.priority.PRIORITY_BELOW_NORMAL
+        : this.#options.threadPriority;
+    if (priority === null) return;
+    try {
+      setPriority(tid, priority);
+    } catch (err) {
+      this.#options.logger.debug('could not lower the processing thread priority', { error: errorText(err) });
     }
   }
 
   #post(slot: Slot, msg: ToProcessingWorker, transfer: ArrayBuffer[] = []): void {
     if (slot.stopped) {
-      if (msg.type === 'run') this.#fail(slot, msg.job, 'the processing worker stopped');
+      if (msg.type !== 'close') this.#fail(slot, msg.job, 'the processing worker stopped');
       return;
     }
     slot.worker.postMessage(msg, transfer);

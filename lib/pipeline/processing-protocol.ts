@@ -3,6 +3,7 @@ import type { Envelope } from '../kernel/index.ts';
 import type { MessageStatus } from '../store/index.ts';
 import type { PipelineEvent } from './events.ts';
 import type { MessageInput } from './process-message.ts';
+import type { Arrival } from './record-arrival.ts';
 
 /** One message as a processing worker receives it: `raw` is transferred, not copied. */
 export interface WorkerJob {
@@ -25,6 +26,12 @@ export interface RunResult {
 export interface MessageProcessor {
   /** Processes one message; rejects (retryable) when it could not be run to an outcome. */
   run(input: MessageInput): Promise<RunResult>;
+  /**
+   * Records an accepted message as received (the record, its trace entry and verdicts, the
+   * `message.received` event) where it will be processed, so that the thread taking mail never waits for
+   * the database. A later `run` of the same id waits for it. Rejects when it could not be recorded there.
+   */
+  recordArrival?(arrival: Arrival): Promise<void>;
   /** Lets running messages finish with their deliveries left pending, then stops. */
   close(): Promise<void>;
 }
@@ -35,15 +42,20 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type ToProcessingWorker =
   /** `context`: the pool's `context()` now (what may change after the worker started, e.g. a server's URL). */
   | { type: 'run'; job: number; input: WorkerJob; context: unknown }
+  /** Record an accepted message as received (see `MessageProcessor.recordArrival`). */
+  | { type: 'arrive'; job: number; arrival: Arrival }
   /** Stop taking work: retry waits end, running messages finish with their deliveries left pending. */
   | { type: 'close' };
 
 /** Messages from a processing worker to the pool. */
 export type FromProcessingWorker =
-  | { type: 'ready' }
+  /** `tid`: the worker's thread id in the kernel (Linux), to lower its scheduling priority. */
+  | { type: 'ready'; tid?: number }
   /** Building the worker's ports failed: it cannot process anything. */
   | { type: 'broken'; message: string }
   | { type: 'event'; event: PipelineEvent }
   | { type: 'log'; level: LogLevel; message: string; data?: Record<string, unknown> }
   | { type: 'done'; job: number; result: RunResult }
+  /** An `arrive` job ended: recorded, or `error` says why not. */
+  | { type: 'arrived'; job: number; error?: string }
   | { type: 'closed' };

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { errorText, type Logger } from '../kernel/index.ts';
 import type { PipelineEvent } from './events.ts';
@@ -10,6 +11,7 @@ import type {
   ToProcessingWorker,
   WorkerJob,
 } from './processing-protocol.ts';
+import { type Arrival, recordArrival } from './record-arrival.ts';
 
 /** What a processing worker builds for itself: its ports' input, and how to close what it opened. */
 export interface WorkerProcessing {
@@ -53,7 +55,19 @@ export async function serveProcessing(
     emit: (event: PipelineEvent) => send({ type: 'event', event }),
   });
 
+  /** Arrivals being recorded, by message id: a run of the message waits for its arrival. */
+  const arriving = new Map<string, Promise<void>>();
+  const arrive = async (job: number, arrival: Arrival) => {
+    try {
+      await recordArrival(ports, arrival);
+      send({ type: 'arrived', job });
+    } catch (err) {
+      send({ type: 'arrived', job, error: errorText(err) });
+    }
+  };
+
   const run = async (job: number, input: WorkerJob) => {
+    await arriving.get(input.id);
     let result: RunResult;
     try {
       const outcome = await processMessage({ ...input, raw: Buffer.from(input.raw) }, ports);
@@ -66,6 +80,16 @@ export async function serveProcessing(
   };
 
   port.on('message', (msg: ToProcessingWorker) => {
+    if (msg.type === 'arrive') {
+      const { id } = msg.arrival;
+      const p = arrive(msg.job, msg.arrival).finally(() => {
+        running.delete(p);
+        if (arriving.get(id) === p) arriving.delete(id);
+      });
+      running.add(p);
+      arriving.set(id, p);
+      return;
+    }
     if (msg.type === 'run') {
       context = msg.context;
       const p = run(msg.job, msg.input).finally(() => running.delete(p));
@@ -81,5 +105,16 @@ export async function serveProcessing(
         port.close();
       });
   });
-  send({ type: 'ready' });
+  const tid = threadId();
+  send(tid === undefined ? { type: 'ready' } : { type: 'ready', tid });
+}
+
+/** This thread's id in the kernel (Linux: `/proc/thread-self` → `<pid>/task/<tid>`); undefined elsewhere. */
+function threadId(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    return Number.isInteger(tid) && tid > 0 ? tid : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import nodemailer from 'nodemailer';
@@ -67,7 +68,7 @@ async function start() {
     smtpHost: '127.0.0.1',
     http: false,
     prune: false,
-    workers: { size: config.delivery.workers, entry: ENTRY, configFile, dnsZone: null },
+    workers: { size: 2, entry: ENTRY, configFile, dnsZone: null },
   });
   running.push(mailroom);
   const events: PipelineEvent[] = [];
@@ -102,6 +103,20 @@ async function start() {
   return { dir, mailroom, events, send, settled };
 }
 
+/** Nice values of this process's threads (Linux), from /proc/self/task/<tid>/stat. */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command name (in parentheses): state is field 3, nice field 19.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [Number(fields[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
 describe('processing in worker threads', () => {
   it('processes messages in the workers, with the same records and events as on the main thread', async () => {
     const { mailroom, events, send, settled } = await start();
@@ -124,6 +139,19 @@ describe('processing in worker threads', () => {
     const entries = await mailroom.pipeline.listFailed();
     expect(entries).toEqual([]);
   });
+
+  it.runIf(existsSync('/proc/self/task'))(
+    'runs the workers at a lower scheduling priority than the SMTP thread (nice 10)',
+    async () => {
+      const before = threadNiceValues().filter((n) => n === 10).length;
+      const { send, settled } = await start();
+      const ids = await Promise.all([send('support@example.com', 'a'), send('support@example.com', 'b')]);
+      for (const id of ids) await settled(id);
+      const after = threadNiceValues();
+      expect(after.filter((n) => n === 10).length - before).toBe(2); // the two workers
+      expect(getPriority()).toBeLessThan(10); // this (the SMTP) thread keeps its own
+    },
+  );
 
   it('replaces a worker that died mid-message and runs the message again, its delivery done once', async () => {
     const { dir, send, settled } = await start();
