@@ -15,15 +15,24 @@ const BIN = join(REPO, 'bin', 'mailroom.js');
  * early_talker plugin) and Postfix's (smtpd without postscreen) do; the default 100 ms would cap every
  * new-connection session at 10 msg/s.
  */
-export const BENCH_CONFIG = `import { defineMailroom, mailbox } from 'mailroom';
+export const BENCH_CONFIG = benchConfig(0);
+
+/**
+ * {@link BENCH_CONFIG} with `delivery.workers` processing threads: the `mailroom-1w` row runs 1 (the SMTP
+ * thread journals and answers; the thread records and processes at a lower priority).
+ */
+export function benchConfig(workers: number): string {
+  const delivery = workers > 0 ? `\n  delivery: { workers: ${workers} },` : '';
+  return `import { defineMailroom, mailbox } from 'mailroom';
 
 export default defineMailroom({
   domains: ['example.com'],
   smtp: { greetingDelayMs: 0 },
-  auth: { checkAtData: true },
+  auth: { checkAtData: true },${delivery}
   routes: [{ name: 'support', match: 'support@example.com', action: mailbox('support') }],
 });
 `;
+}
 
 export interface MailroomFiles {
   dir: string;
@@ -33,11 +42,11 @@ export interface MailroomFiles {
 }
 
 /** A temporary directory with the bench config, an empty DNS zone and a data directory. */
-export async function mailroomFiles(kind: string): Promise<MailroomFiles> {
+export async function mailroomFiles(kind: string, workers = 0): Promise<MailroomFiles> {
   const dir = await mkdtemp(join(tmpdir(), `mailroom-bench-${kind}-`));
   const config = join(dir, 'mailroom.config.ts');
   const zone = join(dir, 'zone.json');
-  await writeFile(config, BENCH_CONFIG);
+  await writeFile(config, benchConfig(workers));
   await writeFile(zone, '{}\n');
   return { dir, config, zone, data: join(dir, 'data') };
 }
@@ -93,9 +102,12 @@ async function startMailroomCommand(
   };
 }
 
-/** `mailroom smtp` storing on disk and processing here (the production ingress without S3). */
-export async function startMailroomSmtp(): Promise<MailroomProcess> {
-  const files = await mailroomFiles('smtp');
+/**
+ * `mailroom smtp` storing on disk and processing here (the production ingress without S3); with `workers`,
+ * in that many processing threads (`delivery.workers`).
+ */
+export async function startMailroomSmtp(workers = 0): Promise<MailroomProcess> {
+  const files = await mailroomFiles('smtp', workers);
   return startMailroomCommand(files, ['smtp', ...fileArgs(files), '--host', '127.0.0.1', '--port', '0']);
 }
 

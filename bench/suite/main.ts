@@ -53,6 +53,8 @@ async function startServer(name: ServerName, notices: string[]): Promise<BenchSe
       }
       case 'mailroom':
         return await startMailroomSmtp();
+      case 'mailroom-1w':
+        return await startMailroomSmtp(1);
     }
   } catch (err) {
     notices.push(`${name} skipped: ${err instanceof Error ? err.message : String(err)}`);

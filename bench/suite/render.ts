@@ -91,7 +91,9 @@ export const GREETING_NOTE =
 
 const INGEST_NOTE =
   'bare-discard, bare-fsync: smtp-server as it comes (100 ms before each 220). ' +
-  'mailroom: `greetingDelayMs: 0`, like Haraka and Postfix (no early-talker pause).';
+  'mailroom: `greetingDelayMs: 0`, like Haraka and Postfix (no early-talker pause); ' +
+  'mailroom-1w: the same with `delivery.workers: 1` (the SMTP thread journals and answers, one thread at a ' +
+  'lower priority records and processes; all on the one core).';
 
 function headerSection(r: BenchResults): string[] {
   const m = r.machine;
@@ -198,6 +200,7 @@ const COLORS: Record<IngestCell['server'], string> = {
   haraka: '#ffb74d',
   postfix: '#a1887f',
   mailroom: '#d81b60',
+  'mailroom-1w': '#8e24aa',
 };
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -6,6 +6,7 @@ export const SERVER_NAMES = [
   'haraka',
   'postfix',
   'mailroom',
+  'mailroom-1w',
 ] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BenchUsageError, messagesFor, parseBenchArgs } from '../../../bench/suite/args.ts';
 import { findKnee } from '../../../bench/suite/latency.ts';
-import { BENCH_CONFIG } from '../../../bench/suite/mailroom.ts';
+import { BENCH_CONFIG, benchConfig } from '../../../bench/suite/mailroom.ts';
 import { ingestRows, renderMarkdown, renderSvg, renderText } from '../../../bench/suite/render.ts';
 import { sourceArgs } from '../../../bench/suite/smtp-source.ts';
 import { abba, median, percentile, ratio } from '../../../bench/suite/stats.ts';
@@ -10,7 +10,15 @@ import type { BenchResults, IngestCell, LatencyStep } from '../../../bench/suite
 describe('parseBenchArgs', () => {
   it('defaults to every server and part, 3 rounds, the full matrix', () => {
     const o = parseBenchArgs([]);
-    expect(o.servers).toEqual(['smtp-sink', 'bare-discard', 'bare-fsync', 'haraka', 'postfix', 'mailroom']);
+    expect(o.servers).toEqual([
+      'smtp-sink',
+      'bare-discard',
+      'bare-fsync',
+      'haraka',
+      'postfix',
+      'mailroom',
+      'mailroom-1w',
+    ]);
     expect(o.parts).toEqual(['ingest', 'processing', 'latency', 's3']);
     expect(o).toMatchObject({
       quick: false,
@@ -167,6 +175,8 @@ describe('rendering', () => {
 
   it('Mailroom greets at once, like Haraka and Postfix, and the header and the ingest table say so', () => {
     expect(BENCH_CONFIG).toContain('smtp: { greetingDelayMs: 0 }');
+    expect(BENCH_CONFIG).not.toContain('workers');
+    expect(benchConfig(1)).toContain('delivery: { workers: 1 },');
     const md = renderMarkdown(results(ingest));
     const [header, ingestPart] = md.split('## Ingest');
     expect(header).toMatch(/Mailroom runs with `smtp\.greetingDelayMs: 0`/);
