@@ -1,5 +1,5 @@
 export { AuthWorkerPool, type AuthWorkerPoolOptions, type PoolOutcome } from './auth-worker-pool.ts';
-export { type AuthenticateInput, authenticateMessage } from './authenticate.ts';
+export { type AuthenticateInput, authenticateMessage, preloadAuthentication } from './authenticate.ts';
 export { authenticationResultsHeader } from './authentication-results.ts';
 export { normalizeAuthservId } from './authserv-id.ts';
 export {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { type CloudActionPorts, createLocalActionPorts } from '../actions/index.ts';
+import { preloadAuthentication } from '../auth/index.ts';
 import { DEFAULT_ATTACHMENTS, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';
@@ -118,6 +119,8 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   // Replies from handlers (`ctx.reply`): kept in the outbox (dev) or sent through the configured relay.
   const outbound = createOutboundMail({ ...config.outbound, store });
   const workers = options.cloud || options.now ? undefined : options.workers;
+  // This thread authenticates what it processes: load mailauth before mail arrives, not on the first message.
+  if (!workers || workers.size === 0) await preloadAuthentication();
   const pipeline = createPipeline({
     ...(workers && workers.size > 0
       ? {

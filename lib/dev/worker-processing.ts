@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { createLocalActionPorts } from '../actions/index.ts';
+import { preloadAuthentication } from '../auth/index.ts';
 import { DEFAULT_ATTACHMENTS, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';
@@ -35,6 +36,7 @@ export async function localWorkerProcessing(options: {
   context: () => LocalWorkerContext | null;
 }): Promise<WorkerProcessing> {
   const { config, data, logger } = options;
+  await preloadAuthentication(); // before the first message, not during it
   const dataDir = resolve(data.dataDir);
   const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'));
   const attachmentStore = new LocalAttachmentStore(dataDir, { removeTemps: false });
