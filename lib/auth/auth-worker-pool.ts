@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { errorText, startModuleWorker } from '../kernel/index.ts';
-import type { FromWorker, ToWorker } from './auth-worker-protocol.ts';
+import type { FromWorker, OwnResolver, ToWorker } from './auth-worker-protocol.ts';
 import type { DataTimeInspection, DataTimeRequest } from './data-time-inspect.ts';
 import type { DnsResolver } from './dns-resolver.ts';
+import { recipeOf } from './resolver-recipe.ts';
 
 export interface AuthWorkerPoolOptions {
   /**
@@ -43,6 +44,8 @@ interface Slot {
   /** Settles once the worker has loaded (or has stopped). */
   ready: Promise<void>;
   jobs: Map<number, Job>;
+  /** The resolver recipes this worker was given (by id). */
+  recipes: Set<number>;
   stopped: boolean;
   ping: { seq: number; timer: NodeJS.Timeout } | null;
 }
@@ -57,9 +60,10 @@ const deferred = (reason: string): PoolOutcome => ({ deferred: true, reason });
 
 /**
  * Runs end-of-DATA checks ({@link inspectAtDataTime}) in worker threads, so that no message's content
- * costs the SMTP event loop time. DNS questions come back to the main thread's resolver. A check past its
- * deadline, or whose worker crashed, reports `deferred`; a worker that stops answering is replaced. Idle
- * workers do not keep the process alive.
+ * costs the SMTP event loop time. A worker answers DNS questions itself when the resolver has a
+ * {@link ResolverRecipe} (the static and system resolvers do); any other resolver is asked in the main
+ * thread, each question crossing to it and back. A check past its deadline, or whose worker crashed,
+ * reports `deferred`; a worker that stops answering is replaced. Idle workers do not keep the process alive.
  */
 export class AuthWorkerPool {
   readonly #size: number;
@@ -67,6 +71,8 @@ export class AuthWorkerPool {
   readonly #livenessMs: number;
   readonly #heapMb: number;
   readonly #slots: Slot[] = [];
+  /** Ids of the resolvers with a recipe that checks were given. */
+  readonly #recipeIds = new WeakMap<DnsResolver, number>();
   #nextId = 0;
   #closed = false;
 
@@ -88,8 +94,27 @@ export class AuthWorkerPool {
       const timer = setTimeout(() => this.#missedDeadline(slot, id), this.#deadlineMs).unref();
       slot.jobs.set(id, { resolver, settle, timer });
       slot.worker.ref(); // a check in progress keeps the process up
-      this.#post(slot, { type: 'inspect', id, raw: copy.buffer, request }, [copy.buffer]);
+      const own = this.#ownResolver(slot, resolver);
+      this.#post(
+        slot,
+        { type: 'inspect', id, raw: copy.buffer, request, ...(own ? { resolver: own } : {}) },
+        [copy.buffer],
+      );
     });
+  }
+
+  /** The worker makes `resolver` itself when it has a recipe; the recipe goes once to each worker. */
+  #ownResolver(slot: Slot, resolver: DnsResolver): OwnResolver | undefined {
+    const recipe = recipeOf(resolver);
+    if (!recipe) return undefined;
+    let id = this.#recipeIds.get(resolver);
+    if (id === undefined) {
+      id = ++this.#nextId;
+      this.#recipeIds.set(resolver, id);
+    }
+    if (slot.recipes.has(id)) return { id };
+    slot.recipes.add(id);
+    return { id, recipe };
   }
 
   /**
@@ -128,7 +153,7 @@ export class AuthWorkerPool {
     const ready = new Promise<void>((resolve) => {
       loaded = resolve;
     });
-    const slot: Slot = { worker, ready, jobs: new Map(), stopped: false, ping: null };
+    const slot: Slot = { worker, ready, jobs: new Map(), recipes: new Set(), stopped: false, ping: null };
     worker.on('message', (msg: FromWorker) => (msg.type === 'ready' ? loaded() : this.#onMessage(slot, msg)));
     worker.once('exit', loaded);
     worker.on('error', (err) => void this.#stop(slot, `authentication worker failed: ${errorText(err)}`));

@@ -27,7 +27,7 @@ export type DnsResolver = (name: string, rrtype: string) => Promise<DnsAnswer>;
 /** The `node:dns` error codes mailauth distinguishes. */
 export type DnsErrorCode = 'ENOTFOUND' | 'ENODATA' | 'ETIMEOUT' | 'ESERVFAIL' | 'EREFUSED';
 
-/** A failed DNS question, with the `code` mailauth reads. */
+/** A failed DNS question, with the `code` mailauth reads; cheap to make (no stack trace). */
 export class DnsError extends MailroomError {
   override readonly name = 'DnsError';
   readonly code: DnsErrorCode;
@@ -37,11 +37,17 @@ export class DnsError extends MailroomError {
   readonly rrtype: string;
 
   constructor(code: DnsErrorCode, hostname: string, rrtype: string, options?: { cause?: unknown }) {
+    // Most DnsErrors are answers, not bugs: every unpublished SPF/DMARC record is one (ENOTFOUND/ENODATA),
+    // so they come by the thousand under load. No stack trace is captured for them (walking the stack was
+    // most of their cost); `stack` is just `DnsError: <message>`, and `cause` keeps a resolver's own error.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     // ENOTFOUND/ENODATA are answers (nothing published); the others are temporary trouble.
     super(`${rrtype} ${hostname}: ${code}`, {
       retryable: code !== 'ENOTFOUND' && code !== 'ENODATA',
       cause: options?.cause,
     });
+    Error.stackTraceLimit = stackTraceLimit;
     this.code = code;
     this.hostname = hostname;
     this.rrtype = rrtype;

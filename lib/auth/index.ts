@@ -32,6 +32,7 @@ export {
   type HeaderLimitProblem,
   type HeaderLimits,
 } from './header-limits.ts';
+export { RESOLVER_RECIPE, type ResolverRecipe, recipeOf } from './resolver-recipe.ts';
 export { mapSesVerdicts, type SesMail, type SesReceipt, type SesVerdict } from './ses-verdicts.ts';
 export { createStaticResolver, type StaticRecords, type StaticZone } from './static-resolver.ts';
 export { createSystemResolver, type SystemResolverOptions } from './system-resolver.ts';

@@ -1,30 +1,8 @@
-import {
-  type DnsAnswer,
-  DnsError,
-  type DnsErrorCode,
-  type DnsResolver,
-  type MxAnswer,
-} from './dns-resolver.ts';
+import { type DnsAnswer, DnsError, type DnsResolver } from './dns-resolver.ts';
+import { withRecipe } from './resolver-recipe.ts';
+import type { StaticRecords, StaticZone } from './static-zone.ts';
 
-/** The records of one name in a {@link StaticZone}. */
-export interface StaticRecords {
-  /** A string is one record of one character-string; an array is one record split into character-strings. */
-  TXT?: ReadonlyArray<string | readonly string[]>;
-  MX?: readonly MxAnswer[];
-  A?: readonly string[];
-  AAAA?: readonly string[];
-  PTR?: readonly string[];
-  /** An alias: questions of every other type are answered for the target (chains followed, loops fail). */
-  CNAME?: string;
-  /**
-   * The answer to a question of a type this name has no records for.
-   * @default 'ENODATA' (the name exists, the type does not)
-   */
-  error?: DnsErrorCode;
-}
-
-/** A DNS zone in memory: names (case-insensitive, trailing dot optional) → their records. */
-export type StaticZone = Readonly<Record<string, StaticRecords>>;
+export type { StaticRecords, StaticZone } from './static-zone.ts';
 
 /** Longest CNAME chain followed. */
 const MAX_CNAME_CHAIN = 8;
@@ -32,7 +10,8 @@ const MAX_CNAME_CHAIN = 8;
 /**
  * A {@link DnsResolver} answering from a zone in memory, for tests and development. A name that is not in
  * the zone is NXDOMAIN (`ENOTFOUND`); a name without records of the type asked for is `ENODATA` (or its
- * `error`). Answers are fresh copies, so callers may mutate them.
+ * `error`). The zone is copied when the resolver is made (later changes to it are not seen); answers are fresh
+ * copies, so callers may mutate them.
  *
  * ```ts
  * const resolver = createStaticResolver({
@@ -43,10 +22,11 @@ const MAX_CNAME_CHAIN = 8;
  * ```
  */
 export function createStaticResolver(zone: StaticZone): DnsResolver {
+  const copy = copyOf(zone);
   const names = new Map<string, StaticRecords>();
-  for (const [name, records] of Object.entries(zone)) names.set(normalize(name), records);
+  for (const [name, records] of Object.entries(copy ?? zone)) names.set(normalize(name), records);
 
-  return async (name: string, rrtype: string): Promise<DnsAnswer> => {
+  const resolver = async (name: string, rrtype: string): Promise<DnsAnswer> => {
     const type = rrtype.toUpperCase();
     let key = normalize(name);
     for (let hops = 0; ; hops++) {
@@ -62,6 +42,17 @@ export function createStaticResolver(zone: StaticZone): DnsResolver {
       throw new DnsError(records.error ?? 'ENODATA', name, type);
     }
   };
+  // The copy is plain data: the authentication workers answer from their own (see ResolverRecipe).
+  return copy ? withRecipe(resolver, { kind: 'static', zone: copy }) : resolver;
+}
+
+/** A copy of the zone as plain data, or null when it holds something else (it is then read as it is). */
+function copyOf(zone: StaticZone): StaticZone | null {
+  try {
+    return structuredClone(zone);
+  } catch {
+    return null;
+  }
 }
 
 function answerOf(records: StaticRecords, type: string): DnsAnswer | null {

@@ -1,25 +1,9 @@
 import { Resolver } from 'node:dns/promises';
 import { type DnsAnswer, DnsError, type DnsErrorCode, type DnsResolver } from './dns-resolver.ts';
+import { withRecipe } from './resolver-recipe.ts';
+import type { SystemResolverOptions } from './system-resolver-options.ts';
 
-/** Options of {@link createSystemResolver}. */
-export interface SystemResolverOptions {
-  /**
-   * Name servers (`'192.0.2.53'`, `'[2001:db8::53]:5353'`).
-   * @default the system's (/etc/resolv.conf)
-   */
-  servers?: string[];
-  /**
-   * Longest wait for one question, retries included; past it the question fails with `ETIMEOUT`
-   * (a `temperror` verdict, so the sender's mail is not judged on a slow DNS server).
-   * @default 5000
-   */
-  timeoutMs?: number;
-  /**
-   * Attempts per name server.
-   * @default 2
-   */
-  tries?: number;
-}
+export type { SystemResolverOptions } from './system-resolver-options.ts';
 
 const PASSED_THROUGH = new Set<string>(['ENOTFOUND', 'ENODATA', 'ETIMEOUT', 'ESERVFAIL', 'EREFUSED']);
 const TYPES = new Set(['TXT', 'MX', 'A', 'AAAA', 'PTR', 'CNAME', 'NS']);
@@ -34,8 +18,10 @@ export function createSystemResolver(options: SystemResolverOptions = {}): DnsRe
   const tries = options.tries ?? 2;
   const resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / (tries + 1))), tries });
   if (options.servers) resolver.setServers(options.servers);
+  // The authentication workers make their own, asking the same servers (see ResolverRecipe).
+  const recipe = { timeoutMs, tries, servers: resolver.getServers() };
 
-  return async (name: string, rrtype: string): Promise<DnsAnswer> => {
+  const ask = async (name: string, rrtype: string): Promise<DnsAnswer> => {
     const type = rrtype.toUpperCase();
     if (!TYPES.has(type)) throw new DnsError('ENODATA', name, type);
     let timer: NodeJS.Timeout | undefined;
@@ -58,4 +44,5 @@ export function createSystemResolver(options: SystemResolverOptions = {}): DnsRe
       clearTimeout(timer);
     }
   };
+  return withRecipe(ask, { kind: 'system', options: recipe });
 }
