@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { errorText } from '../kernel/index.ts';
 import type { FromWorker, OwnResolver, ToWorker } from './auth-worker-protocol.ts';
+import { preloadAuthentication } from './authenticate.ts';
 import { inspectAtDataTime } from './data-time-inspect.ts';
 import { type DnsAnswer, DnsError, type DnsErrorCode, type DnsResolver } from './dns-resolver.ts';
 import { resolverFromRecipe } from './resolver-from-recipe.ts';
@@ -104,4 +105,5 @@ port.on('message', (msg: ToWorker) => {
   else if (msg.type === 'cancel') cancel(msg.id);
   else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
 });
+await preloadAuthentication(); // ready means ready: mailauth loads before the first check, not during it
 send({ type: 'ready' });
