@@ -25,8 +25,9 @@
  * `--defer-processing` holds Mailroom's processing back while mail arrives (processingDelayMaxMs 600 s):
  * most of it then runs after the load, though the ingest-priority gate still lets it run in pauses of the
  * load (20 ms without an arrival).
- * `--workers N` runs "mailroom" (not "base") with N processing worker threads (`delivery.workers`): the
- * SMTP thread then journals and answers, the workers record and process at a lower thread priority.
+ * `--workers N` runs "mailroom" with N processing worker threads (`delivery.workers`): the SMTP thread
+ * then journals and answers, the workers record and process at a lower thread priority. `--base-workers N`
+ * does the same for "base".
  * `--accept-only` runs, for "mailroom" and "base", only the accept path of the pipeline: the ingress, the
  * raw store (journal, fsync before 250) and the "received" record (`recordArrival`), without end-of-DATA
  * authentication and without processing: what the SMTP thread does when processing runs elsewhere.
@@ -62,6 +63,7 @@ async function main() {
       'defer-processing': { type: 'boolean', default: false },
       'accept-only': { type: 'boolean', default: false },
       workers: { type: 'string', default: '0' },
+      'base-workers': { type: 'string', default: '0' },
     },
   });
   let kinds = ['bare', 'mailroom'];
@@ -74,6 +76,7 @@ async function main() {
     compare: values.compare ? resolve(values.compare) : null,
     mode: values['accept-only'] ? 'accept-only' : values['defer-processing'] ? 'defer' : 'alongside',
     workers: Number(values.workers),
+    baseWorkers: Number(values['base-workers']),
   };
   if (launch.pin) pinnedCpu = '1';
   const rounds = Number(values.rounds);
@@ -249,7 +252,7 @@ async function startServer(kind, dir, launch) {
   // Every server gets the same environment, with the thread pool size that bin/mailroom.js sets.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
   const root = kind === 'base' ? launch.compare : ROOT;
-  const workers = kind === 'mailroom' ? launch.workers : 0;
+  const workers = kind === 'mailroom' ? launch.workers : kind === 'base' ? launch.baseWorkers : 0;
   const serverArgs = [SELF, '--serve', kind, dir, root, launch.mode, String(workers)];
   // The server's log lines (Mailroom logs at info, as `mailroom smtp` does) go to a file, not the terminal.
   const log = await open(join(dir, 'bench-server.log'), 'w');
