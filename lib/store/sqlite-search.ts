@@ -47,13 +47,12 @@ export function searchDocument(
 
 /** Writes (or replaces) the search document of a message that has a record. */
 export function writeSearchDocument(db: StatementSource, messageId: string, doc: SearchDocument): void {
-  // one statement gives the document's rowid, new or kept
-  const { doc: rowid } = db
-    .stmt(
-      `INSERT INTO search_docs (message_id) VALUES (?)
-         ON CONFLICT (message_id) DO UPDATE SET message_id = excluded.message_id RETURNING doc`,
-    )
-    .get(messageId) as { doc: number };
+  db.stmt('INSERT INTO search_docs (message_id) VALUES (?) ON CONFLICT (message_id) DO NOTHING').run(
+    messageId,
+  );
+  const { doc: rowid } = db.stmt('SELECT doc FROM search_docs WHERE message_id = ?').get(messageId) as {
+    doc: number;
+  };
   db.stmt('DELETE FROM message_search WHERE rowid = ?').run(rowid);
   db.stmt('INSERT INTO message_search (rowid, subject, sender, recipients, body) VALUES (?, ?, ?, ?, ?)').run(
     rowid,
