@@ -1,6 +1,7 @@
 import { type AuthVerdicts, authenticateMessage, authSummary, uncheckedVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
-import { type ProcessingPorts, trace } from './ports.ts';
+import type { ProcessingPorts } from './ports.ts';
+import type { RunTraces } from './run-traces.ts';
 
 /**
  * The message's verdicts: those stored by an earlier run or given by the ingress (a replay or a resumed
@@ -15,9 +16,10 @@ export async function authenticateStep(
   raw: Buffer,
   envelope: Envelope,
   given: AuthVerdicts | null,
+  traces: RunTraces,
 ): Promise<AuthVerdicts> {
   if (given && !given.scanOnly) {
-    await trace(ports, id, 'authenticated', `${authSummary(given)} (verdicts from the first processing)`);
+    await traces.add('authenticated', `${authSummary(given)} (verdicts from the first processing)`);
     return given;
   }
   const { auth: options } = ports.config;
@@ -35,6 +37,6 @@ export async function authenticateStep(
   const auth = given ? { ...computed, spam: given.spam, virus: given.virus } : computed;
   await ports.store.saveAuth(id, auth);
   const summary = authSummary(auth);
-  await trace(ports, id, 'authenticated', ip ? summary : `${summary} (not received over SMTP)`);
+  await traces.add('authenticated', ip ? summary : `${summary} (not received over SMTP)`);
   return auth;
 }

@@ -9,6 +9,7 @@ import { backoffDelay, sleep } from './backoff.ts';
 import type { DeliveryEventData } from './events.ts';
 import type { PlannedDelivery } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
+import type { RunTraces } from './run-traces.ts';
 
 /** What every delivery of one message runs with. */
 export interface DeliveryContext {
@@ -17,6 +18,8 @@ export interface DeliveryContext {
   message: ParsedMessage;
   auth: AuthVerdicts;
   raw: Buffer;
+  /** The run's trace entries. */
+  traces: RunTraces;
 }
 
 /** `mailbox support for a@x, b@x`, `webhook https://… for a@x`: a delivery in trace entries. */
@@ -189,7 +192,7 @@ export async function deliver(
       d.status = outcome.status;
       delete d.error;
       await putDelivery(ports, d);
-      await trace(ports, ctx.id, outcome.status, `${describeDelivery(d)}: ${outcome.detail}${took()}`);
+      await ctx.traces.add(outcome.status, `${describeDelivery(d)}: ${outcome.detail}${took()}`);
       return false;
     } catch (err) {
       d.error = errorText(err);

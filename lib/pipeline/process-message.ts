@@ -16,6 +16,7 @@ import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
 import { uniqueRecipients } from './recipients.ts';
 import { recordOnePlanned } from './replay-delivery.ts';
+import { RunTraces } from './run-traces.ts';
 
 /** One message to process, with its bytes in hand. */
 export interface MessageInput {
@@ -55,7 +56,11 @@ export interface ProcessOutcome {
   unrecorded?: boolean;
 }
 
-async function parseStep(ports: ProcessingPorts, input: MessageInput): Promise<ParsedMessage> {
+async function parseStep(
+  ports: ProcessingPorts,
+  input: MessageInput,
+  traces: RunTraces,
+): Promise<ParsedMessage> {
   const { id, raw } = input;
   const tally: AttachmentTally = { stored: 0, created: 0, bytes: 0 };
   const extraction = attachmentExtraction(ports, tally);
@@ -64,14 +69,12 @@ async function parseStep(ports: ProcessingPorts, input: MessageInput): Promise<P
   const { threadId } = await ports.store.saveParsed(id, message);
   message.thread = { id: threadId }; // the store may file it in a thread it already holds
   const problems = message.problems.length ? `; problems: ${message.problems.join('; ')}` : '';
-  await trace(
-    ports,
-    id,
+  await traces.add(
     'parsed',
     `${raw.length} bytes, subject ${JSON.stringify(message.subject ?? '')}${problems}`,
   );
   if (extraction && message.attachments.length > 0) {
-    await trace(ports, id, 'attachments', describeTally(message, tally));
+    await traces.add('attachments', describeTally(message, tally));
   }
   return message;
 }
@@ -81,6 +84,7 @@ async function routeStep(
   input: MessageInput,
   message: ParsedMessage,
   auth: AuthVerdicts,
+  traces: RunTraces,
 ): Promise<RecipientDecision[]> {
   const routingInput = {
     mailFrom: input.envelope.mailFrom,
@@ -96,10 +100,10 @@ async function routeStep(
   for (const decision of decisions) {
     if (decision.matches.length > 0) {
       const routes = decision.matches.map((m) => m.route).join(', ');
-      await trace(ports, input.id, 'routed', `${decision.recipient} → ${routes}`);
+      await traces.add('routed', `${decision.recipient} → ${routes}`);
     } else {
       const why = decision.rejected ? `${decision.rejected.code} ${decision.rejected.message}` : 'no route';
-      await trace(ports, input.id, 'unrouted', `${decision.recipient}: ${why}`);
+      await traces.add('unrouted', `${decision.recipient}: ${why}`);
     }
   }
   return decisions;
@@ -181,20 +185,23 @@ async function finish(
  */
 export async function processMessage(input: MessageInput, ports: ProcessingPorts): Promise<ProcessOutcome> {
   const { id } = input;
+  const traces = new RunTraces(ports, id);
   let message: ParsedMessage | null = null;
   try {
     await ports.store.setStatus(id, 'processing');
-    message = await parseStep(ports, input);
-    const auth = await authenticateStep(ports, id, input.raw, input.envelope, input.auth);
-    const decisions = await routeStep(ports, input, message, auth);
+    message = await parseStep(ports, input, traces);
+    const auth = await authenticateStep(ports, id, input.raw, input.envelope, input.auth, traces);
+    const decisions = await routeStep(ports, input, message, auth, traces);
     const { work, finals } = await recordPlan(ports, id, planDeliveries(id, decisions), input.only);
-    const ctx: DeliveryContext = { id, envelope: input.envelope, message, auth, raw: input.raw };
+    const ctx: DeliveryContext = { id, envelope: input.envelope, message, auth, raw: input.raw, traces };
     const permanent = await Promise.all(work.map((w) => deliver(ports, w.record, w.planned, ctx)));
     const retryable = work.some((w, i) => w.record.status === 'failed' && !permanent[i]);
     return await finish(ports, id, finals, message, retryable);
   } catch (err) {
     ports.logger.error('processing failed', { id, error: errorText(err) });
     const partial = { deliveries: [], message, retryable: isRetryable(err) };
-    return recordFailure(ports, id, `processing error: ${errorText(err)}`, partial);
+    return await recordFailure(ports, id, `processing error: ${errorText(err)}`, partial);
+  } finally {
+    await traces.settled();
   }
 }

@@ -48,6 +48,13 @@ export interface ArrivalRecord {
 
 /** Message records: arrival, status, authentication, trace, and the listings built from them. */
 export interface MessageRecords {
+  /**
+   * Optional: true when the store applies its writes in the order they are called, each before any later
+   * write or read of this store object takes effect (SQLite: one connection's queue). A caller may then go
+   * on without waiting for a write whose failure it only logs (a trace entry): it lands before the next.
+   * @default false
+   */
+  readonly ordersWrites?: boolean;
   /** Records a message as received. Idempotent on id. */
   recordReceived(rec: { id: string; receivedAt: string; envelope: Envelope; size: number }): Promise<void>;
   /**

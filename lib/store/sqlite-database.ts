@@ -35,6 +35,15 @@ export const RECOMPUTED = { relaxed: true } as const;
 export const DURABLE = { relaxed: false } as const;
 
 /**
+ * WAL pages after which a commit checkpoints them into the database file (SQLite's default: 1,000). A
+ * checkpoint runs inside the commit that crosses it, on the event loop, and fsyncs the WAL and the
+ * database; four times fewer of them, each copying a page written many times once, cost about a third of
+ * the main thread's time in checkpoints per message (measured: 0.28 → 0.10 ms of fsync per message). The
+ * WAL grows to about 16 MB before it is reused.
+ */
+const WAL_CHECKPOINT_PAGES = 4000;
+
+/**
  * One SQLite connection of the message store (WAL mode, schema migrated on open), with its prepared
  * statements and batched writes.
  *
@@ -81,6 +90,7 @@ export class SqliteDatabase {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL'); // the WAL is synced after the commit instead (WalSync)
       this.#db.pragma('foreign_keys = ON');
+      this.#db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       migrate(this.#db);
     } catch (err) {
       this.#db.close();

@@ -71,6 +71,8 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   readonly #db: SqliteDatabase;
   readonly #threads: SyncThreadStorage;
   readonly #now: () => Date;
+  /** One connection's queue: writes commit in call order, and a read commits what is queued first. */
+  readonly ordersWrites = true;
 
   /** @param file path of the database file, or `':memory:'`. */
   constructor(file: string, options: SqliteMessageStoreOptions = {}) {
@@ -264,11 +266,12 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
              SELECT ?, received_at, id FROM messages WHERE id = ?`,
           )
           .run(d.route, d.messageId);
+        // only when the count changes: rewriting the record (its stored parse with it) costs a page
         this.#db
           .stmt(
-            `UPDATE messages SET failed_deliveries =
-               (SELECT count(*) FROM deliveries WHERE message_id = @id AND status = 'failed')
-             WHERE id = @id`,
+            `UPDATE messages SET failed_deliveries = f.n
+               FROM (SELECT count(*) AS n FROM deliveries WHERE message_id = @id AND status = 'failed') AS f
+             WHERE id = @id AND failed_deliveries <> f.n`,
           )
           .run({ id: d.messageId });
       },

@@ -20,16 +20,19 @@ describe('WalSync', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('syncs the file off the event loop; callers that arrive during a sync share the next one', async () => {
+  it('syncs the file off the event loop; callers of one turn share a sync, those during a sync the next', async () => {
     const wal = join(dir, 'db-wal');
     writeFileSync(wal, 'frames');
     const sync = new WalSync(wal);
-    const first = sync.wait(); // starts a sync at once
+    await Promise.all([sync.wait(), sync.wait()]); // one turn: one sync, started at the next turn
+    expect(fs.fdatasync).toHaveBeenCalledTimes(1);
+    const running = sync.wait();
+    await new Promise((resolve) => setImmediate(resolve)); // its sync has started
     const later = [sync.wait(), sync.wait(), sync.wait()]; // arrive while it runs: one more sync
-    await Promise.all([first, ...later]);
-    expect(fs.fdatasync).toHaveBeenCalledTimes(2);
-    await sync.wait();
+    await Promise.all([running, ...later]);
     expect(fs.fdatasync).toHaveBeenCalledTimes(3);
+    await sync.wait();
+    expect(fs.fdatasync).toHaveBeenCalledTimes(4);
   });
 
   it('has nothing to sync without a WAL file (never written, or checkpointed away at close)', async () => {
@@ -48,6 +51,7 @@ describe('WalSync', () => {
     writeFileSync(wal, 'frames');
     const sync = new WalSync(wal);
     const running = sync.wait(); // taken by an asynchronous sync
+    await new Promise((resolve) => setImmediate(resolve));
     const waiting = sync.wait(); // waits for the next one
     sync.syncNow();
     expect(fs.fdatasyncSync).toHaveBeenCalledTimes(1);
@@ -60,6 +64,7 @@ describe('WalSync', () => {
     const sync = new WalSync(wal);
     await sync.wait();
     const running = sync.wait();
+    await new Promise((resolve) => setImmediate(resolve)); // the sync has started
     sync.close();
     await running; // finished on its descriptor although close came first
     await expect(sync.wait()).resolves.toBeUndefined(); // closed: nothing more to sync
