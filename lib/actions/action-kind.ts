@@ -33,6 +33,13 @@ export interface ActionKind<A extends { kind: string }> {
   readonly cloudPort?: CloudPortName;
   /** What the processor must be granted to run this action on AWS. @default nothing */
   grants?(action: A): ActionGrant[];
+  /**
+   * Its effect is a write to the message store, or nothing (a mailbox entry, a drop): a re-run after the
+   * store lost its latest writes redoes it without a duplicate, so its delivery record need not be synced
+   * to disk before processing goes on. Actions with an effect outside (a webhook, a handler) leave it
+   * unset: their `delivered` records are synced, so a re-run never repeats them. @default false
+   */
+  readonly effectInStore?: boolean;
 }
 
 /** Declares an action kind (the identity function, typed: a kind file reads as its own description). */

@@ -42,6 +42,7 @@ export {
   actionSchemas,
   cloudPortsUsed,
   describeAction,
+  effectInStore,
 } from './registry.ts';
 export { type ActionOutcome, type ActionRun, actionTarget, runAction } from './run-action.ts';
 export type {

@@ -15,6 +15,11 @@ export function kindOf(action: Action): ActionKind<Action> | undefined {
   return BY_KIND.get((action as { kind?: unknown }).kind as string);
 }
 
+/** Whether `action`'s effect is only a write to the message store, or nothing (see `ActionKind.effectInStore`). */
+export function effectInStore(action: Action): boolean {
+  return kindOf(action)?.effectInStore === true;
+}
+
 /** The kinds there are, in registry order (`mailbox`, `handler`, …). */
 export function actionKindNames(): string[] {
   return ACTION_KINDS.map((kind) => kind.kind);

@@ -1,4 +1,4 @@
-import { actionTarget, runAction } from '../actions/index.ts';
+import { actionTarget, effectInStore, runAction } from '../actions/index.ts';
 import type { AuthVerdicts } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import { errorText, isRetryable, MailroomError } from '../kernel/index.ts';
@@ -53,9 +53,10 @@ export async function putDelivery(
   ports: ProcessingPorts,
   d: DeliveryRecord,
   failure?: { retryable: boolean },
+  options: { relaxed?: boolean } = {},
 ): Promise<void> {
   d.updatedAt = ports.now().toISOString();
-  await ports.store.putDelivery(d);
+  await (options.relaxed ? ports.store.putDelivery(d, { relaxed: true }) : ports.store.putDelivery(d));
   const delivery = deliveryEventData(d);
   if (failure !== undefined) delivery.retryable = failure.retryable;
   ports.emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
@@ -191,7 +192,8 @@ export async function deliver(
       const outcome = await tryOnce(ports, d, planned, ctx);
       d.status = outcome.status;
       delete d.error;
-      await putDelivery(ports, d);
+      // A mailbox entry or a drop is redone without a duplicate after a lost write: no sync to wait for.
+      await putDelivery(ports, d, undefined, { relaxed: effectInStore(planned.action) });
       await ctx.traces.add(outcome.status, `${describeDelivery(d)}: ${outcome.detail}${took()}`);
       return false;
     } catch (err) {

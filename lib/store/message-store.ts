@@ -89,8 +89,12 @@ export interface MessageRecords {
 /** Delivery records, by idempotency key: what was done (or is pending) for each route and action. */
 export interface Deliveries {
   getDelivery(key: string): Promise<DeliveryRecord | null>;
-  /** Inserts or replaces the delivery with this key. */
-  putDelivery(d: DeliveryRecord): Promise<void>;
+  /**
+   * Inserts or replaces the delivery with this key. `relaxed`: the caller can redo what this records
+   * without a duplicate effect (its action's effect is in this store, or nothing), so a store that syncs
+   * writes to disk may resolve without waiting for that (see `SqliteMessageStore`); others ignore it.
+   */
+  putDelivery(d: DeliveryRecord, options?: { relaxed?: boolean }): Promise<void>;
 }
 
 /** Mailbox entries: the messages a `mailbox()` action kept, with a handler's data. */

@@ -119,7 +119,9 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
       () => {
         this.#db.stmt('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
       },
-      status === 'processing' ? RECOMPUTED : DURABLE,
+      // `processed` follows from the deliveries' own records (a re-run after a lost write finds every
+      // one done and says `processed` again); `failed` and `received` are kept on disk.
+      status === 'processing' || status === 'processed' ? RECOMPUTED : DURABLE,
     );
   }
 
@@ -244,7 +246,7 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   }
 
   /** Upserts in place, so a delivery keeps its position (creation order) in the summary. */
-  putDelivery(d: DeliveryRecord): Promise<void> {
+  putDelivery(d: DeliveryRecord, options: { relaxed?: boolean } = {}): Promise<void> {
     return this.#db.write(
       () => {
         this.#db
@@ -275,7 +277,7 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
           )
           .run({ id: d.messageId });
       },
-      d.status === 'pending' && d.attempts === 0 ? RECOMPUTED : DURABLE,
+      options.relaxed || (d.status === 'pending' && d.attempts === 0) ? RECOMPUTED : DURABLE,
     );
   }
 
@@ -294,6 +296,10 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   // ---------------------------------------------------------------------------------------------------
   // mailboxes
 
+  /**
+   * Relaxed (no sync of its own): the mailbox delivery records it after this commit, later in the WAL, and
+   * a re-run after both were lost writes it again (a surviving entry makes the insert a no-op).
+   */
   putMailboxEntry(entry: MailboxEntry): Promise<boolean> {
     return this.#db.write(() => {
       const info = this.#db
@@ -310,7 +316,7 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
           createdAt: entry.createdAt,
         });
       return info.changes > 0;
-    });
+    }, RECOMPUTED);
   }
 
   /** Oldest first (the order messages arrived in the mailbox). */

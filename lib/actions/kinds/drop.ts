@@ -13,6 +13,7 @@ export function drop(): DropAction {
 /** `drop()`: nothing happens; the delivery is `dropped`. */
 export const dropKind = defineActionKind<DropAction>({
   kind: 'drop',
+  effectInStore: true,
   schema: z.object({ kind: z.literal('drop') }),
   target: () => undefined,
   describe: () => ({}),

@@ -15,6 +15,7 @@ export function mailbox(name: string): MailboxAction {
 /** `mailbox()`: a mailbox entry (idempotent: a mailbox holds a message once). */
 export const mailboxKind = defineActionKind<MailboxAction>({
   kind: 'mailbox',
+  effectInStore: true,
   schema: z.object({
     kind: z.literal('mailbox'),
     mailbox: z.string().regex(MAILBOX_NAME, {

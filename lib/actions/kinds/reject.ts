@@ -21,6 +21,7 @@ export function reject(code = 550, text = '5.7.1 Recipient rejected'): RejectAct
 /** `reject()`: the router refuses the recipient at RCPT; a delivery that still reaches it is `rejected`. */
 export const rejectKind = defineActionKind<RejectAction>({
   kind: 'reject',
+  effectInStore: true,
   schema: z.object({
     kind: z.literal('reject'),
     code: z.number().int().min(400).max(599),

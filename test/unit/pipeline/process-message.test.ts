@@ -46,6 +46,34 @@ describe('processMessage (the processing core)', () => {
     await store.close();
   });
 
+  it('records a mailbox delivery without a sync of its own, a handler delivery with one', async () => {
+    const cfg = config([
+      { name: 'support', match: 'support@example.com', action: mailbox('support') },
+      { name: 'hook', match: 'hook@example.com', action: handler(async () => {}) },
+    ]);
+    const ports = createProcessingPorts({
+      config: cfg,
+      store,
+      signal: new AbortController().signal,
+      emit: () => {},
+    });
+    const done: Array<{ action: string; relaxed: boolean }> = [];
+    const put = store.putDelivery.bind(store);
+    store.putDelivery = (d, options) => {
+      if (d.status === 'delivered') done.push({ action: d.action, relaxed: options?.relaxed === true });
+      return put(d, options);
+    };
+    const both = { mailFrom: envelope.mailFrom, rcptTo: ['support@example.com', 'hook@example.com'] };
+    const receivedAt = '2024-05-01T12:00:00.000Z';
+    await recordArrival(ports, { id: 'm1', envelope: both, size: raw.length, receivedAt });
+    const outcome = await processMessage({ id: 'm1', raw, envelope: both, auth: null, receivedAt }, ports);
+    expect(outcome.status).toBe('processed');
+    expect(done.sort((a, b) => a.action.localeCompare(b.action))).toEqual([
+      { action: 'handler', relaxed: false },
+      { action: 'mailbox', relaxed: true },
+    ]);
+  });
+
   it('processes a message from the bytes in hand, with no raw store at all', async () => {
     const events: PipelineEvent[] = [];
     const cfg = config([{ name: 'support', match: 'support@example.com', action: mailbox('support') }]);
