@@ -1,3 +1,4 @@
+import { WARM_UP_SECONDS } from './latency.ts';
 import { median, ratio } from './stats.ts';
 import type {
   BenchResults,
@@ -143,7 +144,8 @@ function latencySection(l: LatencyResult): string[] {
   return [
     '## Latency (250 → `message.processed`)',
     '',
-    '`mailroom dev` pinned to core 0, 20 sessions, the client on core 1.',
+    `\`mailroom dev\` pinned to core 0, 20 sessions, the client on core 1; measured after a ${WARM_UP_SECONDS} s ` +
+      'warm-up at half the steady rate (start-up: V8 optimising the hot paths, the WAL file growing to size).',
     '',
     table(['step', ...STEP_HEAD], rows),
     '',
