@@ -36,7 +36,9 @@ export interface RecoveryReport {
 export interface Pipeline {
   /**
    * Stores the raw bytes durably (envelope first), records the message as received and queues it.
-   * Resolves once both are durable: only then may an ingress answer `250`.
+   * Resolves once the bytes are durable and the record is written (with a processor that records arrivals,
+   * `ProcessingPool`, the record is handed to it and written there a moment later): only then may an ingress
+   * answer `250`. The raw store is what survives a crash: recovery records any message it holds without one.
    * @throws when storing or recording failed (the ingress answers `451 4.3.0`), or after `close()`.
    */
   accept(input: AcceptInput): Promise<{ id: string }>;
