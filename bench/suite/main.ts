@@ -21,7 +21,14 @@ import type { BenchServer } from './server.ts';
 import { startBare, startSmtpSink } from './simple-servers.ts';
 import { runSource } from './smtp-source.ts';
 import { abba, median } from './stats.ts';
-import type { BenchResults, IngestCell, LatencyResult, S3Result, ServerName } from './types.ts';
+import {
+  type BenchResults,
+  INGEST_WARM_UP_MESSAGES,
+  type IngestCell,
+  type LatencyResult,
+  type S3Result,
+  type ServerName,
+} from './types.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -95,11 +102,11 @@ async function runIngest(options: BenchOptions, notices: string[]): Promise<Inge
     }
   }
   const names = [...servers.keys()];
-  log(`warm-up: 200 messages each on ${names.join(', ')}`);
+  log(`warm-up: ${INGEST_WARM_UP_MESSAGES} messages each on ${names.join(', ')}`);
   for (const name of names) {
     await runSource(servers.get(name)!.port, {
       sessions: 20,
-      messages: 200,
+      messages: INGEST_WARM_UP_MESSAGES,
       size: 1024,
       mode: 'reuse',
     }).catch((err: Error) => log(`warm-up of ${name} failed: ${err.message}`));

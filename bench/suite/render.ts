@@ -1,12 +1,13 @@
 import { WARM_UP_SECONDS } from './latency.ts';
 import { median, ratio } from './stats.ts';
-import type {
-  BenchResults,
-  IngestCell,
-  LatencyResult,
-  LatencyStep,
-  ProcessingResult,
-  S3Result,
+import {
+  type BenchResults,
+  INGEST_WARM_UP_MESSAGES,
+  type IngestCell,
+  type LatencyResult,
+  type LatencyStep,
+  type ProcessingResult,
+  type S3Result,
 } from './types.ts';
 
 const fmt = (n: number | null, digits = 0) =>
@@ -107,7 +108,9 @@ function headerSection(r: BenchResults): string[] {
       `Postfix ${m.postfix ?? '–'} · Mailroom ${m.mailroomCommit ?? '–'}`,
     '',
     'Each server pinned to core 0 (`taskset -c 0`), the client (`smtp-source`) to core 1; servers of one row group ran ' +
-      'side by side, alternating ABBA per round. Ratios are of medians in the same group.',
+      'side by side, alternating ABBA per round, after ' +
+      `${INGEST_WARM_UP_MESSAGES.toLocaleString('en-US')} unmeasured messages each (warm-up). ` +
+      'Ratios are of medians in the same group.',
     '',
     GREETING_NOTE,
     '',
