@@ -141,7 +141,7 @@ describe('processing in worker threads', () => {
   });
 
   // Linux, and a process not already running at nice 10 or lower priority (then nothing would change).
-  it.runIf(existsSync('/proc/self/task') && getPriority() < 10)(
+  it.runIf(existsSync('/proc/thread-self') && getPriority() < 10)(
     'runs the workers at a lower scheduling priority than the SMTP thread (nice 10)',
     async () => {
       const before = threadNiceValues().filter((n) => n === 10).length;
