@@ -1,18 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { type CloudActionPorts, createLocalActionPorts } from '../actions/index.ts';
+import type { CloudActionPorts } from '../actions/index.ts';
 import { preloadAuthentication } from '../auth/index.ts';
-import { DEFAULT_ATTACHMENTS, type MailroomConfig } from '../config/index.ts';
+import type { MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
 import { createOutboundMail } from '../outbound/index.ts';
-import {
-  type AttachmentPorts,
-  createPipeline,
-  type Pipeline,
-  type PipelineEvent,
-  ProcessingPool,
-} from '../pipeline/index.ts';
+import { createPipeline, type Pipeline, type PipelineEvent, ProcessingPool } from '../pipeline/index.ts';
 import { type Router, routerFromConfig } from '../routing/index.ts';
 import { type IngressListeners, startIngressListeners } from '../smtp/index.ts';
 import {
@@ -27,7 +21,7 @@ import type { DevAttachments } from './attachment-routes.ts';
 import { AttachmentUrlSigner, loadUrlKey, serverOrigin } from './attachment-url-signer.ts';
 import { handleApiRequest } from './http-api.ts';
 import { SseHub } from './sse-hub.ts';
-import type { LocalWorkerContext, LocalWorkerData } from './worker-processing.ts';
+import { type LocalWorkerContext, type LocalWorkerData, localActionPorts } from './worker-processing.ts';
 
 export interface LocalMailroomOptions {
   config: MailroomConfig;
@@ -110,14 +104,18 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
   const router = routerFromConfig(config);
   const attachments = await localAttachments(dataDir, options.now);
   let origin: string | null = null; // known once the HTTP server listens
-  const urlExpiresIn = (config.attachments ?? DEFAULT_ATTACHMENTS).urlExpiresIn;
-  const attachmentPorts: AttachmentPorts = {
-    store: attachments.store,
-    url: async (ref) =>
-      origin === null ? null : `${origin}/files/${attachments.signer.sign(ref, urlExpiresIn)}`,
-  };
   // Replies from handlers (`ctx.reply`): kept in the outbox (dev) or sent through the configured relay.
   const outbound = createOutboundMail({ ...config.outbound, store });
+  const http = options.http ?? true;
+  const actionPorts = localActionPorts({
+    config,
+    dataDir,
+    http,
+    logger,
+    outbound,
+    attachments,
+    origin: () => origin,
+  });
   const workers = options.cloud || options.now ? undefined : options.workers;
   // This thread authenticates what it processes: load mailauth before mail arrives, not on the first message.
   if (!workers || workers.size === 0) await preloadAuthentication();
@@ -132,7 +130,7 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
                 configFile: workers.configFile,
                 dnsZone: workers.dnsZone,
                 dataDir,
-                http: options.http ?? true,
+                http,
               }),
               context: (): LocalWorkerContext => ({ origin }),
               emit,
@@ -149,16 +147,8 @@ export async function startLocalMailroom(options: LocalMailroomOptions): Promise
     store,
     logger,
     outbound,
-    replyFrom: config.outbound.from,
-    attachments: attachmentPorts,
-    cloud:
-      options.cloud ??
-      createLocalActionPorts({
-        outbound,
-        forwardFrom: config.outbound.from,
-        record: (options.http ?? true) ? { dir: join(dataDir, 'cloud-actions') } : false,
-        logger,
-      }),
+    ...actionPorts,
+    cloud: options.cloud ?? actionPorts.cloud,
   });
   const events = new SseHub();
   pipeline.onEvent((event) => events.send(event.type, event));

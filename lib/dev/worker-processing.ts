@@ -3,9 +3,10 @@ import { createLocalActionPorts } from '../actions/index.ts';
 import { preloadAuthentication } from '../auth/index.ts';
 import { DEFAULT_ATTACHMENTS, type MailroomConfig } from '../config/index.ts';
 import type { Logger } from '../kernel/index.ts';
-import { createOutboundMail } from '../outbound/index.ts';
-import type { WorkerProcessing } from '../pipeline/index.ts';
+import { createOutboundMail, type OutboundMail } from '../outbound/index.ts';
+import type { ProcessingPortsInput, WorkerProcessing } from '../pipeline/index.ts';
 import { LocalAttachmentStore, SqliteMessageStore } from '../store/index.ts';
+import type { DevAttachments } from './attachment-routes.ts';
 import { AttachmentUrlSigner, loadUrlKey } from './attachment-url-signer.ts';
 
 /** What a processing worker of the local mailroom is told when it starts (structured-cloned). */
@@ -25,6 +26,41 @@ export interface LocalWorkerContext {
 }
 
 /**
+ * The action and attachment ports every local processing thread builds alike (`startLocalMailroom` for its
+ * own thread, {@link localWorkerProcessing} for each worker): replies through `outbound`, Lambda and
+ * EventBridge actions recorded in `<dataDir>/cloud-actions` when the dev HTTP API runs (else refused),
+ * attachment links signed for the dev server's origin once it is known.
+ */
+export function localActionPorts(options: {
+  config: MailroomConfig;
+  dataDir: string;
+  http: boolean;
+  logger: Logger;
+  outbound: OutboundMail;
+  attachments: DevAttachments;
+  origin: () => string | null;
+}): Pick<ProcessingPortsInput, 'replyFrom' | 'cloud' | 'attachments'> {
+  const { config, outbound, attachments, origin } = options;
+  const urlExpiresIn = (config.attachments ?? DEFAULT_ATTACHMENTS).urlExpiresIn;
+  return {
+    replyFrom: config.outbound.from,
+    cloud: createLocalActionPorts({
+      outbound,
+      forwardFrom: config.outbound.from,
+      record: options.http ? { dir: join(options.dataDir, 'cloud-actions') } : false,
+      logger: options.logger,
+    }),
+    attachments: {
+      store: attachments.store,
+      url: async (ref) => {
+        const at = origin();
+        return at === null ? null : `${at}/files/${attachments.signer.sign(ref, urlExpiresIn)}`;
+      },
+    },
+  };
+}
+
+/**
  * The processing ports of one worker of the local mailroom, as `startLocalMailroom` builds them for its own
  * thread: its own SQLite connection (WAL, busy timeout) to `<dataDir>/mailroom.db`, the attachment store
  * and link signer, the outbound mail (the outbox in dev) and the local action ports.
@@ -39,30 +75,18 @@ export async function localWorkerProcessing(options: {
   await preloadAuthentication(); // before the first message, not during it
   const dataDir = resolve(data.dataDir);
   const store = new SqliteMessageStore(join(dataDir, 'mailroom.db'));
-  const attachmentStore = new LocalAttachmentStore(dataDir, { removeTemps: false });
-  const signer = new AttachmentUrlSigner(await loadUrlKey(dataDir));
-  const urlExpiresIn = (config.attachments ?? DEFAULT_ATTACHMENTS).urlExpiresIn;
+  const attachments: DevAttachments = {
+    store: new LocalAttachmentStore(dataDir, { removeTemps: false }),
+    signer: new AttachmentUrlSigner(await loadUrlKey(dataDir)),
+  };
   const outbound = createOutboundMail({ ...config.outbound, store });
-  const cloud = createLocalActionPorts({
-    outbound,
-    forwardFrom: config.outbound.from,
-    record: data.http ? { dir: join(dataDir, 'cloud-actions') } : false,
-    logger,
-  });
+  const origin = () => options.context()?.origin ?? null;
   return {
     ports: {
       config,
       store,
       outbound,
-      replyFrom: config.outbound.from,
-      cloud,
-      attachments: {
-        store: attachmentStore,
-        url: async (ref) => {
-          const origin = options.context()?.origin ?? null;
-          return origin === null ? null : `${origin}/files/${signer.sign(ref, urlExpiresIn)}`;
-        },
-      },
+      ...localActionPorts({ config, dataDir, http: data.http, logger, outbound, attachments, origin }),
     },
     async close() {
       await outbound.close?.();
