@@ -47,18 +47,18 @@ function deliveryEventData(d: DeliveryRecord): DeliveryEventData {
 
 /**
  * Stores the delivery's new state and announces it as `delivery.updated` (with `retryable` when it records
- * a failure).
+ * a `failure`). `relaxed`: a re-run redoes what the record says without a duplicate (see
+ * `MessageStore.putDelivery`).
  */
 export async function putDelivery(
   ports: ProcessingPorts,
   d: DeliveryRecord,
-  failure?: { retryable: boolean },
-  options: { relaxed?: boolean } = {},
+  options: { failure?: { retryable: boolean }; relaxed?: boolean } = {},
 ): Promise<void> {
   d.updatedAt = ports.now().toISOString();
-  await (options.relaxed ? ports.store.putDelivery(d, { relaxed: true }) : ports.store.putDelivery(d));
+  await ports.store.putDelivery(d, { relaxed: options.relaxed === true });
   const delivery = deliveryEventData(d);
-  if (failure !== undefined) delivery.retryable = failure.retryable;
+  if (options.failure !== undefined) delivery.retryable = options.failure.retryable;
   ports.emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
 }
 
@@ -126,7 +126,7 @@ async function giveUp(
   took = '',
 ): Promise<boolean> {
   d.status = 'failed';
-  await putDelivery(ports, d, { retryable });
+  await putDelivery(ports, d, { failure: { retryable } });
   const why = retryable
     ? `gave up after attempt ${d.attempts}`
     : `permanent failure at attempt ${d.attempts}`;
@@ -193,7 +193,7 @@ export async function deliver(
       d.status = outcome.status;
       delete d.error;
       // A mailbox entry or a drop is redone without a duplicate after a lost write: no sync to wait for.
-      await putDelivery(ports, d, undefined, { relaxed: effectInStore(planned.action) });
+      await putDelivery(ports, d, { relaxed: effectInStore(planned.action) });
       await ctx.traces.add(outcome.status, `${describeDelivery(d)}: ${outcome.detail}${took()}`);
       return false;
     } catch (err) {
