@@ -2,7 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { errorText, type Logger } from '../kernel/index.ts';
 import type { PipelineEvent } from './events.ts';
-import { createProcessingPorts, type ProcessingPortsInput } from './ports.ts';
+import { createProcessingPorts, type ProcessingPorts, type ProcessingPortsInput } from './ports.ts';
 import { processMessage } from './process-message.ts';
 import type {
   FromProcessingWorker,
@@ -26,10 +26,66 @@ function postingLogger(send: (msg: FromProcessingWorker) => void): Logger {
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
+/** What one processing worker is running: arrivals being recorded and messages being processed. */
+class WorkerJobs {
+  readonly #ports: ProcessingPorts;
+  readonly #send: (msg: FromProcessingWorker) => void;
+  readonly #running = new Set<Promise<void>>();
+  /** Arrivals being recorded, by message id: a run of the message waits for its arrival. */
+  readonly #arriving = new Map<string, Promise<void>>();
+
+  constructor(ports: ProcessingPorts, send: (msg: FromProcessingWorker) => void) {
+    this.#ports = ports;
+    this.#send = send;
+  }
+
+  arrive(job: number, arrival: Arrival): void {
+    const { id } = arrival;
+    const p = this.#track(
+      recordArrival(this.#ports, arrival).then(
+        () => this.#send({ type: 'arrived', job }),
+        (err) => this.#send({ type: 'arrived', job, error: errorText(err) }),
+      ),
+    ).finally(() => {
+      if (this.#arriving.get(id) === p) this.#arriving.delete(id);
+    });
+    this.#arriving.set(id, p);
+  }
+
+  run(job: number, input: WorkerJob): void {
+    this.#track(this.#run(job, input));
+  }
+
+  /** Resolves once everything running has finished. */
+  async idle(): Promise<void> {
+    await Promise.all(this.#running);
+  }
+
+  async #run(job: number, input: WorkerJob): Promise<void> {
+    await this.#arriving.get(input.id);
+    let result: RunResult;
+    try {
+      const outcome = await processMessage({ ...input, raw: Buffer.from(input.raw) }, this.#ports);
+      result = { status: outcome.status, ...(outcome.unrecorded ? { unrecorded: true } : {}) };
+    } catch (err) {
+      this.#ports.logger.error('processing failed in the worker', { id: input.id, error: errorText(err) });
+      result = { status: 'processing', unrecorded: true };
+    }
+    this.#send({ type: 'done', job, result });
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    const p = work.finally(() => this.#running.delete(p));
+    this.#running.add(p);
+    return p;
+  }
+}
+
 /**
  * The worker side of {@link ProcessingPool}: builds the ports once (`build`, with a logger that reports to
- * the main thread and a getter of the context the latest message came with), then runs `processMessage` for each message it is sent, posting back its events and
- * its outcome. Call once from a worker's entry module.
+ * the main thread and a getter of the context the latest message came with), then records the arrivals and
+ * runs `processMessage` for the messages it is sent, posting back their events and outcomes. Call once from
+ * a worker's entry module.
  */
 export async function serveProcessing(
   build: (logger: Logger, context: () => unknown) => Promise<WorkerProcessing>,
@@ -39,7 +95,6 @@ export async function serveProcessing(
   const send = (msg: FromProcessingWorker) => port.postMessage(msg);
   const logger = postingLogger(send);
   const abort = new AbortController();
-  const running = new Set<Promise<void>>();
   let context: unknown = null;
   let built: WorkerProcessing;
   try {
@@ -54,50 +109,17 @@ export async function serveProcessing(
     signal: abort.signal,
     emit: (event: PipelineEvent) => send({ type: 'event', event }),
   });
-
-  /** Arrivals being recorded, by message id: a run of the message waits for its arrival. */
-  const arriving = new Map<string, Promise<void>>();
-  const arrive = async (job: number, arrival: Arrival) => {
-    try {
-      await recordArrival(ports, arrival);
-      send({ type: 'arrived', job });
-    } catch (err) {
-      send({ type: 'arrived', job, error: errorText(err) });
-    }
-  };
-
-  const run = async (job: number, input: WorkerJob) => {
-    await arriving.get(input.id);
-    let result: RunResult;
-    try {
-      const outcome = await processMessage({ ...input, raw: Buffer.from(input.raw) }, ports);
-      result = { status: outcome.status, ...(outcome.unrecorded ? { unrecorded: true } : {}) };
-    } catch (err) {
-      logger.error('processing failed in the worker', { id: input.id, error: errorText(err) });
-      result = { status: 'processing', unrecorded: true };
-    }
-    send({ type: 'done', job, result });
-  };
+  const jobs = new WorkerJobs(ports, send);
 
   port.on('message', (msg: ToProcessingWorker) => {
-    if (msg.type === 'arrive') {
-      const { id } = msg.arrival;
-      const p = arrive(msg.job, msg.arrival).finally(() => {
-        running.delete(p);
-        if (arriving.get(id) === p) arriving.delete(id);
-      });
-      running.add(p);
-      arriving.set(id, p);
-      return;
-    }
+    if (msg.type === 'arrive') return jobs.arrive(msg.job, msg.arrival);
     if (msg.type === 'run') {
       context = msg.context;
-      const p = run(msg.job, msg.input).finally(() => running.delete(p));
-      running.add(p);
-      return;
+      return jobs.run(msg.job, msg.input);
     }
     abort.abort();
-    void Promise.all(running)
+    void jobs
+      .idle()
       .then(() => built.close())
       .catch((err) => logger.warn('closing the processing worker failed', { error: errorText(err) }))
       .finally(() => {
