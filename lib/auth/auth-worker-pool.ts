@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { errorText, startModuleWorker } from '../kernel/index.ts';
+import { errorText, startModuleWorker, transferableCopy } from '../kernel/index.ts';
 import type { FromWorker, OwnResolver, ToWorker } from './auth-worker-protocol.ts';
 import type { DataTimeInspection, DataTimeRequest } from './data-time-inspect.ts';
 import type { DnsResolver } from './dns-resolver.ts';
@@ -88,18 +88,15 @@ export class AuthWorkerPool {
     if (this.#closed) return Promise.resolve(deferred('the authentication pool is closed'));
     const slot = this.#pick();
     const id = ++this.#nextId;
-    const copy = new Uint8Array(raw.length);
-    copy.set(raw);
+    const copy = transferableCopy(raw);
     return new Promise<PoolOutcome>((settle) => {
       const timer = setTimeout(() => this.#missedDeadline(slot, id), this.#deadlineMs).unref();
       slot.jobs.set(id, { resolver, settle, timer });
       slot.worker.ref(); // a check in progress keeps the process up
       const own = this.#ownResolver(slot, resolver);
-      this.#post(
-        slot,
-        { type: 'inspect', id, raw: copy.buffer, request, ...(own ? { resolver: own } : {}) },
-        [copy.buffer],
-      );
+      this.#post(slot, { type: 'inspect', id, raw: copy, request, ...(own ? { resolver: own } : {}) }, [
+        copy,
+      ]);
     });
   }
 

@@ -30,3 +30,13 @@ export function startModuleWorker(
     },
   });
 }
+
+/**
+ * A copy of `bytes` in an ArrayBuffer of its own, to transfer to a worker (`postMessage(msg, [copy])`): the
+ * caller's buffer may be shared (a Buffer pool slice, the journal's pending bytes) and stays as it is.
+ */
+export function transferableCopy(bytes: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
+}

@@ -1,6 +1,6 @@
 import { constants, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { errorText, type Logger, startModuleWorker } from '../kernel/index.ts';
+import { errorText, type Logger, startModuleWorker, transferableCopy } from '../kernel/index.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent } from './events.ts';
 import type { MessageInput } from './process-message.ts';
@@ -86,7 +86,7 @@ export class ProcessingPool implements MessageProcessor {
     this.#homes.delete(id);
     const slot = home && !home.stopped ? home : this.#pick();
     const job = ++this.#nextJob;
-    const raw = copyOf(input.raw);
+    const raw = transferableCopy(input.raw);
     return new Promise<RunResult>((resolve, reject) => {
       slot.jobs.set(job, { resolve: (result) => resolve(result as RunResult), reject });
       const msg: ToProcessingWorker = {
@@ -235,11 +235,4 @@ export class ProcessingPool implements MessageProcessor {
     for (const job of [...slot.jobs.keys()]) this.#fail(slot, job, reason);
     await slot.worker.terminate();
   }
-}
-
-/** A copy of `raw`'s bytes in an ArrayBuffer of their own, to transfer. */
-function copyOf(raw: Buffer): ArrayBuffer {
-  const copy = new Uint8Array(raw.byteLength);
-  copy.set(raw);
-  return copy.buffer;
 }
