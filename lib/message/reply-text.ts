@@ -2,6 +2,7 @@ import { htmlToText, QUOTE_MARKER } from './html-to-text.ts';
 import {
   attributionStrength,
   canOpenAttribution,
+  endsWithColon,
   isAnyHeader,
   isBlank,
   isDashedAttribution,
@@ -67,16 +68,27 @@ function isWrappedAttributionTail(line: string): boolean {
   return line.length < 60 && /^>\s?[^>]{0,40}[:：]$/.test(line);
 }
 
+/** The attribution of lines `i` to `end - 1`; a weak one only when quoted lines (or nothing) follow. */
+function acceptAttribution(lines: string[], i: number, end: number, strength: 'strong' | 'weak'): Cut | null {
+  if (strength === 'weak' && !quotedFollows(lines, end)) return null;
+  return { index: i, end, kind: 'attribution', strong: strength === 'strong' };
+}
+
+/**
+ * Whether a line from `from` to `to - 1` ends with a colon: a wrapped attribution ends on one, so without
+ * one there is nothing to join (text of numbered or dated lines is not rescanned line by line).
+ */
+function colonEndsWithin(lines: string[], from: number, to: number): boolean {
+  for (let j = from; j < lines.length && j < to; j++) if (endsWithColon(lines[j]!)) return true;
+  return false;
+}
+
 /** An attribution starting at line `i`, on one line or wrapped over up to five. */
 function attributionAt(lines: string[], i: number): Cut | null {
   const first = lines[i]!.trim();
-  const accept = (end: number, strength: 'strong' | 'weak'): Cut | null => {
-    if (strength === 'weak' && !quotedFollows(lines, end)) return null;
-    return { index: i, end, kind: 'attribution', strong: strength === 'strong' };
-  };
   const strength = attributionStrength(first);
-  if (strength) return accept(i + 1, strength);
-  if (!canOpenAttribution(first)) return null;
+  if (strength) return acceptAttribution(lines, i, i + 1, strength);
+  if (!canOpenAttribution(first) || !colonEndsWithin(lines, i + 1, i + 9)) return null;
   let joined = first;
   let joinedLines = 1;
   let blanks = 0;
@@ -95,7 +107,7 @@ function attributionAt(lines: string[], i: number): Cut | null {
     if (joined.length > MAX_ATTRIBUTION) return null;
     if (t.endsWith(':') || t.endsWith('：')) {
       const strength = attributionStrength(joined);
-      if (strength) return accept(j + 1, strength);
+      if (strength) return acceptAttribution(lines, i, j + 1, strength);
     }
     if (/[.!?]$/.test(t)) return null;
   }
@@ -162,7 +174,7 @@ function cutAt(lines: string[], i: number): Cut | null {
   ) {
     return { index: i, end: i + 1, kind: 'attribution', strong: true };
   }
-  if (isMobileBoilerplate(line) && (i === 0 || isBlank(lines[i - 1]!))) {
+  if ((i === 0 || isBlank(lines[i - 1]!)) && isMobileBoilerplate(line)) {
     return { index: i, end: i + 1, kind: 'mobile', strong: true };
   }
   return null;
