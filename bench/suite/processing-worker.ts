@@ -2,8 +2,8 @@
  * The processing comparison of `npm run bench`, run pinned to one core by bench/suite/processing.ts:
  * Mailroom (as `mailroom smtp` builds it: startLocalMailroom, no HTTP) takes N messages through
  * `pipeline.accept()` (durable journal, the received record) and processing (parse, authenticate against
- * an empty static zone, route, mailbox delivery) until `drain()`; then mailparser's `simpleParser` parses the
- * same N messages one after another. Rounds alternate ABBA; prints one JSON line with msg/s of each.
+ * an empty static zone, route, mailbox delivery) until `drain()`, then Mailroom's `parseMessage` alone; and
+ * mailparser's `simpleParser` parses the same N messages one after another. Rounds alternate ABBA; prints one JSON line with msg/s of each.
  *
  *   node --import tsx bench/suite/processing-worker.ts MESSAGES ROUNDS
  */
@@ -16,6 +16,7 @@ import { silentLogger } from '../../lib/actions/index.ts';
 import { createStaticResolver } from '../../lib/auth/index.ts';
 import { resolveConfig } from '../../lib/config/index.ts';
 import { startLocalMailroom } from '../../lib/dev/index.ts';
+import { parseMessage } from '../../lib/message/index.ts';
 import { abba } from './stats.ts';
 
 /** A plain-text and HTML message of about 3 KB, the same bytes for both sides. */
@@ -96,6 +97,18 @@ async function mailparserRun(messages: Buffer[]): Promise<number> {
   return messages.length / ((performance.now() - start) / 1000);
 }
 
+/**
+ * Mailroom's own parse alone (`parseMessage` with the default parse limits: MIME, charsets, reply text,
+ * thread keys), one message after another: the ceiling of processing, which also records, authenticates,
+ * routes and delivers.
+ */
+async function parseRun(messages: Buffer[]): Promise<number> {
+  const limits = resolveConfig({ domains: ['example.com'] }).parse;
+  const start = performance.now();
+  for (const message of messages) await parseMessage(message, limits);
+  return messages.length / ((performance.now() - start) / 1000);
+}
+
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 500);
   const rounds = Number(process.argv[3] ?? 2);
@@ -103,13 +116,20 @@ async function main(): Promise<void> {
   // Warm-up: JIT and the first SQLite file for both sides.
   await mailroomRun(messages.slice(0, Math.min(100, n)));
   await mailparserRun(messages.slice(0, Math.min(100, n)));
-  const result = { mailroom: [] as number[], mailroomAccept: [] as number[], mailparser: [] as number[] };
+  await parseRun(messages.slice(0, Math.min(100, n)));
+  const result = {
+    mailroom: [] as number[],
+    mailroomAccept: [] as number[],
+    mailroomParse: [] as number[],
+    mailparser: [] as number[],
+  };
   for (let round = 0; round < rounds; round++) {
     for (const side of abba(['mailroom', 'mailparser'] as const, round)) {
       if (side === 'mailroom') {
         const r = await mailroomRun(messages);
         result.mailroom.push(r.total);
         result.mailroomAccept.push(r.accept);
+        result.mailroomParse.push(await parseRun(messages));
       } else {
         result.mailparser.push(await mailparserRun(messages));
       }

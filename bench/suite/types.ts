@@ -45,6 +45,8 @@ export interface ProcessingResult {
   mailroom: number[];
   /** msg/s of the accepts alone (the same runs). */
   mailroomAccept: number[];
+  /** msg/s of Mailroom's `parseMessage` alone over the same messages (absent in results before it was measured). */
+  mailroomParse?: number[];
   /** msg/s of `simpleParser` over the same messages, one after another. */
   mailparser: number[];
 }

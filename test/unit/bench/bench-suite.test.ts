@@ -134,6 +134,7 @@ function results(ingest: IngestCell[]): BenchResults {
       size: 2000,
       mailroom: [50, 70, 60],
       mailroomAccept: [900],
+      mailroomParse: [80, 90, 100],
       mailparser: [100, 120, 110],
     },
     latency: {
@@ -168,6 +169,7 @@ describe('rendering', () => {
     expect(md).toContain('Haraka 3.3.4');
     expect(md).toContain('- postfix skipped: not root');
     expect(md).toContain('| mailroom (accept → processed) | 60 (50–70) | 0.55× |');
+    expect(md).toContain('| mailroom parse alone (`parseMessage`) | 90 (80–100) | 0.82× |');
     expect(md).toContain('| steady | 100 | 99.0 | 10.0 | 40.0 | 3 | 1.0 s | 0 |');
     expect(md).toContain('Knee: between 50 and 200 msg/s.');
     expect(md).toContain('| mailroom smtp (S3) | 300 (300–300) | 0.50× |');
