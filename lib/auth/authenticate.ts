@@ -10,7 +10,7 @@ import type {
   SPFResult,
 } from 'mailauth';
 import { errorText } from '../kernel/index.ts';
-import { limitDkimSignatures } from './dkim-limit.ts';
+import { dkimInput, limitDkimSignatures } from './dkim-limit.ts';
 import { DnsError, type DnsResolver } from './dns-resolver.ts';
 import { checkHeaderLimits, type HeaderLimits } from './header-limits.ts';
 import {
@@ -118,7 +118,7 @@ export async function authenticateMessage(raw: Buffer, input: AuthenticateInput)
   try {
     // One chunk: mailauth's relaxed body hash copies and rescans a line's start for every chunk the line
     // spans (quadratic: a 20 MiB single-line body took 14 s in 64 KiB chunks), never within one chunk.
-    dkimResult = await dkimVerify(Readable.from([limited.raw]), {
+    dkimResult = await dkimVerify(Readable.from([dkimInput(limited.raw)]), {
       resolver,
       sender: mailFrom || undefined,
       curTime: input.now ?? new Date(),

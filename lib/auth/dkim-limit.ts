@@ -33,3 +33,50 @@ function tag(value: string, name: string): string | undefined {
   const found = new RegExp(`(?:^|;)${name}=([^;]{1,253})`, 'i').exec(value)?.[1];
   return found && /^[A-Za-z0-9._-]+$/.test(found) ? found : undefined;
 }
+
+/**
+ * What mailauth's DKIM step needs to read of `raw`: the whole message when a line of its header block
+ * starts with `DKIM-Signature` or `ARC-` (any case; their body hashes need the body), else the header
+ * block alone. Without them DKIM has nothing to verify and ARC no chain, and all else that step reports
+ * (the From addresses for DMARC, the ARC fields) comes from the header: the body would be scanned for
+ * nothing (about 0.5 ms per 100 KB). The header block ends where mailauth ends it (see
+ * {@link mailauthHeaderEnd}), so it reads the same header either way. Linear; never throws.
+ */
+export function dkimInput(raw: Buffer): Buffer {
+  const end = mailauthHeaderEnd(raw);
+  if (end >= raw.length) return raw;
+  for (let pos = 0; pos < end; ) {
+    if (startsWithName(raw, pos, DKIM_SIGNATURE) || startsWithName(raw, pos, ARC_PREFIX)) return raw;
+    const lf = raw.indexOf(0x0a, pos);
+    if (lf < 0 || lf >= end) break;
+    pos = lf + 1;
+  }
+  return raw.subarray(0, end);
+}
+
+const DKIM_SIGNATURE = Buffer.from('dkim-signature', 'latin1');
+const ARC_PREFIX = Buffer.from('arc-', 'latin1');
+
+/** Whether the bytes at `pos` are `name` (lower-case ASCII letters, digits, `-`), in any case. */
+function startsWithName(raw: Buffer, pos: number, name: Buffer): boolean {
+  if (pos + name.length > raw.length) return false;
+  for (let k = 0; k < name.length; k++) {
+    const c = raw[pos + k]!;
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name[k]) return false;
+  }
+  return true;
+}
+
+/**
+ * Where mailauth's message parser ends the header: just past the first LF that follows an LF or a CRLF
+ * (`\n\n`, `\n\r\n`); the whole message when there is none. (A message whose first line is empty has no
+ * such LF there: mailauth reads on.)
+ */
+export function mailauthHeaderEnd(raw: Buffer): number {
+  for (let lf = raw.indexOf(0x0a); lf >= 0; lf = raw.indexOf(0x0a, lf + 1)) {
+    const before = raw[lf - 1];
+    if (lf >= 1 && before === 0x0a) return lf + 1;
+    if (lf >= 2 && before === 0x0d && raw[lf - 2] === 0x0a) return lf + 1;
+  }
+  return raw.length;
+}
