@@ -95,6 +95,12 @@ export interface Deliveries {
    * writes to disk may resolve without waiting for that (see `SqliteMessageStore`); others ignore it.
    */
   putDelivery(d: DeliveryRecord, options?: { relaxed?: boolean }): Promise<void>;
+  /**
+   * Optional: records `d` unless a delivery with its key exists, as `putDelivery` would (same durability),
+   * and returns the existing one unchanged, or null when `d` was recorded. One write instead of a read and
+   * a write: with a store that orders its writes, it joins the caller's other writes of that moment.
+   */
+  insertDelivery?(d: DeliveryRecord): Promise<DeliveryRecord | null>;
 }
 
 /** Mailbox entries: the messages a `mailbox()` action kept, with a handler's data. */
