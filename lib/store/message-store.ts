@@ -51,7 +51,9 @@ export interface MessageRecords {
   /**
    * Optional: true when the store applies its writes in the order they are called, each before any later
    * write or read of this store object takes effect (SQLite: one connection's queue). A caller may then go
-   * on without waiting for a write whose failure it only logs (a trace entry): it lands before the next.
+   * on without waiting for a write whose failure it only logs (a trace entry): it lands before the next;
+   * and it may hold relaxed writes back to hand them over with a later one, so that they commit together
+   * (processing's `RunWrites`, which reports their failures before any delivery runs).
    * @default false
    */
   readonly ordersWrites?: boolean;
