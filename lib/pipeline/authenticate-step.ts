@@ -2,22 +2,24 @@ import { type AuthVerdicts, authenticateMessage, authSummary, uncheckedVerdicts 
 import type { Envelope } from '../kernel/index.ts';
 import type { ProcessingPorts } from './ports.ts';
 import type { RunTraces } from './run-traces.ts';
+import type { RunWrites } from './run-writes.ts';
 
 /**
  * The message's verdicts: those stored by an earlier run or given by the ingress (a replay or a resumed
  * message is judged as it was on arrival, not against today's DNS), else computed now from the SMTP
  * transaction and the raw bytes, then stored and traced. Never from the message's headers. Mail without a
  * client address (the dev HTTP API) gets `none` verdicts saying why. Scan-only verdicts (the ingress ran
- * rspamd or ClamAV but left authentication to us) are kept beside the computed ones.
+ * rspamd or ClamAV but left authentication to us) are kept beside the computed ones. The verdicts are
+ * saved as one of the run's `writes` (they need not hold it up).
  */
 export async function authenticateStep(
   ports: ProcessingPorts,
   id: string,
-  raw: Buffer,
-  envelope: Envelope,
-  given: AuthVerdicts | null,
+  input: { raw: Buffer; envelope: Envelope; auth: AuthVerdicts | null },
   traces: RunTraces,
+  writes: RunWrites,
 ): Promise<AuthVerdicts> {
+  const { raw, envelope, auth: given } = input;
   if (given && !given.scanOnly) {
     await traces.add('authenticated', `${authSummary(given)} (verdicts from the first processing)`);
     return given;
@@ -35,7 +37,7 @@ export async function authenticateStep(
       })
     : uncheckedVerdicts('not received over SMTP: no client address to check');
   const auth = given ? { ...computed, spam: given.spam, virus: given.virus } : computed;
-  await ports.store.saveAuth(id, auth);
+  await writes.add(() => ports.store.saveAuth(id, auth));
   const summary = authSummary(auth);
   await traces.add('authenticated', ip ? summary : `${summary} (not received over SMTP)`);
   return auth;

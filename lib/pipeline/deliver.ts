@@ -10,6 +10,7 @@ import type { DeliveryEventData } from './events.ts';
 import type { PlannedDelivery } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
 import type { RunTraces } from './run-traces.ts';
+import type { RunWrites } from './run-writes.ts';
 
 /** What every delivery of one message runs with. */
 export interface DeliveryContext {
@@ -20,6 +21,8 @@ export interface DeliveryContext {
   raw: Buffer;
   /** The run's trace entries. */
   traces: RunTraces;
+  /** The run's writes: a relaxed outcome rides with the run's next one (see {@link deliver}). */
+  writes: RunWrites;
 }
 
 /** `mailbox support for a@x, b@x`, `webhook https://… for a@x`: a delivery in trace entries. */
@@ -57,8 +60,17 @@ export async function putDelivery(
 ): Promise<void> {
   d.updatedAt = ports.now().toISOString();
   await ports.store.putDelivery(d, { relaxed: options.relaxed === true });
+  announceDelivery(ports, d, options.failure);
+}
+
+/** Announces the delivery's new state, once stored, as `delivery.updated`. */
+export function announceDelivery(
+  ports: ProcessingPorts,
+  d: DeliveryRecord,
+  failure?: { retryable: boolean },
+): void {
   const delivery = deliveryEventData(d);
-  if (options.failure !== undefined) delivery.retryable = options.failure.retryable;
+  if (failure !== undefined) delivery.retryable = failure.retryable;
   ports.emit({ type: 'delivery.updated', id: d.messageId, at: d.updatedAt, delivery });
 }
 
@@ -170,7 +182,11 @@ async function rescheduled(ports: ProcessingPorts, d: DeliveryRecord, id: string
  * Runs one delivery until it succeeds, fails for good, or the driver closes. A failure the error calls
  * permanent ({@link isRetryable}: a webhook 4xx, a missing port, a bad outbound config) is not tried
  * again; a transient one is, up to `delivery.attempts` tries with backoff, then handed to the driver's
- * retries when it has them (`ports.retries`: the delivery stays `pending` for a later run).
+ * retries when it has them (`ports.retries`: the delivery stays `pending` for a later run). The outcome
+ * of an action whose effect is in the store (a mailbox entry, a drop) is one of the run's `writes`: with a
+ * store that orders its writes it is settled with the message's final status, and a failure to record it
+ * fails the message (to be run again, which finds the effect already there) instead of trying the action
+ * again here.
  * @returns true when the delivery failed for good (a later run cannot do better without a change).
  */
 export async function deliver(
@@ -192,8 +208,11 @@ export async function deliver(
       const outcome = await tryOnce(ports, d, planned, ctx);
       d.status = outcome.status;
       delete d.error;
-      // A mailbox entry or a drop is redone without a duplicate after a lost write: no sync to wait for.
-      await putDelivery(ports, d, { relaxed: effectInStore(planned.action) });
+      // A mailbox entry or a drop is redone without a duplicate after a lost write: no sync to wait for,
+      // and, with a store that orders its writes, no commit of its own either: it is one of the run's
+      // writes, which the run settles with its final status (a failure there fails the message).
+      if (effectInStore(planned.action)) await ctx.writes.add(() => putDelivery(ports, d, { relaxed: true }));
+      else await putDelivery(ports, d);
       await ctx.traces.add(outcome.status, `${describeDelivery(d)}: ${outcome.detail}${took()}`);
       return false;
     } catch (err) {

@@ -11,12 +11,13 @@ import {
   linkAttachments,
 } from './attachment-extraction.ts';
 import { authenticateStep } from './authenticate-step.ts';
-import { type DeliveryContext, deliver, deliveryRecord, describeDelivery, putDelivery } from './deliver.ts';
-import { type PlannedDelivery, planDeliveries } from './plan-deliveries.ts';
+import { type DeliveryContext, deliver } from './deliver.ts';
+import { planDeliveries } from './plan-deliveries.ts';
 import { type ProcessingPorts, trace } from './ports.ts';
 import { uniqueRecipients } from './recipients.ts';
-import { recordOnePlanned } from './replay-delivery.ts';
+import { recordPlan } from './record-plan.ts';
 import { RunTraces } from './run-traces.ts';
+import { RunWrites } from './run-writes.ts';
 
 /** One message to process, with its bytes in hand. */
 export interface MessageInput {
@@ -60,14 +61,17 @@ async function parseStep(
   ports: ProcessingPorts,
   input: MessageInput,
   traces: RunTraces,
+  writes: RunWrites,
 ): Promise<ParsedMessage> {
   const { id, raw } = input;
   const tally: AttachmentTally = { stored: 0, created: 0, bytes: 0 };
   const extraction = attachmentExtraction(ports, tally);
   const message = await parseMessage(raw, ports.config.parse, extraction ? { attachments: extraction } : {});
   linkAttachments(id, message);
-  const { threadId } = await ports.store.saveParsed(id, message);
-  message.thread = { id: threadId }; // the store may file it in a thread it already holds
+  await writes.add(async () => {
+    const { threadId } = await ports.store.saveParsed(id, message);
+    message.thread = { id: threadId }; // the store may file it in a thread it already holds
+  });
   const problems = message.problems.length ? `; problems: ${message.problems.join('; ')}` : '';
   await traces.add(
     'parsed',
@@ -109,31 +113,6 @@ async function routeStep(
   return decisions;
 }
 
-/** Records every planned delivery; those already delivered or dropped are kept as they are (idempotent). */
-async function recordPlan(ports: ProcessingPorts, id: string, plan: PlannedDelivery[], only?: string) {
-  if (only !== undefined) return recordOnePlanned(ports, id, plan, only);
-  const work: Array<{ record: DeliveryRecord; planned: PlannedDelivery }> = [];
-  const finals: DeliveryRecord[] = [];
-  for (const planned of plan) {
-    const existing = await ports.store.getDelivery(planned.key);
-    if (existing && (existing.status === 'delivered' || existing.status === 'dropped')) {
-      finals.push(existing);
-      await trace(ports, id, 'skipped', `${describeDelivery(existing)}: already ${existing.status}`);
-      continue;
-    }
-    if (existing?.status === 'pending' && ports.retries && !(await ports.retries.due(existing))) {
-      finals.push(existing); // waits for its next attempt: a later run tries it
-      continue;
-    }
-    const d = deliveryRecord(id, planned, existing);
-    await putDelivery(ports, d);
-    finals.push(d);
-    if (d.status === 'pending') work.push({ record: d, planned });
-    else if (d.status === 'rejected') await trace(ports, id, 'rejected', `${d.recipient}: ${d.error}`);
-  }
-  return { work, finals };
-}
-
 /** Records the message as failed; when the store refuses, says so in the outcome instead. */
 export async function recordFailure(
   ports: ProcessingPorts,
@@ -161,18 +140,20 @@ export async function recordFailure(
 
 async function finish(
   ports: ProcessingPorts,
-  id: string,
+  ctx: DeliveryContext,
   finals: DeliveryRecord[],
-  message: ParsedMessage,
   retryable: boolean,
 ): Promise<ProcessOutcome> {
+  const { id, message, traces, writes } = ctx;
   const outcome = { deliveries: finals, message, retryable };
   // Closing: the pending deliveries are resumed on the next start (or the next SQS delivery).
   if (finals.some((d) => d.status === 'pending')) return { ...outcome, id, status: 'processing' };
   const failed = finals.filter((d) => d.status === 'failed').length;
   if (failed > 0) return recordFailure(ports, id, `${failed} of ${finals.length} deliveries failed`, outcome);
-  await ports.store.setStatus(id, 'processed');
-  await trace(ports, id, 'processed', `${finals.length} deliveries`);
+  // With the deliveries' relaxed outcomes (see `deliver`), in one commit: a failure fails the message.
+  await writes.add(() => ports.store.setStatus(id, 'processed'));
+  await traces.add('processed', `${finals.length} deliveries`);
+  await writes.settled();
   ports.emit({ type: 'message.processed', id, at: ports.now().toISOString() });
   return { ...outcome, id, status: 'processed' };
 }
@@ -185,20 +166,32 @@ async function finish(
  */
 export async function processMessage(input: MessageInput, ports: ProcessingPorts): Promise<ProcessOutcome> {
   const { id } = input;
-  const traces = new RunTraces(ports, id);
+  const writes = new RunWrites(ports.store);
+  const traces = new RunTraces(ports, id, writes);
   let message: ParsedMessage | null = null;
   try {
-    await ports.store.setStatus(id, 'processing');
-    message = await parseStep(ports, input, traces);
-    const auth = await authenticateStep(ports, id, input.raw, input.envelope, input.auth, traces);
+    await writes.add(() => ports.store.setStatus(id, 'processing'));
+    message = await parseStep(ports, input, traces, writes);
+    const auth = await authenticateStep(ports, id, input, traces, writes);
     const decisions = await routeStep(ports, input, message, auth, traces);
+    writes.issue(); // the run's writes so far, with its plan
     const { work, finals } = await recordPlan(ports, id, planDeliveries(id, decisions), input.only);
-    const ctx: DeliveryContext = { id, envelope: input.envelope, message, auth, raw: input.raw, traces };
+    await writes.settled(); // before any delivery runs: a write that failed fails the message
+    const ctx: DeliveryContext = {
+      id,
+      envelope: input.envelope,
+      message,
+      auth,
+      raw: input.raw,
+      traces,
+      writes,
+    };
     const permanent = await Promise.all(work.map((w) => deliver(ports, w.record, w.planned, ctx)));
     const retryable = work.some((w, i) => w.record.status === 'failed' && !permanent[i]);
-    return await finish(ports, id, finals, message, retryable);
+    return await finish(ports, ctx, finals, retryable);
   } catch (err) {
     ports.logger.error('processing failed', { id, error: errorText(err) });
+    await writes.drained(); // before the failure, which must land after them
     const partial = { deliveries: [], message, retryable: isRetryable(err) };
     return await recordFailure(ports, id, `processing error: ${errorText(err)}`, partial);
   } finally {

@@ -51,7 +51,9 @@ export interface MessageRecords {
   /**
    * Optional: true when the store applies its writes in the order they are called, each before any later
    * write or read of this store object takes effect (SQLite: one connection's queue). A caller may then go
-   * on without waiting for a write whose failure it only logs (a trace entry): it lands before the next.
+   * on without waiting for a write whose failure it only logs (a trace entry): it lands before the next;
+   * and it may hold relaxed writes back to hand them over with a later one, so that they commit together
+   * (processing's `RunWrites`, which reports their failures before any delivery runs).
    * @default false
    */
   readonly ordersWrites?: boolean;
@@ -95,6 +97,12 @@ export interface Deliveries {
    * writes to disk may resolve without waiting for that (see `SqliteMessageStore`); others ignore it.
    */
   putDelivery(d: DeliveryRecord, options?: { relaxed?: boolean }): Promise<void>;
+  /**
+   * Optional: records `d` unless a delivery with its key exists, as `putDelivery` would (same durability),
+   * and returns the existing one unchanged, or null when `d` was recorded. One write instead of a read and
+   * a write: with a store that orders its writes, it joins the caller's other writes of that moment.
+   */
+  insertDelivery?(d: DeliveryRecord): Promise<DeliveryRecord | null>;
 }
 
 /** Mailbox entries: the messages a `mailbox()` action kept, with a handler's data. */

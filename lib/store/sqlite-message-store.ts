@@ -14,6 +14,7 @@ import type {
 } from './records.ts';
 import { insertReceived, insertTrace, updateAuth } from './sqlite-arrival.ts';
 import { DURABLE, RECOMPUTED, SqliteDatabase } from './sqlite-database.ts';
+import { insertDeliveryIfAbsent, upsertDelivery } from './sqlite-deliveries.ts';
 import {
   deleteMessageRecords,
   listExpired,
@@ -24,7 +25,6 @@ import {
 import { listingSql } from './sqlite-query.ts';
 import {
   type DeliveryRow,
-  deliveryParameters,
   type MailboxRow,
   type MessageRow,
   type OutboxRow,
@@ -247,38 +247,12 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
 
   /** Upserts in place, so a delivery keeps its position (creation order) in the summary. */
   putDelivery(d: DeliveryRecord, options: { relaxed?: boolean } = {}): Promise<void> {
-    return this.#db.write(
-      () => {
-        this.#db
-          .stmt(
-            `INSERT INTO deliveries
-               (key, message_id, recipient, recipients, route, action, target, mailbox, params, status, attempts, error, updated_at)
-             VALUES (@key, @messageId, @recipient, @recipients, @route, @action, @target, @mailbox, @params, @status, @attempts, @error, @updatedAt)
-             ON CONFLICT (key) DO UPDATE SET
-               message_id = excluded.message_id, recipient = excluded.recipient, recipients = excluded.recipients,
-               route = excluded.route, action = excluded.action, target = excluded.target, mailbox = excluded.mailbox,
-               params = excluded.params, status = excluded.status, attempts = excluded.attempts, error = excluded.error,
-               updated_at = excluded.updated_at`,
-          )
-          .run(deliveryParameters(d));
-        // what the listing's route and failed-delivery filters walk
-        this.#db
-          .stmt(
-            `INSERT OR IGNORE INTO message_routes (route, received_at, message_id)
-             SELECT ?, received_at, id FROM messages WHERE id = ?`,
-          )
-          .run(d.route, d.messageId);
-        // only when the count changes: rewriting the record (its stored parse with it) costs a page
-        this.#db
-          .stmt(
-            `UPDATE messages SET failed_deliveries = f.n
-               FROM (SELECT count(*) AS n FROM deliveries WHERE message_id = @id AND status = 'failed') AS f
-             WHERE id = @id AND failed_deliveries <> f.n`,
-          )
-          .run({ id: d.messageId });
-      },
-      options.relaxed || (d.status === 'pending' && d.attempts === 0) ? RECOMPUTED : DURABLE,
-    );
+    return this.#db.write(() => upsertDelivery(this.#db, d), deliveryDurability(d, options.relaxed));
+  }
+
+  /** In the write queue (no commit of its own): sees every earlier write of this store object. */
+  insertDelivery(d: DeliveryRecord): Promise<DeliveryRecord | null> {
+    return this.#db.write(() => insertDeliveryIfAbsent(this.#db, d), deliveryDurability(d, false));
   }
 
   /** Every delivery of one message, in creation order. */
@@ -424,6 +398,14 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   async close(): Promise<void> {
     this.#db.close();
   }
+}
+
+/**
+ * A delivery's record need not reach the disk by itself when the caller says so, or when it is planned and
+ * not yet tried (a re-run plans it again).
+ */
+function deliveryDurability(d: DeliveryRecord, relaxed: boolean | undefined) {
+  return relaxed || (d.status === 'pending' && d.attempts === 0) ? RECOMPUTED : DURABLE;
 }
 
 /** The summary of a listing with the dev page's read state (the detail, a shared contract, has none). */
