@@ -13,6 +13,7 @@ import { errorText } from '../kernel/index.ts';
 import { limitDkimSignatures } from './dkim-limit.ts';
 import { DnsError, type DnsResolver } from './dns-resolver.ts';
 import { checkHeaderLimits, type HeaderLimits } from './header-limits.ts';
+import type { SpfCache } from './spf-cache.ts';
 import {
   type ArcVerdict,
   type AuthVerdicts,
@@ -85,6 +86,11 @@ export interface AuthenticateInput {
    * @default DEFAULT_HEADER_LIMITS
    */
   headerLimits?: Partial<HeaderLimits>;
+  /**
+   * SPF verdicts to reuse and to keep (see {@link SpfCache}); it must belong to `resolver`'s DNS
+   * ({@link spfCacheFor}). Without one, SPF is checked for every message.
+   */
+  spfCache?: SpfCache;
 }
 
 /**
@@ -109,7 +115,14 @@ export async function authenticateMessage(raw: Buffer, input: AuthenticateInput)
   const helo = input.helo.trim();
 
   const tooComplex = checkHeaderLimits(raw, input.headerLimits);
-  const spfVerdict = () => checkSpf(ip, helo, mailFrom, input.authservId, budgeted);
+  const spfVerdict = async (): Promise<SpfVerdict> => {
+    const question = { ip, helo, mailFrom, authservId: input.authservId };
+    const cached = input.spfCache?.get(question);
+    if (cached) return cached;
+    const verdict = await checkSpf(ip, helo, mailFrom, input.authservId, budgeted);
+    input.spfCache?.set(question, verdict);
+    return verdict;
+  };
   // mailauth's header parsing is superlinear (see header-limits.ts): such a header is never given to it.
   if (tooComplex) return { ...notChecked(tooComplex.message), spf: await spfVerdict() };
 

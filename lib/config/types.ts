@@ -311,6 +311,13 @@ export interface AuthOptions {
    * @default 15_000
    */
   checkDeadlineMs?: number;
+  /**
+   * How long an SPF verdict is reused for the same client IP, HELO name and MAIL FROM (repeat senders:
+   * notifications, lists), in seconds, per resolver; at most 10,000 are kept. Only answers are reused, never
+   * `temperror`. 0 turns the cache off. At most 3600.
+   * @default 60
+   */
+  cacheSeconds?: number;
 }
 
 /** {@link AuthOptions} with the defaults filled in. */
@@ -323,6 +330,8 @@ export interface ResolvedAuthOptions {
   dmarcReject: boolean;
   /** See {@link AuthOptions.checkDeadlineMs}. */
   deadlineMs: number;
+  /** See {@link AuthOptions.cacheSeconds}. */
+  cacheSeconds: number;
 }
 
 /**

@@ -57,6 +57,21 @@ describe('config: auth', () => {
     ]);
   });
 
+  it('auth.cacheSeconds: 60 by default, 0 turns it off, validated', () => {
+    expect(resolveConfig(base).auth.cacheSeconds).toBe(60);
+    expect(resolveConfig({ ...base, auth: { cacheSeconds: 0 } }).auth.cacheSeconds).toBe(0);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: -1 } })).toEqual([
+      'auth.cacheSeconds: must be 0 (no cache) or more',
+    ]);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: 1.5 } })).toEqual([
+      'auth.cacheSeconds: must be a whole number of seconds',
+    ]);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: 7200 } })).toEqual([
+      'auth.cacheSeconds: must be at most 3600 (an hour)',
+    ]);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: '60' } })[0]).toMatch(/^auth\.cacheSeconds: /);
+  });
+
   it('validates route conditions on verdicts', () => {
     const route = (auth: unknown) => ({
       ...base,
