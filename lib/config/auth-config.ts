@@ -98,8 +98,10 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
     ]);
   }
   const authservId = normalizeAuthservId(id);
+  const cacheSeconds = auth.cacheSeconds ?? 60;
   const resolver =
-    auth.resolver ?? (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver());
+    auth.resolver ??
+    (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver({ cacheSeconds }));
   const dmarcReject = auth.dmarcReject ?? false;
   return {
     authservId,
@@ -107,6 +109,6 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
     dmarcReject,
     checkAtData: dmarcReject ? true : (auth.checkAtData ?? null),
     deadlineMs: auth.checkDeadlineMs ?? 15_000,
-    cacheSeconds: auth.cacheSeconds ?? 60,
+    cacheSeconds,
   };
 }
