@@ -18,7 +18,7 @@ export interface DnsCacheOptions {
 type Kept = { answer: DnsAnswer } | { error: Extract<DnsErrorCode, 'ENOTFOUND' | 'ENODATA'> };
 
 /**
- * `ask`, its answers kept for `seconds` per name and type (bounded, least recently used dropped first):
+ * `ask`, its answers kept for `seconds` per name and type (bounded, the oldest dropped first):
  * records, and the answers that nothing is published (`ENOTFOUND`, `ENODATA`). Temporary trouble
  * (`ETIMEOUT`, `ESERVFAIL`, `EREFUSED`, anything else) is never kept. Every caller gets its own copy.
  */

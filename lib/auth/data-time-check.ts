@@ -20,7 +20,8 @@ export interface DataTimeCheckOptions {
   /** See {@link HeaderLimits}. @default DEFAULT_HEADER_LIMITS */
   headerLimits?: Partial<HeaderLimits>;
   /**
-   * How long an SPF verdict is reused for the same client IP, HELO and MAIL FROM, in seconds; 0: never.
+   * How long SPF and DMARC verdicts are reused for the same sender (see `authenticateMessage`'s `cache`), in
+   * seconds; 0: never.
    * Only resolvers with a recipe (the static and system ones) are cached in the workers.
    * @default 0
    */

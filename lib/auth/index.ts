@@ -34,15 +34,16 @@ export {
 } from './header-limits.ts';
 export { RESOLVER_RECIPE, type ResolverRecipe, recipeOf } from './resolver-recipe.ts';
 export { mapSesVerdicts, type SesMail, type SesReceipt, type SesVerdict } from './ses-verdicts.ts';
-export {
-  SPF_CACHE_ENTRIES,
-  SpfCache,
-  type SpfCacheOptions,
-  type SpfQuestion,
-  spfCacheFor,
-} from './spf-cache.ts';
 export { createStaticResolver, type StaticRecords, type StaticZone } from './static-resolver.ts';
 export { createSystemResolver, type SystemResolverOptions } from './system-resolver.ts';
+export {
+  type AuthCaches,
+  authCachesFor,
+  createAuthCaches,
+  VERDICT_CACHE_ENTRIES,
+  VerdictCache,
+  type VerdictCacheOptions,
+} from './verdict-cache.ts';
 export {
   type ArcVerdict,
   AUTH_RESULTS,

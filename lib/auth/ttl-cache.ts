@@ -2,7 +2,7 @@
 export interface TtlCacheOptions {
   /** How long an entry is served after it was stored, in milliseconds. */
   ttlMs: number;
-  /** Most entries kept; storing one more drops the least recently used. */
+  /** Most entries kept; storing one more drops the oldest. */
   maxEntries: number;
   /**
    * The clock, in milliseconds (tests inject one).
@@ -17,9 +17,11 @@ interface Entry<V> {
 }
 
 /**
- * A bounded map whose entries expire: at most `maxEntries` (least recently used dropped first, so a flood
- * of unique keys cannot grow memory), each served for `ttlMs` after it was stored. Expired entries are
- * dropped when they are next asked for, or pushed out by newer ones.
+ * A bounded map whose entries expire: at most `maxEntries` (the oldest dropped first, so a flood of unique
+ * keys cannot grow memory), each served for `ttlMs` after it was stored. Entries are in the order they were
+ * stored, which is also the order they expire in; an expired one is dropped when it is next asked for, or
+ * pushed out by newer ones. (Oldest-first rather than least-recently-used: a hit changes nothing, and a
+ * popular entry is stored again anyway once it expires.)
  */
 export class TtlCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
@@ -37,10 +39,9 @@ export class TtlCache<V> {
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
+    if (entry.expires > this.#now()) return entry.value;
     this.#entries.delete(key);
-    if (entry.expires <= this.#now()) return undefined;
-    this.#entries.set(key, entry); // most recently used last
-    return entry.value;
+    return undefined;
   }
 
   set(key: string, value: V): void {

@@ -1,8 +1,8 @@
 import {
   type AuthVerdicts,
+  authCachesFor,
   authenticateMessage,
   authSummary,
-  spfCacheFor,
   uncheckedVerdicts,
 } from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
@@ -30,7 +30,7 @@ export async function authenticateStep(
   }
   const { auth: options } = ports.config;
   const ip = envelope.remoteAddress?.trim() ?? '';
-  const spfCache = spfCacheFor(options.resolver, options.cacheSeconds);
+  const cache = authCachesFor(options.resolver, options.cacheSeconds);
   const computed = ip
     ? await authenticateMessage(raw, {
         ip,
@@ -39,7 +39,7 @@ export async function authenticateStep(
         resolver: options.resolver,
         authservId: options.authservId,
         now: ports.now(),
-        ...(spfCache ? { spfCache } : {}),
+        ...(cache ? { cache } : {}),
       })
     : uncheckedVerdicts('not received over SMTP: no client address to check');
   const auth = given ? { ...computed, spam: given.spam, virus: given.virus } : computed;

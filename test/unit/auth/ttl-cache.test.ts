@@ -13,14 +13,17 @@ describe('TtlCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('keeps at most maxEntries, dropping the least recently used', () => {
+  it('keeps at most maxEntries, dropping the oldest', () => {
     const cache = new TtlCache<number>({ ttlMs: 60_000, maxEntries: 3 });
     for (const [i, key] of ['a', 'b', 'c'].entries()) cache.set(key, i);
-    expect(cache.get('a')).toBe(0); // a is now the most recently used
+    expect(cache.get('a')).toBe(0);
     cache.set('d', 3);
     expect(cache.size).toBe(3);
-    expect(cache.get('b')).toBeUndefined();
-    expect([cache.get('a'), cache.get('c'), cache.get('d')]).toEqual([0, 2, 3]);
+    expect(cache.get('a')).toBeUndefined();
+    expect([cache.get('b'), cache.get('c'), cache.get('d')]).toEqual([1, 2, 3]);
+    cache.set('b', 4); // stored again: now the newest
+    cache.set('e', 5);
+    expect([cache.get('b'), cache.get('c'), cache.get('d'), cache.get('e')]).toEqual([4, undefined, 3, 5]);
   });
 
   it('stays bounded under a flood of unique keys', () => {
