@@ -1,23 +1,16 @@
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import type {
-  ARCData,
-  ARCResult,
-  DKIMResult,
-  DKIMVerifyResult,
-  DMARCResult,
-  DNSResolver,
-  SPFResult,
-} from 'mailauth';
+import type { ARCData, ARCResult, DKIMResult, DKIMVerifyResult, DNSResolver, SPFResult } from 'mailauth';
 import { errorText } from '../kernel/index.ts';
 import { dkimInput, limitDkimSignatures } from './dkim-limit.ts';
+import { checkDmarc } from './dmarc-check.ts';
 import { DnsError, type DnsResolver } from './dns-resolver.ts';
 import { checkHeaderLimits, type HeaderLimits } from './header-limits.ts';
+import type { AuthCaches } from './verdict-cache.ts';
 import {
   type ArcVerdict,
   type AuthVerdicts,
   type DkimVerdict,
-  type DmarcVerdict,
   type SpfVerdict,
   toAuthResult,
 } from './verdicts.ts';
@@ -85,6 +78,11 @@ export interface AuthenticateInput {
    * @default DEFAULT_HEADER_LIMITS
    */
   headerLimits?: Partial<HeaderLimits>;
+  /**
+   * SPF and DMARC verdicts to reuse and to keep (see {@link AuthCaches}); they must belong to `resolver`'s
+   * DNS ({@link authCachesFor}). Without them, both are checked for every message.
+   */
+  cache?: AuthCaches;
 }
 
 /**
@@ -109,7 +107,14 @@ export async function authenticateMessage(raw: Buffer, input: AuthenticateInput)
   const helo = input.helo.trim();
 
   const tooComplex = checkHeaderLimits(raw, input.headerLimits);
-  const spfVerdict = () => checkSpf(ip, helo, mailFrom, input.authservId, budgeted);
+  const spfVerdict = async (): Promise<SpfVerdict> => {
+    const question = `${ip}\n${helo}\n${mailFrom}\n${input.authservId}`;
+    const cached = input.cache?.spf.get(question);
+    if (cached) return cached;
+    const verdict = await checkSpf(ip, helo, mailFrom, input.authservId, budgeted);
+    input.cache?.spf.set(question, verdict);
+    return verdict;
+  };
   // mailauth's header parsing is superlinear (see header-limits.ts): such a header is never given to it.
   if (tooComplex) return { ...notChecked(tooComplex.message), spf: await spfVerdict() };
 
@@ -141,46 +146,15 @@ export async function authenticateMessage(raw: Buffer, input: AuthenticateInput)
     .map(toDkimVerdict)
     .concat(limited.skipped);
 
-  const headerFrom = dkimResult.headerFrom ?? [];
-  let dmarcVerdict: DmarcVerdict;
-  if (headerFrom.length !== 1) {
-    dmarcVerdict = {
-      result: 'permerror',
-      domain: null,
-      policy: null,
-      alignment: { spf: null, dkim: null },
-      comment: `${headerFrom.length} From: addresses, DMARC needs exactly one`,
-    };
-  } else {
-    const fromDomain = domainOf(headerFrom[0]!);
-    dmarcVerdict = await guard(
-      async () =>
-        toDmarcVerdict(
-          await dmarc({
-            headerFrom,
-            spfDomains: spf.result === 'pass' && spf.domain ? [spf.domain] : [],
-            dkimDomains: (dkimResult.results ?? [])
-              .filter((r) => r.status?.result === 'pass' && r.signingDomain)
-              .map((r) => ({
-                id: r.id,
-                domain: r.signingDomain,
-                aligned: Boolean(r.status.aligned),
-                underSized: r.status.underSized,
-              })),
-            ...(arcResult ? { arcResult } : {}),
-            resolver,
-          }),
-          fromDomain,
-        ),
-      (err): DmarcVerdict => ({
-        result: 'temperror',
-        domain: fromDomain || null,
-        policy: null,
-        alignment: { spf: null, dkim: null },
-        comment: errorText(err),
-      }),
-    );
-  }
+  const dmarcVerdict = await checkDmarc({
+    dmarc,
+    headerFrom: dkimResult.headerFrom ?? [],
+    spf,
+    dkim: dkimResult.results ?? [],
+    arcResult,
+    resolver,
+    cache: input.cache?.dmarc,
+  });
 
   return {
     source: 'mailauth',
@@ -309,38 +283,6 @@ function toDkimVerdict(r: DKIMResult): DkimVerdict {
   return verdict;
 }
 
-const POLICIES = new Set(['none', 'quarantine', 'reject']);
-
-function toDmarcVerdict(d: DMARCResult | false, fromDomain: string): DmarcVerdict {
-  if (!d) {
-    return {
-      result: 'permerror',
-      domain: fromDomain || null,
-      policy: null,
-      alignment: { spf: null, dkim: null },
-    };
-  }
-  const verdict: DmarcVerdict = {
-    result: toAuthResult(d.status?.result),
-    domain: fromDomain || null,
-    policy: null,
-    alignment: { spf: null, dkim: null },
-  };
-  if (d.rr) {
-    const policy = String(d.policy ?? '')
-      .trim()
-      .toLowerCase();
-    // RFC 7489 §6.6.3: an unknown p= is read as none.
-    verdict.policy = (POLICIES.has(policy) ? policy : 'none') as DmarcVerdict['policy'];
-    if (typeof d.pct === 'number' && d.pct >= 0 && d.pct < 100) verdict.pct = d.pct;
-    verdict.alignment = { spf: Boolean(d.alignment?.spf?.result), dkim: Boolean(d.alignment?.dkim?.result) };
-    verdict.record = d.rr;
-  }
-  const comment = d.status?.comment || d.error;
-  if (comment) verdict.comment = comment;
-  return verdict;
-}
-
 function toArcVerdict(a: ARCResult): ArcVerdict {
   const verdict: ArcVerdict = {
     result: toAuthResult(a?.status?.result),
@@ -348,9 +290,4 @@ function toArcVerdict(a: ARCResult): ArcVerdict {
   };
   if (a?.status?.comment) verdict.comment = a.status.comment;
   return verdict;
-}
-
-function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return (at >= 0 ? address.slice(at + 1) : address).trim().toLowerCase();
 }

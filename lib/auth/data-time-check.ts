@@ -19,6 +19,13 @@ export interface DataTimeCheckOptions {
   workerHeapMb?: number;
   /** See {@link HeaderLimits}. @default DEFAULT_HEADER_LIMITS */
   headerLimits?: Partial<HeaderLimits>;
+  /**
+   * How long SPF and DMARC verdicts are reused for the same sender (see `authenticateMessage`'s `cache`), in
+   * seconds; 0: never.
+   * Only resolvers with a recipe (the static and system ones) are cached in the workers.
+   * @default 0
+   */
+  cacheSeconds?: number;
 }
 
 /**
@@ -66,6 +73,7 @@ export function createDataTimeCheck(options: DataTimeCheckOptions): DataTimeChec
         // temperror verdicts.
         timeoutMs: deadlineMs,
         ...(options.headerLimits ? { headerLimits: options.headerLimits } : {}),
+        ...(options.cacheSeconds ? { cacheSeconds: options.cacheSeconds } : {}),
       },
       options.resolver,
     );

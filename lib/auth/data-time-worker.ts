@@ -93,7 +93,9 @@ function cancel(job: number): void {
 }
 
 function inspect(msg: Extract<ToWorker, { type: 'inspect' }>): void {
-  inspectAtDataTime(Buffer.from(msg.raw), msg.request, resolverFor(msg.id, ownResolver(msg.resolver))).then(
+  const local = ownResolver(msg.resolver);
+  // Verdicts are cached under this thread's own resolver; those asked of the main thread are not.
+  inspectAtDataTime(Buffer.from(msg.raw), msg.request, resolverFor(msg.id, local), local ?? null).then(
     (inspection) => send({ type: 'done', id: msg.id, inspection }),
     (err: unknown) => send({ type: 'failed', id: msg.id, message: errorText(err) }),
   );

@@ -96,12 +96,16 @@ function problem(limit: keyof HeaderLimits, found: number, max: HeaderLimits): H
  * empty line starts; both the message's end when there is none.
  */
 function headerBlockEnd(raw: Buffer): { size: number; lines: number } {
-  const lf = raw.indexOf('\n\n', 0, 'latin1');
-  const crlf = raw.indexOf('\n\r\n', 0, 'latin1');
-  if (lf < 0 && crlf < 0) return { size: raw.length, lines: raw.length };
-  if (crlf < 0 || (lf >= 0 && lf < crlf)) return { size: lf + 2, lines: lf + 1 };
-  return { size: crlf + 3, lines: crlf + 1 };
+  const crlf = raw.indexOf(LF_CRLF);
+  // An LF LF counts only before the first LF CR LF (then it is not searched for in the body).
+  const lf = (crlf < 0 ? raw : raw.subarray(0, crlf + 1)).indexOf(LF_LF);
+  if (lf >= 0) return { size: lf + 2, lines: lf + 1 };
+  if (crlf >= 0) return { size: crlf + 3, lines: crlf + 1 };
+  return { size: raw.length, lines: raw.length };
 }
+
+const LF_LF = Buffer.from('\n\n', 'latin1');
+const LF_CRLF = Buffer.from('\n\r\n', 'latin1');
 
 interface SignatureField {
   start: number;

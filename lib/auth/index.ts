@@ -37,6 +37,14 @@ export { mapSesVerdicts, type SesMail, type SesReceipt, type SesVerdict } from '
 export { createStaticResolver, type StaticRecords, type StaticZone } from './static-resolver.ts';
 export { createSystemResolver, type SystemResolverOptions } from './system-resolver.ts';
 export {
+  type AuthCaches,
+  authCachesFor,
+  createAuthCaches,
+  VERDICT_CACHE_ENTRIES,
+  VerdictCache,
+  type VerdictCacheOptions,
+} from './verdict-cache.ts';
+export {
   type ArcVerdict,
   AUTH_RESULTS,
   type AuthResult,

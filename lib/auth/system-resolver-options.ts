@@ -16,4 +16,10 @@ export interface SystemResolverOptions {
    * @default 2
    */
   tries?: number;
+  /**
+   * Keep answers (records, and NXDOMAIN/no records) this many seconds per name and type, at most 10,000;
+   * a record's own shorter TTL is not read. Timeouts and server failures are never kept. 0: no cache.
+   * @default 0
+   */
+  cacheSeconds?: number;
 }

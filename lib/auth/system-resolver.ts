@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { cachingResolver } from './caching-resolver.ts';
 import { type DnsAnswer, DnsError, type DnsErrorCode, type DnsResolver } from './dns-resolver.ts';
 import { withRecipe } from './resolver-recipe.ts';
 import type { SystemResolverOptions } from './system-resolver-options.ts';
@@ -11,7 +12,8 @@ const TYPES = new Set(['TXT', 'MX', 'A', 'AAAA', 'PTR', 'CNAME', 'NS']);
 /**
  * The production {@link DnsResolver}: `node:dns/promises` (c-ares, not the blocking `getaddrinfo`), every
  * question bounded by `timeoutMs`. Errors are {@link DnsError}s with the codes mailauth reads; a name that
- * cannot exist (`EBADNAME`) is `ENOTFOUND`, any other failure `ESERVFAIL`.
+ * cannot exist (`EBADNAME`) is `ENOTFOUND`, any other failure `ESERVFAIL`. With `cacheSeconds`, answers are
+ * kept (see {@link cachingResolver}).
  */
 export function createSystemResolver(options: SystemResolverOptions = {}): DnsResolver {
   const timeoutMs = options.timeoutMs ?? 5000;
@@ -19,7 +21,13 @@ export function createSystemResolver(options: SystemResolverOptions = {}): DnsRe
   const resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / (tries + 1))), tries });
   if (options.servers) resolver.setServers(options.servers);
   // The authentication workers make their own, asking the same servers (see ResolverRecipe).
-  const recipe = { timeoutMs, tries, servers: resolver.getServers() };
+  const cacheSeconds = options.cacheSeconds ?? 0;
+  const recipe = {
+    timeoutMs,
+    tries,
+    servers: resolver.getServers(),
+    ...(cacheSeconds ? { cacheSeconds } : {}),
+  };
 
   const ask = async (name: string, rrtype: string): Promise<DnsAnswer> => {
     const type = rrtype.toUpperCase();
@@ -44,5 +52,6 @@ export function createSystemResolver(options: SystemResolverOptions = {}): DnsRe
       clearTimeout(timer);
     }
   };
-  return withRecipe(ask, { kind: 'system', options: recipe });
+  const answer = cacheSeconds > 0 ? cachingResolver(ask, { seconds: cacheSeconds }) : ask;
+  return withRecipe(answer, { kind: 'system', options: recipe });
 }

@@ -71,6 +71,12 @@ export const authSchema = z
     checkAtData: z.boolean().optional(),
     dmarcReject: z.boolean().optional(),
     checkDeadlineMs: z.number().int().positive().optional(),
+    cacheSeconds: z
+      .number()
+      .int({ message: 'must be a whole number of seconds' })
+      .min(0, { message: 'must be 0 (no cache) or more' })
+      .max(3600, { message: 'must be at most 3600 (an hour)' })
+      .optional(),
   })
   .strict()
   .refine((a) => a.resolver === undefined || a.dns === undefined, {
@@ -92,8 +98,10 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
     ]);
   }
   const authservId = normalizeAuthservId(id);
+  const cacheSeconds = auth.cacheSeconds ?? 60;
   const resolver =
-    auth.resolver ?? (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver());
+    auth.resolver ??
+    (auth.dns ? createStaticResolver(auth.dns as StaticZone) : createSystemResolver({ cacheSeconds }));
   const dmarcReject = auth.dmarcReject ?? false;
   return {
     authservId,
@@ -101,5 +109,6 @@ export function resolveAuthOptions(auth: AuthOptions, smtpHostname: string): Res
     dmarcReject,
     checkAtData: dmarcReject ? true : (auth.checkAtData ?? null),
     deadlineMs: auth.checkDeadlineMs ?? 15_000,
+    cacheSeconds,
   };
 }

@@ -1,4 +1,10 @@
-import { type AuthVerdicts, authenticateMessage, authSummary, uncheckedVerdicts } from '../auth/index.ts';
+import {
+  type AuthVerdicts,
+  authCachesFor,
+  authenticateMessage,
+  authSummary,
+  uncheckedVerdicts,
+} from '../auth/index.ts';
 import type { Envelope } from '../kernel/index.ts';
 import type { ProcessingPorts } from './ports.ts';
 import type { RunTraces } from './run-traces.ts';
@@ -26,6 +32,7 @@ export async function authenticateStep(
   }
   const { auth: options } = ports.config;
   const ip = envelope.remoteAddress?.trim() ?? '';
+  const cache = authCachesFor(options.resolver, options.cacheSeconds);
   const computed = ip
     ? await authenticateMessage(raw, {
         ip,
@@ -34,6 +41,7 @@ export async function authenticateStep(
         resolver: options.resolver,
         authservId: options.authservId,
         now: ports.now(),
+        ...(cache ? { cache } : {}),
       })
     : uncheckedVerdicts('not received over SMTP: no client address to check');
   const auth = given ? { ...computed, spam: given.spam, virus: given.virus } : computed;

@@ -126,3 +126,39 @@ describe('AuthWorkerPool with a resolver that carries a recipe', () => {
     expect(pool.stats()).toEqual({ workers: 1, checks: 0 });
   });
 });
+
+describe('AuthWorkerPool: SPF verdicts cached in the worker (request.cacheSeconds)', () => {
+  const spfAsked = () => dns.asked.filter((q) => q === 'TXT example.com').length;
+
+  it('the worker reuses a sender verdict under its own resolver: the same outcome, SPF asked once', async () => {
+    const pool = newPool({ size: 1 });
+    const system = createSystemResolver({ servers: dns.servers, timeoutMs: 5000 });
+    const cached = { ...REQUEST, cacheSeconds: 60 };
+    dns.asked.length = 0;
+    const first = await pool.inspect(MESSAGE, cached, system);
+    const second = await pool.inspect(MESSAGE, cached, system);
+    expect(second).toEqual(first);
+    expect(first).toMatchObject({ deferred: false, inspection: { auth: { spf: { result: 'pass' } } } });
+    expect(spfAsked()).toBe(1);
+    // Without the option, every message is checked.
+    await pool.inspect(MESSAGE, REQUEST, system);
+    await pool.inspect(MESSAGE, REQUEST, system);
+    expect(spfAsked()).toBe(3);
+  });
+
+  it('another resolver has its own cache; one asked in the main thread is not cached', async () => {
+    const pool = newPool({ size: 1 });
+    const cached = { ...REQUEST, cacheSeconds: 60 };
+    const a = createSystemResolver({ servers: dns.servers, timeoutMs: 5000 });
+    const b = createSystemResolver({ servers: dns.servers, timeoutMs: 5000 });
+    dns.asked.length = 0;
+    await pool.inspect(MESSAGE, cached, a);
+    await pool.inspect(MESSAGE, cached, b);
+    expect(spfAsked()).toBe(2);
+    const here = counted(a, false);
+    await pool.inspect(MESSAGE, cached, here.resolver);
+    await pool.inspect(MESSAGE, cached, here.resolver);
+    expect(here.calls()).toBeGreaterThan(0);
+    expect(spfAsked()).toBe(4);
+  });
+});

@@ -77,6 +77,12 @@ describe('checkHeaderLimits', () => {
     expect(checkHeaderLimits(Buffer.from(`Subject: x\r\n\r\n${body}`))).toBeNull();
     expect(checkHeaderLimits(Buffer.from(`Subject: x\n\n${body}`))).toBeNull();
     expect(checkHeaderLimits(Buffer.from(`Subject: x\r\n${body}`))?.limit).toBe('maxContinuationLines');
+    // Whichever empty line (LF LF or LF CR LF) comes first ends the block.
+    const folded = ' y\n'.repeat(10_000);
+    expect(checkHeaderLimits(Buffer.from(`Subject: x\n\n${folded}\r\n\r\n`))).toBeNull();
+    expect(checkHeaderLimits(Buffer.from(`Subject: x\r\n\r\n${folded}\n\n`))).toBeNull();
+    expect(checkHeaderLimits(Buffer.from(`Subject: x\n${folded}\n\r\n`))?.limit).toBe('maxContinuationLines');
+    expect(checkHeaderLimits(Buffer.from(`Subject: x\r\n${folded}\n\n`))?.limit).toBe('maxContinuationLines');
   });
 
   it('limits can be set per call', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticateMessage, createSystemResolver, DnsError } from '../../../lib/auth/index.ts';
+import { authenticateMessage, createSystemResolver, DnsError, recipeOf } from '../../../lib/auth/index.ts';
 import { startTinyDns, type TinyDns } from '../../support/tiny-dns.ts';
 
 let dns: TinyDns;
@@ -63,5 +63,35 @@ describe('createSystemResolver', () => {
     });
     expect(v.spf.result).toBe('pass');
     expect(v.dmarc).toMatchObject({ result: 'pass', policy: 'reject' });
+  });
+});
+
+describe('createSystemResolver with cacheSeconds', () => {
+  it('asks the server once per name and type: records and NXDOMAIN kept, timeouts and SERVFAIL not', async () => {
+    const resolve = createSystemResolver({ servers, timeoutMs: 300, tries: 1, cacheSeconds: 60 });
+    dns.asked.length = 0;
+    for (let i = 0; i < 2; i++) {
+      expect(await resolve('example.com', 'TXT')).toEqual([['v=spf1 ip4:192.0.2.0/24 -all']]);
+      expect(await code(resolve('nowhere.example.com', 'TXT'))).toBe('ENOTFOUND');
+      expect(await code(resolve('broken.example.com', 'TXT'))).toBe('ESERVFAIL');
+      expect(await code(resolve('slow.example.com', 'TXT'))).toBe('ETIMEOUT');
+    }
+    const count = (q: string) => dns.asked.filter((a) => a === q).length;
+    expect(count('TXT example.com')).toBe(1);
+    expect(count('TXT nowhere.example.com')).toBe(1);
+    expect(count('TXT broken.example.com')).toBe(2);
+    expect(count('TXT slow.example.com')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('carries the option in its recipe (the auth workers cache too); without it, nothing is kept', async () => {
+    expect(recipeOf(createSystemResolver({ servers, cacheSeconds: 30 }))).toMatchObject({
+      kind: 'system',
+      options: { cacheSeconds: 30 },
+    });
+    const resolve = createSystemResolver({ servers, timeoutMs: 2000 });
+    dns.asked.length = 0;
+    await resolve('example.com', 'TXT');
+    await resolve('example.com', 'TXT');
+    expect(dns.asked).toEqual(['TXT example.com', 'TXT example.com']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mailbox } from '../../../lib/actions/builders.ts';
 import type { DnsResolver } from '../../../lib/auth/dns-resolver.ts';
+import { recipeOf } from '../../../lib/auth/index.ts';
 import { ConfigError, resolveConfig } from '../../../lib/config/index.ts';
 
 const base = { domains: ['example.com'], routes: [] };
@@ -55,6 +56,26 @@ describe('config: auth', () => {
     expect(problemsOf({ ...base, smtp: { hostname: 'bad host' } })).toEqual([
       'auth.authservId: smtp.hostname "bad host" is not a host name; set auth.authservId',
     ]);
+  });
+
+  it('auth.cacheSeconds: 60 by default, 0 turns it off, validated', () => {
+    expect(resolveConfig(base).auth.cacheSeconds).toBe(60);
+    expect(resolveConfig({ ...base, auth: { cacheSeconds: 0 } }).auth.cacheSeconds).toBe(0);
+    // The default system resolver keeps DNS answers as long (and says so to the auth workers).
+    expect(recipeOf(resolveConfig(base).auth.resolver)).toMatchObject({ options: { cacheSeconds: 60 } });
+    const off = recipeOf(resolveConfig({ ...base, auth: { cacheSeconds: 0 } }).auth.resolver);
+    expect(off).toMatchObject({ kind: 'system' });
+    expect(off?.kind === 'system' && off.options.cacheSeconds).toBeUndefined();
+    expect(problemsOf({ ...base, auth: { cacheSeconds: -1 } })).toEqual([
+      'auth.cacheSeconds: must be 0 (no cache) or more',
+    ]);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: 1.5 } })).toEqual([
+      'auth.cacheSeconds: must be a whole number of seconds',
+    ]);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: 7200 } })).toEqual([
+      'auth.cacheSeconds: must be at most 3600 (an hour)',
+    ]);
+    expect(problemsOf({ ...base, auth: { cacheSeconds: '60' } })[0]).toMatch(/^auth\.cacheSeconds: /);
   });
 
   it('validates route conditions on verdicts', () => {
