@@ -35,7 +35,7 @@ function message(subject: string, body: string): string {
   return crlf(`From: Ada Lovelace <ada@sender.test>
 To: support@example.com
 Subject: ${subject}
-Date: Sun, 06 Dec 2026 10:00:00 +0000
+Date: ${new Date().toUTCString()}
 Message-ID: <${subject.replace(/\W/g, '')}@sender.test>
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
@@ -43,11 +43,13 @@ Content-Type: text/plain; charset=utf-8
 ${body}
 `);
 }
-function withAttachment(subject: string, content: string): string {
+// rspamd scores a stale Date (DATE_IN_PAST) and an executable's name (MIME_BAD_EXTENSION): the clean
+// message is dated now and attaches a .txt file.
+function withAttachment(subject: string, content: string, filename = 'invoice.com'): string {
   return crlf(`From: Ada Lovelace <ada@sender.test>
 To: support@example.com
 Subject: ${subject}
-Date: Sun, 06 Dec 2026 10:00:00 +0000
+Date: ${new Date().toUTCString()}
 Message-ID: <${subject.replace(/\W/g, '')}@sender.test>
 MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="b1"
@@ -57,8 +59,8 @@ Content-Type: text/plain; charset=utf-8
 
 Please see the attached file.
 --b1
-Content-Type: application/octet-stream; name="invoice.com"
-Content-Disposition: attachment; filename="invoice.com"
+Content-Type: application/octet-stream; name="${filename}"
+Content-Disposition: attachment; filename="${filename}"
 Content-Transfer-Encoding: base64
 
 ${Buffer.from(content).toString('base64')}
@@ -172,7 +174,7 @@ describe.skipIf(missing.length > 0)('scanning with real rspamd and clamd over SM
   it('accepts a clean message with spam=pass and virus=pass, in the API, the trace and the handler’s ctx.auth', async () => {
     for (const checkAtData of [false, true]) {
       const mr = await start({}, { checkAtData });
-      const info = await mr.send(withAttachment(`Clean ${checkAtData}`, 'just a harmless file'));
+      const info = await mr.send(withAttachment(`Clean ${checkAtData}`, 'just a harmless file', 'notes.txt'));
       expect(info.response).toMatch(/^250 /);
       const detail = await mr.processed(idOf(info.response));
       expect(detail.status).toBe('processed');
