@@ -21,6 +21,7 @@ export function writeAttachmentRefs(db: StatementSource, messageId: string, pars
 
 /** The tables holding a message's records besides `messages`, by the column naming the message. */
 const RECORD_TABLES = [
+  'message_parses',
   'deliveries',
   'trace',
   'mailbox_entries',

@@ -135,7 +135,10 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
   async getMessage(id: string): Promise<MessageDetail | null> {
     return this.#db.read(() => {
       const row = this.#db
-        .stmt(`SELECT ${SUMMARY_COLUMNS}, m.parsed, m.auth FROM messages m WHERE m.id = ?`)
+        .stmt(
+          `SELECT ${SUMMARY_COLUMNS}, p.parsed, m.auth FROM messages m
+             LEFT JOIN message_parses p ON p.message_id = m.id WHERE m.id = ?`,
+        )
         .get(id) as MessageRow | undefined;
       if (!row) return null;
       const trace = this.#db

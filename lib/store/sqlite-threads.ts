@@ -32,12 +32,11 @@ export function sqliteThreadStorage(db: SqliteDatabase): SyncThreadStorage {
     saveFiled({ id, threadId, parsed, keys }: FiledMessage): boolean {
       const info = db
         .stmt(
-          `UPDATE messages SET parsed = ?, subject = ?, "from" = ?, thread_id = ?, header_message_id = ?,
+          `UPDATE messages SET subject = ?, "from" = ?, thread_id = ?, header_message_id = ?,
                thread_index_root = ?, subject_key = ?
              WHERE id = ?`,
         )
         .run(
-          JSON.stringify(parsed),
           parsed.subject,
           parsed.from ? JSON.stringify(parsed.from) : null,
           threadId,
@@ -46,15 +45,21 @@ export function sqliteThreadStorage(db: SqliteDatabase): SyncThreadStorage {
           keys.subjectKey,
           id,
         );
-      return info.changes > 0;
+      if (info.changes === 0) return false;
+      // in its own table: later updates of the message's row (status, read state) do not rewrite it
+      db.stmt(
+        `INSERT INTO message_parses (message_id, parsed) VALUES (?, ?)
+           ON CONFLICT (message_id) DO UPDATE SET parsed = excluded.parsed`,
+      ).run(id, JSON.stringify(parsed));
+      return true;
     },
 
     moveThread(from: string, to: string): void {
       db.stmt(
-        `UPDATE messages SET thread_id = @to,
-             parsed = CASE WHEN json_valid(parsed) THEN json_set(parsed, '$.thread.id', @to) ELSE parsed END
-           WHERE thread_id = @from`,
+        `UPDATE message_parses SET parsed = json_set(parsed, '$.thread.id', @to)
+           WHERE json_valid(parsed) AND message_id IN (SELECT id FROM messages WHERE thread_id = @from)`,
       ).run({ from, to });
+      db.stmt('UPDATE messages SET thread_id = @to WHERE thread_id = @from').run({ from, to });
     },
   };
 }

@@ -9,6 +9,7 @@ import { SQLITE_SCHEMA_VERSION, SqliteMessageStore } from '../../../lib/store/sq
 
 /** Today's schema back to version 3: without what version 4 added (see sqlite-schema.ts). */
 const WITHOUT_VERSION_4 = `
+  DROP TABLE message_parses;
   DROP TABLE message_search; DROP TABLE search_docs; DROP TABLE attachment_refs; DROP TABLE message_routes;
   DROP INDEX mailbox_entries_newest; ALTER TABLE mailbox_entries DROP COLUMN received_at;
   DROP INDEX messages_delivery_failed; DROP INDEX messages_status;
@@ -81,8 +82,99 @@ describe('SqliteMessageStore schema migration', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is at version 4', () => {
-    expect(SQLITE_SCHEMA_VERSION).toBe(4);
+  it('is at version 5', () => {
+    expect(SQLITE_SCHEMA_VERSION).toBe(5);
+  });
+
+  it('moves a version 4 database to version 5: parses leave the message rows, details and threads keep them', async () => {
+    const file = join(dir, 'mailroom.db');
+    await new SqliteMessageStore(file).close();
+    const db = new Database(file);
+    db.exec('DROP TABLE message_parses');
+    const parsed = {
+      messageId: '<v4@example.net>',
+      subject: 'Kept',
+      text: 'body',
+      thread: { id: 't'.repeat(24) },
+    };
+    db.prepare(
+      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed, thread_id)
+         VALUES ('v4', '2024-01-01T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'processed',
+                 'Kept', ?, ?)`,
+    ).run(JSON.stringify(parsed), parsed.thread.id);
+    db.prepare(
+      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
+         VALUES ('unparsed', '2024-01-02T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'received')`,
+    ).run();
+    db.pragma('user_version = 4');
+    db.close();
+
+    const store = new SqliteMessageStore(file);
+    try {
+      expect((await store.getMessage('v4'))?.parsed).toMatchObject({ subject: 'Kept', text: 'body' });
+      expect((await store.getMessage('unparsed'))?.parsed).toBeNull();
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(5);
+      expect(check.prepare('SELECT count(*) AS n FROM messages WHERE parsed IS NOT NULL').get()).toEqual({
+        n: 0,
+      });
+      expect(check.prepare('SELECT message_id FROM message_parses').all()).toEqual([{ message_id: 'v4' }]);
+      check.close();
+      expect(await store.deleteMessage('v4')).toBe(true);
+      const after = new Database(file, { readonly: true });
+      expect(after.prepare('SELECT count(*) AS n FROM message_parses').get()).toEqual({ n: 0 });
+      after.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps a saved parse out of the message row, so a status update does not rewrite it', async () => {
+    const file = join(dir, 'mailroom.db');
+    const store = new SqliteMessageStore(file);
+    try {
+      await store.recordReceived({
+        id: 'm1',
+        receivedAt: '2024-01-01T00:00:00.000Z',
+        envelope: { mailFrom: 'a@example.net', rcptTo: ['support@example.com'] },
+        size: 1,
+      });
+      const text = 'x'.repeat(100_000);
+      const parsed = {
+        messageId: '<m1@example.net>',
+        date: null,
+        subject: 'Big',
+        from: null,
+        to: [],
+        cc: [],
+        replyTo: [],
+        inReplyTo: null,
+        references: [],
+        text,
+        html: null,
+        attachments: [],
+        headers: [],
+        reply: { text, signature: null },
+        problems: [],
+        thread: { id: 'x' },
+      } as unknown as ParsedMessage;
+      const { threadId } = await store.saveParsed('m1', parsed);
+      await store.setStatus('m1', 'processed');
+      const detail = await store.getMessage('m1');
+      expect(detail?.status).toBe('processed');
+      expect(detail?.parsed?.text).toBe(text);
+      expect(detail?.parsed?.thread).toEqual({ id: threadId });
+      const check = new Database(file, { readonly: true });
+      const row = check.prepare('SELECT length(parsed) AS parsed FROM messages WHERE id = ?').get('m1');
+      expect(row).toEqual({ parsed: null });
+      const kept = check
+        .prepare('SELECT length(parsed) AS n FROM message_parses WHERE message_id = ?')
+        .get('m1');
+      expect((kept as { n: number }).n).toBeGreaterThan(200_000);
+      check.close();
+    } finally {
+      await store.close();
+    }
   });
 
   it('moves a version 3 database to version 4 in place: search, attachment refs and filters cover old messages', async () => {
