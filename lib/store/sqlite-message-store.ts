@@ -28,6 +28,7 @@ import {
   type MailboxRow,
   type MessageRow,
   type OutboxRow,
+  parseOfStored,
   SUMMARY_COLUMNS,
   storedDeliveryOfRow,
   storedMailboxEntry,
@@ -146,7 +147,7 @@ export class SqliteMessageStore implements MessageStore, MessageHousekeeping {
         .all(id) as TraceEntry[];
       const deliveries = this.#deliveryRows(id);
       return messageDetail(messageSummary(storedMessage(row), deliveries), {
-        parsed: json<ParsedMessage | null>(row.parsed, null),
+        parsed: parseOfStored(row.parsed),
         authJson: row.auth,
         trace,
         deliveries,

@@ -1,6 +1,6 @@
 // The SQLite store's rows (see `sqlite-schema.ts`) and their columns renamed into the shapes of
 // `stored-records.ts`, which decides how they read as records.
-import type { Address } from '../message/index.ts';
+import type { Address, ParsedMessage } from '../message/index.ts';
 import type { DeliveryRecord, DeliveryStatus, MessageStatus } from './records.ts';
 import {
   json,
@@ -115,4 +115,24 @@ export function deliveryParameters(d: DeliveryRecord): Record<string, string | n
 
 export function storedMailboxEntry(row: MailboxRow): StoredMailboxEntry {
   return { mailbox: row.mailbox, messageId: row.message_id, data: row.data, createdAt: row.created_at };
+}
+
+/**
+ * A parse as `message_parses` keeps it: the reply's text is left out when it is the whole `text`, trimmed
+ * (a message that quotes nothing, which is most new mail); for a big text message that halves what is
+ * written.
+ */
+export function storedParseJson(parsed: ParsedMessage): string {
+  if (parsed.text === null || parsed.reply?.text !== parsed.text.trim()) return JSON.stringify(parsed);
+  const { text: _same, ...reply } = parsed.reply;
+  return JSON.stringify({ ...parsed, reply });
+}
+
+/** The parse kept by {@link storedParseJson}, with the reply's text back; null when absent or damaged. */
+export function parseOfStored(text: string | null | undefined): ParsedMessage | null {
+  const parsed = json<ParsedMessage | null>(text, null);
+  if (parsed?.reply && typeof parsed.reply === 'object' && parsed.reply.text === undefined) {
+    parsed.reply = { ...parsed.reply, text: (parsed.text ?? '').trim() };
+  }
+  return parsed;
 }

@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from './sqlite-database.ts';
+import { storedParseJson } from './sqlite-rows.ts';
 import type { FiledMessage, SyncThreadStorage, ThreadLookup } from './thread-filing.ts';
 
 /** The query of a lookup: the thread of the first stored message (other than the second parameter) with one. */
@@ -50,7 +51,7 @@ export function sqliteThreadStorage(db: SqliteDatabase): SyncThreadStorage {
       db.stmt(
         `INSERT INTO message_parses (message_id, parsed) VALUES (?, ?)
            ON CONFLICT (message_id) DO UPDATE SET parsed = excluded.parsed`,
-      ).run(id, JSON.stringify(parsed));
+      ).run(id, storedParseJson(parsed));
       return true;
     },
 
