@@ -1,4 +1,5 @@
 import { headerFields } from './header-fields.ts';
+import { mailauthHeaderEnd } from './header-limits.ts';
 import type { DkimVerdict } from './verdicts.ts';
 
 /** Same length as `DKIM-Signature`, so no offset moves. */
@@ -65,18 +66,4 @@ function startsWithName(raw: Buffer, pos: number, name: Buffer): boolean {
     if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name[k]) return false;
   }
   return true;
-}
-
-/**
- * Where mailauth's message parser ends the header: just past the first LF that follows an LF or a CRLF
- * (`\n\n`, `\n\r\n`); the whole message when there is none. (A message whose first line is empty has no
- * such LF there: mailauth reads on.)
- */
-export function mailauthHeaderEnd(raw: Buffer): number {
-  for (let lf = raw.indexOf(0x0a); lf >= 0; lf = raw.indexOf(0x0a, lf + 1)) {
-    const before = raw[lf - 1];
-    if (lf >= 1 && before === 0x0a) return lf + 1;
-    if (lf >= 2 && before === 0x0d && raw[lf - 2] === 0x0a) return lf + 1;
-  }
-  return raw.length;
 }

@@ -92,6 +92,15 @@ function problem(limit: keyof HeaderLimits, found: number, max: HeaderLimits): H
 }
 
 /**
+ * Where mailauth's message parser ends the header: just past the first LF that follows an LF or a CRLF
+ * (`\n\n`, `\n\r\n`); the whole message when there is none. (A message whose first line is empty has no
+ * such LF there: mailauth reads on.)
+ */
+export function mailauthHeaderEnd(raw: Buffer): number {
+  return headerBlockEnd(raw).size;
+}
+
+/**
  * Where mailauth's header block ends: `size` just past the first `LF LF` or `LF CR LF`, `lines` where that
  * empty line starts; both the message's end when there is none.
  */

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { type DNSResolver, dkimVerify } from 'mailauth';
 import { describe, expect, it } from 'vitest';
-import { dkimInput, mailauthHeaderEnd } from '../../../lib/auth/dkim-limit.ts';
-import { checkHeaderLimits } from '../../../lib/auth/header-limits.ts';
+import { dkimInput } from '../../../lib/auth/dkim-limit.ts';
+import { checkHeaderLimits, mailauthHeaderEnd } from '../../../lib/auth/header-limits.ts';
 import { corpusMessages, mutate, prng, SEED_MESSAGES } from '../../hostile/fuzz.ts';
 import { corporaDir } from '../../support/corpora.ts';
 
