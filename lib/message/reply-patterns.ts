@@ -12,7 +12,7 @@ export const MAX_ATTRIBUTION = 500;
 
 /** Invisible characters that clients leave on otherwise empty lines (U+1427 is Gmail's tracking mark). */
 const INVISIBLE = /[\u1427\u200b-\u200f\u2060\ufeff\u00ad]/g;
-const HAS_INVISIBLE = /[\u1427\u200b-\u200f\u2060\ufeff\u00ad]/;
+const HAS_INVISIBLE = new RegExp(INVISIBLE.source);
 
 /**
  * A line of only whitespace and {@link INVISIBLE} characters. Decided by its first character that is not
@@ -24,27 +24,13 @@ export function isBlank(line: string): boolean {
   return HAS_INVISIBLE.test(t[0]!) && t.replace(INVISIBLE, '').trim() === '';
 }
 
-/** Whether `c` is whitespace to `String.prototype.trim` (ECMAScript WhiteSpace and LineTerminator). */
-function isTrimmedSpace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 160) return false;
-  return (
-    c === 160 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
+/** `\s` is the whitespace `String.prototype.trim` removes (ECMAScript WhiteSpace and LineTerminator). */
+const SPACE = /\s/;
 
 /** Whether the line, trailing whitespace aside, ends with a colon (`:` or the full-width `：`); no copy. */
 export function endsWithColon(line: string): boolean {
   let k = line.length - 1;
-  while (k >= 0 && isTrimmedSpace(line.charCodeAt(k))) k--;
+  while (k >= 0 && SPACE.test(line[k]!)) k--;
   const c = line.charCodeAt(k);
   return c === 0x3a || c === 0xff1a;
 }
