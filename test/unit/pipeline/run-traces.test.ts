@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../lib/config/resolve-config.ts';
 import { createProcessingPorts } from '../../../lib/pipeline/index.ts';
 import { RunTraces } from '../../../lib/pipeline/run-traces.ts';
+import { RunWrites } from '../../../lib/pipeline/run-writes.ts';
 import type { MessageStore } from '../../../lib/store/index.ts';
 import { SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
 
@@ -18,7 +19,7 @@ function setUp(store: MessageStore) {
     signal: new AbortController().signal,
     emit: () => {},
   });
-  return { traces: new RunTraces(ports, 'm1'), release };
+  return { traces: new RunTraces(ports, 'm1', new RunWrites(store)), release };
 }
 
 /** Whether `promise` has settled after the pending microtasks and one macrotask. */
