@@ -47,7 +47,7 @@ function afterDeliveryWrite(db: StatementSource, d: DeliveryRecord, countFailed:
        SELECT ?, received_at, id FROM messages WHERE id = ?`,
   ).run(d.route, d.messageId);
   if (!countFailed) return;
-  // only when the count changes: rewriting the record (its stored parse with it) costs a page
+  // only when the count changes: rewriting the message's record costs a page
   db.stmt(
     `UPDATE messages SET failed_deliveries = f.n
        FROM (SELECT count(*) AS n FROM deliveries WHERE message_id = @id AND status = 'failed') AS f

@@ -17,6 +17,39 @@ const WITHOUT_VERSION_4 = `
   ALTER TABLE messages DROP COLUMN failed_deliveries; ALTER TABLE messages DROP COLUMN read;
 `;
 
+/** A parse with nothing in it but `over`. */
+function parsedWith(over: Partial<ParsedMessage>): ParsedMessage {
+  return {
+    messageId: null,
+    date: null,
+    subject: null,
+    from: null,
+    to: [],
+    cc: [],
+    replyTo: [],
+    inReplyTo: null,
+    references: [],
+    text: null,
+    html: null,
+    attachments: [],
+    headers: [],
+    reply: { text: '', signature: null },
+    problems: [],
+    thread: { id: 'x' },
+    ...over,
+  };
+}
+
+/** Records message `id` as received (a parse can only be saved for a message on record). */
+function receive(store: SqliteMessageStore, id: string): Promise<void> {
+  return store.recordReceived({
+    id,
+    receivedAt: '2024-01-01T00:00:00.000Z',
+    envelope: { mailFrom: 'a@example.net', rcptTo: ['support@example.com'] },
+    size: 1,
+  });
+}
+
 function entry(over: Partial<OutboxEntry> = {}): OutboxEntry {
   return {
     id: '0123456789abcdef0123456789abcdef',
@@ -132,22 +165,6 @@ describe('SqliteMessageStore schema migration', () => {
   it('gives back a parse whose reply text differs from its text, or is empty, as it was saved', async () => {
     const store = new SqliteMessageStore(':memory:');
     try {
-      const base = {
-        messageId: null,
-        date: null,
-        subject: 'Re: x',
-        from: null,
-        to: [],
-        cc: [],
-        replyTo: [],
-        inReplyTo: null,
-        references: [],
-        html: null,
-        attachments: [],
-        headers: [],
-        problems: [],
-        thread: { id: 'x' },
-      };
       const cases = [
         { text: 'Yes.\n\nOn Monday, Ada wrote:\n> Ok?', reply: { text: 'Yes.', signature: null } },
         { text: '', reply: { text: '', signature: null } },
@@ -158,13 +175,8 @@ describe('SqliteMessageStore schema migration', () => {
       ];
       for (const [i, c] of cases.entries()) {
         const id = `m${i}`;
-        await store.recordReceived({
-          id,
-          receivedAt: '2024-01-01T00:00:00.000Z',
-          envelope: { mailFrom: 'a@example.net', rcptTo: ['support@example.com'] },
-          size: 1,
-        });
-        const parsed = { ...base, ...c } as unknown as ParsedMessage;
+        await receive(store, id);
+        const parsed = parsedWith({ subject: 'Re: x', ...c });
         const { threadId } = await store.saveParsed(id, parsed);
         expect((await store.getMessage(id))?.parsed).toEqual({ ...parsed, thread: { id: threadId } });
       }
@@ -177,31 +189,14 @@ describe('SqliteMessageStore schema migration', () => {
     const file = join(dir, 'mailroom.db');
     const store = new SqliteMessageStore(file);
     try {
-      await store.recordReceived({
-        id: 'm1',
-        receivedAt: '2024-01-01T00:00:00.000Z',
-        envelope: { mailFrom: 'a@example.net', rcptTo: ['support@example.com'] },
-        size: 1,
-      });
+      await receive(store, 'm1');
       const text = `${'x'.repeat(100_000)}\n`; // the reply's text is this, trimmed (extractReply)
-      const parsed = {
+      const parsed = parsedWith({
         messageId: '<m1@example.net>',
-        date: null,
         subject: 'Big',
-        from: null,
-        to: [],
-        cc: [],
-        replyTo: [],
-        inReplyTo: null,
-        references: [],
         text,
-        html: null,
-        attachments: [],
-        headers: [],
         reply: { text: text.trim(), signature: null },
-        problems: [],
-        thread: { id: 'x' },
-      } as unknown as ParsedMessage;
+      });
       const { threadId } = await store.saveParsed('m1', parsed);
       await store.setStatus('m1', 'processed');
       const detail = await store.getMessage('m1');
