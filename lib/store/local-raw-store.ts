@@ -33,6 +33,12 @@ export interface LocalRawStoreOptions {
   journalBacklogBytes?: number;
   /** How long journaled messages may wait before they are written out as files. @default 200 */
   checkpointIntervalMs?: number;
+  /**
+   * Scheduling priority (nice value) of the thread that writes journaled messages out as files (Linux):
+   * below the SMTP thread's, so a busy core answers `250`s first; null keeps the process's.
+   * @default 10 (os.constants.priority.PRIORITY_BELOW_NORMAL)
+   */
+  checkpointThreadPriority?: number | null;
   /** Replaces the journal's file operations: fault injection in tests (a full disk, a failing flush). */
   journalIo?: Partial<JournalIo>;
 }
@@ -67,7 +73,7 @@ export class LocalRawStore implements DeletableRawStore {
   readonly #backlogMax: number;
   readonly #checkpointMs: number;
   readonly #journal: GroupCommitJournal<BacklogEntry>;
-  readonly #writer = new CheckpointWriter();
+  readonly #writer: CheckpointWriter;
   /** Journaled messages not yet written out as files, by id (latest put wins). */
   readonly #backlog = new Map<string, BacklogEntry>();
   #backlogBytes = 0;
@@ -82,6 +88,7 @@ export class LocalRawStore implements DeletableRawStore {
     this.#journalMax = options.journalMaxMessageBytes ?? 1024 * 1024;
     this.#backlogMax = options.journalBacklogBytes ?? 64 * 1024 * 1024;
     this.#checkpointMs = options.checkpointIntervalMs ?? 200;
+    this.#writer = new CheckpointWriter({ threadPriority: options.checkpointThreadPriority });
     this.#journal = new GroupCommitJournal(join(dir, 'journal'), options.journalIo);
   }
 

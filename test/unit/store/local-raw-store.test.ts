@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRawStore } from '../../../lib/store/local-raw-store.ts';
 import { MESSAGE_ID_PATTERN, newMessageId } from '../../../lib/store/message-id.ts';
+import { newThreadsAt, threadNiceValues, threadPrioritiesVisible } from '../../support/thread-priority.ts';
 
 let dir: string;
 let store: LocalRawStore;
@@ -150,6 +151,35 @@ describe('LocalRawStore journal (group commit)', () => {
     expect(await small.getEnvelope('big')).toEqual({ mailFrom: 'a@b.c', rcptTo: ['d@e.f'] });
     await small.close();
   });
+});
+
+describe('LocalRawStore checkpoint thread', () => {
+  // Writing journaled messages out as files can wait (they are durable in the journal): on a busy core the
+  // SMTP thread's 250s come first.
+  it.runIf(threadPrioritiesVisible)(
+    'writes files out at nice 10 by default, at the process priority with null',
+    async () => {
+      const before = threadNiceValues();
+      await store.put('a1', Buffer.from('hello\r\n'));
+      await store.checkpoint();
+      expect(await readFile(join(dir, 'raw', 'a1.eml'), 'utf8')).toBe('hello\r\n');
+      expect(newThreadsAt(before, 10)).toHaveLength(1);
+
+      const own = new LocalRawStore(await mkdtemp(join(tmpdir(), 'mailroom-raw-')), {
+        checkpointThreadPriority: null,
+      });
+      try {
+        const between = threadNiceValues();
+        await own.put('b2', Buffer.from('hi\r\n'));
+        await own.checkpoint();
+        expect(await readFile(join(own.dir, 'raw', 'b2.eml'), 'utf8')).toBe('hi\r\n');
+        expect(newThreadsAt(between, 10)).toEqual([]);
+      } finally {
+        await own.close();
+        await rm(own.dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('newMessageId', () => {
