@@ -12,7 +12,7 @@ export interface CheckpointFile {
 // Writes each file through its temp name, then makes the batch durable with one syncfs (coreutils
 // `sync --file-system`), or with an fdatasync per file and an fsync per directory where that is missing.
 // First it takes the priority it is given (Linux: a thread's nice value, set through its kernel tid; the
-// \`sync\` it starts inherits it); where the system refuses, it keeps the process's.
+// `sync` it starts inherits it); where the system refuses, it keeps the process's.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
