@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMessage } from '../../../lib/message/types.ts';
 import type { OutboxEntry } from '../../../lib/store/index.ts';
 import { SQLITE_SCHEMA_VERSION, SqliteMessageStore } from '../../../lib/store/sqlite-message-store.ts';
+import { parsedFixture } from '../../support/message-store-contract.ts';
 
 /** Today's schema back to version 3: without what version 4 added (see sqlite-schema.ts). */
 const WITHOUT_VERSION_4 = `
@@ -17,27 +18,28 @@ const WITHOUT_VERSION_4 = `
   ALTER TABLE messages DROP COLUMN failed_deliveries; ALTER TABLE messages DROP COLUMN read;
 `;
 
-/** A parse with nothing in it but `over`. */
-function parsedWith(over: Partial<ParsedMessage>): ParsedMessage {
-  return {
-    messageId: null,
-    date: null,
-    subject: null,
-    from: null,
-    to: [],
-    cc: [],
-    replyTo: [],
-    inReplyTo: null,
-    references: [],
-    text: null,
-    html: null,
-    attachments: [],
-    headers: [],
-    reply: { text: '', signature: null },
-    problems: [],
-    thread: { id: 'x' },
-    ...over,
+/**
+ * A message row as an older schema held it (only columns every version has, plus `extra`): from a@example.net
+ * to support@, 1 byte, processed on 2024-01-01 unless `extra` says otherwise.
+ */
+function insertOldMessage(
+  db: Database.Database,
+  id: string,
+  extra: Record<string, string | null> = {},
+): void {
+  const row = {
+    id,
+    received_at: '2024-01-01T00:00:00.000Z',
+    mail_from: 'a@example.net',
+    rcpt_to: '["support@example.com"]',
+    size: 1,
+    status: 'processed',
+    ...extra,
   };
+  const columns = Object.keys(row);
+  db.prepare(
+    `INSERT INTO messages (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+  ).run(row);
 }
 
 /** Records message `id` as received (a parse can only be saved for a message on record). */
@@ -130,15 +132,12 @@ describe('SqliteMessageStore schema migration', () => {
       text: 'body',
       thread: { id: 't'.repeat(24) },
     };
-    db.prepare(
-      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed, thread_id)
-         VALUES ('v4', '2024-01-01T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'processed',
-                 'Kept', ?, ?)`,
-    ).run(JSON.stringify(parsed), parsed.thread.id);
-    db.prepare(
-      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
-         VALUES ('unparsed', '2024-01-02T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'received')`,
-    ).run();
+    insertOldMessage(db, 'v4', {
+      subject: 'Kept',
+      parsed: JSON.stringify(parsed),
+      thread_id: parsed.thread.id,
+    });
+    insertOldMessage(db, 'unparsed', { received_at: '2024-01-02T00:00:00.000Z', status: 'received' });
     db.pragma('user_version = 4');
     db.close();
 
@@ -176,7 +175,7 @@ describe('SqliteMessageStore schema migration', () => {
       for (const [i, c] of cases.entries()) {
         const id = `m${i}`;
         await receive(store, id);
-        const parsed = parsedWith({ subject: 'Re: x', ...c });
+        const parsed = parsedFixture({ messageId: `<${id}@example.net>`, subject: 'Re: x', ...c });
         const { threadId } = await store.saveParsed(id, parsed);
         expect((await store.getMessage(id))?.parsed).toEqual({ ...parsed, thread: { id: threadId } });
       }
@@ -191,7 +190,7 @@ describe('SqliteMessageStore schema migration', () => {
     try {
       await receive(store, 'm1');
       const text = `${'x'.repeat(100_000)}\n`; // the reply's text is this, trimmed (extractReply)
-      const parsed = parsedWith({
+      const parsed = parsedFixture({
         messageId: '<m1@example.net>',
         subject: 'Big',
         text,
@@ -235,12 +234,12 @@ describe('SqliteMessageStore schema migration', () => {
       attachments: [{ sha256: sha, filename: 'a.pdf', contentType: 'application/pdf', size: 1 }],
       thread: { id: 'cccccccccccccccccccccccc' },
     };
-    const insert = db.prepare(
-      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed)
-         VALUES (?, ?, 'a@example.net', '["support@example.com"]', 1, 'processed', ?, ?)`,
-    );
-    insert.run('v3', '2024-01-01T00:00:00.000Z', 'Legacy invoice', JSON.stringify(parsed));
-    insert.run('damaged', '2024-01-02T00:00:00.000Z', null, '{not json');
+    insertOldMessage(db, 'v3', { subject: 'Legacy invoice', parsed: JSON.stringify(parsed) });
+    insertOldMessage(db, 'damaged', {
+      received_at: '2024-01-02T00:00:00.000Z',
+      subject: null,
+      parsed: '{not json',
+    });
     db.prepare(
       `INSERT INTO deliveries (key, message_id, recipient, recipients, route, action, params, status, attempts, updated_at)
          VALUES ('v3:k', 'v3', 'support@example.com', '[]', 'billing', 'webhook', '{}', 'failed', 3, 'x')`,
@@ -280,10 +279,7 @@ describe('SqliteMessageStore schema migration', () => {
     const db = new Database(file);
     db.exec(WITHOUT_VERSION_4);
     db.exec('ALTER TABLE messages DROP COLUMN remote_address; ALTER TABLE messages DROP COLUMN helo;');
-    db.prepare(
-      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status)
-         VALUES ('old', '2024-01-01T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'processed')`,
-    ).run();
+    insertOldMessage(db, 'old');
     db.pragma('user_version = 2');
     db.close();
 
@@ -338,10 +334,7 @@ describe('SqliteMessageStore schema migration', () => {
       subject: 'Old',
       thread: { id: 'aaaaaaaaaaaaaaaaaaaaaaaa' },
     } as Partial<ParsedMessage>;
-    db.prepare(
-      `INSERT INTO messages (id, received_at, mail_from, rcpt_to, size, status, subject, parsed)
-         VALUES ('old', '2024-01-01T00:00:00.000Z', 'a@example.net', '["support@example.com"]', 1, 'processed', 'Old', ?)`,
-    ).run(JSON.stringify(parsed));
+    insertOldMessage(db, 'old', { subject: 'Old', parsed: JSON.stringify(parsed) });
     db.pragma('user_version = 1');
     db.close();
 
