@@ -1,7 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuthVerdicts } from '../auth/index.ts';
-import { DEFAULT_ATTACHMENTS, DEFAULT_RETRY, type MailroomConfig } from '../config/index.ts';
+import {
+  DEFAULT_ATTACHMENTS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_RETRY,
+  type MailroomConfig,
+} from '../config/index.ts';
 import type { Envelope, Logger } from '../kernel/index.ts';
 import { errorText, silentLogger } from '../kernel/index.ts';
 import type { OutboundMail } from '../outbound/index.ts';
@@ -231,7 +236,7 @@ class LambdaDriver implements MessageProcessor {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     const config = lambdaConfig(options.config);
-    this.concurrency = config.delivery.concurrency;
+    this.concurrency = config.delivery.concurrency ?? DEFAULT_CONCURRENCY.lambda;
     const now = options.now === undefined ? {} : { now: options.now };
     this.#store = new DynamoMessageStore({
       client: options.dynamo,

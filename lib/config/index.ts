@@ -9,7 +9,7 @@ export { staticZoneSchema } from './auth-config.ts';
 export { ConfigError } from './errors.ts';
 export { isIpOrCidr } from './ip-or-cidr.ts';
 export { loadConfig } from './load-config.ts';
-export { configWarnings, defineMailroom, resolveConfig } from './resolve-config.ts';
+export { configWarnings, DEFAULT_CONCURRENCY, defineMailroom, resolveConfig } from './resolve-config.ts';
 export type { ResolvedRetentionOptions, RetentionOptions } from './retention-config.ts';
 export { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry-config.ts';
 export type {

@@ -88,6 +88,12 @@ const route = z
   })
   .strict();
 
+/**
+ * `delivery.concurrency` when the config leaves it null: messages processed at once in processing worker
+ * threads, on the SMTP thread (`workers: 0`, `mailroom/testing`), and per SQS batch in the AWS processor.
+ */
+export const DEFAULT_CONCURRENCY = { workerThreads: 16, smtpThread: 4, lambda: 4 } as const;
+
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 
@@ -165,7 +171,7 @@ const schema = z
         attempts: positiveInt.max(100).default(5),
         backoffMs: z.number().int().nonnegative().default(500),
         maxBackoffMs: z.number().int().nonnegative().default(30_000),
-        concurrency: positiveInt.max(256).default(4),
+        concurrency: positiveInt.max(256).nullable().default(null),
         processingDelayMaxMs: z.number().int().nonnegative().max(600_000).default(2000),
         workers: z.number().int().nonnegative().max(256).default(0),
       })

@@ -198,8 +198,16 @@ export interface DeliveryOptions {
   backoffMs?: number;
   /** @default 30_000 */
   maxBackoffMs?: number;
-  /** Messages processed at once. @default 4 */
-  concurrency?: number;
+  /**
+   * Messages processed at once (fewer when they are big: at most about 64 MiB of messages are in processing
+   * together). Much of a message's processing is waiting (the database's sync, a webhook's answer), and
+   * with more at once one database commit carries the writes of several messages. Where processing shares
+   * the SMTP thread (`workers: 0`), each message in processing also takes turns from the SMTP sessions, so
+   * fewer run there. null (the default): 16 in processing worker threads, 4 on the SMTP thread and in the
+   * AWS processor (records of one SQS batch at once).
+   * @default null
+   */
+  concurrency?: number | null;
   /**
    * A new message is processed at once while processing has spare capacity (fewer than `concurrency`
    * messages queued or running). During a burst (more than 4 messages being stored at once) processing
@@ -428,6 +436,7 @@ export interface MailroomConfig {
   dataDir: string;
   smtp: Required<SmtpOptions>;
   http: Required<HttpOptions>;
+  /** `concurrency` null: the default of where processing runs (see `DeliveryOptions.concurrency`). */
   delivery: Required<DeliveryOptions>;
   parse: Required<ParseLimits>;
   replyAddress: ReplyAddressOptions | null;

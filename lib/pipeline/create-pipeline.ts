@@ -1,3 +1,4 @@
+import { DEFAULT_CONCURRENCY } from '../config/index.ts';
 import { errorText } from '../kernel/index.ts';
 import { type MessageStatus, newMessageId, type RawStore } from '../store/index.ts';
 import { backoffDelay } from './backoff.ts';
@@ -76,6 +77,18 @@ export interface Pipeline {
 const IN_HAND_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Bytes of the messages being processed at once (their raw size; a parse holds a few times that). Up to
+ * `delivery.concurrency` small messages run together, fewer big ones: a burst of 25 MB messages never has
+ * more than about this much in processing, however high the concurrency.
+ */
+const PROCESSING_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * What a message queued by id (recovery, a replay) counts against {@link PROCESSING_MAX_BYTES} before its
+ * size is read: a quarter, so four of them run at once.
+ */
+const UNKNOWN_SIZE_BYTES = PROCESSING_MAX_BYTES / 4;
+
+/**
  * The local driver of the processing core: accept (durable bytes, the `received` record) → an in-process
  * work queue of ids → {@link processMessage}. An accepted message is processed with the bytes it arrived
  * with; a message queued by id (recovery after a crash, a replay) is loaded once from the stores.
@@ -112,9 +125,16 @@ class LocalPipeline implements Pipeline {
       emit: (event) => this.#emit(event),
     });
     this.#processor = deps.processor?.((event) => this.#emit(event)) ?? null;
-    const { concurrency, processingDelayMaxMs } = deps.config.delivery;
+    const { processingDelayMaxMs } = deps.config.delivery;
+    const concurrency =
+      deps.config.delivery.concurrency ??
+      (this.#processor ? DEFAULT_CONCURRENCY.workerThreads : DEFAULT_CONCURRENCY.smtpThread);
     this.#queue = new WorkQueue(
-      concurrency,
+      {
+        concurrency,
+        bytes: PROCESSING_MAX_BYTES,
+        sizeOf: (id) => this.#inHand.get(id)?.raw.length ?? UNKNOWN_SIZE_BYTES,
+      },
       (id) => this.#run(id),
       () => this.#gate.settled(),
     );

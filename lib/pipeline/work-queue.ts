@@ -7,22 +7,46 @@ interface Entry<T> {
   reject: (err: unknown) => void;
 }
 
+/** What a {@link WorkQueue} runs at once. */
+export interface WorkQueueLimits {
+  /** Runs at once. */
+  concurrency: number;
+  /**
+   * The most bytes (as {@link sizeOf} counts them) of the runs going at once. A run that would pass it
+   * waits until the others have ended (and then starts alone, however big). @default Infinity
+   */
+  bytes?: number;
+  /** The bytes one run holds (a message's size), read when it starts. @default 0 */
+  sizeOf?: (id: string) => number;
+}
+
 /**
- * An in-process queue of message ids with `concurrency` workers. One id never runs twice at once: a request
- * for an id that is waiting joins that request; one for an id that is running waits for the run to end.
+ * An in-process queue of message ids with `concurrency` workers and a budget of bytes in flight. One id
+ * never runs twice at once: a request for an id that is waiting joins that request; one for an id that is
+ * running waits for the run to end. First come, first started: a big message waiting for room holds back
+ * the small ones behind it, so it is never starved.
  */
 export class WorkQueue<T> {
   readonly #pending: Entry<T>[] = [];
-  readonly #running = new Set<string>();
+  /** Running ids, with the bytes each holds. */
+  readonly #running = new Map<string, number>();
   readonly #idleWaiters: Array<() => void> = [];
+  readonly #limits: Required<WorkQueueLimits>;
+  #runningBytes = 0;
   #closed = false;
 
   /** @param onSettled called after each run ends, once its slot is free. */
   constructor(
-    readonly concurrency: number,
+    limits: WorkQueueLimits,
     readonly worker: (id: string) => Promise<T>,
     readonly onSettled: () => void = () => {},
-  ) {}
+  ) {
+    this.#limits = { bytes: Number.POSITIVE_INFINITY, sizeOf: () => 0, ...limits };
+  }
+
+  get concurrency(): number {
+    return this.#limits.concurrency;
+  }
 
   /** Ids waiting or running. */
   get load(): number {
@@ -64,17 +88,21 @@ export class WorkQueue<T> {
   }
 
   #pump(): void {
-    while (this.#running.size < this.concurrency) {
+    while (this.#running.size < this.#limits.concurrency) {
       const index = this.#pending.findIndex((e) => !this.#running.has(e.id));
       if (index < 0) return;
-      const [entry] = this.#pending.splice(index, 1);
-      if (!entry) return;
-      this.#running.add(entry.id);
+      const entry = this.#pending[index]!;
+      const bytes = Math.max(0, this.#limits.sizeOf(entry.id));
+      if (this.#running.size > 0 && this.#runningBytes + bytes > this.#limits.bytes) return;
+      this.#pending.splice(index, 1);
+      this.#running.set(entry.id, bytes);
+      this.#runningBytes += bytes;
       Promise.resolve()
         .then(() => this.worker(entry.id))
         .then(entry.resolve, entry.reject)
         .finally(() => {
           this.#running.delete(entry.id);
+          this.#runningBytes -= bytes;
           this.#pump();
           this.#checkIdle();
           this.onSettled();

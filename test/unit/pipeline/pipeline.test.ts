@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { drop, handler, mailbox, reject, webhook } from '../../../lib/actions/builders.ts';
 import type { HandlerContext, HandlerFn } from '../../../lib/actions/types.ts';
 import { verifyWebhook } from '../../../lib/actions/webhook-signature.ts';
@@ -467,6 +467,80 @@ describe('pipeline', () => {
     expect(listed).toHaveLength(12);
     expect(listed.every((m) => m.status === 'processed')).toBe(true);
     expect(new Set(ids.map((r) => r.id)).size).toBe(12);
+  });
+
+  it('left null, concurrency is 4 on its own thread and 16 in a processor', async () => {
+    rawStore = new MemoryRawStore();
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    // in a processor: runs held until released; none ends, so the count stops at the limit
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let running = 0;
+    const elsewhere = make(
+      config([{ name: 'all', match: '@example.com', action: drop() }], { concurrency: null }),
+      {
+        processor: () => ({
+          async run() {
+            running++;
+            await held;
+            running--;
+            return { status: 'processed' as const };
+          },
+          close: async () => {},
+        }),
+      },
+    );
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        elsewhere.accept({ envelope: { mailFrom: '', rcptTo: [`u${i}@example.com`] }, body: rfc822() }),
+      ),
+    );
+    const drained = elsewhere.drain();
+    await vi.waitFor(() => expect(running).toBe(16));
+    await turns(20);
+    expect(running).toBe(16);
+    release();
+    await drained;
+
+    // on its own thread: a handler that waits until released
+    let active = 0;
+    let peak = 0;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const here = make(
+      config(
+        [
+          {
+            name: 'all',
+            match: '@example.com',
+            action: handler(async () => {
+              active++;
+              peak = Math.max(peak, active);
+              await gate;
+              active--;
+            }, 'held'),
+          },
+        ],
+        { concurrency: null },
+      ),
+    );
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        here.accept({ envelope: { mailFrom: '', rcptTo: [`v${i}@example.com`] }, body: rfc822() }),
+      ),
+    );
+    const done = here.drain();
+    await vi.waitFor(() => expect(active).toBe(4));
+    await new Promise((r) => setTimeout(r, 100));
+    open();
+    await done;
+    expect(peak).toBe(4);
   });
 
   it('answers accept() with an error when the raw store fails, leaving no record', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PipelineError } from '../../../lib/pipeline/errors.ts';
 import { WorkQueue } from '../../../lib/pipeline/work-queue.ts';
 
@@ -9,7 +9,7 @@ describe('WorkQueue', () => {
     let active = 0;
     let peak = 0;
     const runs: string[] = [];
-    const q = new WorkQueue<string>(2, async (id) => {
+    const q = new WorkQueue<string>({ concurrency: 2 }, async (id) => {
       active++;
       peak = Math.max(peak, active);
       runs.push(id);
@@ -28,7 +28,7 @@ describe('WorkQueue', () => {
     const runs: string[] = [];
     let concurrentSame = false;
     const running = new Set<string>();
-    const q = new WorkQueue<number>(4, async (id) => {
+    const q = new WorkQueue<number>({ concurrency: 4 }, async (id) => {
       if (running.has(id)) concurrentSame = true;
       running.add(id);
       runs.push(id);
@@ -47,7 +47,7 @@ describe('WorkQueue', () => {
   });
 
   it('rejects waiting work on close and refuses new work', async () => {
-    const q = new WorkQueue<unknown>(1, () => tick(20));
+    const q = new WorkQueue<unknown>({ concurrency: 1 }, () => tick(20));
     const running = q.push('a');
     const waiting = q.push('b');
     q.close();
@@ -55,5 +55,43 @@ describe('WorkQueue', () => {
     await expect(q.push('c')).rejects.toThrow(/closed/);
     await running;
     await q.idle();
+  });
+  it('keeps the bytes in flight under its budget: small runs together, a big one alone, in arrival order', async () => {
+    const sizes: Record<string, number> = { s1: 10, s2: 10, big: 95, s3: 10, huge: 500, s4: 10 };
+    const gates = new Map<string, () => void>();
+    const active = new Set<string>();
+    const seen: string[][] = [];
+    const q = new WorkQueue<void>(
+      { concurrency: 4, bytes: 100, sizeOf: (id) => sizes[id]! },
+      (id) =>
+        new Promise<void>((resolve) => {
+          active.add(id);
+          seen.push([...active].sort());
+          gates.set(id, () => {
+            active.delete(id);
+            resolve();
+          });
+        }),
+    );
+    const done = Object.keys(sizes).map((id) => q.push(id));
+    const finish = async (id: string) => {
+      await vi.waitFor(() => expect(gates.has(id)).toBe(true));
+      gates.get(id)!();
+      gates.delete(id);
+    };
+    await tick(1);
+    // s1 and s2 (20 bytes) leave no room for big (95): big waits, and s3 waits behind it
+    expect([...active].sort()).toEqual(['s1', 's2']);
+    await finish('s1');
+    await tick(1);
+    expect([...active].sort()).toEqual(['s2']);
+    await finish('s2');
+    await finish('big');
+    // huge is over the whole budget: it starts once nothing else runs, and runs alone
+    await finish('s3');
+    await finish('huge');
+    await finish('s4');
+    await Promise.all(done);
+    expect(seen).toEqual([['s1'], ['s1', 's2'], ['big'], ['s3'], ['huge'], ['s4']]);
   });
 });
