@@ -2,8 +2,9 @@
  * The processing comparison of `npm run bench`, run pinned to one core by bench/suite/processing.ts:
  * Mailroom (as `mailroom smtp` builds it: startLocalMailroom, no HTTP) takes N messages through
  * `pipeline.accept()` (durable journal, the received record) and processing (parse, authenticate against
- * an empty static zone, route, mailbox delivery) until `drain()`, then Mailroom's `parseMessage` alone; and
- * mailparser's `simpleParser` parses the same N messages one after another. Rounds alternate ABBA; prints one JSON line with msg/s of each.
+ * an empty static zone, route, mailbox delivery) until `drain()`; then Mailroom's `parseMessage` alone;
+ * then the same accept → processed with processing in one worker thread (`delivery.workers: 1`, as
+ * `mailroom smtp` runs it); and mailparser's `simpleParser` parses the same N messages one after another. Rounds alternate ABBA; prints one JSON line with msg/s of each.
  *
  *   node --import tsx bench/suite/processing-worker.ts MESSAGES ROUNDS
  */
@@ -14,9 +15,10 @@ import { simpleParser } from 'mailparser';
 import { mailbox } from '../../lib/actions/builders.ts';
 import { silentLogger } from '../../lib/actions/index.ts';
 import { createStaticResolver } from '../../lib/auth/index.ts';
-import { resolveConfig } from '../../lib/config/index.ts';
+import { loadConfig, resolveConfig } from '../../lib/config/index.ts';
 import { startLocalMailroom } from '../../lib/dev/index.ts';
 import { parseMessage } from '../../lib/message/index.ts';
+import { mailroomFiles } from './mailroom.ts';
 import { abba } from './stats.ts';
 
 /** A plain-text and HTML message of about 3 KB, the same bytes for both sides. */
@@ -49,17 +51,59 @@ export function processingMessage(i: number): Buffer {
   );
 }
 
-async function mailroomRun(messages: Buffer[]): Promise<{ total: number; accept: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mailroom-bench-processing-'));
-  const config = resolveConfig({
-    domains: ['example.com'],
-    dataDir: dir,
-    smtp: { host: '127.0.0.1', port: 0 },
-    auth: { resolver: createStaticResolver({}) },
-    routes: [{ match: 'support@example.com', action: mailbox('support') }],
+/** The processing worker's module, as `mailroom smtp` runs it from the sources. */
+const WORKER_ENTRY = new URL('../../lib/cli/processing-worker.ts', import.meta.url).href;
+
+/**
+ * Mailroom as `mailroom smtp` builds it (no HTTP) with one mailbox route and an empty static DNS zone:
+ * processing on this thread (`workers` 0), or in one processing worker thread (`delivery.workers: 1`; the
+ * thread loads the bench's config file and the empty zone itself, as it does under `mailroom smtp`).
+ */
+async function startBenchMailroom(workers: 0 | 1) {
+  if (workers === 0) {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-bench-processing-'));
+    const config = resolveConfig({
+      domains: ['example.com'],
+      dataDir: dir,
+      smtp: { host: '127.0.0.1', port: 0 },
+      auth: { resolver: createStaticResolver({}) },
+      routes: [{ match: 'support@example.com', action: mailbox('support') }],
+    });
+    return {
+      dir,
+      mailroom: await startLocalMailroom({ config, logger: silentLogger, http: false, prune: false }),
+    };
+  }
+  const files = await mailroomFiles('processing', workers);
+  const config = await loadConfig(files.config);
+  config.auth.resolver = createStaticResolver({});
+  const mailroom = await startLocalMailroom({
+    config,
+    logger: silentLogger,
+    dataDir: files.data,
+    smtpHost: '127.0.0.1',
+    smtpPort: 0,
+    http: false,
+    prune: false,
+    workers: { size: workers, entry: WORKER_ENTRY, configFile: files.config, dnsZone: files.zone },
   });
-  const mailroom = await startLocalMailroom({ config, logger: silentLogger, http: false, prune: false });
+  return { dir: files.dir, mailroom };
+}
+
+async function mailroomRun(
+  messages: Buffer[],
+  workers: 0 | 1 = 0,
+): Promise<{ total: number; accept: number }> {
+  const { mailroom, dir } = await startBenchMailroom(workers);
+  const envelope = {
+    mailFrom: 'sender@client.test',
+    rcptTo: ['support@example.com'],
+    remoteAddress: '127.0.0.1',
+  };
   try {
+    // one message before the clock starts: a worker thread has then loaded its config
+    await mailroom.pipeline.accept({ envelope, body: processingMessage(-1) });
+    await mailroom.pipeline.drain();
     const start = performance.now();
     let next = 0;
     // 20 at a time, as 20 SMTP sessions would hand them in.
@@ -67,14 +111,7 @@ async function mailroomRun(messages: Buffer[]): Promise<{ total: number; accept:
       Array.from({ length: 20 }, async () => {
         while (next < messages.length) {
           const body = messages[next++]!;
-          await mailroom.pipeline.accept({
-            envelope: {
-              mailFrom: 'sender@client.test',
-              rcptTo: ['support@example.com'],
-              remoteAddress: '127.0.0.1',
-            },
-            body,
-          });
+          await mailroom.pipeline.accept({ envelope, body });
         }
       }),
     );
@@ -115,12 +152,14 @@ async function main(): Promise<void> {
   const messages = Array.from({ length: n }, (_, i) => processingMessage(i));
   // Warm-up: JIT and the first SQLite file for both sides.
   await mailroomRun(messages.slice(0, Math.min(100, n)));
+  await mailroomRun(messages.slice(0, Math.min(100, n)), 1);
   await mailparserRun(messages.slice(0, Math.min(100, n)));
   await parseRun(messages.slice(0, Math.min(100, n)));
   const result = {
     mailroom: [] as number[],
     mailroomAccept: [] as number[],
     mailroomParse: [] as number[],
+    mailroomWorker: [] as number[],
     mailparser: [] as number[],
   };
   for (let round = 0; round < rounds; round++) {
@@ -130,6 +169,7 @@ async function main(): Promise<void> {
         result.mailroom.push(r.total);
         result.mailroomAccept.push(r.accept);
         result.mailroomParse.push(await parseRun(messages));
+        result.mailroomWorker.push((await mailroomRun(messages, 1)).total);
       } else {
         result.mailparser.push(await mailparserRun(messages));
       }

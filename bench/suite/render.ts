@@ -132,6 +132,15 @@ function processingSection(p: ProcessingResult): string[] {
       ['side', 'msg/s median (min–max)', 'ratio'],
       [
         ['mailroom (accept → processed)', spread(p.mailroom), ratioText],
+        ...(p.mailroomWorker?.length
+          ? [
+              [
+                'mailroom, processing in 1 worker thread (`delivery.workers: 1`)',
+                spread(p.mailroomWorker),
+                times(ratio(median(p.mailroomWorker), median(p.mailparser))),
+              ],
+            ]
+          : []),
         ['mailroom accept alone', spread(p.mailroomAccept), '–'],
         ...(p.mailroomParse?.length
           ? [

@@ -47,6 +47,11 @@ export interface ProcessingResult {
   mailroomAccept: number[];
   /** msg/s of Mailroom's `parseMessage` alone over the same messages (absent in results before it was measured). */
   mailroomParse?: number[];
+  /**
+   * msg/s from the first `accept()` until every message is processed, with processing in one worker thread
+   * (`delivery.workers: 1`) on the same core (absent in results before it was measured).
+   */
+  mailroomWorker?: number[];
   /** msg/s of `simpleParser` over the same messages, one after another. */
   mailparser: number[];
 }
