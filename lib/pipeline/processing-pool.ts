@@ -1,6 +1,12 @@
 import { constants, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { errorText, type Logger, startModuleWorker, transferableCopy } from '../kernel/index.ts';
+import {
+  errorText,
+  type Logger,
+  startModuleWorker,
+  transferable,
+  transferableCopy,
+} from '../kernel/index.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent } from './events.ts';
 import type { MessageInput } from './process-message.ts';
@@ -77,16 +83,18 @@ export class ProcessingPool implements MessageProcessor {
 
   /**
    * Processes one message in a worker. Its bytes are copied once and the copy is transferred: the caller's
-   * buffer may be shared (the raw store's journal keeps the same bytes until it writes them out).
+   * buffer may be shared (the raw store's journal keeps the same bytes until it writes them out). Bytes
+   * handed over (`handOver`) that fill their own ArrayBuffer are transferred as they are, without a copy:
+   * `input.raw` is left empty (a big message is then never held twice).
    */
-  run(input: MessageInput): Promise<RunResult> {
+  run(input: MessageInput, options: { handOver?: boolean } = {}): Promise<RunResult> {
     if (this.#closed) return Promise.reject(new PipelineError('the processing pool is closed'));
     const { id, envelope, auth, receivedAt, only } = input;
     const home = this.#homes.get(id);
     this.#homes.delete(id);
     const slot = home && !home.stopped ? home : this.#pick();
     const job = ++this.#nextJob;
-    const raw = transferableCopy(input.raw);
+    const raw = options.handOver ? transferable(input.raw) : transferableCopy(input.raw);
     return new Promise<RunResult>((resolve, reject) => {
       slot.jobs.set(job, { resolve: (result) => resolve(result as RunResult), reject });
       const msg: ToProcessingWorker = {
