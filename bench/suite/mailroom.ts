@@ -18,17 +18,18 @@ const BIN = join(REPO, 'bin', 'mailroom.js');
 export const BENCH_CONFIG = benchConfig(0);
 
 /**
- * {@link BENCH_CONFIG} with `delivery.workers` processing threads: the `mailroom-1w` row runs 1 (the SMTP
- * thread journals and answers; the thread records and processes at a lower priority).
+ * {@link BENCH_CONFIG} with `delivery.workers` processing threads, always said out loud (the default is 1):
+ * the `mailroom` row runs 0 (processing on the SMTP thread), the `mailroom-1w` row 1 (the SMTP thread
+ * journals and answers; the thread records and processes at a lower priority).
  */
 export function benchConfig(workers: number): string {
-  const delivery = workers > 0 ? `\n  delivery: { workers: ${workers} },` : '';
   return `import { defineMailroom, mailbox } from 'mailroom';
 
 export default defineMailroom({
   domains: ['example.com'],
   smtp: { greetingDelayMs: 0 },
-  auth: { checkAtData: true },${delivery}
+  auth: { checkAtData: true },
+  delivery: { workers: ${workers} },
   routes: [{ name: 'support', match: 'support@example.com', action: mailbox('support') }],
 });
 `;

@@ -93,9 +93,10 @@ export const GREETING_NOTE =
 
 const INGEST_NOTE =
   'bare-discard, bare-fsync: smtp-server as it comes (100 ms before each 220). ' +
-  'mailroom: `greetingDelayMs: 0`, like Haraka and Postfix (no early-talker pause); ' +
-  'mailroom-1w: the same with `delivery.workers: 1` (the SMTP thread journals and answers, one thread at a ' +
-  'lower priority records and processes; all on the one core).';
+  'mailroom: `greetingDelayMs: 0`, like Haraka and Postfix (no early-talker pause), and `delivery.workers: 0` ' +
+  '(processing on the SMTP thread); ' +
+  'mailroom-1w: the same with `delivery.workers: 1`, the default (the SMTP thread journals and answers, one ' +
+  'thread at a lower priority records and processes; all on the one core).';
 
 function headerSection(r: BenchResults): string[] {
   const m = r.machine;

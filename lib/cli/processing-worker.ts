@@ -6,9 +6,13 @@
 import { workerData } from 'node:worker_threads';
 import { createStaticResolver } from '../auth/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { type LocalWorkerContext, type LocalWorkerData, localWorkerProcessing } from '../dev/index.ts';
+import type { LocalWorkerContext, LocalWorkerData } from '../dev/index.ts';
 import { serveProcessing } from '../pipeline/index.ts';
 import { loadDnsZone } from './dns-zone.ts';
+
+// The worker's own ports only, not lib/dev's index (the SMTP ingress, the HTTP API, TLS certificates and
+// their packages): each thread pays in memory for every module it loads, and a worker needs none of those.
+const { localWorkerProcessing } = await import('../dev/worker-processing.ts');
 
 const data = (workerData as { data: LocalWorkerData }).data;
 

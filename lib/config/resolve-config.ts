@@ -173,7 +173,7 @@ const schema = z
         maxBackoffMs: z.number().int().nonnegative().default(30_000),
         concurrency: positiveInt.max(256).nullable().default(null),
         processingDelayMaxMs: z.number().int().nonnegative().max(600_000).default(2000),
-        workers: z.number().int().nonnegative().max(256).default(0),
+        workers: z.number().int().nonnegative().max(256).default(1),
       })
       .strict()
       .prefault({}),

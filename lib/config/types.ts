@@ -220,13 +220,15 @@ export interface DeliveryOptions {
    * Worker threads that process messages in `mailroom smtp` and `mailroom dev`, off the SMTP event loop.
    * Each loads this config and opens its own SQLite connection; the SMTP thread then only journals the
    * message (fsync before `250`) and hands it over: the worker records it as received and processes it, at
-   * a lower scheduling priority (Linux: nice 10), so that on a busy core taking mail comes first. 0
-   * processes on the main thread (as `mailroom/testing` always does). A busy MX wants 1: on one core it takes
-   * mail about 1.4× as fast (bench/ingest.js, 20 sessions) and processing no longer delays the `250`s; each
-   * thread costs a V8 heap of its own and loads the config again (about 75 MiB of RSS when idle, more while
-   * it parses big messages), which is why it is not on by default. In `mailroom dev` the API and the page may
-   * show a message a moment after its `250`. `outbound.replyLimits` count per thread.
-   * @default 0
+   * a lower scheduling priority (Linux: nice 10), so that on a busy core taking mail comes first. With 1,
+   * on one core Mailroom takes mail about 1.4× as fast (bench/ingest.js, 20 sessions) and processing no
+   * longer delays the `250`s. 0 processes on the main thread (as `mailroom/testing` always does). Each
+   * thread costs a V8 heap of its own and loads the config again: about 40 MiB of RSS while it is new, less
+   * once idle (the installed package; run from the TypeScript sources, tsx adds a loader thread per worker,
+   * about 30 MiB more), plus a few times the size of a big message while it processes one. In `mailroom dev`
+   * the API and the page may show a message a moment after its `250`. `outbound.replyLimits` count per
+   * thread.
+   * @default 1
    */
   workers?: number;
 }

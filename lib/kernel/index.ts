@@ -10,7 +10,7 @@ export {
   smtpReplyLine,
 } from './errors.ts';
 export { childLogger, type Logger, silentLogger } from './logger.ts';
-export { startModuleWorker, transferableCopy } from './module-worker.ts';
+export { startModuleWorker, transferable, transferableCopy } from './module-worker.ts';
 export {
   CODE_EXT,
   CODE_ROOT,

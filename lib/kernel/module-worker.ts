@@ -40,3 +40,16 @@ export function transferableCopy(bytes: Uint8Array): ArrayBuffer {
   copy.set(bytes);
   return copy.buffer;
 }
+
+/**
+ * `bytes`' own ArrayBuffer when they fill it (no offset, nothing else in it: not a slice of Node's Buffer
+ * pool), to transfer as it is; else a {@link transferableCopy}. Only for bytes nobody else holds: the
+ * transfer empties every view of that ArrayBuffer.
+ */
+export function transferable(bytes: Uint8Array): ArrayBuffer {
+  const { buffer } = bytes;
+  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) {
+    return buffer;
+  }
+  return transferableCopy(bytes);
+}

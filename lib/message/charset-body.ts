@@ -33,7 +33,13 @@ interface ParserHooks {
   decoder?: { decodeStream: (charset: string) => NodeJS.ReadWriteStream };
 }
 
-/** Collects a text part's decoded-transfer bytes and emits them decided and re-encoded as UTF-8. */
+/**
+ * Collects a text part's decoded-transfer bytes and emits them decided and re-encoded as UTF-8. Bytes that
+ * pass as they are (valid UTF-8, the common case) are emitted in the chunks they came in, so that a big
+ * part is not copied whole once more on its way to mailparser, which joins the chunks itself. Its readable
+ * side hands them out one per `read()` (object mode): mailparser reads with `read()`, which in byte mode
+ * would join everything buffered into one more copy.
+ */
 class PartDecoder extends Transform {
   private readonly chunks: Buffer[] = [];
 
@@ -42,7 +48,7 @@ class PartDecoder extends Transform {
     private readonly where: string,
     private readonly context: CharsetContext,
   ) {
-    super();
+    super({ readableObjectMode: true });
   }
 
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, done: TransformCallback): void {
@@ -51,12 +57,13 @@ class PartDecoder extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    const bytes = Buffer.concat(this.chunks);
-    this.chunks.length = 0;
-    if (passesAsUtf8(bytes, this.declared)) {
-      done(null, bytes);
+    const chunks = this.chunks.splice(0);
+    if (passesAsUtf8(chunks, this.declared)) {
+      for (const chunk of chunks) this.push(chunk);
+      done();
       return;
     }
+    const bytes = Buffer.concat(chunks);
     const text = decodeWithContext(bytes, this.declared, 'body', this.where, this.context);
     done(null, Buffer.from(text, 'utf8'));
   }

@@ -74,13 +74,52 @@ export function decideCharset(
 /**
  * Whether the decision for `bytes` declared as `declared` is plain UTF-8 (or ASCII in an ASCII-compatible
  * charset), so the bytes can be passed on as they are: the common case, checked natively without decoding.
+ * `bytes` may come in chunks (as a part is decoded), checked where they lie: the same answer as for their
+ * concatenation, without making it.
  */
-export function passesAsUtf8(bytes: Uint8Array, declared: string | null): boolean {
+export function passesAsUtf8(bytes: Uint8Array | readonly Uint8Array[], declared: string | null): boolean {
+  const chunks = bytes instanceof Uint8Array ? [bytes] : bytes;
   if (declared && isUtf7Label(declared)) return false;
   const encoding = declared && !isAsciiLabel(declared) ? encodingOf(declared) : null;
-  if (declared === null || encoding === 'utf-8') return isUtf8(bytes);
-  if (encoding === null) return isAscii(bytes);
-  return !isMultiByteEncoding(encoding) && isAscii(bytes);
+  if (declared === null || encoding === 'utf-8') return isUtf8Chunks(chunks);
+  if (encoding === null) return chunks.every((c) => isAscii(c));
+  return !isMultiByteEncoding(encoding) && chunks.every((c) => isAscii(c));
+}
+
+/** Length of the UTF-8 sequence a byte starts (1 for ASCII, and for a byte that starts none). */
+function sequenceLength(byte: number): number {
+  return byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+}
+
+/**
+ * Whether the concatenation of `chunks` is valid UTF-8. Each chunk is checked natively up to the sequence
+ * its end cuts, if any; that sequence's bytes (at most 4) are checked once its next chunk completes it.
+ */
+export function isUtf8Chunks(chunks: readonly Uint8Array[]): boolean {
+  let pending: number[] = []; // a sequence cut by the end of the previous chunk(s)
+  for (const chunk of chunks) {
+    let start = 0;
+    if (pending.length > 0) {
+      const missing = sequenceLength(pending[0]!) - pending.length;
+      const taken = Math.min(missing, chunk.length);
+      for (let i = 0; i < taken; i++) pending.push(chunk[i]!);
+      start = taken;
+      if (taken < missing) continue;
+      if (!isUtf8(Uint8Array.from(pending))) return false;
+      pending = [];
+    }
+    let end = chunk.length;
+    // A sequence starting in the last three bytes may go on in the next chunk.
+    for (let back = 1; back <= 3 && end - back >= start; back++) {
+      const byte = chunk[end - back]!;
+      if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+      if (sequenceLength(byte) > back) end -= back;
+      break;
+    }
+    if (!isUtf8(chunk.subarray(start, end))) return false;
+    for (let i = end; i < chunk.length; i++) pending.push(chunk[i]!);
+  }
+  return pending.length === 0;
 }
 
 /**

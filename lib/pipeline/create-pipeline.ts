@@ -83,15 +83,30 @@ const IN_HAND_MAX_BYTES = 64 * 1024 * 1024;
  */
 const PROCESSING_MAX_BYTES = 64 * 1024 * 1024;
 /**
- * What a message queued by id (recovery, a replay) counts against {@link PROCESSING_MAX_BYTES} before its
- * size is read: a quarter, so four of them run at once.
+ * What a message not held in memory (queued by id for recovery or a replay, or streamed in over
+ * {@link IN_HAND_MAX_STREAMED_BYTES}) counts against {@link PROCESSING_MAX_BYTES}, its size unread: a quarter,
+ * so four of them run at once.
  */
 const UNKNOWN_SIZE_BYTES = PROCESSING_MAX_BYTES / 4;
+/**
+ * The biggest streamed message held in memory for processing (the raw store's journal limit). A bigger one
+ * is written to its own file as it arrives; gathering it here as well would hold it whole twice (its chunks,
+ * then their concatenation) until it is processed. It is read back from its file when its turn comes.
+ */
+const IN_HAND_MAX_STREAMED_BYTES = 1024 * 1024;
+
+/** A message accepted and waiting for processing, with its bytes. */
+interface InHand {
+  input: MessageInput;
+  /** Whether the bytes are the pipeline's own copy (see `StoredRaw.owned`): a processor may take them over. */
+  owned: boolean;
+}
 
 /**
  * The local driver of the processing core: accept (durable bytes, the `received` record) → an in-process
  * work queue of ids → {@link processMessage}. An accepted message is processed with the bytes it arrived
- * with; a message queued by id (recovery after a crash, a replay) is loaded once from the stores.
+ * with (one streamed in over {@link IN_HAND_MAX_STREAMED_BYTES} is read back from the raw store); a message
+ * queued by id (recovery after a crash, a replay) is loaded once from the stores.
  */
 class LocalPipeline implements Pipeline {
   readonly #deps: PipelineDeps;
@@ -106,7 +121,7 @@ class LocalPipeline implements Pipeline {
   /** Arrivals being recorded by the processor, by id: the message's run waits for its record. */
   readonly #arriving = new Map<string, Promise<void>>();
   /** Accepted messages waiting for processing, with their bytes, by id. */
-  readonly #inHand = new Map<string, MessageInput>();
+  readonly #inHand = new Map<string, InHand>();
   #inHandBytes = 0;
   /** One-delivery replays waiting for their run: message id → delivery key. */
   readonly #only = new Map<string, string>();
@@ -133,7 +148,7 @@ class LocalPipeline implements Pipeline {
       {
         concurrency,
         bytes: PROCESSING_MAX_BYTES,
-        sizeOf: (id) => this.#inHand.get(id)?.raw.length ?? UNKNOWN_SIZE_BYTES,
+        sizeOf: (id) => this.#inHand.get(id)?.input.raw.length ?? UNKNOWN_SIZE_BYTES,
       },
       (id) => this.#run(id),
       () => this.#gate.settled(),
@@ -183,15 +198,18 @@ class LocalPipeline implements Pipeline {
     });
   }
 
-  #take(id: string): MessageInput | undefined {
-    const input = this.#inHand.get(id);
-    if (!input) return undefined;
+  #take(id: string): InHand | undefined {
+    const held = this.#inHand.get(id);
+    if (!held) return undefined;
     this.#inHand.delete(id);
-    this.#inHandBytes -= input.raw.length;
-    return input;
+    this.#inHandBytes -= held.input.raw.length;
+    return held;
   }
 
-  /** A message queued by id: its record and its bytes, read once; null for an unknown id. */
+  /**
+   * A message queued by id: its record and its bytes, read once (a buffer of this run's own: see
+   * `RawStore.get`); null for an unknown id.
+   */
   async #load(id: string): Promise<MessageInput | ProcessOutcome | { status: MessageStatus } | null> {
     const record = await this.#deps.store.getMessage(id);
     if (!record) return null;
@@ -210,20 +228,26 @@ class LocalPipeline implements Pipeline {
     await this.#arriving.get(id);
     const only = this.#only.get(id);
     this.#only.delete(id);
-    const loaded = this.#take(id) ?? (await this.#load(id));
+    const held = this.#take(id);
+    const loaded = held?.input ?? (await this.#load(id));
     if (!loaded) return null;
     if (!('raw' in loaded)) return this.#settle(id, loaded);
     if (this.#abort.signal.aborted) return 'received';
     const input = only === undefined ? loaded : { ...loaded, only };
-    if (this.#processor) return this.#runElsewhere(this.#processor, input);
+    // Bytes read back, or gathered by storeRaw, are this run's alone: the processor may take them over.
+    if (this.#processor) return this.#runElsewhere(this.#processor, input, held?.owned ?? true);
     return this.#settle(id, await processMessage(input, this.#ports));
   }
 
   /** Runs one message in the processor; one it could not run (a worker died) is run again after a backoff. */
-  async #runElsewhere(processor: MessageProcessor, input: MessageInput): Promise<MessageStatus> {
+  async #runElsewhere(
+    processor: MessageProcessor,
+    input: MessageInput,
+    owned: boolean,
+  ): Promise<MessageStatus> {
     const { id } = input;
     try {
-      return this.#settle(id, { id, ...(await processor.run(input)) });
+      return this.#settle(id, { id, ...(await processor.run(input, { handOver: owned })) });
     } catch (err) {
       if (this.#closed) return 'processing'; // recovered by the next start
       this.#ports.logger.error('processing did not finish; retrying the message', {
@@ -247,19 +271,18 @@ class LocalPipeline implements Pipeline {
     this.#accepting.add(id);
     this.#gate.arrival();
     try {
-      const { size, bytes } = await storeRaw(
-        this.#deps.rawStore,
-        id,
-        input,
-        IN_HAND_MAX_BYTES - this.#inHandBytes,
-      );
+      const { size, bytes, owned } = await storeRaw(this.#deps.rawStore, id, input, {
+        whole: IN_HAND_MAX_BYTES - this.#inHandBytes,
+        streamed: IN_HAND_MAX_STREAMED_BYTES,
+      });
       const receivedAt = this.#ports.now().toISOString();
       const arrival: Arrival = { id, envelope: input.envelope, size, receivedAt, auth: input.auth ?? null };
       if (this.#processor?.recordArrival) this.#recordElsewhere(this.#processor, arrival);
       else await recordArrival(this.#ports, arrival);
       if (bytes && !this.#closed) {
         const envelope = cleanEnvelope(input.envelope);
-        this.#inHand.set(id, { id, raw: bytes, envelope, auth: input.auth ?? null, receivedAt });
+        const held = { id, raw: bytes, envelope, auth: input.auth ?? null, receivedAt };
+        this.#inHand.set(id, { input: held, owned });
         this.#inHandBytes += bytes.length;
       }
     } finally {

@@ -1,6 +1,12 @@
 import { constants, setPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { errorText, type Logger, startModuleWorker, transferableCopy } from '../kernel/index.ts';
+import {
+  errorText,
+  type Logger,
+  startModuleWorker,
+  transferable,
+  transferableCopy,
+} from '../kernel/index.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent } from './events.ts';
 import type { MessageInput } from './process-message.ts';
@@ -29,6 +35,12 @@ export interface ProcessingPoolOptions {
   logger: Logger;
   /** V8 heap (old generation) of each worker, in MiB. @default 512 */
   heapMb?: number;
+  /**
+   * V8 young generation of each worker, in MiB (three times one semi-space). Left to V8, it is 48 on a
+   * 64-bit machine with a few GiB of memory, and a worker keeps the 32 MiB of semi-spaces that loading its
+   * modules grew committed while idle; a message's short-lived objects need far less. @default 12
+   */
+  youngHeapMb?: number;
   /**
    * Scheduling priority (nice value, -20…19) of the worker threads where the system lets a thread have its
    * own (Linux): below the SMTP thread's by default, so that on a busy core taking mail (and answering
@@ -77,16 +89,18 @@ export class ProcessingPool implements MessageProcessor {
 
   /**
    * Processes one message in a worker. Its bytes are copied once and the copy is transferred: the caller's
-   * buffer may be shared (the raw store's journal keeps the same bytes until it writes them out).
+   * buffer may be shared (the raw store's journal keeps the same bytes until it writes them out). Bytes
+   * handed over (`handOver`) that fill their own ArrayBuffer are transferred as they are, without a copy:
+   * `input.raw` is left empty (a big message is then never held twice).
    */
-  run(input: MessageInput): Promise<RunResult> {
+  run(input: MessageInput, options: { handOver?: boolean } = {}): Promise<RunResult> {
     if (this.#closed) return Promise.reject(new PipelineError('the processing pool is closed'));
     const { id, envelope, auth, receivedAt, only } = input;
     const home = this.#homes.get(id);
     this.#homes.delete(id);
     const slot = home && !home.stopped ? home : this.#pick();
     const job = ++this.#nextJob;
-    const raw = transferableCopy(input.raw);
+    const raw = options.handOver ? transferable(input.raw) : transferableCopy(input.raw);
     return new Promise<RunResult>((resolve, reject) => {
       slot.jobs.set(job, { resolve: (result) => resolve(result as RunResult), reject });
       const msg: ToProcessingWorker = {
@@ -145,7 +159,10 @@ export class ProcessingPool implements MessageProcessor {
   #spawn(): Slot {
     const worker = startModuleWorker(this.#options.entry, {
       data: this.#options.data(),
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.heapMb ?? 512 },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.#options.heapMb ?? 512,
+        maxYoungGenerationSizeMb: this.#options.youngHeapMb ?? 12,
+      },
     });
     let closed = () => {};
     const slot: Slot = {

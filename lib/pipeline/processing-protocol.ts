@@ -24,8 +24,13 @@ export interface RunResult {
 
 /** Runs the processing core somewhere else than the driver's thread (see `ProcessingPool`). */
 export interface MessageProcessor {
-  /** Processes one message; rejects (retryable) when it could not be run to an outcome. */
-  run(input: MessageInput): Promise<RunResult>;
+  /**
+   * Processes one message; rejects (retryable) when it could not be run to an outcome. `handOver`: the
+   * input's bytes are the caller's alone (no store or other caller holds them) and it does not read them
+   * again, so the processor may take them over instead of copying them (a worker pool transfers them to
+   * the worker; `input.raw` is then left empty).
+   */
+  run(input: MessageInput, options?: { handOver?: boolean }): Promise<RunResult>;
   /**
    * Records an accepted message as received (the record, its trace entry and verdicts, the
    * `message.received` event) where it will be processed, so that the thread taking mail never waits for

@@ -120,12 +120,15 @@ export class LocalRawStore implements DeletableRawStore {
     }
   }
 
-  /** The stored bytes; rejects with an `ENOENT` error for an unknown id. */
+  /**
+   * The stored bytes, the caller's own (a message still waiting in the journal comes as a copy: its bytes
+   * are still to be written out); rejects with an `ENOENT` error for an unknown id.
+   */
   async get(id: string): Promise<Buffer> {
     assertSafeId(id);
     await this.#init();
     const pending = this.#backlog.get(id);
-    if (pending) return pending.data;
+    if (pending) return Buffer.from(pending.data);
     return this.#files.read(id);
   }
 

@@ -22,6 +22,10 @@ export interface RawStore {
     data: Buffer | AsyncIterable<Buffer | Uint8Array>,
     options?: RawPutOptions,
   ): Promise<{ size: number }>;
+  /**
+   * The stored bytes, in a buffer of the caller's own: the store keeps no reference to it (a caller may
+   * hand it on, e.g. transfer it to a worker thread).
+   */
   get(id: string): Promise<Buffer>;
   /** The envelope stored with the message, or null when none was. */
   getEnvelope(id: string): Promise<Envelope | null>;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config/index.ts';
 import { type LocalMailroom, startLocalMailroom } from '../../lib/dev/index.ts';
 import { silentLogger } from '../../lib/kernel/index.ts';
-import type { PipelineEvent } from '../../lib/pipeline/index.ts';
+import { type PipelineEvent, ProcessingPool } from '../../lib/pipeline/index.ts';
 import { newThreadsAt, threadNiceValues, threadPrioritiesVisible } from '../support/thread-priority.ts';
 
 /**
@@ -147,5 +147,54 @@ describe('processing in worker threads', () => {
     expect((await settled(other)).type).toBe('message.processed');
     const lines = (await readFile(join(dir, 'hook.log'), 'utf8')).trim().split('\n').sort();
     expect(lines).toEqual(['die once', 'fine']);
+  });
+
+  it('moves bytes handed over to the worker without a copy, and copies the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-workers-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'mailroom.config.ts'), CONFIG);
+    const dataDir = join(dir, 'data');
+    await mkdir(dataDir);
+    const events: PipelineEvent[] = [];
+    const pool = new ProcessingPool({
+      size: 1,
+      entry: ENTRY,
+      data: () => ({ configFile: join(dir, 'mailroom.config.ts'), dnsZone: null, dataDir, http: false }),
+      emit: (e) => events.push(e),
+      logger: silentLogger,
+    });
+    try {
+      const text = 'x'.repeat(3 * 1024 * 1024);
+      const message = (id: string) =>
+        Buffer.from(`From: a@client.test\r\nTo: support@example.com\r\nSubject: ${id}\r\n\r\n${text}\r\n`);
+      const envelope = {
+        mailFrom: 'a@client.test',
+        rcptTo: ['support@example.com'],
+        remoteAddress: '127.0.0.1',
+      };
+      const run = async (id: string, raw: Buffer, handOver: boolean) => {
+        const receivedAt = new Date().toISOString();
+        await pool.recordArrival({ id, envelope, size: raw.length, receivedAt, auth: null });
+        const running = pool.run({ id, raw, envelope, auth: null, receivedAt }, { handOver });
+        const left = raw.length; // what the caller still has once the message is posted
+        return { result: await running, left };
+      };
+      const moved = Buffer.allocUnsafeSlow(message('moved').length);
+      message('moved').copy(moved);
+      const taken = await run('moved', moved, true);
+      expect(taken.left).toBe(0); // transferred: the caller's view is empty
+      expect(taken.result.status).toBe('processed');
+      const kept = message('kept');
+      const copied = await run('kept', kept, false);
+      expect(copied.left).toBe(kept.length);
+      expect(kept.subarray(-5).toString()).toBe('xxx\r\n');
+      expect(copied.result.status).toBe('processed');
+      expect(events.filter((e) => e.type === 'message.processed').map((e) => e.id)).toEqual([
+        'moved',
+        'kept',
+      ]);
+    } finally {
+      await pool.close();
+    }
   });
 });

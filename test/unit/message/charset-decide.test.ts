@@ -1,6 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { decodeUtf7, decodeWindows1252 } from '../../../lib/message/charset.ts';
-import { decideCharset, FallbackReport } from '../../../lib/message/charset-decide.ts';
+import {
+  decideCharset,
+  FallbackReport,
+  isUtf8Chunks,
+  passesAsUtf8,
+} from '../../../lib/message/charset-decide.ts';
 import { decodeEncodedWords, reencodeWordsAsUtf8 } from '../../../lib/message/encoded-words.ts';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -132,6 +138,79 @@ describe('encoded words with the charset decision', () => {
       `=?utf-8?B?${utf8('Jürgen Schmürgen').toString('base64')}?= <j@example.com>, b@example.com`,
     );
     expect(reencodeWordsAsUtf8('plain <a@b.c>')).toBe('plain <a@b.c>');
+  });
+});
+
+describe('passesAsUtf8 over chunks (a part as it was decoded, never joined)', () => {
+  /** Every way of cutting `bytes` in two and three pieces, and in single bytes. */
+  function cuts(bytes: Buffer): Buffer[][] {
+    const out: Buffer[][] = [[...bytes].map((b) => Buffer.from([b]))];
+    for (let i = 0; i <= bytes.length; i++) {
+      out.push([bytes.subarray(0, i), bytes.subarray(i)]);
+      for (let j = i; j <= bytes.length; j++) {
+        out.push([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]);
+      }
+    }
+    return out;
+  }
+
+  it('answers as for the joined bytes, however multi-byte sequences are cut', () => {
+    const samples = [
+      utf8('plain ascii'),
+      utf8('caf\u00e9 \u20ac \u{1f600} \u4e2d'),
+      utf8('\u{1f600}\u{1f601}'),
+      Buffer.concat([utf8('ok \u00e9'), Buffer.from([0xc3])]), // cut at the very end
+      Buffer.from([0xe2, 0x82, 0x41]), // a sequence broken by ASCII
+      Buffer.from([0x80, 0x41]), // a stray continuation byte
+      Buffer.from([0xc0, 0x80]), // overlong
+      Buffer.from([0xed, 0xa0, 0x80]), // a surrogate
+      Buffer.from([0xf4, 0x90, 0x80, 0x80]), // past U+10FFFF
+      Buffer.from([0xff, 0x41, 0x42]),
+      latin1('caf\u00e9'),
+      Buffer.alloc(0),
+    ];
+    for (const bytes of samples) {
+      for (const chunks of cuts(bytes)) {
+        expect(isUtf8Chunks(chunks), `${bytes.toString('hex')} cut ${chunks.map((c) => c.length)}`).toBe(
+          isUtf8(bytes),
+        );
+      }
+    }
+  });
+
+  it('agrees with the joined check on random bytes cut at random', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pieces = ['a', '\u00e9', '\u20ac', '\u{1f600}'].map(utf8);
+    for (let round = 0; round < 2000; round++) {
+      const parts: Buffer[] = [];
+      for (let n = Math.floor(random() * 12); n > 0; n--) {
+        parts.push(
+          random() < 0.05 ? Buffer.from([Math.floor(random() * 256)]) : pieces[Math.floor(random() * 4)]!,
+        );
+      }
+      const bytes = Buffer.concat(parts);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const next = Math.min(bytes.length, at + Math.floor(random() * 5));
+        chunks.push(bytes.subarray(at, next));
+        at = next;
+      }
+      expect(isUtf8Chunks(chunks)).toBe(isUtf8(bytes));
+    }
+  });
+
+  it('checks each chunk against the declared charset as for the joined bytes', () => {
+    const chunks = [utf8('caf'), Buffer.from([0xc3]), Buffer.from([0xa9])];
+    expect(passesAsUtf8(chunks, null)).toBe(true);
+    expect(passesAsUtf8(chunks, 'utf-8')).toBe(true);
+    expect(passesAsUtf8(chunks, 'iso-8859-1')).toBe(false); // not ASCII: decided, not passed
+    expect(passesAsUtf8([utf8('ab'), utf8('cd')], 'iso-8859-1')).toBe(true);
+    expect(passesAsUtf8([utf8('ab')], 'utf-7')).toBe(false);
+    expect(passesAsUtf8([utf8('ab'), Buffer.from([0xc3])], null)).toBe(false);
   });
 });
 

@@ -145,4 +145,64 @@ describe('a processor that records arrivals', () => {
     expect(log).toEqual([`arrive ${id}`, `run ${id}`]);
     expect((await mainStore.getMessage(id))?.status).toBe('processed');
   });
+
+  it('hands the processor only bytes nobody else holds, and reads a big streamed message back', async () => {
+    const runs: Array<{ bytes: number; handOver: boolean | undefined }> = [];
+    const make = (emit: (event: PipelineEvent) => void): MessageProcessor => {
+      const ports = createProcessingPorts({
+        config,
+        store: otherStore,
+        logger: silentLogger,
+        signal: new AbortController().signal,
+        emit,
+      });
+      return {
+        async recordArrival(arrival: Arrival) {
+          await recordArrival(ports, arrival);
+        },
+        async run(input, options) {
+          runs.push({ bytes: input.raw.length, handOver: options?.handOver });
+          return { status: (await processMessage(input, ports)).status };
+        },
+        close: async () => {},
+      };
+    };
+    let reads = 0;
+    const get = rawStore.get.bind(rawStore);
+    rawStore.get = (id: string) => {
+      reads++;
+      return get(id);
+    };
+    const pipeline = createPipeline({
+      config,
+      rawStore,
+      store: mainStore,
+      logger: silentLogger,
+      processor: make,
+    });
+    pipelines.push(pipeline);
+    async function* streamed(bytes: Buffer): AsyncGenerator<Buffer> {
+      for (let at = 0; at < bytes.length; at += 64 * 1024) yield bytes.subarray(at, at + 64 * 1024);
+    }
+    const big = Buffer.concat([RAW, Buffer.alloc(2 * 1024 * 1024, 'a'), Buffer.from('\r\n')]);
+
+    // A Buffer body is the caller's (and the journal's): copied, never taken over.
+    await pipeline.accept({ envelope: ENVELOPE, body: RAW });
+    await pipeline.drain();
+    // A small streamed message: the pipeline's own gathered copy, processed without a read.
+    await pipeline.accept({ envelope: ENVELOPE, body: streamed(RAW) });
+    await pipeline.drain();
+    expect(reads).toBe(0);
+    // A streamed message over 1 MiB is not held while it waits: read back (a buffer of the run's own).
+    const { id } = await pipeline.accept({ envelope: ENVELOPE, body: streamed(big) });
+    await pipeline.drain();
+    expect(reads).toBe(1);
+
+    expect(runs).toEqual([
+      { bytes: RAW.length, handOver: false },
+      { bytes: RAW.length, handOver: true },
+      { bytes: big.length, handOver: true },
+    ]);
+    expect((await mainStore.getMessage(id))?.status).toBe('processed');
+  });
 });

@@ -113,6 +113,15 @@ describe('LocalRawStore journal (group commit)', () => {
     expect(await store.getEnvelope('unknown')).toBeNull();
   });
 
+  it('gives get() callers bytes of their own, also for a message still waiting in the journal', async () => {
+    await store.put('j2', Buffer.from('journaled\r\n'));
+    const got = await store.get('j2');
+    got.fill(0x21); // the caller may reuse or hand its buffer on (a worker transfer empties it)
+    expect((await store.get('j2')).toString()).toBe('journaled\r\n');
+    await store.checkpoint();
+    expect(await readFile(join(dir, 'raw', 'j2.eml'), 'utf8')).toBe('journaled\r\n');
+  });
+
   it('replays journal segments left by a crash into files on the next start', async () => {
     const crashed = new LocalRawStore(dir, { checkpointIntervalMs: 60_000 });
     const ids = Array.from({ length: 50 }, () => newMessageId());
