@@ -28,8 +28,7 @@ export interface WorkQueueLimits {
  */
 export class WorkQueue<T> {
   readonly #pending: Entry<T>[] = [];
-  /** Running ids, with the bytes each holds. */
-  readonly #running = new Map<string, number>();
+  readonly #running = new Set<string>();
   readonly #idleWaiters: Array<() => void> = [];
   readonly #limits: Required<WorkQueueLimits>;
   #runningBytes = 0;
@@ -42,10 +41,6 @@ export class WorkQueue<T> {
     readonly onSettled: () => void = () => {},
   ) {
     this.#limits = { bytes: Number.POSITIVE_INFINITY, sizeOf: () => 0, ...limits };
-  }
-
-  get concurrency(): number {
-    return this.#limits.concurrency;
   }
 
   /** Ids waiting or running. */
@@ -95,7 +90,7 @@ export class WorkQueue<T> {
       const bytes = Math.max(0, this.#limits.sizeOf(entry.id));
       if (this.#running.size > 0 && this.#runningBytes + bytes > this.#limits.bytes) return;
       this.#pending.splice(index, 1);
-      this.#running.set(entry.id, bytes);
+      this.#running.add(entry.id);
       this.#runningBytes += bytes;
       Promise.resolve()
         .then(() => this.worker(entry.id))
