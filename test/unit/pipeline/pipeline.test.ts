@@ -43,6 +43,37 @@ function config(routes: Route[], delivery: MailroomConfig['delivery'] | object =
   });
 }
 
+/**
+ * A route for every @example.com recipient whose handler counts the runs going on at once (`active`, and
+ * the most at once, `peak`) while it awaits `wait()`.
+ */
+function countingRoute(
+  name: string,
+  wait: () => Promise<unknown>,
+): { route: Route; counts: { active: number; peak: number } } {
+  const counts = { active: 0, peak: 0 };
+  const route: Route = {
+    name: 'all',
+    match: '@example.com',
+    action: handler(async () => {
+      counts.active++;
+      counts.peak = Math.max(counts.peak, counts.active);
+      await wait();
+      counts.active--;
+    }, name),
+  };
+  return { route, counts };
+}
+
+/** Accepts `n` messages at once, to `<prefix><i>@example.com`. */
+function acceptMany(p: Pipeline, n: number, prefix: string): Promise<Array<{ id: string }>> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      p.accept({ envelope: { mailFrom: '', rcptTo: [`${prefix}${i}@example.com`] }, body: rfc822() }),
+    ),
+  );
+}
+
 describe('pipeline', () => {
   let dir: string;
   let store: SqliteMessageStore;
@@ -437,32 +468,11 @@ describe('pipeline', () => {
 
   it('processes many messages with bounded concurrency', async () => {
     rawStore = new MemoryRawStore();
-    let active = 0;
-    let peak = 0;
-    const p = make(
-      config(
-        [
-          {
-            name: 'all',
-            match: '@example.com',
-            action: handler(async () => {
-              active++;
-              peak = Math.max(peak, active);
-              await new Promise((r) => setTimeout(r, 5));
-              active--;
-            }, 'slow'),
-          },
-        ],
-        { concurrency: 3 },
-      ),
-    );
-    const ids = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        p.accept({ envelope: { mailFrom: '', rcptTo: [`u${i}@example.com`] }, body: rfc822() }),
-      ),
-    );
+    const { route, counts } = countingRoute('slow', () => new Promise((r) => setTimeout(r, 5)));
+    const p = make(config([route], { concurrency: 3 }));
+    const ids = await acceptMany(p, 12, 'u');
     await p.drain();
-    expect(peak).toBeLessThanOrEqual(3);
+    expect(counts.peak).toBeLessThanOrEqual(3);
     const listed = await store.listMessages();
     expect(listed).toHaveLength(12);
     expect(listed.every((m) => m.status === 'processed')).toBe(true);
@@ -494,11 +504,7 @@ describe('pipeline', () => {
         }),
       },
     );
-    await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        elsewhere.accept({ envelope: { mailFrom: '', rcptTo: [`u${i}@example.com`] }, body: rfc822() }),
-      ),
-    );
+    await acceptMany(elsewhere, 30, 'u');
     const drained = elsewhere.drain();
     await vi.waitFor(() => expect(running).toBe(16));
     await turns(20);
@@ -507,40 +513,19 @@ describe('pipeline', () => {
     await drained;
 
     // on its own thread: a handler that waits until released
-    let active = 0;
-    let peak = 0;
     let open = () => {};
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    const here = make(
-      config(
-        [
-          {
-            name: 'all',
-            match: '@example.com',
-            action: handler(async () => {
-              active++;
-              peak = Math.max(peak, active);
-              await gate;
-              active--;
-            }, 'held'),
-          },
-        ],
-        { concurrency: null },
-      ),
-    );
-    await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        here.accept({ envelope: { mailFrom: '', rcptTo: [`v${i}@example.com`] }, body: rfc822() }),
-      ),
-    );
+    const { route, counts } = countingRoute('held', () => gate);
+    const here = make(config([route], { concurrency: null }));
+    await acceptMany(here, 12, 'v');
     const done = here.drain();
-    await vi.waitFor(() => expect(active).toBe(4));
+    await vi.waitFor(() => expect(counts.active).toBe(4));
     await new Promise((r) => setTimeout(r, 100));
     open();
     await done;
-    expect(peak).toBe(4);
+    expect(counts.peak).toBe(4);
   });
 
   it('answers accept() with an error when the raw store fails, leaving no record', async () => {

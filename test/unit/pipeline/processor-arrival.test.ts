@@ -75,9 +75,13 @@ describe('a processor that records arrivals', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A processor on its own connection; `arrivalGate` holds each arrival until it resolves. */
+  /**
+   * A processor on its own connection; `arrivalGate` holds each arrival until it resolves. `runs`: the
+   * size of each run's bytes and whether they were handed over.
+   */
   function processor(options: { arrivalGate?: Promise<void>; failArrivals?: boolean } = {}) {
     const log: string[] = [];
+    const runs: Array<{ bytes: number; handOver: boolean | undefined }> = [];
     const make = (emit: (event: PipelineEvent) => void): MessageProcessor => {
       const ports = createProcessingPorts({
         config,
@@ -94,15 +98,16 @@ describe('a processor that records arrivals', () => {
           await recordArrival(ports, arrival);
           log.push(`recorded ${arrival.id}`);
         },
-        async run(input) {
+        async run(input, runOptions) {
           log.push(`run ${input.id}`);
+          runs.push({ bytes: input.raw.length, handOver: runOptions?.handOver });
           const outcome = await processMessage(input, ports);
           return { status: outcome.status };
         },
         close: async () => {},
       };
     };
-    return { make, log };
+    return { make, log, runs };
   }
 
   it('leaves the record to the processor: accept writes nothing, the run waits for the record', async () => {
@@ -147,26 +152,7 @@ describe('a processor that records arrivals', () => {
   });
 
   it('hands the processor only bytes nobody else holds, and reads a big streamed message back', async () => {
-    const runs: Array<{ bytes: number; handOver: boolean | undefined }> = [];
-    const make = (emit: (event: PipelineEvent) => void): MessageProcessor => {
-      const ports = createProcessingPorts({
-        config,
-        store: otherStore,
-        logger: silentLogger,
-        signal: new AbortController().signal,
-        emit,
-      });
-      return {
-        async recordArrival(arrival: Arrival) {
-          await recordArrival(ports, arrival);
-        },
-        async run(input, options) {
-          runs.push({ bytes: input.raw.length, handOver: options?.handOver });
-          return { status: (await processMessage(input, ports)).status };
-        },
-        close: async () => {},
-      };
-    };
+    const { make, runs } = processor();
     let reads = 0;
     const get = rawStore.get.bind(rawStore);
     rawStore.get = (id: string) => {
