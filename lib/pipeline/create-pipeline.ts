@@ -118,7 +118,11 @@ class LocalPipeline implements Pipeline {
   readonly #processor: MessageProcessor | null;
   /** Ids between raw put and record, so `recover()` does not take them for orphans. */
   readonly #accepting = new Set<string>();
-  /** Arrivals being recorded by the processor, by id: the message's run waits for its record. */
+  /**
+   * Arrivals being recorded by the processor (or, where it could not, on this thread), by id. A message's
+   * run waits for its record only when it must read the message back: a message in hand goes to the
+   * processor at once, and the processor runs it after its record.
+   */
   readonly #arriving = new Map<string, Promise<void>>();
   /** Accepted messages waiting for processing, with their bytes, by id. */
   readonly #inHand = new Map<string, InHand>();
@@ -225,10 +229,10 @@ class LocalPipeline implements Pipeline {
 
   /** The queue's worker: processes one message end to end. Never throws for a known id. */
   async #run(id: string): Promise<MessageStatus | null> {
-    await this.#arriving.get(id);
     const only = this.#only.get(id);
     this.#only.delete(id);
     const held = this.#take(id);
+    if (!held) await this.#arriving.get(id);
     const loaded = held?.input ?? (await this.#load(id));
     if (!loaded) return null;
     if (!('raw' in loaded)) return this.#settle(id, loaded);

@@ -98,7 +98,9 @@ export class ProcessingPool implements MessageProcessor {
     const { id, envelope, auth, receivedAt, only } = input;
     const home = this.#homes.get(id);
     this.#homes.delete(id);
-    const slot = home && !home.stopped ? home : this.#pick();
+    // Its record may not be written yet: the caller records it itself and runs it again.
+    if (home?.stopped) return Promise.reject(new PipelineError('the worker recording the message stopped'));
+    const slot = home ?? this.#pick();
     const job = ++this.#nextJob;
     const raw = options.handOver ? transferable(input.raw) : transferableCopy(input.raw);
     return new Promise<RunResult>((resolve, reject) => {

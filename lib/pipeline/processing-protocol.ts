@@ -34,7 +34,8 @@ export interface MessageProcessor {
   /**
    * Records an accepted message as received (the record, its trace entry and verdicts, the
    * `message.received` event) where it will be processed, so that the thread taking mail never waits for
-   * the database. A later `run` of the same id waits for it. Rejects when it could not be recorded there.
+   * the database. A later `run` of the same id waits for it (the caller need not), and ends `unrecorded`
+   * when it could not be recorded. Rejects when it could not be recorded there: the caller records it.
    */
   recordArrival?(arrival: Arrival): Promise<void>;
   /** Lets running messages finish with their deliveries left pending, then stops. */

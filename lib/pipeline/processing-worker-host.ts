@@ -33,6 +33,11 @@ class WorkerJobs {
   readonly #running = new Set<Promise<void>>();
   /** Arrivals being recorded, by message id: a run of the message waits for its arrival. */
   readonly #arriving = new Map<string, Promise<void>>();
+  /**
+   * Messages this worker could not record, until their run comes: the pool records them on its own
+   * thread, so their run here ends unrecorded, and the pool runs them again once they are recorded.
+   */
+  readonly #unrecorded = new Set<string>();
 
   constructor(ports: ProcessingPorts, send: (msg: FromProcessingWorker) => void) {
     this.#ports = ports;
@@ -44,7 +49,10 @@ class WorkerJobs {
     const p = this.#track(
       recordArrival(this.#ports, arrival).then(
         () => this.#send({ type: 'arrived', job }),
-        (err) => this.#send({ type: 'arrived', job, error: errorText(err) }),
+        (err) => {
+          this.#unrecorded.add(id);
+          this.#send({ type: 'arrived', job, error: errorText(err) });
+        },
       ),
     ).finally(() => {
       if (this.#arriving.get(id) === p) this.#arriving.delete(id);
@@ -63,6 +71,10 @@ class WorkerJobs {
 
   async #run(job: number, input: WorkerJob): Promise<void> {
     await this.#arriving.get(input.id);
+    if (this.#unrecorded.delete(input.id)) {
+      this.#send({ type: 'done', job, result: { status: 'received', unrecorded: true } });
+      return;
+    }
     let result: RunResult;
     try {
       const outcome = await processMessage({ ...input, raw: Buffer.from(input.raw) }, this.#ports);
