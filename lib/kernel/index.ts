@@ -19,3 +19,4 @@ export {
   PACKAGE_ROOT,
   RUNNING_FROM_SOURCE,
 } from './package-root.ts';
+export { PostBatcher, type PostTarget, unbatch } from './post-batcher.ts';

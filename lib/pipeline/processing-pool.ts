@@ -3,9 +3,11 @@ import type { Worker } from 'node:worker_threads';
 import {
   errorText,
   type Logger,
+  PostBatcher,
   startModuleWorker,
   transferable,
   transferableCopy,
+  unbatch,
 } from '../kernel/index.ts';
 import { PipelineError } from './errors.ts';
 import type { PipelineEvent } from './events.ts';
@@ -58,6 +60,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** What this turn posts to the worker, sent as one message at its end. */
+  out: PostBatcher<ToProcessingWorker>;
   jobs: Map<number, Job>;
   stopped: boolean;
   closed: Promise<void>;
@@ -91,7 +95,7 @@ export class ProcessingPool implements MessageProcessor {
    * Processes one message in a worker. Its bytes are copied once and the copy is transferred: the caller's
    * buffer may be shared (the raw store's journal keeps the same bytes until it writes them out). Bytes
    * handed over (`handOver`) that fill their own ArrayBuffer are transferred as they are, without a copy:
-   * `input.raw` is left empty (a big message is then never held twice).
+   * `input.raw` is left empty once posted, at the end of this turn (a big message is never held twice).
    */
   run(input: MessageInput, options: { handOver?: boolean } = {}): Promise<RunResult> {
     if (this.#closed) return Promise.reject(new PipelineError('the processing pool is closed'));
@@ -169,15 +173,21 @@ export class ProcessingPool implements MessageProcessor {
     let closed = () => {};
     const slot: Slot = {
       worker,
+      out: new PostBatcher<ToProcessingWorker>(worker, (err, msg) => {
+        if (msg.type !== 'close')
+          this.#fail(slot, msg.job, `could not send to the worker: ${errorText(err)}`);
+      }),
       jobs: new Map(),
       stopped: false,
       closed: new Promise<void>((resolve) => {
         closed = resolve;
       }),
     };
-    worker.on('message', (msg: FromProcessingWorker) => {
-      if (msg.type === 'closed') closed();
-      else this.#onMessage(slot, msg);
+    worker.on('message', (data: FromProcessingWorker | FromProcessingWorker[]) => {
+      for (const msg of unbatch(data)) {
+        if (msg.type === 'closed') closed();
+        else this.#onMessage(slot, msg);
+      }
     });
     worker.once('exit', () => closed());
     worker.on('error', (err) => void this.#stop(slot, `processing worker failed: ${errorText(err)}`));
@@ -235,7 +245,8 @@ export class ProcessingPool implements MessageProcessor {
       if (msg.type !== 'close') this.#fail(slot, msg.job, 'the processing worker stopped');
       return;
     }
-    slot.worker.postMessage(msg, transfer);
+    slot.out.post(msg, transfer);
+    if (msg.type === 'close') slot.out.flush();
   }
 
   #fail(slot: Slot, job: number, reason: string): void {

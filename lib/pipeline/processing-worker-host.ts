@@ -1,6 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { errorText, type Logger } from '../kernel/index.ts';
+import { errorText, type Logger, PostBatcher, unbatch } from '../kernel/index.ts';
 import type { PipelineEvent } from './events.ts';
 import { createProcessingPorts, type ProcessingPorts, type ProcessingPortsInput } from './ports.ts';
 import { processMessage } from './process-message.ts';
@@ -104,7 +104,10 @@ export async function serveProcessing(
 ): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('serveProcessing runs in a worker thread');
-  const send = (msg: FromProcessingWorker) => port.postMessage(msg);
+  // Events, log lines and outcomes of one turn go to the pool as one message. One that cannot be cloned
+  // (an event carrying a function) is dropped: the pool would have failed on it the same way.
+  const out = new PostBatcher<FromProcessingWorker>(port, () => {});
+  const send = (msg: FromProcessingWorker) => out.post(msg);
   const logger = postingLogger(send);
   const abort = new AbortController();
   let context: unknown = null;
@@ -123,7 +126,7 @@ export async function serveProcessing(
   });
   const jobs = new WorkerJobs(ports, send);
 
-  port.on('message', (msg: ToProcessingWorker) => {
+  const receive = (msg: ToProcessingWorker) => {
     if (msg.type === 'arrive') return jobs.arrive(msg.job, msg.arrival);
     if (msg.type === 'run') {
       context = msg.context;
@@ -136,8 +139,12 @@ export async function serveProcessing(
       .catch((err) => logger.warn('closing the processing worker failed', { error: errorText(err) }))
       .finally(() => {
         send({ type: 'closed' });
+        out.flush();
         port.close();
       });
+  };
+  port.on('message', (data: ToProcessingWorker | ToProcessingWorker[]) => {
+    for (const msg of unbatch(data)) receive(msg);
   });
   const tid = threadId();
   send(tid === undefined ? { type: 'ready' } : { type: 'ready', tid });

@@ -175,9 +175,8 @@ describe('processing in worker threads', () => {
       const run = async (id: string, raw: Buffer, handOver: boolean) => {
         const receivedAt = new Date().toISOString();
         await pool.recordArrival({ id, envelope, size: raw.length, receivedAt, auth: null });
-        const running = pool.run({ id, raw, envelope, auth: null, receivedAt }, { handOver });
-        const left = raw.length; // what the caller still has once the message is posted
-        return { result: await running, left };
+        const result = await pool.run({ id, raw, envelope, auth: null, receivedAt }, { handOver });
+        return { result, left: raw.length }; // what the caller still has once the message was posted
       };
       const moved = Buffer.allocUnsafeSlow(message('moved').length);
       message('moved').copy(moved);
