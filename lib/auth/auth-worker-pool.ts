@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { errorText, startModuleWorker, transferableCopy } from '../kernel/index.ts';
+import { errorText, PostBatcher, startModuleWorker, transferableCopy, unbatch } from '../kernel/index.ts';
 import type { FromWorker, OwnResolver, ToWorker } from './auth-worker-protocol.ts';
 import type { DataTimeInspection, DataTimeRequest } from './data-time-inspect.ts';
 import type { DnsResolver } from './dns-resolver.ts';
@@ -41,6 +41,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** What this turn posts to the worker, sent as one message at its end. */
+  out: PostBatcher<ToWorker>;
   /** Settles once the worker has loaded (or has stopped). */
   ready: Promise<void>;
   jobs: Map<number, Job>;
@@ -150,8 +152,26 @@ export class AuthWorkerPool {
     const ready = new Promise<void>((resolve) => {
       loaded = resolve;
     });
-    const slot: Slot = { worker, ready, jobs: new Map(), recipes: new Set(), stopped: false, ping: null };
-    worker.on('message', (msg: FromWorker) => (msg.type === 'ready' ? loaded() : this.#onMessage(slot, msg)));
+    const slot: Slot = {
+      worker,
+      // Only a DNS answer can fail to clone (a resolver returning functions or the like): it fails instead.
+      out: new PostBatcher<ToWorker>(worker, (err, msg) => {
+        if (msg.type === 'dns' && msg.ok) {
+          this.#post(slot, { type: 'dns', q: msg.q, ok: false, code: 'ESERVFAIL', message: errorText(err) });
+        }
+      }),
+      ready,
+      jobs: new Map(),
+      recipes: new Set(),
+      stopped: false,
+      ping: null,
+    };
+    worker.on('message', (data: FromWorker | FromWorker[]) => {
+      for (const msg of unbatch(data)) {
+        if (msg.type === 'ready') loaded();
+        else this.#onMessage(slot, msg);
+      }
+    });
     worker.once('exit', loaded);
     worker.on('error', (err) => void this.#stop(slot, `authentication worker failed: ${errorText(err)}`));
     worker.on('exit', (code) => void this.#stop(slot, `authentication worker exited with code ${code}`));
@@ -186,15 +206,7 @@ export class AuthWorkerPool {
   }
 
   #post(slot: Slot, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
-    if (slot.stopped) return;
-    try {
-      slot.worker.postMessage(msg, transfer);
-    } catch (err) {
-      // Only a DNS answer can fail to clone (a resolver returning functions or the like).
-      if (msg.type === 'dns') {
-        this.#post(slot, { type: 'dns', q: msg.q, ok: false, code: 'ESERVFAIL', message: errorText(err) });
-      }
-    }
+    if (!slot.stopped) slot.out.post(msg, transfer);
   }
 
   #finish(slot: Slot, id: number, outcome: PoolOutcome): void {

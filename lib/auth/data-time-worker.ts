@@ -5,7 +5,7 @@
  * Loaded by the pool's bootstrap, never imported.
  */
 import { parentPort } from 'node:worker_threads';
-import { errorText } from '../kernel/index.ts';
+import { errorText, PostBatcher, unbatch } from '../kernel/index.ts';
 import type { FromWorker, OwnResolver, ToWorker } from './auth-worker-protocol.ts';
 import { preloadAuthentication } from './authenticate.ts';
 import { inspectAtDataTime } from './data-time-inspect.ts';
@@ -33,7 +33,9 @@ const questions = new Map<number, Question>();
 const own = new Map<number, DnsResolver>();
 let nextQuestion = 0;
 
-const send = (msg: FromWorker) => port.postMessage(msg);
+// Outcomes and DNS questions of one turn go to the pool as one message (they are plain data: they clone).
+const out = new PostBatcher<FromWorker>(port, () => {});
+const send = (msg: FromWorker) => out.post(msg);
 
 /**
  * Job `job`'s resolver: every question is registered (so that `cancel` fails it), then asked of `local`,
@@ -101,11 +103,13 @@ function inspect(msg: Extract<ToWorker, { type: 'inspect' }>): void {
   );
 }
 
-port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'inspect') inspect(msg);
-  else if (msg.type === 'dns') answer(msg);
-  else if (msg.type === 'cancel') cancel(msg.id);
-  else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
+port.on('message', (data: ToWorker | ToWorker[]) => {
+  for (const msg of unbatch(data)) {
+    if (msg.type === 'inspect') inspect(msg);
+    else if (msg.type === 'dns') answer(msg);
+    else if (msg.type === 'cancel') cancel(msg.id);
+    else if (msg.type === 'ping') send({ type: 'pong', seq: msg.seq });
+  }
 });
 await preloadAuthentication(); // ready means ready: mailauth loads before the first check, not during it
 send({ type: 'ready' });

@@ -156,6 +156,20 @@ describe('AuthWorkerPool', () => {
     expect(pool.stats()).toEqual({ workers: 1, checks: 0 }); // waiting on DNS is no reason to replace it
   });
 
+  it('a DNS answer that cannot cross to the worker reaches it as a server failure; the check finishes', async () => {
+    const pool = newPool({ size: 1, deadlineMs: 10_000 });
+    const zone = zoneResolver();
+    // An SPF answer carrying a function cannot be cloned: that question fails, the others are answered.
+    const odd: DnsResolver = (name, rrtype) =>
+      name === 'example.com' && rrtype === 'TXT'
+        ? Promise.resolve([['v=spf1 -all', () => {}]] as unknown as string[][])
+        : zone(name, rrtype);
+    const outcome = await pool.inspect(Buffer.from(MESSAGE), { ...REQUEST, dmarcReject: false }, odd);
+    expect(verdictsOf(outcome).spf.result).toBe('temperror');
+    const next = await pool.inspect(Buffer.from(MESSAGE), REQUEST, zoneResolver());
+    expect(verdictsOf(next).spf.result).toBe('pass');
+  });
+
   it('a worker that runs out of memory ends only its checks: deferred, and the next check works', async () => {
     const pool = newPool({ size: 1, heapMb: 64 });
     // An absurd resolver answer (300 MiB of TXT) is more than the worker's heap can take.
