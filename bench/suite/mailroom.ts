@@ -113,8 +113,8 @@ export async function startMailroomSmtp(workers = 0): Promise<MailroomProcess> {
 }
 
 /** `mailroom dev` (the HTTP API's event stream tells when each message is processed). */
-export async function startMailroomDev(httpPort: number): Promise<MailroomProcess> {
-  const files = await mailroomFiles('dev');
+export async function startMailroomDev(httpPort: number, workers: number): Promise<MailroomProcess> {
+  const files = await mailroomFiles('dev', workers);
   return startMailroomCommand(
     files,
     ['dev', ...fileArgs(files), '--smtp-port', '0', '--http-port', String(httpPort)],

@@ -26,6 +26,7 @@ import {
   INGEST_WARM_UP_MESSAGES,
   type IngestCell,
   type LatencyResult,
+  type LatencyStep,
   type S3Result,
   type ServerName,
 } from './types.ts';
@@ -148,8 +149,23 @@ async function runIngest(options: BenchOptions, notices: string[]): Promise<Inge
   return cells;
 }
 
+/** The processing threads of the latency server: 1, as `mailroom dev` runs by default. */
+const LATENCY_WORKERS = 1;
+
 async function runLatency(options: BenchOptions): Promise<LatencyResult> {
-  const server = await startMailroomDev(await freePort());
+  const { steady, sweep } = await latencyServer(options, LATENCY_WORKERS, options.sweepRates);
+  log('latency: the steady step again with processing on the SMTP thread (delivery.workers 0)');
+  const { steady: steadyWorkers0 } = await latencyServer(options, 0, []);
+  return { workers: LATENCY_WORKERS, steady, steadyWorkers0, sweep, knee: findKnee(sweep) };
+}
+
+/** One `mailroom dev` with `workers` processing threads: the warm-up, the steady step, then `sweepRates`. */
+async function latencyServer(
+  options: BenchOptions,
+  workers: number,
+  sweepRates: readonly number[],
+): Promise<{ steady: LatencyStep; sweep: LatencyStep[] }> {
+  const server = await startMailroomDev(await freePort(), workers);
   running.add(server);
   const events = new ProcessedEvents();
   try {
@@ -157,14 +173,14 @@ async function runLatency(options: BenchOptions): Promise<LatencyResult> {
     // Steady state, not start-up: V8 has not optimised the hot paths yet, and SQLite's WAL file grows to its
     // working size (later checkpoints reuse it) during the first few hundred messages.
     const warmRate = Math.max(1, Math.round(options.latencyRate / 2));
-    log(`latency: warm-up ${WARM_UP_SECONDS} s at ${warmRate} msg/s (not measured)`);
+    log(`latency (workers ${workers}): warm-up ${WARM_UP_SECONDS} s at ${warmRate} msg/s (not measured)`);
     await runLatencyStep(server.port, events, {
       rate: warmRate,
       seconds: WARM_UP_SECONDS,
       sessions: 20,
       drainLimitSeconds: 30,
     });
-    log(`latency: ${options.latencyRate} msg/s for ${options.latencySeconds} s`);
+    log(`latency (workers ${workers}): ${options.latencyRate} msg/s for ${options.latencySeconds} s`);
     const steady = await runLatencyStep(server.port, events, {
       rate: options.latencyRate,
       seconds: options.latencySeconds,
@@ -172,8 +188,8 @@ async function runLatency(options: BenchOptions): Promise<LatencyResult> {
       drainLimitSeconds: 30,
     });
     const sweep = [];
-    for (const rate of options.sweepRates) {
-      log(`latency sweep: ${rate} msg/s for ${options.sweepSeconds} s`);
+    for (const rate of sweepRates) {
+      log(`latency sweep (workers ${workers}): ${rate} msg/s for ${options.sweepSeconds} s`);
       sweep.push(
         await runLatencyStep(server.port, events, {
           rate,
@@ -183,7 +199,7 @@ async function runLatency(options: BenchOptions): Promise<LatencyResult> {
         }),
       );
     }
-    return { steady, sweep, knee: findKnee(sweep) };
+    return { steady, sweep };
   } finally {
     await events.close();
     await server.stop();

@@ -161,14 +161,17 @@ function processingSection(p: ProcessingResult): string[] {
 
 function latencySection(l: LatencyResult): string[] {
   const rows = [
-    ...(l.steady ? [['steady', ...stepRow(l.steady)]] : []),
-    ...l.sweep.map((s) => ['sweep', ...stepRow(s)]),
+    ...(l.steady ? [[`steady, workers ${l.workers}`, ...stepRow(l.steady)]] : []),
+    ...l.sweep.map((s) => [`sweep, workers ${l.workers}`, ...stepRow(s)]),
+    ...(l.steadyWorkers0 ? [['steady, workers 0', ...stepRow(l.steadyWorkers0)]] : []),
   ];
   return [
     '## Latency (250 → `message.processed`)',
     '',
     `\`mailroom dev\` pinned to core 0, 20 sessions, the client on core 1; measured after a ${WARM_UP_SECONDS} s ` +
-      'warm-up at half the steady rate (start-up: V8 optimising the hot paths, the WAL file growing to size).',
+      'warm-up at half the steady rate (start-up: V8 optimising the hot paths, the WAL file growing to size). ' +
+      `Processing in ${l.workers} worker thread (\`delivery.workers\`, the default); the last row runs the ` +
+      'steady step again on a server with processing on the SMTP thread (`workers: 0`).',
     '',
     table(['step', ...STEP_HEAD], rows),
     '',

@@ -78,7 +78,11 @@ export interface LatencyStep {
 }
 
 export interface LatencyResult {
+  /** `delivery.workers` of the server of `steady` and `sweep`: 1, the default of `mailroom dev`. */
+  workers: number;
   steady: LatencyStep | null;
+  /** The same steady step with processing on the SMTP thread (`delivery.workers: 0`), for comparison. */
+  steadyWorkers0: LatencyStep | null;
   sweep: LatencyStep[];
   /** Where the server stopped keeping up, in words ("between 200 and 400 msg/s"). */
   knee: string;

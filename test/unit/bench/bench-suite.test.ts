@@ -138,7 +138,9 @@ function results(ingest: IngestCell[]): BenchResults {
       mailparser: [100, 120, 110],
     },
     latency: {
+      workers: 1,
       steady: step(100, 99, 3),
+      steadyWorkers0: step(100, 100, 1),
       sweep: [step(50, 50, 0), step(200, 120, 500)],
       knee: 'between 50 and 200 msg/s',
     },
@@ -170,7 +172,9 @@ describe('rendering', () => {
     expect(md).toContain('- postfix skipped: not root');
     expect(md).toContain('| mailroom (accept → processed) | 60 (50–70) | 0.55× |');
     expect(md).toContain('| mailroom parse alone (`parseMessage`) | 90 (80–100) | 0.82× |');
-    expect(md).toContain('| steady | 100 | 99.0 | 10.0 | 40.0 | 3 | 1.0 s | 0 |');
+    expect(md).toContain('| steady, workers 1 | 100 | 99.0 | 10.0 | 40.0 | 3 | 1.0 s | 0 |');
+    expect(md).toContain('| sweep, workers 1 | 200 |');
+    expect(md).toContain('| steady, workers 0 | 100 | 100.0 |');
     expect(md).toContain('Knee: between 50 and 200 msg/s.');
     expect(md).toContain('| mailroom smtp (S3) | 300 (300–300) | 0.50× |');
   });
