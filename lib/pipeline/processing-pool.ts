@@ -149,6 +149,7 @@ export class ProcessingPool implements MessageProcessor {
     await Promise.all(
       [...this.#slots].map(async (slot) => {
         this.#post(slot, { type: 'close' });
+        slot.out.flush(); // at once: the pool stops with this turn
         await slot.closed;
         await this.#stop(slot, 'the processing pool is closed');
       }),
@@ -246,7 +247,6 @@ export class ProcessingPool implements MessageProcessor {
       return;
     }
     slot.out.post(msg, transfer);
-    if (msg.type === 'close') slot.out.flush();
   }
 
   #fail(slot: Slot, job: number, reason: string): void {

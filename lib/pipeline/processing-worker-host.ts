@@ -105,8 +105,15 @@ export async function serveProcessing(
   const port = parentPort;
   if (!port) throw new Error('serveProcessing runs in a worker thread');
   // Events, log lines and outcomes of one turn go to the pool as one message. One that cannot be cloned
-  // (an event carrying a function) is dropped: the pool would have failed on it the same way.
-  const out = new PostBatcher<FromProcessingWorker>(port, () => {});
+  // (a log line's data carrying a function) is dropped, and the pool is told which kind it was.
+  const out: PostBatcher<FromProcessingWorker> = new PostBatcher(port, (err, dropped) =>
+    out.post({
+      type: 'log',
+      level: 'warn',
+      message: 'a message to the processing pool could not be cloned; dropped',
+      data: { type: dropped.type, error: errorText(err) },
+    }),
+  );
   const send = (msg: FromProcessingWorker) => out.post(msg);
   const logger = postingLogger(send);
   const abort = new AbortController();
