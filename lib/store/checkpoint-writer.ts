@@ -11,62 +11,106 @@ export interface CheckpointFile {
 // Runs in a worker thread (plain CommonJS, evaluated from this string so it needs no TypeScript loader).
 // Writes each file through its temp name, then makes the batch durable with one syncfs (coreutils
 // `sync --file-system`), or with an fdatasync per file and an fsync per directory where that is missing.
-// First it takes the priority it is given (Linux: a thread's nice value, set through its kernel tid; the
-// `sync` it starts inherits it); where the system refuses, it keeps the process's.
+// The syncfs runs in a small shell started once per directory, which starts `sync` for each request: a
+// process of its own size forks, not this one. (A fork of the server, hundreds of MB, costs milliseconds
+// and leaves every page of the server copy-on-write, so each thread then takes a page fault per page it
+// writes to.) First it takes the priority it is given (Linux: a thread's nice value, set through its
+// kernel tid; the shell and its `sync` inherit it); where the system refuses, it keeps the process's.
+// Batches are written one after another, in the order they come.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-let syncfs = true;
+const { spawn } = require('node:child_process');
 if (workerData.priority !== null) {
   try {
     const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
     if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, workerData.priority);
   } catch {}
 }
+function findOnPath(name) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try { fs.accessSync(candidate, fs.constants.X_OK); return candidate; } catch {}
+  }
+  return null;
+}
+const syncBin = findOnPath('sync');
+const shell = fs.existsSync('/bin/sh') ? '/bin/sh' : null;
+let syncfs = syncBin !== null && shell !== null;
+// One line in, one line out: "ok" when "sync --file-system DIR" succeeded.
+const SYNC_LOOP = 'while read -r _; do if "$0" --file-system -- "$1"; then echo ok; else echo fail; fi; done';
+const helpers = new Map();
+function helperFor(dir) {
+  const existing = helpers.get(dir);
+  if (existing && !existing.dead) return existing;
+  const child = spawn(shell, ['-c', SYNC_LOOP, syncBin, dir], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const helper = { child, waiters: [], buffered: '', dead: false };
+  const stop = () => {
+    helper.dead = true;
+    for (const waiter of helper.waiters.splice(0)) waiter(false);
+  };
+  child.on('error', stop);
+  child.on('exit', stop);
+  child.stdin.on('error', stop);
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text) => {
+    helper.buffered += text;
+    let end;
+    while ((end = helper.buffered.indexOf('\\n')) >= 0) {
+      const line = helper.buffered.slice(0, end);
+      helper.buffered = helper.buffered.slice(end + 1);
+      helper.waiters.shift()?.(line === 'ok');
+    }
+  });
+  helpers.set(dir, helper);
+  return helper;
+}
+function syncFileSystem(dir) {
+  return new Promise((resolve) => {
+    const helper = helperFor(dir);
+    const timer = setTimeout(() => { helper.child.kill('SIGKILL'); }, 60000);
+    helper.waiters.push((ok) => { clearTimeout(timer); resolve(ok); });
+    helper.child.stdin.write('\\n');
+  });
+}
 function fsyncPath(p, data) {
   const fd = fs.openSync(p, 'r');
   try { data ? fs.fdatasyncSync(fd) : fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }
-parentPort.on('message', ({ seq, packed, files, syncDir }) => {
-  try {
-    const bytes = new Uint8Array(packed);
-    for (const f of files) {
-      let fd = fs.openSync(f.tmp, 'wx', 0o600);
-      try {
-        let at = 0;
-        while (at < f.length) at += fs.writeSync(fd, bytes, f.offset + at, f.length - at);
-        const closing = fd;
-        fd = -1; // the number may be reused by another thread's open once closed
-        fs.closeSync(closing);
-        fs.renameSync(f.tmp, f.path);
-      } catch (err) {
-        // A full disk must not leave temp files behind: the next checkpoint writes the file again.
-        if (fd >= 0) try { fs.closeSync(fd); } catch {}
-        try { fs.unlinkSync(f.tmp); } catch {}
-        throw err;
-      }
+async function writeBatch({ packed, files, syncDir }) {
+  const bytes = new Uint8Array(packed);
+  for (const f of files) {
+    let fd = fs.openSync(f.tmp, 'wx', 0o600);
+    try {
+      let at = 0;
+      while (at < f.length) at += fs.writeSync(fd, bytes, f.offset + at, f.length - at);
+      const closing = fd;
+      fd = -1; // the number may be reused by another thread's open once closed
+      fs.closeSync(closing);
+      fs.renameSync(f.tmp, f.path);
+    } catch (err) {
+      // A full disk must not leave temp files behind: the next checkpoint writes the file again.
+      if (fd >= 0) try { fs.closeSync(fd); } catch {}
+      try { fs.unlinkSync(f.tmp); } catch {}
+      throw err;
     }
-    let synced = false;
-    if (syncfs) {
-      try {
-        execFileSync('sync', ['--file-system', syncDir], { timeout: 60000, stdio: 'ignore' });
-        synced = true;
-      } catch {
-        syncfs = false;
-      }
-    }
-    if (!synced) {
-      const dirs = new Set();
-      for (const f of files) { fsyncPath(f.path, true); dirs.add(path.dirname(f.path)); }
-      for (const d of dirs) fsyncPath(d, false);
-    }
-    parentPort.postMessage({ seq, ok: true });
-  } catch (err) {
-    parentPort.postMessage({ seq, ok: false, message: String(err && err.message || err), code: err && err.code });
   }
+  if (syncfs && (await syncFileSystem(syncDir))) return;
+  // No syncfs here (or it failed once): an fdatasync per file and an fsync per directory from now on.
+  syncfs = false;
+  const dirs = new Set();
+  for (const f of files) { fsyncPath(f.path, true); dirs.add(path.dirname(f.path)); }
+  for (const d of dirs) fsyncPath(d, false);
+}
+let queue = Promise.resolve();
+parentPort.on('message', (batch) => {
+  queue = queue.then(() => writeBatch(batch)).then(
+    () => parentPort.postMessage({ seq: batch.seq, ok: true }),
+    (err) => parentPort.postMessage({ seq: batch.seq, ok: false, message: String(err && err.message || err), code: err && err.code }),
+  );
 });
 `;
 

@@ -31,8 +31,19 @@ export interface LocalRawStoreOptions {
    * @default 67_108_864 (64 MiB)
    */
   journalBacklogBytes?: number;
-  /** How long journaled messages may wait before they are written out as files. @default 200 */
+  /**
+   * How long journaled messages may wait before they are written out as files. Each checkpoint costs a
+   * fixed amount besides its files (a new journal segment, a `sync` process, the old segment's removal),
+   * so at a low rate a longer wait costs less CPU per message; the messages are durable in the journal all
+   * along. @default 1000
+   */
   checkpointIntervalMs?: number;
+  /**
+   * Bytes of journaled messages after which a checkpoint starts at once instead of waiting for the interval
+   * (big messages at a high rate are written out sooner, so the backlog held in memory stays small).
+   * @default 8_388_608 (8 MiB), at most half of `journalBacklogBytes`
+   */
+  checkpointBytes?: number;
   /**
    * Scheduling priority (nice value) of the thread that writes journaled messages out as files (Linux):
    * below the SMTP thread's, so a busy core answers `250`s first; null keeps the process's.
@@ -72,6 +83,7 @@ export class LocalRawStore implements DeletableRawStore {
   readonly #journalMax: number;
   readonly #backlogMax: number;
   readonly #checkpointMs: number;
+  readonly #checkpointBytes: number;
   readonly #journal: GroupCommitJournal<BacklogEntry>;
   readonly #writer: CheckpointWriter;
   /** Journaled messages not yet written out as files, by id (latest put wins). */
@@ -79,6 +91,8 @@ export class LocalRawStore implements DeletableRawStore {
   #backlogBytes = 0;
   #ready: Promise<void> | null = null;
   #checkpointTimer: NodeJS.Timeout | null = null;
+  /** Whether the pending timer fires at once (the byte threshold), not at the interval. */
+  #checkpointSoon = false;
   #checkpointRunning: Promise<void> | null = null;
   #checkpointError: unknown = null;
 
@@ -87,7 +101,8 @@ export class LocalRawStore implements DeletableRawStore {
     this.#files = new RawFiles(dir, options.writeBufferBytes ?? 256 * 1024);
     this.#journalMax = options.journalMaxMessageBytes ?? 1024 * 1024;
     this.#backlogMax = options.journalBacklogBytes ?? 64 * 1024 * 1024;
-    this.#checkpointMs = options.checkpointIntervalMs ?? 200;
+    this.#checkpointMs = options.checkpointIntervalMs ?? 1000;
+    this.#checkpointBytes = Math.min(options.checkpointBytes ?? 8 * 1024 * 1024, this.#backlogMax / 2);
     this.#writer = new CheckpointWriter({ threadPriority: options.checkpointThreadPriority });
     this.#journal = new GroupCommitJournal(join(dir, 'journal'), options.journalIo);
   }
@@ -238,14 +253,21 @@ export class LocalRawStore implements DeletableRawStore {
   }
 
   #scheduleCheckpoint(): void {
-    if (this.#checkpointTimer) return;
-    const delay = this.#backlogBytes >= this.#backlogMax / 2 ? 0 : this.#checkpointMs;
-    this.#checkpointTimer = setTimeout(() => {
-      this.#checkpointTimer = null;
-      this.checkpoint().catch((err: unknown) => {
-        this.#checkpointError = err;
-      });
-    }, delay);
+    const now = this.#backlogBytes >= this.#checkpointBytes;
+    if (this.#checkpointTimer) {
+      if (!now || this.#checkpointSoon) return;
+      clearTimeout(this.#checkpointTimer); // enough bytes are waiting: start now, not at the interval
+    }
+    this.#checkpointSoon = now;
+    this.#checkpointTimer = setTimeout(
+      () => {
+        this.#checkpointTimer = null;
+        this.checkpoint().catch((err: unknown) => {
+          this.#checkpointError = err;
+        });
+      },
+      now ? 0 : this.#checkpointMs,
+    );
     this.#checkpointTimer.unref();
   }
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +123,23 @@ describe('LocalRawStore journal (group commit)', () => {
     expect(await readFile(join(dir, 'raw', 'j2.eml'), 'utf8')).toBe('journaled\r\n');
   });
 
+  it('starts a checkpoint at once when checkpointBytes are waiting, not at the interval', async () => {
+    const own = new LocalRawStore(dir, { checkpointIntervalMs: 3_600_000, checkpointBytes: 1000 });
+    try {
+      await own.put('small', Buffer.from('x'.repeat(600)));
+      // Under the threshold: the hour-long interval holds it in the journal.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await readdir(join(dir, 'raw'))).toEqual([]);
+      await own.put('over', Buffer.from('y'.repeat(600))); // 1,200 bytes waiting
+      await expect
+        .poll(async () => (await readdir(join(dir, 'raw'))).sort(), { timeout: 20_000 })
+        .toEqual(['over.eml', 'small.eml']);
+      await expect.poll(async () => readdir(join(dir, 'journal')), { timeout: 20_000 }).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('replays journal segments left by a crash into files on the next start', async () => {
     const crashed = new LocalRawStore(dir, { checkpointIntervalMs: 60_000 });
     const ids = Array.from({ length: 50 }, () => newMessageId());
@@ -189,6 +207,60 @@ describe('LocalRawStore checkpoint thread', () => {
       }
     },
   );
+});
+
+/** Pids of this process's children that run the checkpoint's syncfs loop (Linux /proc). */
+function syncHelpers(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (ppid === process.pid && cmdline.includes('--file-system')) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+describe.runIf(process.platform === 'linux')('LocalRawStore checkpoint syncfs', () => {
+  // Helpers of the stores of earlier tests end once their thread has gone.
+  beforeEach(async () => {
+    await expect.poll(() => syncHelpers(), { timeout: 20_000 }).toEqual([]);
+  });
+
+  it('syncs each checkpoint through one small helper shell, started once and gone after close()', async () => {
+    await store.put('a1', Buffer.from('one\r\n'));
+    await store.checkpoint();
+    const helpers = syncHelpers();
+    expect(helpers).toHaveLength(1);
+    await store.put('a2', Buffer.from('two\r\n'));
+    await store.checkpoint();
+    expect(syncHelpers()).toEqual(helpers); // the same shell, not a new fork of this process
+    expect(await readFile(join(dir, 'raw', 'a2.eml'), 'utf8')).toBe('two\r\n');
+    await store.close();
+    await expect.poll(() => syncHelpers(), { timeout: 20_000 }).toEqual([]);
+  });
+
+  it('falls back to an fdatasync per file where no sync is on PATH', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent'; // the checkpoint thread copies the environment when it starts
+    const own = new LocalRawStore(await mkdtemp(join(tmpdir(), 'mailroom-raw-')));
+    try {
+      await own.put('b1', Buffer.from('hi\r\n'));
+      await own.checkpoint();
+      expect(await readFile(join(own.dir, 'raw', 'b1.eml'), 'utf8')).toBe('hi\r\n');
+      expect(await readdir(join(own.dir, 'journal'))).toEqual([]);
+      expect(syncHelpers()).toEqual([]);
+    } finally {
+      process.env.PATH = path;
+      await own.close();
+      await rm(own.dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('newMessageId', () => {
