@@ -359,12 +359,17 @@ async function drive(smtpPort, rate, opts, events) {
   };
 }
 
-/** User + system CPU time of process `pid` (Linux /proc; its threads included), in ms. */
+/**
+ * User + system CPU time of process `pid` (Linux /proc; its threads included, and the children it has
+ * waited for, such as the `sync` its checkpoints run), in ms.
+ */
 async function cpuMs(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
   if (!stat) return Number.NaN;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  // utime, stime, cutime, cstime in clock ticks (USER_HZ 100)
+  const ticks = fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
+  return (ticks * 1000) / 100;
 }
 
 function backlog(acceptedAt, processed) {
