@@ -16,7 +16,7 @@
  * `--server-cpus`: pin the server with taskset (e.g. `0` for one core); unset: unpinned.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -360,16 +360,29 @@ async function drive(smtpPort, rate, opts, events) {
 }
 
 /**
- * User + system CPU time of process `pid` (Linux /proc; its threads included, and the children it has
- * waited for, such as the `sync` its checkpoints run), in ms.
+ * User + system CPU time of process `pid` (Linux /proc) in ms: its threads, the children it has waited for,
+ * and its children still running with theirs (such as the small shell its checkpoints sync through).
  */
 async function cpuMs(pid) {
+  const own = await processTicks(pid);
+  if (own === null) return Number.NaN;
+  let ticks = own;
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (stat && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) {
+      ticks += (await processTicks(Number(entry))) ?? 0;
+    }
+  }
+  return (ticks * 1000) / 100; // clock ticks (USER_HZ 100)
+}
+
+/** utime + stime + cutime + cstime of a process, in clock ticks; null when it is gone. */
+async function processTicks(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  if (!stat) return Number.NaN;
+  if (!stat) return null;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime, stime, cutime, cstime in clock ticks (USER_HZ 100)
-  const ticks = fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
-  return (ticks * 1000) / 100;
+  return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
 }
 
 function backlog(acceptedAt, processed) {
