@@ -141,12 +141,13 @@ export async function runLatencyStep(
   };
 }
 
+/** How long the latency server takes mail, at half the steady rate, before anything is measured. */
+export const WARM_UP_SECONDS = 10;
+
 /**
  * Where the server stopped keeping up: the highest swept rate at which it answered ≥ 95% of the rate and
  * had at most a second's worth of messages unprocessed at the end, and the next rate above it.
  */
-/** How long the latency server takes mail, at half the steady rate, before anything is measured. */
-export const WARM_UP_SECONDS = 10;
 
 export function findKnee(sweep: readonly LatencyStep[]): string {
   if (sweep.length === 0) return 'not measured';
