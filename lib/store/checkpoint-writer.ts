@@ -71,8 +71,16 @@ function helperFor(dir) {
 function syncFileSystem(dir) {
   return new Promise((resolve) => {
     const helper = helperFor(dir);
-    const timer = setTimeout(() => { helper.child.kill('SIGKILL'); }, 60000);
-    helper.waiters.push((ok) => { clearTimeout(timer); resolve(ok); });
+    let done = false;
+    const finish = (ok) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    // A sync that hangs (a stuck file system) fails this batch over to fdatasync, as a failed one does.
+    const timer = setTimeout(() => { helper.child.kill('SIGKILL'); finish(false); }, 60000);
+    helper.waiters.push(finish);
     helper.child.stdin.write('\\n');
   });
 }
