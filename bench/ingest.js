@@ -9,6 +9,7 @@
  *
  *   node bench/ingest.js [--rounds 4] [--messages 5000] [--sessions 20] [--size 1024] [--raw-only]
  *                        [--compare <checkout>] [--pin] [--cpu-prof <dir>] [--servers bare,mailroom,…]
+ *                        [--node-arg=--trace-gc]…
  *
  * Mailroom runs as `mailroom smtp` does: end-of-DATA authentication (here against an empty static DNS
  * zone) and the console logger at `info` (its lines go to a log file in the server's data directory).
@@ -22,6 +23,8 @@
  * (from the first connection to the last reply: ingest, not the processing left after it) to
  * `<dir>/<server>.cpuprofile`.
  * `--servers` runs only the servers named (ratios need `bare`).
+ * `--node-arg` passes an option to every server's `node` (e.g. `--trace-gc`, `--trace-opt`; their output goes
+ * to this terminal).
  * `--defer-processing` holds Mailroom's processing back while mail arrives (processingDelayMaxMs 600 s):
  * most of it then runs after the load, though the ingest-priority gate still lets it run in pauses of the
  * load (20 ms without an arrival).
@@ -64,6 +67,7 @@ async function main() {
       'accept-only': { type: 'boolean', default: false },
       workers: { type: 'string', default: '0' },
       'base-workers': { type: 'string', default: '0' },
+      'node-arg': { type: 'string', multiple: true, default: [] },
     },
   });
   let kinds = ['bare', 'mailroom'];
@@ -77,6 +81,7 @@ async function main() {
     mode: values['accept-only'] ? 'accept-only' : values['defer-processing'] ? 'defer' : 'alongside',
     workers: Number(values.workers),
     baseWorkers: Number(values['base-workers']),
+    nodeArgs: values['node-arg'],
   };
   if (launch.pin) pinnedCpu = '1';
   const rounds = Number(values.rounds);
@@ -253,7 +258,7 @@ async function startServer(kind, dir, launch) {
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
   const root = kind === 'base' ? launch.compare : ROOT;
   const workers = kind === 'mailroom' ? launch.workers : kind === 'base' ? launch.baseWorkers : 0;
-  const serverArgs = [SELF, '--serve', kind, dir, root, launch.mode, String(workers)];
+  const serverArgs = [...launch.nodeArgs, SELF, '--serve', kind, dir, root, launch.mode, String(workers)];
   // The server's log lines (Mailroom logs at info, as `mailroom smtp` does) go to a file, not the terminal.
   const log = await open(join(dir, 'bench-server.log'), 'w');
   const stdio = ['ignore', 'inherit', log.fd, 'ipc'];
