@@ -364,24 +364,25 @@ async function drive(smtpPort, rate, opts, events) {
  * and its children still running with theirs (such as the small shell its checkpoints sync through).
  */
 async function cpuMs(pid) {
-  const own = await processTicks(pid);
-  if (own === null) return Number.NaN;
-  let ticks = own;
+  const own = await statFields(pid);
+  if (!own) return Number.NaN;
+  let ticks = cpuTicks(own);
   for (const entry of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
-    if (stat && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) {
-      ticks += (await processTicks(Number(entry))) ?? 0;
-    }
+    const fields = await statFields(Number(entry));
+    if (fields && Number(fields[1]) === pid) ticks += cpuTicks(fields);
   }
   return (ticks * 1000) / 100; // clock ticks (USER_HZ 100)
 }
 
-/** utime + stime + cutime + cstime of a process, in clock ticks; null when it is gone. */
-async function processTicks(pid) {
+/** The fields of /proc/<pid>/stat after the command name (state, ppid, …); null when it is gone. */
+async function statFields(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  if (!stat) return null;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ') : null;
+}
+
+/** utime + stime + cutime + cstime, in clock ticks. */
+function cpuTicks(fields) {
   return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
 }
 

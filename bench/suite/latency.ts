@@ -148,7 +148,6 @@ export const WARM_UP_SECONDS = 10;
  * Where the server stopped keeping up: the highest swept rate at which it answered ≥ 95% of the rate and
  * had at most a second's worth of messages unprocessed at the end, and the next rate above it.
  */
-
 export function findKnee(sweep: readonly LatencyStep[]): string {
   if (sweep.length === 0) return 'not measured';
   const keptUp = (s: LatencyStep) => s.achieved >= 0.95 * s.rate && s.backlogAtEnd <= s.rate;
