@@ -22,7 +22,9 @@ export interface IngestPriorityOptions {
  * here: a crash while they wait loses nothing (recovery processes them).
  */
 export class IngestPriorityGate {
-  readonly #waiting: Array<{ id: string; since: number }> = [];
+  /** Messages waiting, oldest first from {@link #head} (a backlog can be long: taking one is O(1)). */
+  #waiting: Array<{ id: string; since: number }> = [];
+  #head = 0;
   readonly #options: Required<IngestPriorityOptions>;
   #storing = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -54,23 +56,42 @@ export class IngestPriorityGate {
 
   /** A processing run ended: a slot may be free. */
   settled(): void {
-    if (this.#waiting.length > 0) this.#pump();
+    if (this.size > 0) this.#pump();
   }
 
   /** Releases everything now (drain, tests). */
   flush(): void {
     this.#disarm();
-    for (const w of this.#waiting.splice(0)) this.#release(w.id);
+    for (const w of this.#takeAll()) this.#release(w.id);
   }
 
   /** Forgets what waits (close: those messages are processed by the next start's recovery). */
   clear(): string[] {
     this.#disarm();
-    return this.#waiting.splice(0).map((w) => w.id);
+    return this.#takeAll().map((w) => w.id);
   }
 
   get size(): number {
-    return this.#waiting.length;
+    return this.#waiting.length - this.#head;
+  }
+
+  #takeAll(): Array<{ id: string; since: number }> {
+    const all = this.#waiting.slice(this.#head);
+    this.#waiting = [];
+    this.#head = 0;
+    return all;
+  }
+
+  #takeOldest(): { id: string; since: number } {
+    const oldest = this.#waiting[this.#head++]!;
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    return oldest;
   }
 
   /** How many messages processing may hold now. */
@@ -82,10 +103,10 @@ export class IngestPriorityGate {
   #pump(): void {
     const { load, maxDelayMs } = this.#options;
     const now = performance.now();
-    while (this.#waiting.length > 0) {
-      const overdue = now - this.#waiting[0]!.since >= maxDelayMs;
+    while (this.size > 0) {
+      const overdue = now - this.#waiting[this.#head]!.since >= maxDelayMs;
       if (!overdue && load() >= this.#limit()) break;
-      this.#release(this.#waiting.shift()!.id);
+      this.#release(this.#takeOldest().id);
     }
     this.#arm(now);
   }
@@ -93,7 +114,7 @@ export class IngestPriorityGate {
   /** Wakes up when the oldest waiting message is due. */
   #arm(now: number): void {
     this.#disarm();
-    const oldest = this.#waiting[0];
+    const oldest = this.#waiting[this.#head];
     if (!oldest) return;
     const due = Math.max(1, oldest.since + this.#options.maxDelayMs - now);
     this.#timer = setTimeout(() => {

@@ -27,7 +27,15 @@ export interface WorkQueueLimits {
  * the small ones behind it, so it is never starved.
  */
 export class WorkQueue<T> {
-  readonly #pending: Entry<T>[] = [];
+  /**
+   * Waiting requests, oldest first from {@link #head}; a hole is one started out of turn (the requests
+   * before it wait for a run of their id to end). Pushing and starting are O(1) however
+   * long the backlog: a busy MX can queue tens of thousands of messages behind processing.
+   */
+  readonly #pending: Array<Entry<T> | undefined> = [];
+  #head = 0;
+  /** The same waiting requests, by id. */
+  readonly #waiting = new Map<string, Entry<T>>();
   readonly #running = new Set<string>();
   readonly #idleWaiters: Array<() => void> = [];
   readonly #limits: Required<WorkQueueLimits>;
@@ -45,13 +53,13 @@ export class WorkQueue<T> {
 
   /** Ids waiting or running. */
   get load(): number {
-    return this.#pending.length + this.#running.size;
+    return this.#waiting.size + this.#running.size;
   }
 
   /** Queues `id`; resolves with the worker's result. */
   push(id: string): Promise<T> {
     if (this.#closed) return Promise.reject(new PipelineError('the pipeline is closed'));
-    const waiting = this.#pending.find((e) => e.id === id);
+    const waiting = this.#waiting.get(id);
     if (waiting) return waiting.promise;
     let resolve!: (value: T) => void;
     let reject!: (err: unknown) => void;
@@ -59,37 +67,44 @@ export class WorkQueue<T> {
       resolve = res;
       reject = rej;
     });
-    this.#pending.push({ id, promise, resolve, reject });
+    const entry = { id, promise, resolve, reject };
+    this.#pending.push(entry);
+    this.#waiting.set(id, entry);
     this.#pump();
     return promise;
   }
 
   /** Whether `id` is waiting or running. */
   has(id: string): boolean {
-    return this.#running.has(id) || this.#pending.some((e) => e.id === id);
+    return this.#running.has(id) || this.#waiting.has(id);
   }
 
   /** Resolves once nothing is waiting or running. */
   idle(): Promise<void> {
-    if (this.#pending.length === 0 && this.#running.size === 0) return Promise.resolve();
+    if (this.#waiting.size === 0 && this.#running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Refuses new work and rejects what is still waiting; running work finishes (see `idle`). */
   close(): void {
     this.#closed = true;
-    for (const e of this.#pending.splice(0)) e.reject(new PipelineError('the pipeline is closed'));
+    const waiting = [...this.#waiting.values()];
+    this.#pending.length = 0;
+    this.#head = 0;
+    this.#waiting.clear();
+    for (const e of waiting) e.reject(new PipelineError('the pipeline is closed'));
     this.#checkIdle();
   }
 
   #pump(): void {
     while (this.#running.size < this.#limits.concurrency) {
-      const index = this.#pending.findIndex((e) => !this.#running.has(e.id));
+      const index = this.#nextRunnable();
       if (index < 0) return;
       const entry = this.#pending[index]!;
       const bytes = Math.max(0, this.#limits.sizeOf(entry.id));
       if (this.#running.size > 0 && this.#runningBytes + bytes > this.#limits.bytes) return;
-      this.#pending.splice(index, 1);
+      this.#pending[index] = undefined;
+      this.#waiting.delete(entry.id);
       this.#running.add(entry.id);
       this.#runningBytes += bytes;
       Promise.resolve()
@@ -105,8 +120,32 @@ export class WorkQueue<T> {
     }
   }
 
+  /**
+   * Where the oldest request that may start now is (its id not running), or -1. What it passes over is at
+   * most one request per running id, and the holes those leave behind, so this is bounded by the
+   * concurrency, not by the backlog.
+   */
+  #nextRunnable(): number {
+    const pending = this.#pending;
+    while (this.#head < pending.length && pending[this.#head] === undefined) this.#head++;
+    if (this.#head === pending.length) {
+      pending.length = 0;
+      this.#head = 0;
+      return -1;
+    }
+    if (this.#head >= 1024 && this.#head * 2 >= pending.length) {
+      pending.splice(0, this.#head);
+      this.#head = 0;
+    }
+    for (let i = this.#head; i < pending.length; i++) {
+      const entry = pending[i];
+      if (entry && !this.#running.has(entry.id)) return i;
+    }
+    return -1;
+  }
+
   #checkIdle(): void {
-    if (this.#pending.length > 0 || this.#running.size > 0) return;
+    if (this.#waiting.size > 0 || this.#running.size > 0) return;
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 }

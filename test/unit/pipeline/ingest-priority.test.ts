@@ -98,4 +98,20 @@ describe('IngestPriorityGate', () => {
     vi.advanceTimersByTime(10_000);
     expect(released).toEqual(['a', 'b', 'c', 'd']);
   });
+
+  it('keeps a backlog of thousands in order while releasing from its front, and clear returns the rest', () => {
+    const { gate, released, finish, accept } = setup({ concurrency: 1 });
+    const ids = Array.from({ length: 5000 }, (_, i) => `m${i}`);
+    for (const id of ids) accept(id);
+    expect(released).toEqual(['m0']);
+    expect(gate.size).toBe(4999);
+    for (let i = 0; i < 3000; i++) finish();
+    expect(released).toEqual(ids.slice(0, 3001));
+    expect(gate.size).toBe(1999);
+    accept('late');
+    expect(gate.clear()).toEqual([...ids.slice(3001), 'late']);
+    expect(gate.size).toBe(0);
+    finish();
+    expect(released).toHaveLength(3001);
+  });
 });

@@ -94,4 +94,88 @@ describe('WorkQueue', () => {
     await Promise.all(done);
     expect(seen).toEqual([['s1'], ['s1', 's2'], ['big'], ['s3'], ['huge'], ['s4']]);
   });
+
+  it('keeps a long backlog in arrival order, joins repeats anywhere in it, and counts it as load', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => {
+      release = r;
+    });
+    const q = new WorkQueue<void>({ concurrency: 1 }, async (id) => {
+      runs.push(id);
+      if (id === 'm0') await first;
+    });
+    const ids = Array.from({ length: 5000 }, (_, i) => `m${i}`);
+    const done = ids.map((id) => q.push(id));
+    expect(q.load).toBe(5000);
+    expect(q.push('m4321')).toBe(done[4321]); // joins the waiting request
+    expect(q.has('m4999')).toBe(true);
+    expect(q.has('m5000')).toBe(false);
+    release();
+    await Promise.all(done);
+    expect(runs).toEqual(ids);
+    expect(q.load).toBe(0);
+  });
+
+  it('starts a request out of turn when those before it wait for their id, then goes back to them in order', async () => {
+    const gates = new Map<string, () => void>();
+    const started: string[] = [];
+    const q = new WorkQueue<void>(
+      { concurrency: 2 },
+      (id) =>
+        new Promise<void>((resolve) => {
+          started.push(id);
+          gates.set(id, resolve);
+        }),
+    );
+    const finish = async (id: string) => {
+      await vi.waitFor(() => expect(gates.has(id)).toBe(true));
+      const open = gates.get(id)!;
+      gates.delete(id);
+      open();
+    };
+    const done = [q.push('a'), q.push('b')]; // both running
+    done.push(q.push('a'), q.push('b'), q.push('c'), q.push('d')); // a and b wait for their runs
+    await tick(1);
+    expect(started).toEqual(['a', 'b']);
+    await finish('a'); // the second a starts in a's slot
+    await vi.waitFor(() => expect(started).toEqual(['a', 'b', 'a']));
+    await finish('a'); // b still runs: c starts out of turn, ahead of the second b
+    await vi.waitFor(() => expect(started).toEqual(['a', 'b', 'a', 'c']));
+    await finish('b');
+    await vi.waitFor(() => expect(started).toEqual(['a', 'b', 'a', 'c', 'b']));
+    await finish('c');
+    await vi.waitFor(() => expect(started).toEqual(['a', 'b', 'a', 'c', 'b', 'd']));
+    await finish('b');
+    await finish('d');
+    await Promise.all(done);
+    expect(q.load).toBe(0);
+    await q.idle();
+  });
+
+  it('rejects every waiting request on close, also those behind one started out of turn', async () => {
+    const gates = new Map<string, () => void>();
+    const q = new WorkQueue<void>(
+      { concurrency: 2 },
+      (id) =>
+        new Promise<void>((resolve) => {
+          gates.set(id, resolve);
+        }),
+    );
+    const a = q.push('a');
+    const b = q.push('b');
+    const a2 = q.push('a');
+    const c = q.push('c');
+    await tick(1);
+    gates.get('b')!(); // c starts out of turn; the second a still waits
+    await b;
+    await vi.waitFor(() => expect(gates.has('c')).toBe(true));
+    q.close();
+    await expect(a2).rejects.toBeInstanceOf(PipelineError);
+    expect(q.load).toBe(2);
+    gates.get('a')!();
+    gates.get('c')!();
+    await Promise.all([a, c]);
+    await q.idle();
+  });
 });
