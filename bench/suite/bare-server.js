@@ -4,11 +4,17 @@
  * (`discard`) or writing it to a file of its own and fsyncing it before the 250 (`fsync`). Started by
  * bench/suite/servers.ts (pinned to one core); tells its port over IPC and answers `count`.
  *
+ * They greet at once, as every other server in the bench does: smtp-server holds each `220` for a fixed
+ * 100 ms to catch early talkers, and has no option to turn that off, so `greetAtOnce` replaces the one
+ * method that waits. With the pause, a run's figure measured the pause (20 sessions wait 100 ms
+ * before their first message; a new connection per message was capped at 10 messages/s per session).
+ *
  *   node bench/suite/bare-server.js discard|fsync DIR
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { greetAtOnce } from './greet-at-once.js';
 
 const [mode, dir] = process.argv.slice(2);
 if (mode !== 'discard' && mode !== 'fsync') throw new Error('usage: bare-server.js discard|fsync DIR');
@@ -50,6 +56,7 @@ const server = new SMTPServer({
     });
   },
 });
+greetAtOnce(server);
 server.on('error', () => {});
 server.listen(0, '127.0.0.1', () => {
   process.send({ type: 'ready', port: server.server.address().port });

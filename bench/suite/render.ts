@@ -86,13 +86,12 @@ const STEP_HEAD = [
 
 /** How each server greets: it decides the new-connection rows. */
 export const GREETING_NOTE =
-  'Greeting: Mailroom runs with `smtp.greetingDelayMs: 0` (the 220 at once, no early-talker pause; its default is ' +
-  '100 ms), as Haraka (queue/discard, no early_talker plugin) and Postfix (smtpd, no postscreen) greet at once. ' +
-  'bare-discard and bare-fsync are smtp-server as it comes, with its fixed 100 ms pause before every greeting: ' +
-  'at most 10 msg/s per session in the new-connection rows.';
+  'Greeting: every server greets at once, with no early-talker pause: Mailroom with `smtp.greetingDelayMs: 0` ' +
+  '(its default is 100 ms), Haraka (queue/discard, no early_talker plugin), Postfix (smtpd, no postscreen), and ' +
+  "bare-discard and bare-fsync with smtp-server's fixed 100 ms pause taken out.";
 
 const INGEST_NOTE =
-  'bare-discard, bare-fsync: smtp-server as it comes (100 ms before each 220). ' +
+  'bare-discard, bare-fsync: smtp-server alone (greeting at once), discarding or fsyncing each message. ' +
   'mailroom: `greetingDelayMs: 0`, like Haraka and Postfix (no early-talker pause), and `delivery.workers: 0` ' +
   '(processing on the SMTP thread); ' +
   'mailroom-1w: the same with `delivery.workers: 1`, the default (the SMTP thread journals and answers, one ' +
