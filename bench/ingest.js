@@ -8,7 +8,8 @@
  * drift of the machine hits both alike. Everything stays on 127.0.0.1 and stops by itself.
  *
  *   node bench/ingest.js [--rounds 4] [--messages 5000] [--sessions 20] [--size 1024] [--raw-only]
- *                        [--compare <checkout>] [--pin] [--cpu-prof <dir>] [--servers bare,mailroom,…]
+ *                        [--compare <checkout>] [--pin] [--cpu-prof <dir>] [--heap-prof <dir>]
+ *                        [--servers bare,mailroom,…]
  *                        [--node-arg=--trace-gc]…
  *
  * Mailroom runs as `mailroom smtp` does: end-of-DATA authentication (here against an empty static DNS
@@ -22,6 +23,9 @@
  * `--cpu-prof <dir>` writes a V8 CPU profile of each server's main thread during its first measured run
  * (from the first connection to the last reply: ingest, not the processing left after it) to
  * `<dir>/<server>.cpuprofile`.
+ * `--heap-prof <dir>` does the same with V8's sampling heap profiler, counting what was allocated whether or
+ * not it was collected since (`<dir>/<server>.heapprofile`, for Chrome DevTools' memory tab): where the
+ * main thread allocates per message.
  * `--servers` runs only the servers named (ratios need `bare`).
  * `--node-arg` passes an option to every server's `node` (e.g. `--trace-gc`, `--trace-opt`; their output goes
  * to this terminal).
@@ -62,6 +66,7 @@ async function main() {
       compare: { type: 'string' },
       pin: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      'heap-prof': { type: 'string' },
       servers: { type: 'string' },
       'defer-processing': { type: 'boolean', default: false },
       'accept-only': { type: 'boolean', default: false },
@@ -77,6 +82,7 @@ async function main() {
   const launch = {
     pin: values.pin,
     cpuProf: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
+    heapProf: values['heap-prof'] ? resolve(values['heap-prof']) : null,
     compare: values.compare ? resolve(values.compare) : null,
     mode: values['accept-only'] ? 'accept-only' : values['defer-processing'] ? 'defer' : 'alongside',
     workers: Number(values.workers),
@@ -123,13 +129,18 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
-        const profile = launch.cpuProf && round === 0;
-        if (profile) await servers[kind].request('profile-start');
+        const profile = (launch.cpuProf || launch.heapProf) && round === 0;
+        const kindOf = launch.cpuProf ? 'cpu' : 'heap';
+        if (profile) await servers[kind].request(`profile-start ${kindOf}`);
         const before = await servers[kind].request('count');
         const seconds = await runSource(smtpSource, servers[kind], { sessions, messages, size });
         const after = await servers[kind].request('count');
-        if (profile)
-          await servers[kind].request(`profile-stop ${join(launch.cpuProf, `${kind}.cpuprofile`)}`);
+        if (profile) {
+          const file = launch.cpuProf
+            ? join(launch.cpuProf, `${kind}.cpuprofile`)
+            : join(launch.heapProf, `${kind}.heapprofile`);
+          await servers[kind].request(`profile-stop ${file}`);
+        }
         await servers[kind].request('settle');
         const settled = await servers[kind].request('count');
         if (after.stored - before.stored !== messages) {
@@ -307,24 +318,38 @@ async function startServer(kind, dir, launch) {
 // ---------------------------------------------------------------------------------------------------------
 // Server processes
 
-/** The V8 profiler of this process's main thread (`--cpu-prof`), through the inspector. */
+/**
+ * The V8 profiler of this process's main thread, through the inspector: the CPU profiler (`--cpu-prof`) or
+ * the sampling heap profiler (`--heap-prof`).
+ */
 const profiler = {
   session: null,
+  kind: 'cpu',
   post(method, params) {
     return new Promise((resolve, reject) =>
       this.session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
     );
   },
-  async start() {
+  async start(kind) {
     const { Session } = await import('node:inspector');
+    this.kind = kind;
     this.session = new Session();
     this.session.connect();
+    if (kind === 'heap') {
+      await this.post('HeapProfiler.enable');
+      await this.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      return;
+    }
     await this.post('Profiler.enable');
     await this.post('Profiler.setSamplingInterval', { interval: 500 });
     await this.post('Profiler.start');
   },
   async stop(file) {
-    const { profile } = await this.post('Profiler.stop');
+    const { profile } = await this.post(this.kind === 'heap' ? 'HeapProfiler.stopSampling' : 'Profiler.stop');
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(profile));
     this.session.disconnect();
@@ -352,8 +377,8 @@ async function serve(kind, dir, root, mode, workers) {
           : await mailroomServer(dir, root, mode === 'defer', workers);
   const port = await server.listen();
   process.on('message', async ({ seq, what }) => {
-    if (what === 'profile-start') {
-      await profiler.start();
+    if (what.startsWith('profile-start')) {
+      await profiler.start(what.endsWith('heap') ? 'heap' : 'cpu');
       process.send({ type: 'reply', seq, value: true });
     } else if (what.startsWith('profile-stop ')) {
       await profiler.stop(what.slice('profile-stop '.length));
