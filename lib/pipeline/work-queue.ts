@@ -28,13 +28,17 @@ export interface WorkQueueLimits {
  */
 export class WorkQueue<T> {
   /**
-   * Waiting requests, oldest first from {@link #head}; a hole is one started out of turn (the requests
-   * before it wait for a run of their id to end). Pushing and starting are O(1) however
-   * long the backlog: a busy MX can queue tens of thousands of messages behind processing.
+   * Waiting requests, oldest first from {@link #head}. Pushing and starting are O(1) however long the
+   * backlog: a busy MX can queue tens of thousands of messages behind processing.
    */
-  readonly #pending: Array<Entry<T> | undefined> = [];
+  #pending: Entry<T>[] = [];
   #head = 0;
-  /** The same waiting requests, by id. */
+  /**
+   * Requests that reached the front while a run of their id was going on: they start, oldest first, as soon
+   * as that run ends, before anything behind them. At most one per running id (an id waits only once).
+   */
+  readonly #blocked: Entry<T>[] = [];
+  /** Every waiting request (in {@link #pending} or {@link #blocked}), by id. */
   readonly #waiting = new Map<string, Entry<T>>();
   readonly #running = new Set<string>();
   readonly #idleWaiters: Array<() => void> = [];
@@ -89,8 +93,9 @@ export class WorkQueue<T> {
   close(): void {
     this.#closed = true;
     const waiting = [...this.#waiting.values()];
-    this.#pending.length = 0;
+    this.#pending = [];
     this.#head = 0;
+    this.#blocked.length = 0;
     this.#waiting.clear();
     for (const e of waiting) e.reject(new PipelineError('the pipeline is closed'));
     this.#checkIdle();
@@ -98,13 +103,11 @@ export class WorkQueue<T> {
 
   #pump(): void {
     while (this.#running.size < this.#limits.concurrency) {
-      const index = this.#nextRunnable();
-      if (index < 0) return;
-      const entry = this.#pending[index]!;
+      const entry = this.#nextRunnable();
+      if (!entry) return;
       const bytes = Math.max(0, this.#limits.sizeOf(entry.id));
       if (this.#running.size > 0 && this.#runningBytes + bytes > this.#limits.bytes) return;
-      this.#pending[index] = undefined;
-      this.#waiting.delete(entry.id);
+      this.#take(entry);
       this.#running.add(entry.id);
       this.#runningBytes += bytes;
       Promise.resolve()
@@ -120,28 +123,36 @@ export class WorkQueue<T> {
     }
   }
 
-  /**
-   * Where the oldest request that may start now is (its id not running), or -1. What it passes over is at
-   * most one request per running id, and the holes those leave behind, so this is bounded by the
-   * concurrency, not by the backlog.
-   */
-  #nextRunnable(): number {
-    const pending = this.#pending;
-    while (this.#head < pending.length && pending[this.#head] === undefined) this.#head++;
-    if (this.#head === pending.length) {
-      pending.length = 0;
+  /** The oldest request that may start now (no run of its id going on), left where it waits. */
+  #nextRunnable(): Entry<T> | undefined {
+    for (const entry of this.#blocked) if (!this.#running.has(entry.id)) return entry;
+    while (this.#head < this.#pending.length) {
+      const entry = this.#pending[this.#head]!;
+      if (!this.#running.has(entry.id)) return entry;
+      this.#blocked.push(entry);
+      this.#advance();
+    }
+    return undefined;
+  }
+
+  /** Takes `entry`, which {@link #nextRunnable} just returned, out of the waiting requests. */
+  #take(entry: Entry<T>): void {
+    this.#waiting.delete(entry.id);
+    const blocked = this.#blocked.indexOf(entry);
+    if (blocked >= 0) this.#blocked.splice(blocked, 1);
+    else this.#advance();
+  }
+
+  /** Moves past the front of {@link #pending}, dropping what is behind the head once it is most of it. */
+  #advance(): void {
+    this.#head++;
+    if (this.#head === this.#pending.length) {
+      this.#pending = [];
       this.#head = 0;
-      return -1;
-    }
-    if (this.#head >= 1024 && this.#head * 2 >= pending.length) {
-      pending.splice(0, this.#head);
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#head);
       this.#head = 0;
     }
-    for (let i = this.#head; i < pending.length; i++) {
-      const entry = pending[i];
-      if (entry && !this.#running.has(entry.id)) return i;
-    }
-    return -1;
   }
 
   #checkIdle(): void {

@@ -153,6 +153,28 @@ describe('WorkQueue', () => {
     await q.idle();
   });
 
+  it('lets thousands pass a request whose id is still running, and starts that one once its run ends', async () => {
+    const started: string[] = [];
+    let endFirstX!: () => void;
+    let xRuns = 0;
+    const q = new WorkQueue<void>({ concurrency: 2 }, async (id) => {
+      started.push(id);
+      if (id === 'x' && ++xRuns === 1) await new Promise<void>((r) => (endFirstX = r));
+    });
+    const first = q.push('x');
+    await tick(1);
+    const second = q.push('x'); // waits for the first run of x, at the front of the queue
+    const others = Array.from({ length: 3000 }, (_, i) => q.push(`m${i}`));
+    await Promise.all(others); // all run in the other slot meanwhile
+    expect(started).toHaveLength(3001);
+    expect(q.load).toBe(2); // the running x and the waiting one
+    endFirstX();
+    await Promise.all([first, second]);
+    expect(started.at(-1)).toBe('x');
+    expect(started.filter((id) => id === 'x')).toHaveLength(2);
+    expect(q.load).toBe(0);
+  });
+
   it('rejects every waiting request on close, also those behind one started out of turn', async () => {
     const gates = new Map<string, () => void>();
     const q = new WorkQueue<void>(
