@@ -14,7 +14,7 @@ import { findKnee, ProcessedEvents, runLatencyStep, WARM_UP_SECONDS } from './la
 import { REPO, startMailroomDev, startMailroomS3, startMailroomSmtp } from './mailroom.ts';
 import { postfixUnavailable, postfixVersion, startPostfix } from './postfix.ts';
 import { runProcessing } from './processing.ts';
-import { findCommand, freePort, pinSelf, stopAll } from './procs.ts';
+import { CLOCK_TICKS, findCommand, freePort, pinSelf, stopAll, treeCpuTicks } from './procs.ts';
 import { renderMarkdown, renderSvg, renderText, sizeLabel } from './render.ts';
 import { startS3rver } from './s3.ts';
 import type { BenchServer } from './server.ts';
@@ -71,17 +71,30 @@ async function startServer(name: ServerName, notices: string[]): Promise<BenchSe
   }
 }
 
-/** One run of smtp-source; the rate, or the failure's text. */
-async function measure(server: BenchServer, cell: IngestCell): Promise<number | string> {
+/**
+ * One run of smtp-source: the rate and the CPU per message (µs; null when the server's processes are not
+ * known), or the failure's text.
+ */
+async function measure(
+  server: BenchServer,
+  cell: IngestCell,
+): Promise<{ rate: number; cpu: number | null } | string> {
   const before = await server.count();
+  const ticks = () => (server.pid === null ? null : treeCpuTicks(server.pid));
+  const cpuBefore = ticks();
   try {
     const seconds = await runSource(server.port, cell);
     await server.settle();
+    const cpuAfter = ticks();
     const after = await server.count();
     if (before !== null && after !== null && after - before !== cell.messages) {
       return `${cell.server} counted ${after - before} messages, smtp-source sent ${cell.messages}`;
     }
-    return cell.messages / seconds;
+    const cpu =
+      cpuBefore === null || cpuAfter === null
+        ? null
+        : ((cpuAfter - cpuBefore) * 1e6) / CLOCK_TICKS / cell.messages;
+    return { rate: cell.messages / seconds, cpu };
   } catch (err) {
     await server.settle();
     return err instanceof Error ? err.message : String(err);
@@ -124,13 +137,17 @@ async function runIngest(options: BenchOptions, notices: string[]): Promise<Inge
           mode,
           messages: messagesFor(options, size, mode, sessions),
           rates: [] as number[],
+          cpu: [] as number[],
           failures: [] as string[],
         }));
         for (let round = 0; round < options.rounds; round++) {
           for (const cell of abba(group, round)) {
             const result = await measure(servers.get(cell.server)!, cell);
-            if (typeof result === 'number') cell.rates.push(result);
-            else cell.failures.push(result);
+            if (typeof result === 'string') cell.failures.push(result);
+            else {
+              cell.rates.push(result.rate);
+              if (result.cpu !== null) cell.cpu.push(result.cpu);
+            }
           }
         }
         log(

@@ -106,6 +106,16 @@ function maillogTail(dir: string): string {
   }
 }
 
+/** The instance's master process (its daemons are its children), from `<queue>/pid/master.pid`. */
+function masterPid(dir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(dir, 'queue', 'pid', 'master.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Postfix's own count: deliveries the discard transport logged. */
 function discarded(dir: string): number {
   try {
@@ -152,7 +162,7 @@ export async function startPostfix(): Promise<BenchServer> {
   let stopping: Promise<void> | null = null;
   return {
     port,
-    pid: null,
+    pid: masterPid(dir),
     count: async () => discarded(dir),
     /** The queue is empty once every message the run handed in is logged as discarded. */
     settle: async () => {

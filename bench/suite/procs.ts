@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -127,6 +127,46 @@ export function cpuTicks(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux). */
+export const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU ticks used so far by a process and everything it started: its own (all threads), its children's that
+ * it has waited for (cutime, cstime), and those of its live descendants, counted the same way. A child that
+ * ends between two readings moves from the live ones to its parent's waited-for ones, so a difference of two
+ * readings counts it once. Null when the process is gone.
+ */
+export function treeCpuTicks(pid: number): number | null {
+  const procs = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(name), { ppid: Number(f[1]), ticks: +f[11]! + +f[12]! + +f[13]! + +f[14]! });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (!procs.has(pid)) return null;
+  const children = new Map<number, number[]>();
+  for (const [child, { ppid }] of procs) children.set(ppid, [...(children.get(ppid) ?? []), child]);
+  let ticks = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const next = todo.pop()!;
+    ticks += procs.get(next)!.ticks;
+    todo.push(...(children.get(next) ?? []));
+  }
+  return ticks;
 }
 
 /**

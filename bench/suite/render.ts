@@ -25,24 +25,35 @@ const modeLabel = (mode: IngestCell['mode']) => (mode === 'reuse' ? 'reuse' : 'n
 export const cellKey = (c: Pick<IngestCell, 'sessions' | 'size' | 'mode'>) =>
   `${c.sessions}/${c.size}/${c.mode}`;
 
-function peer(cells: readonly IngestCell[], of: IngestCell, server: IngestCell['server']): number | null {
-  const other = cells.find((c) => c.server === server && cellKey(c) === cellKey(of));
-  return other ? median(other.rates) : null;
+/** The same group's cell of `server`. */
+function peer(cells: readonly IngestCell[], of: IngestCell, server: IngestCell['server']): IngestCell | null {
+  return cells.find((c) => c.server === server && cellKey(c) === cellKey(of)) ?? null;
 }
 
-/** The ingest table's rows: server, sessions, size, mode, median (min–max), × bare discard, × Haraka. */
+/**
+ * The ingest table's rows: server, sessions, size, mode, median (min–max), × bare discard, × Haraka, CPU µs
+ * per message (median), and Haraka's CPU per message divided by this one's (above 1: cheaper than Haraka).
+ */
 export function ingestRows(cells: readonly IngestCell[]): string[][] {
   return cells.map((c) => {
     const m = median(c.rates);
     const failed = c.failures.length ? ` ⚠ ${c.failures.length} failed` : '';
+    const rateOf = (server: IngestCell['server']) => {
+      const other = peer(cells, c, server);
+      return other ? median(other.rates) : null;
+    };
+    const cpu = median(c.cpu);
+    const harakaCpu = median(peer(cells, c, 'haraka')?.cpu ?? []);
     return [
       c.server,
       String(c.sessions),
       sizeLabel(c.size),
       modeLabel(c.mode),
       `${spread(c.rates)}${failed}`,
-      times(ratio(m, peer(cells, c, 'bare-discard'))),
-      times(ratio(m, peer(cells, c, 'haraka'))),
+      times(ratio(m, rateOf('bare-discard'))),
+      times(ratio(m, rateOf('haraka'))),
+      fmt(cpu),
+      times(ratio(harakaCpu, cpu)),
     ];
   });
 }
@@ -55,6 +66,8 @@ const INGEST_HEAD = [
   'msg/s median (min–max)',
   '× bare discard',
   '× Haraka',
+  'CPU µs/msg',
+  'CPU × Haraka',
 ];
 
 function table(head: string[], rows: string[][]): string {
@@ -95,7 +108,12 @@ const INGEST_NOTE =
   'mailroom: `greetingDelayMs: 0`, like Haraka and Postfix (no early-talker pause), and `delivery.workers: 0` ' +
   '(processing on the SMTP thread); ' +
   'mailroom-1w: the same with `delivery.workers: 1`, the default (the SMTP thread journals and answers, one ' +
-  'thread at a lower priority records and processes; all on the one core).';
+  'thread at a lower priority records and processes; all on the one core). ' +
+  "CPU µs/msg: the CPU time of the server's processes (every thread, and the processes they started) from the " +
+  "start of a run until the server had finished with its messages (Mailroom's processing and Postfix's queue " +
+  'included), per message, median over the rounds; read from /proc in clock ticks, it also holds the few idle ' +
+  "ticks while the bench waits for the server to settle. CPU × Haraka: Haraka's CPU per message divided by the " +
+  "server's (above 1: cheaper per message than Haraka). Other load on the machine disturbs it less than msg/s.";
 
 function headerSection(r: BenchResults): string[] {
   const m = r.machine;

@@ -34,6 +34,11 @@ export interface IngestCell {
   messages: number;
   /** msg/s of each round (runs that failed are left out and counted in `failures`). */
   rates: number[];
+  /**
+   * CPU per message of each round, µs: the server's processes from the run's start until the server had
+   * finished with the run's messages (Mailroom's processing, Postfix's queue). Empty when not known.
+   */
+  cpu: number[];
   failures: string[];
 }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { type AddressInfo, connect } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { describe, expect, it, vi } from 'vitest';
@@ -5,6 +6,7 @@ import { BenchUsageError, messagesFor, parseBenchArgs } from '../../../bench/sui
 import { greetAtOnce } from '../../../bench/suite/greet-at-once.js';
 import { findKnee } from '../../../bench/suite/latency.ts';
 import { BENCH_CONFIG, benchConfig } from '../../../bench/suite/mailroom.ts';
+import { cpuTicks, treeCpuTicks } from '../../../bench/suite/procs.ts';
 import { ingestRows, renderMarkdown, renderSvg, renderText } from '../../../bench/suite/render.ts';
 import { sourceArgs } from '../../../bench/suite/smtp-source.ts';
 import { abba, median, percentile, ratio } from '../../../bench/suite/stats.ts';
@@ -91,6 +93,7 @@ const cell = (
   server: IngestCell['server'],
   rates: number[],
   mode: IngestCell['mode'] = 'reuse',
+  cpu: number[] = [],
 ): IngestCell => ({
   server,
   sessions: 20,
@@ -98,6 +101,7 @@ const cell = (
   mode,
   messages: 100,
   rates,
+  cpu,
   failures: [],
 });
 
@@ -154,23 +158,34 @@ function results(ingest: IngestCell[]): BenchResults {
 
 describe('rendering', () => {
   const ingest = [
-    cell('bare-discard', [4000, 5000, 6000]),
-    cell('haraka', [2000, 2500]),
-    cell('mailroom', [1000, 1250, 1500]),
+    cell('bare-discard', [4000, 5000, 6000], 'reuse', [110, 100, 120]),
+    cell('haraka', [2000, 2500], 'reuse', [300, 400]),
+    cell('mailroom', [1000, 1250, 1500], 'reuse', [500, 700, 600]),
     cell('mailroom', [], 'new'),
   ];
 
-  it('rows give median (min–max) and the ratios to bare discard and Haraka of the same group', () => {
+  it('rows give median (min–max), the ratios to bare discard and Haraka of the same group, and CPU per message', () => {
     const rows = ingestRows(ingest);
-    expect(rows[2]).toEqual(['mailroom', '20', '1 KB', 'reuse', '1,250 (1,000–1,500)', '0.25×', '0.56×']);
-    // A group without bare discard or Haraka has no ratio; a cell without a rate says so.
-    expect(rows[3]).toEqual(['mailroom', '20', '1 KB', 'new conn.', '–', '–', '–']);
+    expect(rows[2]).toEqual([
+      'mailroom',
+      '20',
+      '1 KB',
+      'reuse',
+      '1,250 (1,000–1,500)',
+      '0.25×',
+      '0.56×',
+      '600',
+      '0.58×', // Haraka's median 350 µs of 600
+    ]);
+    expect(rows[0]!.slice(7)).toEqual(['110', '3.18×']);
+    // A group without bare discard or Haraka has no ratio; a cell without a rate or CPU says so.
+    expect(rows[3]).toEqual(['mailroom', '20', '1 KB', 'new conn.', '–', '–', '–', '–', '–']);
   });
 
   it('Markdown has the machine facts, notices and every part', () => {
     const md = renderMarkdown(results(ingest));
     expect(md).toContain(
-      '| server | sessions | size | mode | msg/s median (min–max) | × bare discard | × Haraka |',
+      '| server | sessions | size | mode | msg/s median (min–max) | × bare discard | × Haraka | CPU µs/msg | CPU × Haraka |',
     );
     expect(md).toContain('Haraka 3.3.4');
     expect(md).toContain('- postfix skipped: not root');
@@ -255,5 +270,47 @@ describe('greetAtOnce (the bare baselines)', () => {
       vi.useRealTimers();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('treeCpuTicks', () => {
+  it("counts a process's live descendants, and keeps counting a child once it has ended and been waited for", async () => {
+    // A parent that starts a child burning 300 ms of CPU, tells us both pids, and lets the child end (and
+    // waits for it) when told.
+    const burner =
+      'const t=process.cpuUsage();while((process.cpuUsage(t).user+process.cpuUsage(t).system)<300000){}' +
+      "process.stdout.write('burned\\n');process.stdin.resume();process.stdin.on('end',()=>process.exit(0));";
+    const parentScript =
+      "const {spawn}=require('node:child_process');" +
+      `const c=spawn(process.execPath,['-e',${JSON.stringify(burner)}],{stdio:['pipe','pipe','inherit']});` +
+      "c.stdout.once('data',()=>process.stdout.write(JSON.stringify({child:c.pid})+'\\n'));" +
+      "process.stdin.once('data',()=>c.stdin.end());c.on('exit',()=>process.stdout.write('reaped\\n'));" +
+      'process.stdin.resume();';
+    const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    let text = '';
+    parent.stdout!.setEncoding('utf8');
+    parent.stdout!.on('data', (chunk: string) => {
+      text += chunk;
+      lines.push(...text.split('\n').slice(0, -1));
+      text = text.split('\n').at(-1)!;
+    });
+    try {
+      await vi.waitFor(() => expect(lines.some((l) => l.startsWith('{'))).toBe(true), { timeout: 60_000 });
+      const { child } = JSON.parse(lines.find((l) => l.startsWith('{'))!) as { child: number };
+      // Each reading is taken after the ones it is compared with: CPU time only grows.
+      const childTicks = cpuTicks(child)!;
+      const parentTicks = cpuTicks(parent.pid!)!;
+      const whileAlive = treeCpuTicks(parent.pid!)!;
+      expect(childTicks).toBeGreaterThanOrEqual(20); // 300 ms at 100 ticks/s, give or take a tick
+      expect(whileAlive).toBeGreaterThanOrEqual(childTicks + parentTicks);
+      parent.stdin!.write('go\n');
+      await vi.waitFor(() => expect(lines).toContain('reaped'), { timeout: 60_000 });
+      expect(cpuTicks(child)).toBeNull();
+      expect(treeCpuTicks(parent.pid!)!).toBeGreaterThanOrEqual(whileAlive);
+    } finally {
+      parent.kill();
+    }
+    expect(treeCpuTicks(2 ** 22 + 12345)).toBeNull();
   });
 });
