@@ -1,3 +1,5 @@
+import { Fifo } from './fifo.ts';
+
 export interface IngestPriorityOptions {
   /** Called with each id when it may be processed. */
   release: (id: string) => void;
@@ -22,9 +24,8 @@ export interface IngestPriorityOptions {
  * here: a crash while they wait loses nothing (recovery processes them).
  */
 export class IngestPriorityGate {
-  /** Messages waiting, oldest first from {@link #head} (a backlog can be long: taking one is O(1)). */
-  #waiting: Array<{ id: string; since: number }> = [];
-  #head = 0;
+  /** Messages waiting, oldest first. */
+  readonly #waiting = new Fifo<{ id: string; since: number }>();
   readonly #options: Required<IngestPriorityOptions>;
   #storing = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -62,36 +63,17 @@ export class IngestPriorityGate {
   /** Releases everything now (drain, tests). */
   flush(): void {
     this.#disarm();
-    for (const w of this.#takeAll()) this.#release(w.id);
+    for (const w of this.#waiting.takeAll()) this.#release(w.id);
   }
 
   /** Forgets what waits (close: those messages are processed by the next start's recovery). */
   clear(): string[] {
     this.#disarm();
-    return this.#takeAll().map((w) => w.id);
+    return this.#waiting.takeAll().map((w) => w.id);
   }
 
   get size(): number {
-    return this.#waiting.length - this.#head;
-  }
-
-  #takeAll(): Array<{ id: string; since: number }> {
-    const all = this.#waiting.slice(this.#head);
-    this.#waiting = [];
-    this.#head = 0;
-    return all;
-  }
-
-  #takeOldest(): { id: string; since: number } {
-    const oldest = this.#waiting[this.#head++]!;
-    if (this.#head === this.#waiting.length) {
-      this.#waiting = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length) {
-      this.#waiting = this.#waiting.slice(this.#head);
-      this.#head = 0;
-    }
-    return oldest;
+    return this.#waiting.size;
   }
 
   /** How many messages processing may hold now. */
@@ -103,10 +85,11 @@ export class IngestPriorityGate {
   #pump(): void {
     const { load, maxDelayMs } = this.#options;
     const now = performance.now();
-    while (this.size > 0) {
-      const overdue = now - this.#waiting[this.#head]!.since >= maxDelayMs;
+    for (let oldest = this.#waiting.peek(); oldest; oldest = this.#waiting.peek()) {
+      const overdue = now - oldest.since >= maxDelayMs;
       if (!overdue && load() >= this.#limit()) break;
-      this.#release(this.#takeOldest().id);
+      this.#waiting.shift();
+      this.#release(oldest.id);
     }
     this.#arm(now);
   }
@@ -114,7 +97,7 @@ export class IngestPriorityGate {
   /** Wakes up when the oldest waiting message is due. */
   #arm(now: number): void {
     this.#disarm();
-    const oldest = this.#waiting[this.#head];
+    const oldest = this.#waiting.peek();
     if (!oldest) return;
     const due = Math.max(1, oldest.since + this.#options.maxDelayMs - now);
     this.#timer = setTimeout(() => {

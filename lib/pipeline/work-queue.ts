@@ -1,4 +1,5 @@
 import { PipelineError } from './errors.ts';
+import { Fifo } from './fifo.ts';
 
 interface Entry<T> {
   id: string;
@@ -27,12 +28,8 @@ export interface WorkQueueLimits {
  * the small ones behind it, so it is never starved.
  */
 export class WorkQueue<T> {
-  /**
-   * Waiting requests, oldest first from {@link #head}. Pushing and starting are O(1) however long the
-   * backlog: a busy MX can queue tens of thousands of messages behind processing.
-   */
-  #pending: Entry<T>[] = [];
-  #head = 0;
+  /** Waiting requests, oldest first: pushing and starting are O(1) however long the backlog. */
+  readonly #pending = new Fifo<Entry<T>>();
   /**
    * Requests that reached the front while a run of their id was going on: they start, oldest first, as soon
    * as that run ends, before anything behind them. At most one per running id (an id waits only once).
@@ -93,8 +90,7 @@ export class WorkQueue<T> {
   close(): void {
     this.#closed = true;
     const waiting = [...this.#waiting.values()];
-    this.#pending = [];
-    this.#head = 0;
+    this.#pending.clear();
     this.#blocked.length = 0;
     this.#waiting.clear();
     for (const e of waiting) e.reject(new PipelineError('the pipeline is closed'));
@@ -126,11 +122,10 @@ export class WorkQueue<T> {
   /** The oldest request that may start now (no run of its id going on), left where it waits. */
   #nextRunnable(): Entry<T> | undefined {
     for (const entry of this.#blocked) if (!this.#running.has(entry.id)) return entry;
-    while (this.#head < this.#pending.length) {
-      const entry = this.#pending[this.#head]!;
+    for (let entry = this.#pending.peek(); entry; entry = this.#pending.peek()) {
       if (!this.#running.has(entry.id)) return entry;
       this.#blocked.push(entry);
-      this.#advance();
+      this.#pending.shift();
     }
     return undefined;
   }
@@ -140,19 +135,7 @@ export class WorkQueue<T> {
     this.#waiting.delete(entry.id);
     const blocked = this.#blocked.indexOf(entry);
     if (blocked >= 0) this.#blocked.splice(blocked, 1);
-    else this.#advance();
-  }
-
-  /** Moves past the front of {@link #pending}, dropping what is behind the head once it is most of it. */
-  #advance(): void {
-    this.#head++;
-    if (this.#head === this.#pending.length) {
-      this.#pending = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#pending.length) {
-      this.#pending = this.#pending.slice(this.#head);
-      this.#head = 0;
-    }
+    else this.#pending.shift();
   }
 
   #checkIdle(): void {
