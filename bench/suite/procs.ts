@@ -118,15 +118,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** CPU ticks (user + system, all threads) a process has used so far; null when it is gone. */
-export function cpuTicks(pid: number): number | null {
+/** The fields of /proc/<pid>/stat after the command name (state, ppid, …); null when it is gone. */
+function statFields(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** CPU ticks (user + system, all threads) a process has used so far; null when it is gone. */
+export function cpuTicks(pid: number): number | null {
+  const f = statFields(pid);
+  return f ? Number(f[11]) + Number(f[12]) : null;
 }
 
 /** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux). */
@@ -147,18 +152,16 @@ export const CLOCK_TICKS = (() => {
 export function treeCpuTicks(pid: number): number | null {
   const procs = new Map<number, { ppid: number; ticks: number }>();
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(name), { ppid: Number(f[1]), ticks: +f[11]! + +f[12]! + +f[13]! + +f[14]! });
-    } catch {
-      // gone meanwhile
-    }
+    const f = /^\d+$/.test(name) ? statFields(name) : null; // null also for one gone meanwhile
+    if (f) procs.set(Number(name), { ppid: Number(f[1]), ticks: +f[11]! + +f[12]! + +f[13]! + +f[14]! });
   }
   if (!procs.has(pid)) return null;
   const children = new Map<number, number[]>();
-  for (const [child, { ppid }] of procs) children.set(ppid, [...(children.get(ppid) ?? []), child]);
+  for (const [child, { ppid }] of procs) {
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(child);
+    else children.set(ppid, [child]);
+  }
   let ticks = 0;
   const todo = [pid];
   while (todo.length > 0) {
