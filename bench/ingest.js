@@ -126,20 +126,22 @@ async function main() {
 
     const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
     const cpu = Object.fromEntries(kinds.map((kind) => [kind, { ingest: [], all: [] }]));
+    // One profile per server, of its first measured run (the CPU profile when both are asked for).
+    const profiling = launch.cpuProf
+      ? { kind: 'cpu', dir: launch.cpuProf }
+      : launch.heapProf
+        ? { kind: 'heap', dir: launch.heapProf }
+        : null;
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
-        const profile = (launch.cpuProf || launch.heapProf) && round === 0;
-        const kindOf = launch.cpuProf ? 'cpu' : 'heap';
-        if (profile) await servers[kind].request(`profile-start ${kindOf}`);
+        const profile = round === 0 ? profiling : null;
+        if (profile) await servers[kind].request(`profile-start ${profile.kind}`);
         const before = await servers[kind].request('count');
         const seconds = await runSource(smtpSource, servers[kind], { sessions, messages, size });
         const after = await servers[kind].request('count');
         if (profile) {
-          const file = launch.cpuProf
-            ? join(launch.cpuProf, `${kind}.cpuprofile`)
-            : join(launch.heapProf, `${kind}.heapprofile`);
-          await servers[kind].request(`profile-stop ${file}`);
+          await servers[kind].request(`profile-stop ${join(profile.dir, `${kind}.${profile.kind}profile`)}`);
         }
         await servers[kind].request('settle');
         const settled = await servers[kind].request('count');
