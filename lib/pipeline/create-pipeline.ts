@@ -43,6 +43,12 @@ export interface Pipeline {
    * @throws when storing or recording failed (the ingress answers `451 4.3.0`), or after `close()`.
    */
   accept(input: AcceptInput): Promise<{ id: string }>;
+  /**
+   * Resolves once the `received` record of a message this pipeline accepted is written, so that the store
+   * finds it (at once when it already is, or for an id this pipeline is not recording). Never rejects: a
+   * record that could not be written is left to recovery, as `accept` says.
+   */
+  recorded(id: string): Promise<void>;
   /** Queues one recorded message and resolves with its final status; null for an unknown id. */
   process(id: string): Promise<MessageStatus | null>;
   /**
@@ -322,6 +328,10 @@ class LocalPipeline implements Pipeline {
       })
       .finally(() => this.#arriving.delete(id));
     this.#arriving.set(id, recorded);
+  }
+
+  recorded(id: string): Promise<void> {
+    return this.#arriving.get(id) ?? Promise.resolve();
   }
 
   process(id: string): Promise<MessageStatus | null> {

@@ -143,6 +143,8 @@ export async function acceptMessage(
     }),
   );
   const { id } = await deps.pipeline.accept({ envelope: accepting, prefix, body });
+  // The answer names the message: `GET /api/messages/<id>` must find it (a worker records it a moment later).
+  await deps.pipeline.recorded(id);
   return refused.length ? { id, refused } : { id };
 }
 

@@ -153,6 +153,36 @@ describe('a processor that records arrivals', () => {
     expect(events.filter((e) => e.type === 'message.received')).toHaveLength(1);
   });
 
+  it('recorded(id) resolves once the processor has written the record, and at once for an unknown id', async () => {
+    let open = () => {};
+    const arrivalGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { make } = processor({ arrivalGate });
+    const pipeline = createPipeline({
+      config,
+      rawStore,
+      store: mainStore,
+      logger: silentLogger,
+      processor: make,
+    });
+    pipelines.push(pipeline);
+
+    const { id } = await pipeline.accept({ envelope: ENVELOPE, body: RAW });
+    let done = false;
+    const recorded = pipeline.recorded(id).then(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(done).toBe(false);
+    expect(await mainStore.getMessage(id)).toBeNull();
+    open();
+    await recorded;
+    expect(await mainStore.getMessage(id)).not.toBeNull();
+    await pipeline.recorded('no-such-id');
+    await pipeline.drain();
+  });
+
   it('records the arrival itself when the processor could not, and processes the message', async () => {
     const { make, log } = processor({ failArrivals: true });
     const { store, writes } = counted(mainStore);
